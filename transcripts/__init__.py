@@ -1,0 +1,29 @@
+"""Caption and transcript files in, timed segments out. Pure: no network, no database.
+
+Public API (everything else is private to the package):
+
+- ``parse_file(path, language=None) -> Transcript``
+- ``parse_bytes(data, name, language=None) -> Transcript``
+- ``to_vtt / to_srt / to_txt / to_json(segments, ...) -> str``
+- models ``Transcript``, ``Segment``, ``Mark``, ``Chapter``; errors ``TranscriptError``, ``NotCaptionsError``
+"""
+
+from transcripts.errors import NotCaptionsError, TranscriptError
+from transcripts.export import to_json, to_srt, to_txt, to_vtt
+from transcripts.models import Chapter, Mark, Segment, Transcript
+from transcripts.parse import parse_bytes, parse_file
+
+__all__ = [
+    "Chapter",
+    "Mark",
+    "NotCaptionsError",
+    "Segment",
+    "Transcript",
+    "TranscriptError",
+    "parse_bytes",
+    "parse_file",
+    "to_json",
+    "to_srt",
+    "to_txt",
+    "to_vtt",
+]

@@ -1,0 +1,9 @@
+"""(to be written)"""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    pass

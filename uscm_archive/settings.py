@@ -1,0 +1,69 @@
+"""Settings are built once, at the edge (the command line), and passed in. Nothing reads the environment on import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "uscm-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 2 * 1024**3  # media uploads; caption uploads have their own 20 MB cap
+    max_caption_bytes: int = 20 * 1024**2
+    allow_private_urls: bool = False  # staff URL ingest refuses loopback/private hosts unless set
+    secret_key: str = field(default="", repr=False)
+    base_url: str = ""  # e.g. https://archive.example.org, for feeds and sitemaps; empty = from the request
+    site_name: str = "USCM Meeting Archive"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.db"
+
+    @property
+    def captions_dir(self) -> Path:
+        return self.data_dir / "captions"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    def with_secret(self) -> Settings:
+        """Settings with a secret key: the given one, or one kept in the data folder (made on first use)."""
+        if self.secret_key:
+            return self
+        return replace(self, secret_key=load_or_create_secret(self.data_dir))
+
+
+def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Settings from ``USCM_ARCHIVE_*`` variables, then explicit overrides (``None`` overrides are ignored)."""
+    env = os.environ if env is None else env
+    values: dict = {"data_dir": Path(env.get("USCM_ARCHIVE_DATA", DEFAULT_DATA_DIR))}
+    if "USCM_ARCHIVE_ALLOW_PRIVATE_URLS" in env:
+        values["allow_private_urls"] = env["USCM_ARCHIVE_ALLOW_PRIVATE_URLS"].lower() in ("1", "true", "yes")
+    if "USCM_ARCHIVE_SECRET_KEY" in env:
+        values["secret_key"] = env["USCM_ARCHIVE_SECRET_KEY"]
+    if "USCM_ARCHIVE_BASE_URL" in env:
+        values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["data_dir"] = Path(values["data_dir"])
+    return Settings(**values)
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    path = Path(data_dir) / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
