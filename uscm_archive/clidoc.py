@@ -1,0 +1,37 @@
+"""Render the command-line reference (docs/cli.md) from the commands themselves, so it cannot go stale.
+
+``python -m uscm_archive.clidoc > docs/cli.md`` rewrites it; tests/test_docs.py checks it is current.
+"""
+
+from __future__ import annotations
+
+import click
+
+from uscm_archive.cli import cli
+
+HEADER = """# Command-line reference
+
+Generated from the commands' own help by `python -m uscm_archive.clidoc > docs/cli.md`; a test keeps it current.
+Every command takes `--data DIR` (or the `USCM_ARCHIVE_DATA` variable); the default data folder is `./uscm-data`.
+Errors print one line, `error: ...`, on stderr and exit with status 1.
+"""
+
+
+def _walk(command: click.Command, path: list[str]):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in sorted(command.list_commands(click.Context(command))):
+            yield from _walk(command.get_command(click.Context(command), name), [*path, name])
+
+
+def render() -> str:
+    parts = [HEADER]
+    for path, command in _walk(cli, ["uscm-archive"]):
+        ctx = click.Context(command, info_name=" ".join(path))
+        heading = "#" * min(len(path) + 1, 4)
+        parts.append(f"\n{heading} `{' '.join(path)}`\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    print(render(), end="")
