@@ -1,0 +1,87 @@
+"""Raw cues as read from a file, before cleaning: times, payload, and the line they came from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from transcripts.errors import TranscriptError
+
+# Lenient on purpose: 1- or 2-digit fields, optional hours, "." or "," before the milliseconds.
+_STAMP = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})"
+TIMING_LINE = re.compile(rf"^[ \t]*{_STAMP}[ \t]*-->[ \t]*{_STAMP}(?=[ \t]|$)(.*)$")
+ONE_DAY = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One cue of a caption file: ``text`` is the payload as written (markup and all), lines joined by LF."""
+
+    start: float
+    end: float
+    text: str
+    line: int  # 1-based line of the timing line, for messages
+    settings: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    start: float
+    end: float
+    settings: str
+    line: int
+
+
+def read_timing(line: str, number: int, source: str) -> Timing:
+    """Read a line holding ``-->``; a ``TranscriptError`` naming the line if it is not a cue timing line."""
+    match = TIMING_LINE.match(line)
+    if not match:
+        raise TranscriptError(f"not a valid cue timing line: {_shorten(line)!r}", source=source, line=number)
+    groups = match.groups()
+    start = _seconds(groups[0:4], line, number, source)
+    end = _seconds(groups[4:8], line, number, source)
+    return Timing(start, end, groups[8].strip(), number)
+
+
+def _seconds(fields, line: str, number: int, source: str) -> float:
+    hours, minutes, seconds, millis = fields
+    if int(minutes) > 59 or int(seconds) > 59:
+        raise TranscriptError(
+            f"minutes and seconds must be below 60 in {_shorten(line)!r}", source=source, line=number
+        )
+    if hours is not None and len(hours) > 6:
+        raise TranscriptError(f"timestamp out of range in {_shorten(line)!r}", source=source, line=number)
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
+
+
+def canonical_timing(timing: Timing) -> str:
+    """The timing line in strict WebVTT form, without cue settings (we keep those ourselves), so that
+    webvtt-py reads exactly what we validated and cannot drop a cue over a setting it dislikes."""
+    return f"{_stamp(timing.start)} --> {_stamp(timing.end)}"
+
+
+def _stamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def usable(cue: Cue, source: str, warnings: list[str]) -> bool:
+    """Whether a cue holds speech to keep. Zero-length and empty cues go quietly; impossible times warn.
+
+    Cues that end before they start, or start or end beyond 24 hours, are dropped with a warning naming
+    the line, rather than failing the whole file.
+    """
+    if cue.end < cue.start:
+        warnings.append(f"{source}, line {cue.line}: cue ends before it starts; dropped")
+        return False
+    if cue.start > ONE_DAY or cue.end > ONE_DAY:
+        warnings.append(f"{source}, line {cue.line}: cue time beyond 24 hours; dropped")
+        return False
+    return cue.end > cue.start and bool(cue.text.strip())
+
+
+def _shorten(line: str, limit: int = 60) -> str:
+    line = line.strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,39 @@
+"""Cue text to plain text: tags, ASS overrides and character references out, readable words in."""
+
+from __future__ import annotations
+
+import html
+import re
+
+# An opening or closing tag whose name starts with a letter: <b>, </i>, <c.colorE5E5E5>, <font color="red">,
+# <invalid_tag par=5>. "2<3,5>1" and a lone "<" are text and stay.
+_TAG = re.compile(r"</?[A-Za-z][^<>\s]*(?:[ \t][^<>]*)?>")
+INLINE_TIME = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3})>")
+# ASS/SSA override blocks: {\an8}, {\i1}, and the {Y:...} form some SRT writers use.
+_ASS_BLOCK = re.compile(r"\{\\[^{}]*\}|\{[A-Za-z]:[^{}]*\}")
+_ASS_BREAK = re.compile(r"\\[Nnh]")
+# Formatting characters that carry no words: zero-width space, direction marks and embeddings, BOM.
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"\s+")
+
+
+def strip_markup(text: str) -> str:
+    """Plain, single-spaced text of one cue line (or several): markup removed, entities decoded."""
+    if "{" in text:
+        text = _ASS_BLOCK.sub("", text)
+    if "\\" in text:
+        text = _ASS_BREAK.sub(" ", text)
+    if "<" in text:
+        text = INLINE_TIME.sub("", _TAG.sub("", text))
+    if "&" in text:
+        text = html.unescape(text)
+    text = _INVISIBLE.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def parse_time(stamp: str) -> float:
+    """Seconds of an inline ``[hh:]mm:ss.mmm`` timestamp (already matched by ``INLINE_TIME``)."""
+    *head, seconds = stamp.split(":")
+    hours, minutes = (int(head[0]), int(head[1])) if len(head) == 2 else (0, int(head[0]))
+    whole, _, fraction = seconds.partition(".")
+    return hours * 3600 + minutes * 60 + int(whole) + int(fraction.ljust(3, "0")) / 1000

@@ -1,0 +1,108 @@
+"""Caption files in, ``Transcript`` out: decode, read cues, tell the kind of track, clean, merge into segments.
+
+Errors: a ``TranscriptError`` naming the file (and the line where there is one) for an empty, binary or
+unreadable file, a bad timing line, or a file with no caption text; ``NotCaptionsError`` for a thumbnail or
+metadata track. Cues that end before they start or lie beyond 24 hours are dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from transcripts.cues import TIMING_LINE, Cue, usable
+from transcripts.decode import decode_caption_bytes
+from transcripts.errors import TranscriptError
+from transcripts.markup import strip_markup
+from transcripts.models import Transcript
+from transcripts.rolling import is_rolling, rolling_pieces
+from transcripts.segments import Piece, build_segments
+from transcripts.speakers import cue_parts, uses_zoom_names
+from transcripts.srt import read_srt
+from transcripts.tracks import chapters_of, header_kind, header_language, refuse_non_speech
+from transcripts.vtt import read_vtt
+
+_NAME_LANGUAGE = re.compile(r"\.([a-z]{2,3}(?:-[A-Z]{2})?)\.(?:vtt|srt)$")
+
+
+def parse_file(path: str | Path, language: str | None = None) -> Transcript:
+    """Read a WebVTT or SRT file (the format is told by content, not by name) into a ``Transcript``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot read the file ({exc.strerror or exc})", source=str(path)) from exc
+    return parse_bytes(data, path.name, language)
+
+
+def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcript:
+    """Read caption bytes; ``name`` is used in messages (and as a last hint for the language)."""
+    warnings: list[str] = []
+    text, decode_warnings = decode_caption_bytes(bytes(data), name)
+    warnings.extend(decode_warnings)
+    fmt, all_cues, header = _read_cues(text, name, warnings)
+    cues = sorted((cue for cue in all_cues if usable(cue, name, warnings)), key=lambda cue: cue.start)
+    language = language or header_language(header) or _language_from_name(name)
+    kind = header_kind(header)
+    refuse_non_speech(cues, kind, name)
+    chapters = chapters_of(cues, kind) if cues else None
+    if chapters:
+        return Transcript((), chapters, language, "chapters", fmt, tuple(warnings))
+    segments = build_segments(_pieces(cues))
+    if not segments:
+        raise TranscriptError("no caption text: every cue is empty", source=name)
+    return Transcript(segments, (), language, "captions", fmt, tuple(warnings))
+
+
+def _read_cues(text: str, name: str, warnings: list[str]) -> tuple[str, tuple[Cue, ...], tuple[str, ...]]:
+    if text.lstrip(" \t\n").startswith("WEBVTT"):
+        if not text.startswith("WEBVTT"):
+            text = _drop_leading_blank_lines(text)
+        vtt = read_vtt(text, name)
+        if not vtt.cues:
+            raise TranscriptError(
+                "no cues: the WebVTT file has a header but no cue timing lines", source=name
+            )
+        return "vtt", vtt.cues, vtt.header
+    if not any(TIMING_LINE.match(line) for line in text.split("\n", 2000)[:2000]):
+        raise TranscriptError(
+            "no cues found: this is not a WebVTT or SRT caption file (no 'WEBVTT' header, no "
+            "'00:00:01,000 --> 00:00:02,000' timing lines)",
+            source=name,
+        )
+    return "srt", read_srt(text, name, warnings), ()
+
+
+def _drop_leading_blank_lines(text: str) -> str:
+    """Keep line numbers right: blank lines before the header become part of... nothing; count them."""
+    stripped = text.lstrip(" \t\n")
+    return "\n" * 0 + stripped
+
+
+def _language_from_name(name: str) -> str | None:
+    match = _NAME_LANGUAGE.search(name)
+    return match.group(1) if match else None
+
+
+def _pieces(cues: list[Cue]) -> list[Piece]:
+    if is_rolling(tuple(cues)):
+        return rolling_pieces(cues)
+    zoom = uses_zoom_names([strip_markup(cue.text.split("\n")[0]) for cue in cues if "<v" not in cue.text])
+    pieces: list[Piece] = []
+    speaker: str | None = None
+    turn = False
+    previous: tuple[str, float] | None = None
+    for cue in cues:
+        parts = cue_parts(cue.text, zoom=zoom)
+        said = " ".join(part.text for part in parts if part.text)
+        if previous and said == previous[0] and cue.start <= previous[1]:
+            continue  # the same words again in an overlapping cue
+        previous = (said, cue.end) if said else previous
+        for part in parts:
+            turn = turn or part.turn
+            if part.names:
+                speaker = part.speaker
+            if part.text:
+                pieces.append(Piece(part.text, cue.start, cue.end, speaker, turn))
+                turn = False
+    return pieces

@@ -1,0 +1,74 @@
+"""YouTube automatic captions: rolling two-line cues with inline word timing, each line shown ~3 times.
+
+A cue shows the previous line again above the new one; a 10 ms "carry" cue then shows the finished line alone.
+Only new lines are kept: a line with inline ``<00:00:01.234>`` word times is always new (YouTube times only
+the words being spoken); a plain line is new unless it repeats one of the last two lines kept. The legacy
+youtube-dl layout (``<c.colorE5E5E5>`` spans) follows the same rule. Each word becomes a mark.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from transcripts.cues import Cue
+from transcripts.markup import INLINE_TIME, parse_time, strip_markup
+from transcripts.segments import Piece
+
+_TURN = ">>"
+
+
+def is_rolling(cues: tuple[Cue, ...]) -> bool:
+    """Word-timed captions: several cues carry inline timestamps."""
+    timed = sum(1 for cue in cues if "<" in cue.text and INLINE_TIME.search(cue.text))
+    return timed >= 1 and timed >= 0.05 * len(cues)
+
+
+def rolling_pieces(cues: list[Cue]) -> list[Piece]:
+    pieces: list[Piece] = []
+    recent: deque[str] = deque(maxlen=2)
+    for cue in cues:
+        for line in cue.text.split("\n"):
+            words = _timed_words(line, cue)
+            text = " ".join(word for word, _ in words)
+            if not text or (not INLINE_TIME.search(line) and text in recent):
+                continue
+            recent.append(text)
+            pieces.extend(_pieces(words, cue))
+    return pieces
+
+
+def _timed_words(line: str, cue: Cue) -> list[tuple[str, float]]:
+    """``[(word, seconds)]``: words before the first inline time are spoken at the cue start."""
+    chunks = INLINE_TIME.split(line)
+    words: list[tuple[str, float]] = []
+    time = cue.start
+    for index, chunk in enumerate(chunks):
+        if index % 2:
+            time = min(max(parse_time(chunk), time), max(cue.end, time))
+            continue
+        words.extend((word, time) for word in strip_markup(chunk).split())
+    return words
+
+
+def _pieces(words: list[tuple[str, float]], cue: Cue) -> list[Piece]:
+    """One piece per run of words, a ``>>`` turn marker starting a new one."""
+    pieces: list[Piece] = []
+    turn = False
+    run: list[tuple[str, float]] = []
+    for word, time in [*words, (_TURN, cue.end)]:
+        if word.startswith(_TURN) and word.strip(">") == "":
+            if run:
+                pieces.append(_piece(run, cue.end, turn))
+            run, turn = [], True
+        else:
+            run.append((word, time))
+    return pieces
+
+
+def _piece(run: list[tuple[str, float]], end: float, turn: bool) -> Piece:
+    offsets, offset = [], 0
+    for word, time in run:
+        offsets.append((offset, time))
+        offset += len(word) + 1
+    text = " ".join(word for word, _ in run)
+    return Piece(text, run[0][1], max(end, run[0][1]), None, turn, tuple(offsets))

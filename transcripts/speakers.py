@@ -1,0 +1,110 @@
+"""Who is speaking: WebVTT voices, Zoom ``Name: text``, broadcast ``>>`` turns, and ``- `` dash turns.
+
+A cue's text is cut into parts; each part either keeps the current speaker or starts a new turn. Speakers are
+sticky: a cue without any marker continues the current speaker's turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from transcripts.markup import strip_markup
+
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
+_VOICE_END = re.compile(r"</v>")
+_TURN_MARK = re.compile(r"(?:^|(?<=\s))>{2,}\s*")
+_DASH = re.compile(r"^\s*[-–—]\s+(?=\S)")
+# "Name: text" at the start of a cue; the name is up to 5 words and has no sentence punctuation.
+_NAME_PREFIX = re.compile(r"^([^\s:<>\[\](){}\"?!,;*#][^:<>\[\](){}\"?!,;*#]{0,59}?):[ \t]+(?=\S)")
+_LOUD_NAME = re.compile(r"^([A-Z][A-Z.'’\- ]{0,40}[A-Z.]):[ \t]+(?=\S)")
+# Labels that look like "Name:" but are not people.
+_NOT_NAMES = {
+    "note", "notes", "nota", "warning", "caution", "important", "tip", "example", "update", "reminder",
+    "source", "music", "applause", "laughter", "http", "https", "re", "fwd", "ps", "p.s", "subject", "time",
+    "date", "location", "agenda", "item", "motion", "vote", "result", "total", "step",
+}  # fmt: skip
+ZOOM_SHARE = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Plain text spoken in one go. ``turn`` starts a new turn; when ``names`` is set, ``speaker`` (None:
+    unknown) becomes the current speaker. A part with empty text only passes its turn on to the next one."""
+
+    text: str
+    turn: bool = False
+    names: bool = False
+    speaker: str | None = None
+
+
+def speaker_name(text: str) -> tuple[str, str] | None:
+    """``("Jane Doe", "rest")`` when plain ``text`` starts with a person's name and a colon, else None."""
+    match = _NAME_PREFIX.match(text)
+    if not match:
+        return None
+    name = match.group(1).strip()
+    words = name.split()
+    if not words or len(words) > 5 or name.replace(".", "").isdigit() or name.lower() in _NOT_NAMES:
+        return None
+    if not any(char.isalpha() for char in name):
+        return None
+    return name, text[match.end() :]
+
+
+def uses_zoom_names(first_lines: list[str]) -> bool:
+    """Whether a file really labels its cues ``Name: text``: most of its cues do, and at least two."""
+    named = sum(1 for line in first_lines if speaker_name(line))
+    return named >= 2 and named >= ZOOM_SHARE * len(first_lines)
+
+
+def cue_parts(raw: str, *, zoom: bool) -> list[Part]:
+    """Cut one cue's raw text into parts at voices, dash turns and ``>>`` markers; markup removed."""
+    parts: list[Part] = []
+    for voice, chunk in _voice_chunks(raw):
+        first = len(parts)
+        for line in chunk.split("\n"):
+            parts.extend(_line_parts(line))
+        if voice is not None and len(parts) > first and not parts[first].names:
+            parts[first] = Part(parts[first].text, parts[first].turn, True, voice)
+    if zoom and parts and not parts[0].names:
+        named = speaker_name(parts[0].text)
+        if named:
+            parts[0] = Part(named[1], False, True, named[0])
+    return parts
+
+
+def _voice_chunks(raw: str) -> list[tuple[str | None, str]]:
+    """``[(voice or None, raw text)]``: the text before the first ``<v>`` has no voice of its own."""
+    if "<v" not in raw:
+        return [(None, raw)]
+    chunks: list[tuple[str | None, str]] = []
+    position, voice = 0, None
+    for match in _VOICE.finditer(raw):
+        chunks.append((voice, raw[position : match.start()]))
+        voice = strip_markup(match.group(1) or "") or None
+        position = match.end()
+    chunks.append((voice, raw[position:]))
+    return [(v, _VOICE_END.sub("", text)) for v, text in chunks if v is not None or text.strip()]
+
+
+def _line_parts(line: str) -> list[Part]:
+    dash = _DASH.match(line)
+    text = strip_markup(line[dash.end() :] if dash else line)
+    parts = [Part(text, True, True, None) if dash else Part(text)]
+    if ">>" in text:
+        parts = _split_turn_marks(parts[0])
+    return parts
+
+
+def _split_turn_marks(part: Part) -> list[Part]:
+    pieces = _TURN_MARK.split(part.text)
+    head = pieces[0].strip()
+    parts = [Part(head, part.turn, part.names, part.speaker)] if head or part.turn else []
+    for piece in pieces[1:]:
+        loud = _LOUD_NAME.match(piece)
+        if loud and loud.group(1).strip().lower() not in _NOT_NAMES and len(loud.group(1).split()) <= 5:
+            parts.append(Part(piece[loud.end() :].strip(), True, True, loud.group(1).strip()))
+        else:
+            parts.append(Part(piece.strip(), True, True, None))
+    return parts
