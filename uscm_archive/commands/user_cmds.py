@@ -1,9 +1,115 @@
-"""(to be written)"""
+"""``uscm-archive user ...``: staff accounts (editor or admin) and their API tokens."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
+
+from catalog.staff import Staff
+from uscm_archive.commands.common import open_catalog, with_settings
+from web.auth import PasswordError, hash_password, new_api_token, token_digest
+
+
+def read_password(prompt: str = "Password") -> str:
+    """Prompted twice on a terminal; otherwise the first line of stdin (for scripts)."""
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("no password given on stdin")
+    return line.rstrip("\r\n")
+
+
+def hashed_new_password() -> str:
+    try:
+        return hash_password(read_password())
+    except PasswordError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group("user")
+def user_group() -> None:
+    """Staff accounts: editors catalog sessions; admins also manage users."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="Give the user the admin role (can manage users).")
+@with_settings
+def add_user(settings, name: str, admin: bool) -> None:
+    """Add a staff user NAME (password prompted twice, or read from stdin)."""
+    password_hash = hashed_new_password()
+    with open_catalog(settings) as catalog:
+        user = Staff(catalog.db).users.add(name, password_hash, "admin" if admin else "editor")
+    click.echo(f"added {user.role} {user.name}")
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@with_settings
+def change_password(settings, name: str) -> None:
+    """Set a new password for NAME (signs them out everywhere)."""
+    with open_catalog(settings) as catalog:
+        users = Staff(catalog.db).users
+        users.require(name)
+        users.set_password(name, hashed_new_password())
+    click.echo(f"password changed for {name}")
+
+
+@user_group.command("remove")
+@click.argument("name")
+@with_settings
+def remove_user(settings, name: str) -> None:
+    """Remove the user NAME and their API tokens (the audit log keeps their name)."""
+    with open_catalog(settings) as catalog:
+        Staff(catalog.db).users.remove(name)
+    click.echo(f"removed {name}")
+
+
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["editor", "admin"]))
+@with_settings
+def set_role(settings, name: str, role: str) -> None:
+    """Make NAME an editor or an admin."""
+    with open_catalog(settings) as catalog:
+        Staff(catalog.db).users.set_role(name, role)
+    click.echo(f"{name} is now {role}")
+
+
+@user_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_settings
+def list_users(settings, as_json: bool) -> None:
+    """List staff users with their roles."""
+    with open_catalog(settings) as catalog:
+        users = Staff(catalog.db).users.list()
+    if as_json:
+        rows = [
+            {"name": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at}
+            for u in users
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for user in users:
+        state = " (disabled)" if user.disabled else ""
+        click.echo(f"{user.name}\t{user.role}{state}\t{user.created_at}")
+
+
+@user_group.command("token")
+@click.argument("name")
+@click.option("--label", default=None, help="What the token is for, e.g. 'weekly import script'.")
+@with_settings
+def make_token(settings, name: str, label: str | None) -> None:
+    """Create an API token for NAME and print it once (send it as 'Authorization: Bearer TOKEN')."""
+    token = new_api_token()
+    with open_catalog(settings) as catalog:
+        users = Staff(catalog.db).users
+        users.add_token(users.require(name).id, token_digest(token), label)
+    click.echo(token)
 
 
 def register(cli: click.Group) -> None:
-    pass
+    cli.add_command(user_group)
