@@ -174,8 +174,9 @@ def load_archive(
 ) -> DumpCounts:
     """Read the dump folder ``in_dir`` into the archive behind ``conn``; all or nothing.
 
-    Refuses a non-empty archive unless ``merge``. Files (captions, media) are copied in first, never over
-    existing ones, and removed again if the catalog part fails.
+    Refuses a non-empty archive unless ``merge``. Files (captions, media) are copied in before the catalog
+    changes, never over existing ones, and removed again if the catalog part fails. When merging, a session
+    gets a new id, so its files move to that id's folders (``captions/<id>/``, ``media/<id>/``).
     """
     in_dir, data_dir = Path(in_dir), Path(data_dir)
     _read_manifest(in_dir)
@@ -184,10 +185,14 @@ def load_archive(
         raise CatalogError("the archive is not empty: load into an empty data folder, or pass --merge")
     created: list[Path] = []
     try:
-        files = sum(_copy_tree(in_dir / name, data_dir / name, created) for name in FILE_FOLDERS)
+        files = (
+            0 if merge else sum(_copy_tree(in_dir / name, data_dir / name, created) for name in FILE_FOLDERS)
+        )
         conn.execute("BEGIN IMMEDIATE")
         try:
-            counts = _Loader(conn, in_dir, keep_ids=not merge).run()
+            loader = _Loader(conn, in_dir, keep_ids=not merge, data_dir=data_dir, created=created)
+            counts = loader.run()
+            files += loader.files
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -243,8 +248,11 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
 class _Loader:
     """One load, inside the caller's transaction: maps the dump's ids to the archive's."""
 
-    def __init__(self, conn: sqlite3.Connection, in_dir: Path, *, keep_ids: bool):
+    def __init__(
+        self, conn: sqlite3.Connection, in_dir: Path, *, keep_ids: bool, data_dir: Path, created: list
+    ):
         self.conn, self.in_dir, self.keep_ids = conn, in_dir, keep_ids
+        self.data_dir, self.created, self.files = data_dir, created, 0
         self.speakers: dict[str, int] = {}  # lower-cased name -> id
         self.topics: dict[str, int] = {}
         self.sessions: dict[int, int] = {}  # dump id -> archive id (loaded sessions only)
@@ -267,8 +275,10 @@ class _Loader:
                 raise CatalogError(f"{self.where}: does not match sessions.jsonl: {problems[0]}")
         except sqlite3.Error as exc:
             raise CatalogError(f"{self.where}: refused by the catalog: {exc}") from exc
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise CatalogError(f"{self.where}: missing or malformed field: {exc!r}") from exc
+        except KeyError as exc:
+            raise CatalogError(f"{self.where}: missing field {exc}") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise CatalogError(f"{self.where}: malformed field: {exc}") from exc
         return {
             "sessions": len(self.sessions),
             "segments": segments,
@@ -360,10 +370,14 @@ class _Loader:
         values = {
             name: line.get(name) for name in _columns(self.conn, "sessions") if name != "id" and name in line
         }
-        values["tags"] = _compact(line.get("tags") or [])
-        values["extra"] = _compact(line.get("extra") or {})
+        values["tags"] = json.dumps(line.get("tags") or [])  # as catalog/sessions.py writes them
+        values["extra"] = json.dumps(line.get("extra") or {})
+        values["media_path"] = _relative_path(line.get("media_path"), "media_path")
         session_id = self._insert("sessions", values, dump_id)
         self.sessions[dump_id] = session_id
+        if values["media_path"] and not self.keep_ids:
+            moved = self._bring_file(values["media_path"], "media", session_id)
+            self.conn.execute("UPDATE sessions SET media_path = ? WHERE id = ?", (moved, session_id))
         self._session_parts(line, dump_id, session_id)
 
     def _session_parts(self, line: dict, dump_id: int, session_id: int) -> None:
@@ -385,11 +399,29 @@ class _Loader:
         for track in line.get("tracks") or []:
             values = {k: track.get(k) for k in _columns(self.conn, "tracks") if k not in ("id", "session_id")}
             values["raw_path"] = _relative_path(track.get("raw_path"))
+            if values["raw_path"] and not self.keep_ids:
+                values["raw_path"] = self._bring_file(values["raw_path"], "captions", session_id)
             track_id = self._insert("tracks", {"session_id": session_id, **values}, track.get("id"))
             self.tracks[(dump_id, _text(track["language"], "language"))] = track_id
         for chapter in line.get("chapters") or []:
             values = {"session_id": session_id, "start": chapter["start"], "end": chapter.get("end")}
             self._insert("chapters", {**values, "title": _text(chapter["title"], "title")}, chapter.get("id"))
+
+    def _bring_file(self, relpath: str, folder: str, session_id: int) -> str | None:
+        """Copy a session's file from the dump into ``<folder>/<session id>/``; its new relative path."""
+        source = self.in_dir / relpath
+        if not source.is_file():
+            return None  # the dump was made without it (media are optional)
+        name = PurePosixPath(relpath).name
+        target = f"{folder}/{session_id}/{name}"
+        destination = self.data_dir / target
+        if destination.exists():
+            raise CatalogError(f"{destination}: already exists; the data folder holds files of no session")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+        self.created.append(destination)
+        self.files += 1
+        return target
 
     def _segment(self, line: dict) -> int:
         dump_session = _integer(line["session_id"], "session_id")
@@ -441,13 +473,13 @@ def _integer(value, name: str) -> int:
     return value
 
 
-def _relative_path(value) -> str | None:
-    """A raw file path from a dump: relative, inside the data folder, no ``..``."""
+def _relative_path(value, name: str = "raw_path") -> str | None:
+    """A file path from a dump: relative, inside the data folder, no ``..``."""
     if value is None:
         return None
-    path = PurePosixPath(_text(value, "raw_path"))
+    path = PurePosixPath(_text(value, name))
     if path.is_absolute() or ".." in path.parts or "\\" in value:
-        raise ValueError(f"raw_path {value!r} must stay inside the data folder")
+        raise ValueError(f"{name} {value!r} must stay inside the data folder")
     return str(path)
 
 
