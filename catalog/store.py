@@ -1,5 +1,8 @@
 """The ``Catalog``: one SQLite file holding sessions, speakers, topics, transcripts and their FTS5 indexes.
 
+The work is done in focused modules this class delegates to: ``sessions`` (writes), ``reads``, ``search``
+(with ``query``, the input translator), ``facets`` and ``names`` (speakers and topics).
+
 Contract for the other packages (signatures are stable; bodies may change):
 each method runs its own statements; writes are one transaction each (``catalog.db.transaction``).
 A ``Catalog`` holds one connection: use one per thread (the web app keeps one per worker thread).
@@ -12,6 +15,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from catalog import facets as _facets
+from catalog import reads, sessions
+from catalog import search as _search
 from catalog.db import connect
 from catalog.models import (
     Facet,
@@ -56,18 +62,19 @@ class Catalog:
         transaction; on any error nothing changes. The first track whose transcript has segments becomes the
         primary track (indexed and shown). Returns the session id.
         """
-        raise NotImplementedError
+        return sessions.save_session(self.db, source_key, meta, tracks, chapters, media)
 
     def set_status(self, session_id: int, status: str) -> None:
-        raise NotImplementedError
+        """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
+        sessions.set_status(self.db, session_id, status)
 
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
-        raise NotImplementedError
+        return sessions.find_session_id(self.db, source_key)
 
     def get_session(self, session_id: int, *, include_drafts: bool = False) -> Session | None:
         """The session with speakers, topics and tracks; ``None`` if absent (or not published, unless asked)."""
-        raise NotImplementedError
+        return reads.get_session(self.db.conn, session_id, include_drafts)
 
     def list_sessions(
         self,
@@ -81,28 +88,46 @@ class Catalog:
         offset: int = 0,
     ) -> tuple[int, list[Session]]:
         """(total, page) of sessions, newest first. Filters take a name or slug."""
-        raise NotImplementedError
+        return reads.list_sessions(
+            self.db.conn,
+            include_drafts=include_drafts,
+            event=event,
+            topic=topic,
+            speaker=speaker,
+            year=year,
+            limit=limit,
+            offset=offset,
+        )
 
     def segments(self, session_id: int) -> list[StoredSegment]:
-        """The primary track's segments in order."""
-        raise NotImplementedError
+        """The primary track's segments in order (the caller checks the session is visible)."""
+        return reads.segments(self.db.conn, session_id)
 
     def chapters(self, session_id: int) -> list[StoredChapter]:
-        raise NotImplementedError
+        return reads.chapters(self.db.conn, session_id)
 
     def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
         """Counts of published sessions by ``events``, ``topics``, ``years``, ``speakers``."""
-        raise NotImplementedError
+        return _facets.facets(self.db.conn, include_drafts)
 
-    def speaker(self, slug_or_name: str) -> SpeakerRef | None:
-        """A speaker by slug or name, following merges."""
-        raise NotImplementedError
+    def speaker(self, slug_or_name: str, *, include_drafts: bool = False) -> SpeakerRef | None:
+        """A speaker by slug or name, following merges; publicly only one credited on a published session."""
+        return _facets.speaker(self.db.conn, slug_or_name, include_drafts)
 
     # -- search --------------------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
-        """Full-text search over transcript segments. Never raises on any query string."""
-        raise NotImplementedError
+        """Full-text search over transcript segments. Never raises on any query string.
+
+        Bad filters do raise ``CatalogError``: a date not written YYYY-MM-DD, an unknown ``session_id``
+        (``NotFound``). An unknown speaker or topic gives no results with a ``message``.
+        """
+        return _search.search(self.db.conn, request)
 
     def search_sessions(self, query: str, *, limit: int = 20, include_drafts: bool = False) -> list[Session]:
         """Sessions whose title, description or event match ``query`` (same query syntax)."""
-        raise NotImplementedError
+        ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
+        found = {s.id: s for s in self._sessions_by_id(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def _sessions_by_id(self, ids: list[int]) -> list[Session]:
+        return reads.sessions_by_id(self.db.conn, ids)

@@ -1,0 +1,259 @@
+"""Writing sessions: one ``BEGIN IMMEDIATE`` transaction per save, idempotent by ``source_key``."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import date as Date
+
+import sqlite_utils
+
+from catalog.db import transaction, utcnow
+from catalog.errors import CatalogError, NotFound
+from catalog.models import STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
+from catalog.names import ensure_speaker, ensure_topic
+from transcripts import Chapter, Segment
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def check_date(value: str | None, what: str = "date") -> str | None:
+    """``None`` or a real calendar date written ``YYYY-MM-DD``; anything else is a clear error."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise CatalogError(f"{what} must be written YYYY-MM-DD, got {value!r}")
+    try:
+        Date.fromisoformat(value)
+    except ValueError as exc:
+        raise CatalogError(f"{what} {value!r} is not a real date") from exc
+    return value
+
+
+def check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise CatalogError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+    return status
+
+
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CatalogError(f"{what} must be a finite number of seconds, got {value!r}")
+    return float(value)
+
+
+def _check_meta(source_key: str, meta: SessionMeta) -> None:
+    if not isinstance(source_key, str) or not source_key.strip():
+        raise CatalogError("a session needs a non-empty source key")
+    if not isinstance(meta.title, str) or not meta.title.strip():
+        raise CatalogError("a session needs a title")
+    check_date(meta.date)
+    check_status(meta.status)
+    if meta.duration is not None:
+        _finite(meta.duration, "duration")
+
+
+def _session_values(meta: SessionMeta, media: MediaInput | None) -> dict:
+    values = {
+        "title": " ".join(meta.title.split()),
+        "date": meta.date,
+        "event": meta.event,
+        "description": meta.description,
+        "source_url": meta.source_url,
+        "video_url": meta.video_url,
+        "thumbnail_url": meta.thumbnail_url,
+        "duration": meta.duration,
+        "language": meta.language,
+        "channel": meta.channel,
+        "tags": json.dumps(list(meta.tags)),
+        "extra": json.dumps(meta.extra or {}, default=str),
+        "status": meta.status,
+    }
+    if media is not None:
+        values.update(
+            media_path=media.path, media_size=media.size, media_sha256=media.sha256, media_type=media.mime
+        )
+    return values
+
+
+def save_session(
+    db: sqlite_utils.Database,
+    source_key: str,
+    meta: SessionMeta,
+    tracks: Sequence[TrackInput],
+    chapters: Sequence[Chapter],
+    media: MediaInput | None,
+) -> int:
+    _check_meta(source_key, meta)
+    try:
+        with transaction(db) as conn:
+            session_id = _upsert_session(conn, source_key, meta, media)
+            _clear_children(conn, session_id)
+            _store_credits(conn, session_id, meta)
+            count = _store_tracks(conn, session_id, tracks)
+            _store_chapters(conn, session_id, chapters or _chapters_from_tracks(tracks))
+            conn.execute(
+                "UPDATE sessions SET segment_count = ?, has_transcript = ? WHERE id = ?",
+                (count, int(count > 0), session_id),
+            )
+    except sqlite3.Error as exc:
+        raise CatalogError(f"could not save session {source_key!r}: {exc}") from exc
+    return session_id
+
+
+def _upsert_session(conn: sqlite3.Connection, source_key: str, meta: SessionMeta, media) -> int:
+    now = utcnow()
+    values = _session_values(meta, media)
+    row = conn.execute("SELECT id, published_at FROM sessions WHERE source_key = ?", (source_key,)).fetchone()
+    published_at = row[1] if row else None
+    if meta.status == "published" and not published_at:
+        published_at = now
+    values.update(published_at=published_at, updated_at=now)
+    if row:
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", (*values.values(), row[0]))
+        return row[0]
+    values.update(source_key=source_key, created_at=now)
+    columns = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    return conn.execute(
+        f"INSERT INTO sessions ({columns}) VALUES ({marks})", tuple(values.values())
+    ).lastrowid
+
+
+def _clear_children(conn: sqlite3.Connection, session_id: int) -> None:
+    for table in ("segments", "tracks", "chapters", "session_speakers", "session_topics"):
+        conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+
+
+def _store_credits(conn: sqlite3.Connection, session_id: int, meta: SessionMeta) -> None:
+    for credit in meta.speakers:
+        speaker_id = ensure_speaker(conn, credit.name)
+        _credit(conn, session_id, speaker_id, credit.role)
+    for topic in meta.topics:
+        topic_id = ensure_topic(conn, topic)
+        conn.execute(
+            "INSERT OR IGNORE INTO session_topics (session_id, topic_id) VALUES (?, ?)",
+            (session_id, topic_id),
+        )
+
+
+def _credit(conn: sqlite3.Connection, session_id: int, speaker_id: int, role: str | None) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO session_speakers (session_id, speaker_id, role, position) "
+        "VALUES (?, ?, ?, (SELECT count(*) FROM session_speakers WHERE session_id = ?))",
+        (session_id, speaker_id, role, session_id),
+    )
+
+
+def _store_tracks(conn: sqlite3.Connection, session_id: int, tracks: Sequence[TrackInput]) -> int:
+    """Store each track; the first with segments is primary and its segments are stored. Returns their count."""
+    primary = next((t for t in tracks if t.transcript.segments), None)
+    languages: set[str] = set()
+    count = 0
+    for track in tracks:
+        if track.source not in TRACK_SOURCES:
+            raise CatalogError(
+                f"track source must be one of {', '.join(TRACK_SOURCES)}, got {track.source!r}"
+            )
+        if track.language in languages:
+            raise CatalogError(f"two caption tracks in the same language {track.language!r}")
+        languages.add(track.language)
+        track_id = conn.execute(
+            "INSERT INTO tracks (session_id, language, source, format, raw_path, reviewed, is_primary, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session_id,
+                track.language,
+                track.source,
+                track.transcript.format,
+                track.raw_path,
+                int(track.reviewed),
+                int(track is primary),
+                utcnow(),
+            ),
+        ).lastrowid
+        if track is primary:
+            count = _store_segments(conn, session_id, track_id, track.transcript.segments)
+    return count
+
+
+def _store_segments(
+    conn: sqlite3.Connection, session_id: int, track_id: int, segments: Sequence[Segment]
+) -> int:
+    speakers: dict[str, int] = {}
+    for segment in segments:
+        if segment.speaker and segment.speaker not in speakers:
+            speakers[segment.speaker] = ensure_speaker(conn, segment.speaker)
+            _credit(conn, session_id, speakers[segment.speaker], None)
+
+    def rows() -> Iterator[tuple]:
+        for position, segment in enumerate(segments):
+            start, end, text, marks = _segment_fields(segment, position)
+            speaker_id = speakers[segment.speaker] if segment.speaker else None
+            yield (session_id, track_id, position, start, end, speaker_id, text, marks)
+
+    conn.executemany(
+        "INSERT INTO segments (session_id, track_id, position, start, end, speaker_id, text, marks) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows(),
+    )
+    return len(segments)
+
+
+def _segment_fields(segment: Segment, position: int) -> tuple[float, float, str, str]:
+    where = f"segment {position + 1}"
+    start = _finite(segment.start, f"{where}: start")
+    end = _finite(segment.end, f"{where}: end")
+    if start < 0 or end < start:
+        raise CatalogError(f"{where}: times must satisfy 0 <= start <= end, got {start}..{end}")
+    if not isinstance(segment.text, str):
+        raise CatalogError(f"{where}: text must be text, got {type(segment.text).__name__}")
+    text = _CONTROL.sub(" ", segment.text)
+    marks = []
+    for mark in segment.marks:
+        if not isinstance(mark.offset, int) or not 0 <= mark.offset <= len(text):
+            raise CatalogError(f"{where}: mark offset {mark.offset!r} is outside the text")
+        marks.append([mark.offset, _finite(mark.time, f"{where}: mark time")])
+    return start, end, text, json.dumps(marks, separators=(",", ":"))
+
+
+def _chapters_from_tracks(tracks: Sequence[TrackInput]) -> tuple[Chapter, ...]:
+    for track in tracks:
+        if track.transcript.chapters:
+            return track.transcript.chapters
+    return ()
+
+
+def _store_chapters(conn: sqlite3.Connection, session_id: int, chapters: Sequence[Chapter]) -> None:
+    for number, chapter in enumerate(chapters, 1):
+        start = _finite(chapter.start, f"chapter {number}: start")
+        end = None if chapter.end is None else _finite(chapter.end, f"chapter {number}: end")
+        if not isinstance(chapter.title, str) or not chapter.title.strip():
+            raise CatalogError(f"chapter {number} needs a title")
+        conn.execute(
+            "INSERT INTO chapters (session_id, start, end, title) VALUES (?, ?, ?, ?)",
+            (session_id, start, end, chapter.title.strip()),
+        )
+
+
+def set_status(db: sqlite_utils.Database, session_id: int, status: str) -> None:
+    check_status(status)
+    now = utcnow()
+    with transaction(db) as conn:
+        row = conn.execute("SELECT published_at FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no session with id {session_id}")
+        published_at = row[0] or (now if status == "published" else None)
+        conn.execute(
+            "UPDATE sessions SET status = ?, published_at = ?, updated_at = ? WHERE id = ?",
+            (status, published_at, now, session_id),
+        )
+
+
+def find_session_id(db: sqlite_utils.Database, source_key: str) -> int | None:
+    row = db.conn.execute("SELECT id FROM sessions WHERE source_key = ?", (source_key,)).fetchone()
+    return row[0] if row else None
