@@ -1,9 +1,170 @@
-"""(to be written)"""
+"""Reading the archive from the command line: ``search``, ``sessions``, ``export``."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from pathlib import Path
+
 import click
+
+import transcripts
+from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
+from uscm_archive.commands.common import open_catalog, with_settings
+
+_TAGS = re.compile(r"</?mark>")
+EXPORTERS = {"vtt": transcripts.to_vtt, "srt": transcripts.to_srt, "txt": transcripts.to_txt}
+
+
+def clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def plain(snippet: str) -> str:
+    return html.unescape(_TAGS.sub("", snippet))
+
+
+def results_json(results: SearchResults) -> dict:
+    return {
+        "query": results.query,
+        "total": results.total,
+        "results": [
+            {
+                "session_id": hit.session_id,
+                "session_title": hit.session_title,
+                "session_date": hit.session_date,
+                "start": float(hit.start),
+                "end": float(hit.end),
+                "speaker": hit.speaker,
+                "text": hit.text,
+                "snippet": hit.snippet,
+                "url": hit.url,
+            }
+            for hit in results.hits
+        ],
+    }
+
+
+def results_text(results: SearchResults) -> str:
+    if results.message:
+        return results.message
+    if not results.hits:
+        return f"No results for {results.query!r} ({results.total} in all)."
+    order = "newest first" if results.ordered_by == "date" else "best first"
+    first = results.offset + 1
+    lines = [
+        f"{results.total} results for {results.query!r}, {order} ({first}-{results.offset + len(results.hits)}):"
+    ]
+    for hit in results.hits:
+        lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'})"]
+        speaker = f"{hit.speaker}: " if hit.speaker else ""
+        lines += [f"  [{clock(hit.start)}] {speaker}{plain(hit.snippet)}", f"  {hit.url}"]
+    return "\n".join(lines)
+
+
+def _non_negative(ctx, param, value):
+    if value is not None and value < 0:
+        raise CatalogError(f"--{param.name} must not be negative, got {value}")
+    return value
+
+
+@click.command()
+@with_settings
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: query, total and results.")
+@click.option(
+    "--limit", type=int, default=20, show_default=True, callback=_non_negative, help="Results per page."
+)
+@click.option(
+    "--offset", type=int, default=0, show_default=True, callback=_non_negative, help="Results to skip."
+)
+@click.option("--session", "session_id", type=int, default=None, help="Only inside this session (its id).")
+@click.option("--speaker", default=None, help="Only words of this speaker (name or slug).")
+@click.option("--topic", default=None, help="Only sessions on this topic (name or slug).")
+@click.option("--event", default=None, help="Only sessions of this event (name or slug).")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only sessions on or after this date.")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="Only sessions on or before this date.")
+@click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
+def search(settings, query: str, as_json: bool, **options) -> None:
+    """Find the moments where QUERY was said: "a phrase", word*, a OR b, -word."""
+    request = SearchRequest(query=query, **options)
+    with open_catalog(settings) as catalog:
+        results = catalog.search(request)
+    click.echo(json.dumps(results_json(results), ensure_ascii=False) if as_json else results_text(results))
+
+
+def session_json(session: Session) -> dict:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "date": session.date,
+        "event": session.event,
+        "status": session.status,
+        "segments": session.segment_count,
+        "speakers": [speaker.name for speaker in session.speakers],
+        "topics": [topic.name for topic in session.topics],
+        "video_url": session.video_url,
+        "url": f"/sessions/{session.id}",
+    }
+
+
+@click.command()
+@with_settings
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--drafts", is_flag=True, help="Include drafts and retracted sessions.")
+def sessions(settings, as_json: bool, drafts: bool) -> None:
+    """List the sessions in the archive, newest first."""
+    found: list[Session] = []
+    with open_catalog(settings) as catalog:
+        total, page = catalog.list_sessions(include_drafts=drafts, limit=1000)
+        found += page
+        while len(found) < total and page:
+            _, page = catalog.list_sessions(include_drafts=drafts, limit=1000, offset=len(found))
+            found += page
+    if as_json:
+        click.echo(json.dumps([session_json(s) for s in found], ensure_ascii=False, indent=2))
+        return
+    for s in found:
+        status = "" if s.status == "published" else f" [{s.status}]"
+        click.echo(f"{s.id:>5}  {s.date or 'undated':<10}  {s.title}{status}  ({s.segment_count} segments)")
+    click.echo(f"{total} sessions")
+
+
+def export_text(catalog, session_id: int, fmt: str) -> str:
+    session = catalog.get_session(session_id, include_drafts=True)
+    if session is None:
+        raise NotFound(f"no session with id {session_id}")
+    segments = catalog.segments(session_id)
+    if fmt == "json":
+        return transcripts.to_json(segments, meta=session_json(session))
+    if fmt == "srt":
+        return transcripts.to_srt(segments)
+    return EXPORTERS[fmt](segments, title=session.title)
+
+
+@click.command()
+@with_settings
+@click.argument("session_id", type=int)
+@click.option(
+    "--format", "fmt", type=click.Choice(["vtt", "srt", "txt", "json"]), default="vtt", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
+def export(settings, session_id: int, fmt: str, output: str | None) -> None:
+    """Export a session's transcript as WebVTT, SRT, plain text or JSON."""
+    with open_catalog(settings) as catalog:
+        text = export_text(catalog, session_id, fmt)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {output}", err=True)
 
 
 def register(cli: click.Group) -> None:
-    pass
+    for command in (search, sessions, export):
+        cli.add_command(command)
