@@ -1,0 +1,215 @@
+"""The JSON API under ``/api``: sessions, a session, its transcript, search, speakers, oEmbed.
+
+Errors are ``{"error": {"code", "message"}}`` with a 4xx status (see ``web.errors``).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query
+from markupsafe import escape
+from starlette.requests import Request
+
+from catalog import Catalog, SearchRequest, Session
+from web.api_models import (
+    ErrorBody,
+    FacetOut,
+    OEmbedOut,
+    SearchOut,
+    SessionDetail,
+    SessionList,
+    TranscriptOut,
+)
+from web.catalogs import catalog_for
+from web.errors import ApiError
+from web.player import media_url
+from web.search_page import valid_date
+from web.session_view import DOWNLOAD_FORMATS, moment_url
+from web.templating import site_url
+
+ERRORS = {404: {"model": ErrorBody, "description": "not found"}, 422: {"model": ErrorBody}}
+router = APIRouter(prefix="/api", tags=["archive"], responses={422: {"model": ErrorBody}})
+
+
+def session_or_404(catalog: Catalog, session_id: int) -> Session:
+    session = catalog.get_session(session_id) if 0 < session_id < 2**63 else None
+    if session is None:
+        raise ApiError(404, "not_found", f"no published session with id {session_id}")
+    return session
+
+
+def summary(session: Session) -> dict:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "date": session.date,
+        "event": session.event,
+        "duration": session.duration,
+        "has_transcript": session.has_transcript,
+        "url": f"/sessions/{session.id}",
+        "speakers": [
+            {"name": s.name, "slug": s.slug, "role": s.role, "url": f"/speakers/{s.slug}"}
+            for s in session.speakers
+        ],
+        "topics": [{"name": t.name, "slug": t.slug} for t in session.topics],
+    }
+
+
+def chapters_out(catalog: Catalog, session_id: int) -> list[dict]:
+    return [
+        {"start": c.start, "end": c.end, "title": c.title, "url": moment_url(session_id, c.start)}
+        for c in catalog.chapters(session_id)
+    ]
+
+
+@router.get("/sessions", response_model=SessionList, summary="Published sessions, newest first")
+def list_sessions(
+    request: Request,
+    event: str | None = Query(None, max_length=200, description="event or series name or slug"),
+    topic: str | None = Query(None, max_length=200, description="topic name or slug"),
+    speaker: str | None = Query(None, max_length=200, description="speaker name or slug"),
+    year: int | None = Query(None, ge=1900, le=2999),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
+    catalog = catalog_for(request)
+    filters = {"event": event, "topic": topic, "speaker": speaker, "year": year}
+    total, sessions = catalog.list_sessions(limit=limit, offset=offset, **filters)
+    return {"total": total, "limit": limit, "offset": offset, "sessions": [summary(s) for s in sessions]}
+
+
+@router.get("/sessions/{session_id}", response_model=SessionDetail, responses=ERRORS, summary="One session")
+def get_session(request: Request, session_id: int):
+    catalog = catalog_for(request)
+    session = session_or_404(catalog, session_id)
+    downloads = {fmt: f"/sessions/{session.id}/transcript.{fmt}" for fmt, _ in DOWNLOAD_FORMATS}
+    return {
+        **summary(session),
+        "description": session.description,
+        "source_url": session.source_url,
+        "video_url": session.video_url,
+        "thumbnail_url": session.thumbnail_url,
+        "language": session.language,
+        "media_url": media_url(session),
+        "segment_count": session.segment_count,
+        "chapters": chapters_out(catalog, session.id),
+        "downloads": downloads,
+    }
+
+
+@router.get(
+    "/sessions/{session_id}/transcript",
+    response_model=TranscriptOut,
+    responses=ERRORS,
+    summary="Its transcript",
+)
+def get_transcript(request: Request, session_id: int):
+    catalog = catalog_for(request)
+    session = session_or_404(catalog, session_id)
+    segments = [
+        {
+            "id": s.id,
+            "start": s.start,
+            "end": s.end,
+            "speaker": s.speaker,
+            "text": s.text,
+            "url": moment_url(session.id, s.start),
+        }
+        for s in catalog.segments(session.id)
+    ]
+    return {"session_id": session.id, "segments": segments, "chapters": chapters_out(catalog, session.id)}
+
+
+def checked_date(name: str, value: str | None) -> str | None:
+    if value is not None and not valid_date(value):
+        raise ApiError(422, "invalid_parameter", f"{name}: {value!r} is not a date like 2024-01-31")
+    return value
+
+
+@router.get("/search", response_model=SearchOut, summary="Search every spoken word")
+def search(
+    request: Request,
+    q: str = Query(
+        "", max_length=500, description='words, "a phrase", word*, OR, -word; any text is accepted'
+    ),
+    event: str | None = Query(None, max_length=200),
+    speaker: str | None = Query(None, max_length=200),
+    topic: str | None = Query(None, max_length=200),
+    since: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
+    until: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
+    session_id: int | None = Query(None, ge=1, le=2**62),
+    exact: bool = False,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=100_000),
+):
+    wanted = SearchRequest(
+        query=q,
+        limit=limit,
+        offset=offset,
+        session_id=session_id,
+        speaker=speaker,
+        topic=topic,
+        event=event,
+        since=checked_date("since", since),
+        until=checked_date("until", until),
+        exact=exact,
+    )
+    results = catalog_for(request).search(wanted)
+    fields = (
+        "session_id",
+        "session_title",
+        "session_date",
+        "start",
+        "end",
+        "speaker",
+        "text",
+        "snippet",
+        "url",
+    )
+    return {
+        "query": results.query,
+        "total": results.total,
+        "results": [{name: getattr(hit, name) for name in fields} for hit in results.hits],
+    }
+
+
+@router.get("/speakers", response_model=list[FacetOut], summary="Speakers with their number of sessions")
+def speakers(request: Request):
+    facets = catalog_for(request).facets()
+    return [{"value": f.value, "slug": f.slug, "count": f.count} for f in facets.get("speakers", [])]
+
+
+@router.get(
+    "/oembed", response_model=OEmbedOut, responses={**ERRORS, 501: {"model": ErrorBody}}, summary="oEmbed"
+)
+def oembed(
+    request: Request,
+    url: str = Query(..., max_length=2000, description="a session page URL of this site"),
+    format: str = Query("json"),
+    maxwidth: int | None = Query(None, ge=100, le=4000),
+    maxheight: int | None = Query(None, ge=60, le=4000),
+):
+    if format != "json":
+        raise ApiError(501, "format_not_supported", "only format=json is available")
+    match = re.fullmatch(r"/sessions/(\d{1,18})/?", urlsplit(url).path)
+    if not match:
+        raise ApiError(404, "not_found", "url is not a session page of this archive")
+    session = session_or_404(catalog_for(request), int(match.group(1)))
+    width = min(maxwidth or 640, 1280)
+    height = min(maxheight or width * 9 // 16 + 120, 1000)
+    site = site_url(request)
+    frame = (
+        f'<iframe src="{site}/sessions/{session.id}/embed" width="{width}" height="{height}" '
+        f'title="{escape(session.title)}" loading="lazy" allowfullscreen></iframe>'
+    )
+    return {
+        "title": session.title,
+        "provider_name": request.app.state.settings.site_name,
+        "provider_url": site + "/",
+        "html": frame,
+        "width": width,
+        "height": height,
+        "thumbnail_url": session.thumbnail_url,
+    }

@@ -1,0 +1,55 @@
+"""``create_app(settings)``: the public pages, the ``/api`` routes, static files and the staff area in one app."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from web import api, feeds, files, public
+from web.catalogs import CatalogPool
+from web.errors import install_error_handlers
+from web.security import SecurityHeaders
+from web.templating import make_templates
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings) -> FastAPI:
+    """The whole site for the archive in ``settings.data_dir``. Nothing is read at import time."""
+    pool = CatalogPool(settings.catalog_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        pool.close_all()
+
+    app = FastAPI(
+        title=settings.site_name,
+        summary="Sessions, transcripts and quote search of the U.S. Conference of Mayors archive.",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.catalogs = pool
+    app.state.templates = make_templates(settings)
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(files.router)
+    app.include_router(feeds.router)
+    app.include_router(public.router)
+    _include_staff(app)
+    return app
+
+
+def _include_staff(app: FastAPI) -> None:
+    from web.staff import router as staff_router
+
+    app.include_router(staff_router)

@@ -1,0 +1,40 @@
+"""One ``Catalog`` per worker thread, opened on first use and closed when the app stops."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from starlette.requests import Request
+
+from catalog import Catalog
+
+
+class CatalogPool:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._opened: list[Catalog] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Catalog:
+        """This thread's catalog (a SQLite connection must not be shared between threads at once)."""
+        catalog = getattr(self._local, "catalog", None)
+        if catalog is None:
+            catalog = Catalog.open(self.path)
+            self._local.catalog = catalog
+            with self._lock:
+                self._opened.append(catalog)
+        return catalog
+
+    def close_all(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for catalog in opened:
+            catalog.close()
+        self._local = threading.local()
+
+
+def catalog_for(request: Request) -> Catalog:
+    """The calling thread's catalog. Call it inside a sync route body (which runs on a worker thread)."""
+    return request.app.state.catalogs.get()

@@ -1,0 +1,115 @@
+"""Public pages: home, browsing, a page per session, speakers. Each route parses, calls the catalog, renders."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from catalog import Catalog, Session
+from catalog.browse import speaker_moments
+from web.catalogs import catalog_for
+from web.jsonld import video_object_json
+from web.paging import Page, page_number
+from web.search_page import search_context
+from web.session_view import citation, moment_url, session_context
+from web.templating import render, site_url
+
+router = APIRouter(include_in_schema=False)
+
+RECENT = 12
+PER_PAGE = 24
+BROWSE_FILTERS = ("event", "topic", "speaker", "year")
+
+
+def published_session(catalog: Catalog, raw_id: str) -> Session:
+    """The published session ``raw_id`` names, or a 404 (drafts and retracted sessions are not public)."""
+    if not re.fullmatch(r"\d{1,18}", raw_id):
+        raise HTTPException(404)
+    session = catalog.get_session(int(raw_id))
+    if session is None:
+        raise HTTPException(404)
+    return session
+
+
+@router.get("/")
+def home(request: Request):
+    catalog = catalog_for(request)
+    _, recent = catalog.list_sessions(limit=RECENT)
+    context = {"nav": "home", "recent": recent, "facets": catalog.facets()}
+    return render(request, "home.html", context)
+
+
+@router.get("/sessions")
+def sessions(request: Request, page: str | None = None):
+    catalog = catalog_for(request)
+    filters = {k: (request.query_params.get(k) or "").strip() for k in BROWSE_FILTERS}
+    filters = {k: v[:200] for k, v in filters.items() if v}
+    notes = []
+    year = filters.get("year")
+    if year is not None and not re.fullmatch(r"\d{4}", year):
+        notes.append(f"“{year}” is not a year, so it was left out.")
+        filters.pop("year")
+    number = page_number(page)
+    kwargs = {**filters, "year": int(filters["year"]) if "year" in filters else None}
+    total, rows = catalog.list_sessions(limit=PER_PAGE, offset=(number - 1) * PER_PAGE, **kwargs)
+    pager = Page(number, PER_PAGE, total, request.url.path, {**filters})
+    context = {"nav": "sessions", "sessions": rows, "total": total, "filters": filters, "notes": notes}
+    return render(request, "sessions.html", {**context, "pager": pager, "facets": catalog.facets()})
+
+
+@router.get("/sessions/{session_id}")
+def session_page(
+    request: Request, session_id: str, t: str | None = None, end: str | None = None, q: str | None = None
+):
+    catalog = catalog_for(request)
+    session = published_session(catalog, session_id)
+    context = session_context(catalog, session, t=t, end=end, q=(q or "")[:500])
+    site = site_url(request)
+    context["canonical"] = f"{site}/sessions/{session.id}"
+    context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
+    context["citation"] = citation(session, context["moment"], context["moment_link"])
+    context["jsonld"] = video_object_json(session, context["chapters"], site, context["player"])
+    return render(request, "session.html", context)
+
+
+@router.get("/sessions/{session_id}/embed")
+def session_embed(request: Request, session_id: str, t: str | None = None):
+    catalog = catalog_for(request)
+    session = published_session(catalog, session_id)
+    context = session_context(catalog, session, t=t, end=None, q=None)
+    request.state.embeddable = True
+    return render(request, "embed.html", context)
+
+
+@router.get("/search")
+def search(request: Request):
+    context = search_context(catalog_for(request), request.query_params)
+    return render(request, "search.html", {"nav": "search", **context})
+
+
+@router.get("/speakers")
+def speakers(request: Request):
+    facets = catalog_for(request).facets()
+    return render(request, "speakers.html", {"nav": "speakers", "speakers": facets.get("speakers", [])})
+
+
+@router.get("/speakers/{slug}")
+def speaker_page(request: Request, slug: str, page: str | None = None):
+    catalog = catalog_for(request)
+    speaker = catalog.speaker(slug[:200])
+    if speaker is None:
+        raise HTTPException(404)
+    if speaker.slug != slug:
+        return RedirectResponse(f"/speakers/{speaker.slug}", status_code=301)
+    number = page_number(page)
+    _, sessions_ = catalog.list_sessions(speaker=speaker.slug, limit=200)
+    total, moments = speaker_moments(
+        catalog, speaker.id, limit=PER_PAGE * 2, offset=(number - 1) * PER_PAGE * 2
+    )
+    pager = Page(number, PER_PAGE * 2, total, request.url.path, {})
+    context = {"nav": "speakers", "speaker": speaker, "sessions": sessions_, "moments": moments}
+    return render(request, "speaker.html", {**context, "pager": pager, "moment_url": moment_url})

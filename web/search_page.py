@@ -1,0 +1,90 @@
+"""The search page's logic: any query string and filters in, hits grouped by session out. Never an error."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from catalog import Catalog, CatalogError, Hit, SearchRequest
+from web.paging import Page, page_number
+from web.session_view import moment_url
+
+PER_PAGE = 20
+MAX_QUERY = 500
+FILTERS = ("event", "speaker", "topic", "since", "until")
+
+
+@dataclass
+class HitGroup:
+    """Consecutive hits of one session on a results page."""
+
+    session_id: int
+    title: str
+    date: str | None
+    hits: list[tuple[Hit, str]] = field(default_factory=list)  # (hit, link to the moment)
+
+
+def valid_date(text: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The filters as given (trimmed), minus dates that are not dates; notes say what was left out."""
+    filters, notes = {}, []
+    for name in FILTERS:
+        value = (params.get(name) or "").strip()[:200]
+        if not value:
+            continue
+        if name in ("since", "until") and not valid_date(value):
+            label = "From" if name == "since" else "To"
+            notes.append(f"{label} date “{value}” is not a date like 2024-01-31, so it was left out.")
+            continue
+        filters[name] = value
+    return filters, notes
+
+
+def group_hits(hits: tuple[Hit, ...], query: str) -> list[HitGroup]:
+    groups: list[HitGroup] = []
+    for hit in hits:
+        if not groups or groups[-1].session_id != hit.session_id:
+            groups.append(HitGroup(hit.session_id, hit.session_title, hit.session_date))
+        groups[-1].hits.append((hit, moment_url(hit.session_id, hit.start, query)))
+    return groups
+
+
+def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int):
+    request = SearchRequest(query=query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE, **filters)
+    try:
+        return catalog.search(request), None
+    except CatalogError as exc:
+        return None, str(exc)
+
+
+def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
+    query = (params.get("q") or "")[:MAX_QUERY]
+    filters, notes = read_filters(params)
+    number = page_number(params.get("page"))
+    results, problem = (None, None)
+    if query.strip():
+        results, problem = run_search(catalog, query, filters, number)
+    if problem:
+        notes.append(problem)
+    total = results.total if results else 0
+    pager = Page(number, PER_PAGE, total, "/search", {"q": query, **filters})
+    return {
+        "query": query,
+        "filters": filters,
+        "notes": notes,
+        "results": results,
+        "groups": group_hits(results.hits, query) if results else [],
+        "pager": pager,
+        "facets": catalog.facets(),
+    }

@@ -1,0 +1,137 @@
+"""What a session page shows, computed from the catalog: transcript lines, the moment in ``?t=``, citations."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from catalog import Catalog, Session, StoredChapter, StoredSegment
+from web.highlight import highlight, query_terms, terms_pattern
+from web.player import Player, choose_player
+from web.timecode import clock, parse_time
+
+DOWNLOAD_FORMATS = (
+    ("vtt", "WebVTT captions"),
+    ("srt", "SubRip captions"),
+    ("txt", "Plain text"),
+    ("json", "JSON"),
+)
+TOLERANCE = 0.011  # link times carry two decimals; a rounded time still lands in its own segment
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript segment as shown: its escaped (maybe highlighted) text and whether it is the moment."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    html: Markup
+    speaker: str | None
+    speaker_slug: str | None
+    new_speaker: bool
+    current: bool
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The place ``?t=`` points at: its time, the segment said there, and how to cite it."""
+
+    start: float
+    end: float | None
+    segment: StoredSegment | None
+
+
+def link_time(seconds: float) -> str:
+    """A time for a URL: ``90`` or ``90.25`` (two decimals at most, never in the previous segment)."""
+    value = round(max(0.0, seconds), 2)
+    return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0")
+
+
+def moment_url(session_id: int, seconds: float, query: str | None = None) -> str:
+    params = {"t": link_time(seconds)}
+    if query:
+        params["q"] = query
+    return f"/sessions/{session_id}?{urlencode(params)}"
+
+
+def segment_at(segments: list[StoredSegment], seconds: float) -> int | None:
+    """Index of the segment being said at ``seconds`` (the last one starting at or before it)."""
+    starts = [s.start for s in segments]
+    index = bisect.bisect_right(starts, seconds + TOLERANCE) - 1
+    return index if index >= 0 else None
+
+
+def build_lines(
+    segments: list[StoredSegment], query: str | None, current: int | None
+) -> tuple[list[Line], int]:
+    pattern = terms_pattern(query_terms(query))
+    lines, total, previous = [], 0, object()
+    for index, segment in enumerate(segments):
+        html, count = highlight(segment.text, pattern)
+        total += count
+        lines.append(
+            Line(
+                id=segment.id,
+                start=segment.start,
+                end=segment.end,
+                text=segment.text,
+                html=html,
+                speaker=segment.speaker,
+                speaker_slug=segment.speaker_slug,
+                new_speaker=bool(segment.speaker) and segment.speaker != previous,
+                current=index == current,
+            )
+        )
+        previous = segment.speaker
+    return lines, total
+
+
+def citation(session: Session, moment: Moment, url: str) -> str:
+    """``Speaker, "quote," Title, date, at 1:02:03. URL`` — plain text, for copying."""
+    parts = []
+    segment = moment.segment
+    if segment and segment.speaker:
+        parts.append(segment.speaker)
+    if segment:
+        parts.append(f"\u201c{segment.text}\u201d")
+    parts.append(session.title)
+    if session.date:
+        parts.append(session.date)
+    parts.append(f"at {clock(moment.start)}")
+    return ", ".join(parts) + f". {url}"
+
+
+def chapter_rows(chapters: list[StoredChapter]) -> list[StoredChapter]:
+    return sorted(chapters, key=lambda c: c.start)
+
+
+def session_context(
+    catalog: Catalog, session: Session, *, t: str | None, end: str | None, q: str | None
+) -> dict:
+    segments = catalog.segments(session.id)
+    start = parse_time(t)
+    stop = parse_time(end)
+    if stop is not None and (start is None or stop <= start):
+        stop = None
+    current = segment_at(segments, start) if start is not None else None
+    lines, match_count = build_lines(segments, q, current)
+    moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
+    player: Player = choose_player(session)
+    return {
+        "session": session,
+        "player": player,
+        "lines": lines,
+        "match_count": match_count,
+        "query": (q or "").strip(),
+        "moment": moment,
+        "start_given": start is not None,
+        "bad_time": t is not None and t.strip() != "" and start is None,
+        "chapters": chapter_rows(catalog.chapters(session.id)),
+        "downloads": DOWNLOAD_FORMATS,
+        "link_time": link_time,
+    }
