@@ -1,0 +1,106 @@
+"""The query classes, drawn (seeded) from the generated archive itself so that every query has hits.
+
+Each ``Query`` says the same search four ways: as a user types it (the catalog and ``/api/search``), as an FTS5
+expression (raw SQL and Datasette's ``_searchmode=raw``), and as ripgrep arguments over the caption files.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.synth import Vocabulary
+
+CLASSES = ("rare word", "common word", "3-word phrase", "prefix", "OR", "speaker filter", "the")
+PLAIN = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True)
+class Query:
+    cls: str
+    user: str  # what a user types in the search box
+    fts: str  # the FTS5 MATCH expression the engine runs
+    rg: tuple[str, ...]  # ripgrep arguments (pattern and flags), before the folder
+    speaker: str | None = None  # speaker name for the filter class
+    speaker_id: int | None = None
+
+
+def build(
+    db_path: Path, vocabulary: Vocabulary, per_class: int = 40, seed: int = 7
+) -> dict[str, list[Query]]:
+    rng = random.Random(seed)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        texts = random_texts(conn, rng, per_class * 4)
+        speakers = conn.execute("SELECT id, name FROM speakers ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    rank = {w: i for i, w in enumerate(vocabulary.words)}
+    common = [w for w in vocabulary.by_rank(100, 500) if len(w) >= 4 and PLAIN.fullmatch(w)]
+    middle = [w for w in vocabulary.by_rank(1000, 5000) if PLAIN.fullmatch(w)]
+    stems = [w for w in vocabulary.by_rank(500, 3000) if len(w) >= 6 and PLAIN.fullmatch(w)]
+    classes = {
+        "rare word": [word_query("rare word", rarest(t, rank)) for t in texts if rarest(t, rank)],
+        "common word": [word_query("common word", w) for w in rng.sample(common, per_class)],
+        "3-word phrase": [q for t in texts if (q := phrase_query(t, rng))],
+        "prefix": [prefix_query(w[:4]) for w in rng.sample(stems, per_class)],
+        "OR": [or_query(*rng.sample(middle, 2)) for _ in range(per_class)],
+        "speaker filter": [filter_query(rng.choice(common), *rng.choice(speakers)) for _ in range(per_class)],
+        "the": [word_query("the", "the")],
+    }
+    return {name: dedupe(found)[:per_class] for name, found in classes.items()}
+
+
+def random_texts(conn: sqlite3.Connection, rng: random.Random, count: int) -> list[str]:
+    top = conn.execute("SELECT max(id) FROM segments").fetchone()[0] or 0
+    texts = []
+    for segment_id in rng.sample(range(1, top + 1), min(count, top)):
+        row = conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()
+        if row:
+            texts.append(row[0])
+    return texts
+
+
+def rarest(text: str, rank: dict[str, int]) -> str | None:
+    words = [w for w in PLAIN.findall(text.lower()) if rank.get(w, 0) >= 10_000]
+    return max(words, key=rank.get) if words else None
+
+
+def word_query(cls: str, word: str) -> Query:
+    return Query(cls, word, f'"{word}"', ("-i", "-w", "-F", word))
+
+
+def phrase_query(text: str, rng: random.Random) -> Query | None:
+    """Three consecutive words of a real segment with nothing but spaces between them (a remembered quote)."""
+    tokens = text.split(" ")
+    runs = [i for i in range(len(tokens) - 2) if all(PLAIN.fullmatch(t.lower()) for t in tokens[i : i + 3])]
+    if not runs:
+        return None
+    start = rng.choice(runs)
+    words = " ".join(t.lower() for t in tokens[start : start + 3])
+    return Query("3-word phrase", f'"{words}"', f'"{words}"', ("-i", "-F", words))
+
+
+def prefix_query(stem: str) -> Query:
+    return Query("prefix", f"{stem}*", f'"{stem}"*', ("-i", "-w", f"{stem}[a-z]*"))
+
+
+def or_query(first: str, second: str) -> Query:
+    return Query(
+        "OR", f"{first} OR {second}", f'"{first}" OR "{second}"', ("-i", "-w", "-e", first, "-e", second)
+    )
+
+
+def filter_query(word: str, speaker_id: int, speaker: str) -> Query:
+    pattern = f"<v {re.escape(speaker)}>.*\\b{word}\\b"
+    return Query("speaker filter", word, f'"{word}"', ("-i", pattern), speaker=speaker, speaker_id=speaker_id)
+
+
+def dedupe(queries: list[Query]) -> list[Query]:
+    seen: dict[str, Query] = {}
+    for query in queries:
+        seen.setdefault(query.user + "|" + (query.speaker or ""), query)
+    return list(seen.values())

@@ -1,0 +1,226 @@
+"""Results as a markdown table and JSON under ``bench/results/``, the ratios printed, the issue's targets checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CONTENDERS = ("catalog", "api", "raw SQL", "datasette", "ripgrep")
+RATIOS = (("catalog", "raw SQL"), ("catalog", "datasette"), ("catalog", "ripgrep"), ("api", "datasette"))
+
+
+def fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def stat(search: dict, cls: str, contender: str, key: str):
+    entry = search.get(cls, {}).get(contender)
+    return entry.get(key) if isinstance(entry, dict) else None
+
+
+def ratio(search: dict, cls: str, ours: str, other: str, key: str = "p50"):
+    a, b = stat(search, cls, ours, key), stat(search, cls, other, key)
+    return round(a / b, 2) if a is not None and b else None
+
+
+def search_table(search: dict, key: str, with_ratios: bool) -> list[str]:
+    head = ["query class", *CONTENDERS]
+    if with_ratios:
+        head += [f"{a}/{b}" for a, b in RATIOS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for cls in search:
+        cells = [cls] + [fmt(stat(search, cls, c, key), 2) for c in CONTENDERS]
+        if with_ratios:
+            cells += [fmt(ratio(search, cls, a, b, key), 2) for a, b in RATIOS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def targets(results: dict) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for each of the issue's targets that this run measured."""
+    search, checks = results.get("search", {}), []
+    for cls in search:
+        r = ratio(search, cls, "catalog", "raw SQL")
+        checks.append(
+            (f"catalog p50 ≤ 1.3× raw FTS5 ({cls})", f"{fmt(r, 2)}×", None if r is None else r <= 1.3)
+        )
+        p99 = stat(search, cls, "catalog", "p99")
+        checks.append(
+            (f"catalog p99 ≤ 50 ms ({cls})", f"{fmt(p99, 2)} ms", None if p99 is None else p99 <= 50)
+        )
+        for other in ("datasette", "ripgrep"):
+            r = ratio(search, cls, "catalog", other)
+            checks.append(
+                (f"catalog p50 < {other} p50 ({cls})", f"{fmt(r, 2)}×", None if r is None else r < 1)
+            )
+    ingest = results.get("ingest", {}).get("single", {})
+    full = (ingest.get("ingest_full_archive") or {}).get("p50")
+    parse = (ingest.get("webvtt_parse") or {}).get("p50")
+    if full is not None:
+        checks.append(("3-hour caption file ingests in ≤ 500 ms", f"{fmt(full)} ms", full <= 500))
+        if parse:
+            checks.append(("… and ≤ 3× webvtt-py's parse", f"{fmt(full / parse, 2)}×", full / parse <= 3))
+    page = (results.get("page", {}).get("in_process") or {}).get("p50")
+    if page is not None:
+        checks.append(("3-hour session page ≤ 50 ms on the server", f"{fmt(page)} ms", page <= 50))
+    for run in results.get("load", []):
+        if run.get("clients") == 32 and "req_per_s" in run:
+            checks.append(
+                ("/api/search ≥ 300 req/s at 32 clients", f"{fmt(run['req_per_s'])}", run["req_per_s"] >= 300)
+            )
+            checks.append(
+                ("/api/search p99 ≤ 100 ms at 32 clients", f"{fmt(run['p99'])} ms", run["p99"] <= 100)
+            )
+    return checks
+
+
+def markdown(results: dict) -> str:
+    m, a = results["machine"], results["archive"]
+    out = [
+        f"# Benchmark: {a['segments']:,} segments ({results['scale']})",
+        "",
+        f"Archive: {a['sessions']:,} sessions, {a['segments']:,} segments, catalog {a['db_bytes'] / 1e6:,.0f} MB, "
+        f"seed {a['seed']}. Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}; "
+        f"Python {m['python']}, SQLite {m['sqlite']}, {m.get('datasette', '')}, {m.get('ripgrep', '')}. "
+        f"Measured {m['when']}.",
+        "",
+        "## Search latency, p50 (ms)",
+        "",
+        *search_table(results.get("search", {}), "p50", True),
+        "",
+        "## Search latency, p95 (ms)",
+        "",
+        *search_table(results.get("search", {}), "p95", False),
+        "",
+        "## Search latency, p99 (ms)",
+        "",
+        *search_table(results.get("search", {}), "p99", False),
+        "",
+        *sample_note(results),
+        *ingest_section(results.get("ingest", {})),
+        *page_section(results.get("page", {})),
+        *load_section(results.get("load", [])),
+        "## Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        *(
+            f"| {t} | {v} | {'–' if ok is None else ('yes' if ok else '**no**')} |"
+            for t, v, ok in targets(results)
+        ),
+        "",
+        *errors_section(results.get("errors", [])),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def sample_note(results: dict) -> list[str]:
+    counts = {
+        c: sorted({stat(results["search"], cls, c, "n") or 0 for cls in results["search"]})
+        for c in CONTENDERS
+    }
+    agreement = results.get("agreement", {})
+    lines = ["Samples per cell: " + "; ".join(f"{c} {v[0]}–{v[-1]}" for c, v in counts.items() if v) + "."]
+    if agreement:
+        lines.append(
+            "Top-20 agreement catalog vs raw SQL (share of the engine's hits that the catalog returns): "
+            + ", ".join(f"{cls} {v:.2f}" for cls, v in agreement.items())
+            + "."
+        )
+    return [*lines, ""]
+
+
+def ingest_section(ingest: dict) -> list[str]:
+    single, bulk = ingest.get("single"), ingest.get("bulk")
+    lines = ["## Ingest", ""]
+    if single:
+        lines += [
+            f"One 3-hour caption file: {single['cues']:,} cues, {single['bytes'] / 1e3:,.0f} kB → "
+            f"{single['segments']:,} segments.",
+            "",
+            "| step | p50 ms | p95 ms | n |",
+            "|---|---|---|---|",
+        ]
+        for key in ("webvtt_parse", "parse_file", "ingest_empty_catalog", "ingest_full_archive"):
+            if key in single:
+                s = single[key]
+                lines.append(f"| {key.replace('_', ' ')} | {fmt(s['p50'])} | {fmt(s['p95'])} | {s['n']} |")
+        lines.append("")
+    if bulk:
+        lines += [
+            f"Bulk ingest of {bulk['sessions']} generated sessions ({bulk['segments']:,} segments) into a fresh "
+            f"catalog: {bulk['sessions_per_s']} sessions/s, {bulk['segments_per_s']:,} segments/s.",
+            "",
+        ]
+    gen = ingest.get("generator")
+    if gen:
+        lines += [
+            f"Generator, `Catalog.save_session` alone over the whole archive: {gen['sessions_per_s']} sessions/s, "
+            f"{gen['segments_per_s']:,} segments/s.",
+            "",
+        ]
+    return lines
+
+
+def page_section(page: dict) -> list[str]:
+    if not page:
+        return []
+    ip, http = page.get("in_process", {}), page.get("http", {})
+    lines = [f"## Session page (3-hour session, {page.get('segments', '?'):,} segments)", ""]
+    lines += ["| measure | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|"]
+    for label, s in (("server, in-process", ip), ("over HTTP (uvicorn)", http)):
+        if s:
+            lines.append(f"| {label} | {fmt(s['p50'])} | {fmt(s['p95'])} | {fmt(s['p99'])} |")
+    if http.get("html_bytes"):
+        lines += [
+            "",
+            f"Weight: {http['html_bytes']:,} bytes of HTML, {http['gzip_bytes']:,} gzipped; served as "
+            f"{http['served_encoding']} ({http['served_bytes']:,} bytes on the wire).",
+        ]
+    return [*lines, ""]
+
+
+def load_section(load: list[dict]) -> list[str]:
+    if not load:
+        return []
+    lines = ["## /api/search under concurrent clients (load from a second process)", ""]
+    lines += [
+        "| clients | req/s | p50 ms | p95 ms | p99 ms | requests | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in load:
+        lines.append(
+            f"| {r['clients']} | {fmt(r['req_per_s'])} | {fmt(r['p50'])} | {fmt(r['p95'])} | {fmt(r['p99'])} | "
+            f"{r['requests']:,} | {r['errors']} |"
+        )
+    return [*lines, ""]
+
+
+def errors_section(errors: list[str]) -> list[str]:
+    if not errors:
+        return []
+    return ["## Parts that failed in this run", "", *(f"- {e}" for e in errors), ""]
+
+
+def write(results: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{results['scale']}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    path = folder / f"{results['scale']}.md"
+    path.write_text(markdown(results), encoding="utf-8")
+    return path
+
+
+def print_ratios(results: dict) -> None:
+    search = results.get("search", {})
+    print("\np50 ratios (lower is better for ours):")
+    print(f"  {'class':<16}" + "".join(f"{a + '/' + b:>20}" for a, b in RATIOS))
+    for cls in search:
+        cells = "".join(f"{fmt(ratio(search, cls, a, b), 2):>20}" for a, b in RATIOS)
+        print(f"  {cls:<16}{cells}")
+    print("\ntargets:")
+    for target, measured, ok in targets(results):
+        print(f"  [{'--' if ok is None else ('ok' if ok else 'NO')}] {target}: {measured}")

@@ -1,0 +1,200 @@
+"""Run the whole benchmark on one archive: ``python -m bench.run --segments 100000`` (or ``1000000``).
+
+Generates the archive if absent (``bench/work/<scale>/``, git-ignored), then measures side by side on that same
+data: search (catalog, /api/search, raw FTS5 SQL, Datasette, ripgrep), ingest, the session page, and /api/search
+under 16/32/64 concurrent clients. Writes ``bench/results/<scale>.md`` and ``.json`` and prints the ratios.
+A part that fails is recorded in the results (and the run goes on), so a partial run still says what it saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import traceback
+from contextlib import ExitStack
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench import generate, ingest, page, queries, report, search, servers
+from bench.machine import describe
+from bench.synth import Vocabulary
+from bench.timing import sample, summarize
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def measure_search(contenders: list, classes: dict, reps: int, budget: float) -> tuple[dict, dict]:
+    """{class: {contender: summary}} and the catalog's top-20 agreement with raw SQL per class."""
+    table: dict = {}
+    agreement: dict = {}
+    by_name = {c.name: c for c in contenders}
+    for cls, items in classes.items():
+        table[cls] = {}
+        for contender in contenders:
+            print(f"  search {cls:<15} {contender.name:<10}", end="", flush=True)
+            samples = sample(contender, items, reps=reps, budget_s=budget)
+            table[cls][contender.name] = summarize(samples)
+            print(f" p50 {table[cls][contender.name]['p50']:>9.2f} ms  (n={len(samples)})", flush=True)
+        if "catalog" in by_name and "raw SQL" in by_name and cls != "the":
+            shares = [search.agreement(by_name["catalog"](q), by_name["raw SQL"](q)) for q in items[:20]]
+            agreement[cls] = round(sum(shares) / len(shares), 3)
+    return table, agreement
+
+
+def api_paths(classes: dict) -> list[str]:
+    paths = []
+    for items in classes.values():
+        for q in items:
+            params = {"q": q.user, "limit": 20, **({"speaker": q.speaker} if q.speaker else {})}
+            paths.append("/api/search?" + urlencode(params))
+    return paths
+
+
+def measure_load(
+    base_url: str, paths: list[str], work: Path, clients: list[int], seconds: float
+) -> list[dict]:
+    paths_file = work / "load-paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    runs = []
+    for count in clients:
+        command = [sys.executable, "-m", "bench.load", base_url, "--clients", str(count)]
+        command += ["--seconds", str(seconds), "--paths", str(paths_file)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+        if done.returncode != 0:
+            raise RuntimeError(f"load generator failed: {done.stderr.strip()[-300:]}")
+        runs.append(json.loads(done.stdout))
+        r = runs[-1]
+        print(f"  load {count:>3} clients: {r['req_per_s']:>7.1f} req/s, p99 {r['p99']:.1f} ms", flush=True)
+    return runs
+
+
+class Run:
+    """One benchmark run: the results dict, filled part by part; a failing part is noted, not fatal."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.out, self.manifest = generate.ensure(args.segments, args.seed)
+        self.data = self.out / "data"
+        self.db = self.data / "catalog.db"
+        self.work = self.out / "run"
+        self.work.mkdir(exist_ok=True)
+        self.vocabulary = Vocabulary()
+        self.classes = queries.build(self.db, self.vocabulary, per_class=args.queries)
+        self.results: dict = {
+            "scale": generate.scale_name(args.segments),
+            "archive": {k: v for k, v in self.manifest.items() if k != "speakers"},
+            "queries": {
+                cls: [q.user + (f" [speaker: {q.speaker}]" if q.speaker else "") for q in items[:5]]
+                for cls, items in self.classes.items()
+            },
+            "errors": [],
+        }
+
+    def part(self, name: str, call):
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - record and go on: the rest of the run still measures
+            message = f"{name}: {type(exc).__name__}: {exc}"
+            print(f"  FAILED {message}", flush=True)
+            traceback.print_exc(limit=3)
+            self.results["errors"].append(message)
+            return None
+
+    def servers_and_search(self) -> None:
+        with ExitStack() as stack:
+            app = self.part(
+                "app server",
+                lambda: stack.enter_context(servers.app_server(self.data, self.work / "app.log")),
+            )
+            ds = self.part(
+                "datasette server",
+                lambda: stack.enter_context(servers.datasette_server(self.db, self.work / "datasette.log")),
+            )
+            candidates = [
+                lambda: search.CatalogSearch(self.db),
+                (lambda: search.ApiSearch(app.url)) if app else None,
+                lambda: search.RawSearch(self.db),
+                (lambda: search.DatasetteSearch(ds.url, self.db.stem)) if ds else None,
+                lambda: search.RipgrepSearch(self.data / "captions"),
+            ]
+            contenders = [c for make in candidates if make and (c := self.part("search setup", make))]
+            probe = self.classes["rare word"][0]
+            working = [
+                c for c in contenders if self.part(f"{c.name} search", lambda c=c: c(probe)) is not None
+            ]
+            print("search:", flush=True)
+            table, agreement = measure_search(working, self.classes, self.args.reps, self.args.budget)
+            self.results["search"], self.results["agreement"] = table, agreement
+            for contender in contenders:
+                contender.close()
+            self.page(app.url if app else None)
+            if app:
+                paths = api_paths(self.classes)
+                load = self.part(
+                    "load",
+                    lambda: measure_load(
+                        app.url, paths, self.work, self.args.clients, self.args.load_seconds
+                    ),
+                )
+                self.results["load"] = load or []
+
+    def page(self, base_url: str | None) -> None:
+        longest = self.manifest["longest_session"]
+        print(f"page: session {longest['id']} ({longest['duration'] / 3600:.2f} h)", flush=True)
+        self.results["page"] = {
+            "session_id": longest["id"],
+            "segments": longest["segments"],
+            "in_process": self.part("page in-process", lambda: page.in_process(self.data, longest["id"])),
+            "http": self.part("page over HTTP", lambda: page.over_http(base_url, longest["id"]))
+            if base_url
+            else None,
+        }
+
+    def ingest(self) -> None:
+        print("ingest:", flush=True)
+        self.results["ingest"] = {
+            "single": self.part(
+                "ingest 3-hour file", lambda: ingest.single_file(self.work, self.db, self.vocabulary)
+            ),
+            "bulk": self.part("bulk ingest", lambda: ingest.bulk(self.work, self.data / "captions")),
+            "generator": self.manifest.get("save_session_rate"),
+        }
+
+    def finish(self) -> Path:
+        self.results["machine"] = describe(
+            datasette=self.part("datasette version", servers.datasette_version) or "datasette ?",
+            ripgrep=search.rg_version(),
+        )
+        path = report.write(self.results, self.args.results)
+        report.print_ratios(self.results)
+        print(f"\nwrote {path} and {path.with_suffix('.json')}")
+        return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--segments", type=int, default=100_000, help="archive size (default 100000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries", type=int, default=40, help="distinct queries per class")
+    parser.add_argument("--reps", type=int, default=200, help="timed searches per class and contender")
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds per class and contender at most")
+    parser.add_argument("--clients", type=lambda s: [int(x) for x in s.split(",")], default=[16, 32, 64])
+    parser.add_argument("--load-seconds", type=float, default=10.0)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.segments < 1000:
+        parser.error("--segments must be at least 1000")
+    run = Run(args)
+    run.servers_and_search()
+    run.ingest()
+    run.finish()
+    if run.results["errors"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Wall-clock sampling and percentiles: every figure the benchmark reports comes from here."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Sequence
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) with linear interpolation between the closest ranks."""
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * p / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summarize(samples_ms: Sequence[float]) -> dict:
+    return {
+        "n": len(samples_ms),
+        "p50": round(percentile(samples_ms, 50), 3),
+        "p95": round(percentile(samples_ms, 95), 3),
+        "p99": round(percentile(samples_ms, 99), 3),
+        "max": round(max(samples_ms), 3) if samples_ms else float("nan"),
+    }
+
+
+def sample(
+    call: Callable[[object], object],
+    inputs: Sequence[object],
+    *,
+    reps: int,
+    budget_s: float,
+    min_reps: int = 30,
+    warmup: int = 5,
+) -> list[float]:
+    """Milliseconds per ``call(input)``, cycling through ``inputs``: ``reps`` calls, or fewer (at least
+    ``min_reps``) once ``budget_s`` seconds are spent. The first ``warmup`` inputs run once unmeasured."""
+    for item in list(inputs)[:warmup]:
+        call(item)
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(reps):
+            item = inputs[i % len(inputs)]
+            t0 = time.perf_counter()
+            call(item)
+            samples.append((time.perf_counter() - t0) * 1000)
+            if i + 1 >= min_reps and time.perf_counter() > deadline:
+                break
+            if i % 50 == 49:
+                gc.collect()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    """(milliseconds, result) of one call."""
+    t0 = time.perf_counter()
+    result = call()
+    return (time.perf_counter() - t0) * 1000, result
