@@ -257,3 +257,10 @@ def set_status(db: sqlite_utils.Database, session_id: int, status: str) -> None:
 def find_session_id(db: sqlite_utils.Database, source_key: str) -> int | None:
     row = db.conn.execute("SELECT id FROM sessions WHERE source_key = ?", (source_key,)).fetchone()
     return row[0] if row else None
+
+
+def delete_session(db: sqlite_utils.Database, session_id: int) -> None:
+    """Remove a session and everything of it (segments leave the full-text index through the triggers)."""
+    with transaction(db) as conn:
+        if conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
+            raise NotFound(f"no session with id {session_id}")

@@ -68,6 +68,10 @@ class Catalog:
         """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
         sessions.set_status(self.db, session_id, status)
 
+    def delete_session(self, session_id: int) -> None:
+        """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
+        sessions.delete_session(self.db, session_id)
+
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
         return sessions.find_session_id(self.db, source_key)
