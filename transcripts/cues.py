@@ -10,6 +10,8 @@ from transcripts.errors import TranscriptError
 # Lenient on purpose: 1- or 2-digit fields, optional hours, "." or "," before the milliseconds.
 _STAMP = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})"
 TIMING_LINE = re.compile(rf"^[ \t]*{_STAMP}[ \t]*-->[ \t]*{_STAMP}(?=[ \t]|$)(.*)$")
+# A timestamp at the start of a line followed by some other arrow: a timing line with a typo.
+_ARROWISH = re.compile(r"^[ \t]*(?:\d+:)?\d{1,2}:\d{1,2}[.,]\d+[ \t]*(?:-+>?|[–—=]+>?)[ \t]*\d")
 ONE_DAY = 24 * 3600.0
 
 
@@ -30,6 +32,11 @@ class Timing:
     end: float
     settings: str
     line: int
+
+
+def is_timing_like(line: str) -> bool:
+    """A cue timing line, or a line that was meant to be one (``-->`` anywhere, or a timestamp and an arrow)."""
+    return "-->" in line or bool(_ARROWISH.match(line))
 
 
 def read_timing(line: str, number: int, source: str) -> Timing:

@@ -15,10 +15,13 @@ _ASS_BREAK = re.compile(r"\\[Nnh]")
 # Formatting characters that carry no words: zero-width space, direction marks and embeddings, BOM.
 _INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
+_SPECIAL = re.compile("[<&{\\\\\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def strip_markup(text: str) -> str:
     """Plain, single-spaced text of one cue line (or several): markup removed, entities decoded."""
+    if not _SPECIAL.search(text):
+        return " ".join(text.split())
     if "{" in text:
         text = _ASS_BLOCK.sub("", text)
     if "\\" in text:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from transcripts.cues import TIMING_LINE, Cue, usable
+from transcripts.cues import Cue, is_timing_like, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
 from transcripts.markup import strip_markup
@@ -55,28 +55,22 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
 
 
 def _read_cues(text: str, name: str, warnings: list[str]) -> tuple[str, tuple[Cue, ...], tuple[str, ...]]:
-    if text.lstrip(" \t\n").startswith("WEBVTT"):
-        if not text.startswith("WEBVTT"):
-            text = _drop_leading_blank_lines(text)
-        vtt = read_vtt(text, name)
+    body = text.lstrip(" \t\n")
+    if body.startswith("WEBVTT"):
+        skipped = text[: len(text) - len(body)].count("\n")  # blank lines before the header, for line numbers
+        vtt = read_vtt(body, name, warnings, skipped)
         if not vtt.cues:
             raise TranscriptError(
                 "no cues: the WebVTT file has a header but no cue timing lines", source=name
             )
         return "vtt", vtt.cues, vtt.header
-    if not any(TIMING_LINE.match(line) for line in text.split("\n", 2000)[:2000]):
+    if not any(is_timing_like(line) for line in text.split("\n")):
         raise TranscriptError(
             "no cues found: this is not a WebVTT or SRT caption file (no 'WEBVTT' header, no "
             "'00:00:01,000 --> 00:00:02,000' timing lines)",
             source=name,
         )
     return "srt", read_srt(text, name, warnings), ()
-
-
-def _drop_leading_blank_lines(text: str) -> str:
-    """Keep line numbers right: blank lines before the header become part of... nothing; count them."""
-    stripped = text.lstrip(" \t\n")
-    return "\n" * 0 + stripped
 
 
 def _language_from_name(name: str) -> str | None:

@@ -28,12 +28,16 @@ def rolling_pieces(cues: list[Cue]) -> list[Piece]:
     recent: deque[str] = deque(maxlen=2)
     for cue in cues:
         for line in cue.text.split("\n"):
-            words = _timed_words(line, cue)
-            text = " ".join(word for word, _ in words)
-            if not text or (not INLINE_TIME.search(line) and text in recent):
-                continue
-            recent.append(text)
-            pieces.extend(_pieces(words, cue))
+            if "<" in line and INLINE_TIME.search(line):
+                words = _timed_words(line, cue)
+            else:
+                text = strip_markup(line)
+                if not text or text in recent:
+                    continue
+                words = [(word, cue.start) for word in text.split()]
+            if words:
+                recent.append(" ".join(word for word, _ in words))
+                pieces.extend(_pieces(words, cue))
     return pieces
 
 

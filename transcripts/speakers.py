@@ -67,11 +67,25 @@ def cue_parts(raw: str, *, zoom: bool) -> list[Part]:
             parts.extend(_line_parts(line))
         if voice is not None and len(parts) > first and not parts[first].names:
             parts[first] = Part(parts[first].text, parts[first].turn, True, voice)
+    parts = _merged(parts)
     if zoom and parts and not parts[0].names:
         named = speaker_name(parts[0].text)
         if named:
-            parts[0] = Part(named[1], False, True, named[0])
+            parts[0] = Part(named[1], parts[0].turn, True, named[0])
     return parts
+
+
+def _merged(parts: list[Part]) -> list[Part]:
+    """Lines that neither start a turn nor name a speaker join the part before them."""
+    merged: list[Part] = []
+    for part in parts:
+        if merged and not part.turn and not part.names:
+            last = merged[-1]
+            text = f"{last.text} {part.text}" if last.text and part.text else last.text or part.text
+            merged[-1] = Part(text, last.turn, last.names, last.speaker)
+        else:
+            merged.append(part)
+    return merged
 
 
 def _voice_chunks(raw: str) -> list[tuple[str | None, str]]:

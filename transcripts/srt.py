@@ -6,7 +6,7 @@ milliseconds, and text before the first timing line is reported as a warning rat
 
 from __future__ import annotations
 
-from transcripts.cues import Cue, read_timing
+from transcripts.cues import Cue, is_timing_like, read_timing
 
 
 def read_srt(text: str, source: str, warnings: list[str]) -> tuple[Cue, ...]:
@@ -15,7 +15,7 @@ def read_srt(text: str, source: str, warnings: list[str]) -> tuple[Cue, ...]:
     timing = None
     payload: list[str] = []
     for index, line in enumerate(lines):
-        if "-->" not in line:
+        if not is_timing_like(line):
             payload.append(line)
             continue
         _drop_index_line(payload)

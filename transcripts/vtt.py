@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from transcripts.cues import Cue, Timing, canonical_timing, read_timing
+from transcripts.cues import Cue, Timing, canonical_timing, is_timing_like, read_timing
 from transcripts.errors import TranscriptError
 
 
@@ -22,9 +22,11 @@ class VttFile:
     header: tuple[str, ...]  # the header text and metadata lines ("Kind: captions", "Language: en", ...)
 
 
-def read_vtt(text: str, source: str) -> VttFile:
+def read_vtt(text: str, source: str, warnings: list[str], skipped: int = 0) -> VttFile:
+    """Read WebVTT text that starts with the header; ``skipped`` lines came before it (for line numbers)."""
     lines = text.split("\n")
-    timings = _timings(lines, source)
+    warnings.extend(_stray_text(lines, source, skipped))
+    timings = _timings(lines, source, skipped)
     try:
         parsed = webvtt.WebVTT.from_string("\n".join(lines))
     except (MalformedFileError, MalformedCaptionError, ValueError) as exc:
@@ -39,15 +41,39 @@ def read_vtt(text: str, source: str) -> VttFile:
     return VttFile(cues, tuple(line for line in header if line))
 
 
-def _timings(lines: list[str], source: str) -> list[Timing]:
+def _timings(lines: list[str], source: str, skipped: int) -> list[Timing]:
     """Validate every line holding ``-->`` (rewriting it in place in canonical form); return them in order."""
     timings = []
     for index, line in enumerate(lines):
-        if "-->" in line:
-            timing = read_timing(line, index + 1, source)
+        if is_timing_like(line):
+            timing = read_timing(line, skipped + index + 1, source)
             lines[index] = canonical_timing(timing)
             timings.append(timing)
     return timings
+
+
+def _stray_text(lines: list[str], source: str, skipped: int) -> list[str]:
+    """Blocks after the header that are neither cues nor NOTE/STYLE/REGION: webvtt-py skips them silently.
+    As in WebVTT, only an empty line ends a block (a line of spaces does not)."""
+    found = []
+    block_start = None
+    for index, line in enumerate([*lines, ""]):
+        if line and block_start is None:
+            block_start = index
+        elif not line and block_start is not None:
+            block = lines[block_start:index]
+            if block_start > 0 and _is_stray(block):
+                found.append(
+                    f"{source}, line {skipped + block_start + 1}: text outside any cue ignored: {block[0][:40]!r}"
+                )
+            block_start = None
+    return found
+
+
+def _is_stray(block: list[str]) -> bool:
+    if any(is_timing_like(line) for line in block):
+        return False
+    return not block[0].startswith(("NOTE", "STYLE", "REGION", "WEBVTT"))
 
 
 def _check_all_read(captions, timings: list[Timing], source: str) -> None:
