@@ -95,8 +95,13 @@ def or_query(first: str, second: str) -> Query:
 
 
 def filter_query(word: str, speaker_id: int, speaker: str) -> Query:
-    pattern = f"<v {re.escape(speaker)}>.*\\b{word}\\b"
+    pattern = f"<v {rg_escape(speaker)}>.*\\b{word}\\b"
     return Query("speaker filter", word, f'"{word}"', ("-i", pattern), speaker=speaker, speaker_id=speaker_id)
+
+
+def rg_escape(text: str) -> str:
+    """``text`` as a literal inside a ripgrep (Rust regex) pattern: Rust refuses Python's escaped spaces."""
+    return "".join("\\" + c if c in r".^$*+?()[]{}|\\" else c for c in text)
 
 
 def dedupe(queries: list[Query]) -> list[Query]:

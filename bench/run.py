@@ -25,7 +25,7 @@ from bench.timing import sample, summarize
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def measure_search(contenders: list, classes: dict, reps: int, budget: float) -> tuple[dict, dict]:
+def measure_search(contenders: list, classes: dict, reps: int, budget: float, part) -> tuple[dict, dict]:
     """{class: {contender: summary}} and the catalog's top-20 agreement with raw SQL per class."""
     table: dict = {}
     agreement: dict = {}
@@ -34,7 +34,12 @@ def measure_search(contenders: list, classes: dict, reps: int, budget: float) ->
         table[cls] = {}
         for contender in contenders:
             print(f"  search {cls:<15} {contender.name:<10}", end="", flush=True)
-            samples = sample(contender, items, reps=reps, budget_s=budget)
+            samples = part(
+                f"search {cls} via {contender.name}",
+                lambda c=contender, i=items: sample(c, i, reps=reps, budget_s=budget),
+            )
+            if not samples:
+                continue
             table[cls][contender.name] = summarize(samples)
             print(f" p50 {table[cls][contender.name]['p50']:>9.2f} ms  (n={len(samples)})", flush=True)
         if "catalog" in by_name and "raw SQL" in by_name and cls != "the":
@@ -125,7 +130,9 @@ class Run:
                 c for c in contenders if self.part(f"{c.name} search", lambda c=c: c(probe)) is not None
             ]
             print("search:", flush=True)
-            table, agreement = measure_search(working, self.classes, self.args.reps, self.args.budget)
+            table, agreement = measure_search(
+                working, self.classes, self.args.reps, self.args.budget, self.part
+            )
             self.results["search"], self.results["agreement"] = table, agreement
             for contender in contenders:
                 contender.close()
