@@ -38,5 +38,6 @@ def describe(**tools: str) -> dict:
         "os": platform.platform(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         **tools,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import traceback
@@ -95,6 +96,7 @@ class Run:
                 for cls, items in self.classes.items()
             },
             "errors": [],
+            "load_at_start": [round(x, 2) for x in os.getloadavg()],
         }
 
     def part(self, name: str, call):
@@ -173,6 +175,7 @@ class Run:
         self.results["machine"] = describe(
             datasette=self.part("datasette version", servers.datasette_version) or "datasette ?",
             ripgrep=search.rg_version(),
+            load_at_start=self.results.pop("load_at_start"),
         )
         path = report.write(self.results, self.args.results)
         report.print_ratios(self.results)
