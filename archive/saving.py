@@ -1,0 +1,134 @@
+"""The last step of every ingest: store a fetched session in the catalog and place its files.
+
+``save_fetched`` is the only place where the archive writes sessions. Order: stage every file (disk errors
+happen here, before the catalog changes), save the session in one catalog transaction, move the files into
+the session's folders, then record their paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from archive import storage
+from archive.options import IngestedSession
+from catalog import Catalog, MediaInput, SessionMeta, TrackInput
+from transcripts import Chapter, Transcript
+
+
+@dataclass(frozen=True)
+class FetchedTrack:
+    """A parsed caption track and its raw bytes (or ``kept_path``, an already placed raw file)."""
+
+    transcript: Transcript
+    language: str
+    source: str  # manual | auto | upload
+    ext: str  # vtt | srt
+    raw: bytes | None = None
+    kept_path: str | None = None  # relative to the data folder
+
+    @property
+    def file_name(self) -> str:
+        return storage.caption_name(self.language, self.source, self.ext)
+
+
+@dataclass(frozen=True)
+class FetchedMedia:
+    staged: storage.StagedFile | None  # None: already archived at ``kept_path``
+    size: int
+    sha256: str
+    mime: str | None = None
+    kept_path: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchedSession:
+    source_key: str
+    meta: SessionMeta
+    tracks: tuple[FetchedTrack, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
+    media: FetchedMedia | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> IngestedSession:
+    """Insert or update the session for ``fetched.source_key``; returns what was stored."""
+    staged = [(track, _stage(data_dir, track)) for track in fetched.tracks]
+    existing = catalog.find_session_id(fetched.source_key)
+    session_id = None
+    try:
+        meta = _keep_status(catalog, existing, fetched.meta)
+        # A new session gets its id first: its files' paths are made of it.
+        session_id = existing or catalog.save_session(fetched.source_key, meta, [], fetched.chapters)
+        tracks = [_track_input(session_id, track, staged_file) for track, staged_file in staged]
+        media = _media_input(session_id, fetched.media)
+        catalog.save_session(fetched.source_key, meta, tracks, fetched.chapters, media)
+    except BaseException:
+        _discard(staged, fetched.media)
+        if existing is None and session_id is not None:
+            catalog.delete_session(session_id)
+        raise
+    _move_files(data_dir, session_id, staged, fetched.media)
+    storage.prune(data_dir, f"captions/{session_id}", {t.raw_path for t in tracks if t.raw_path})
+    return IngestedSession(
+        session_id=session_id,
+        source_key=fetched.source_key,
+        title=meta.title,
+        created=existing is None,
+        tracks=tuple((t.language, t.source) for t in tracks if t.transcript.segments),
+        warnings=fetched.warnings + tuple(w for t in fetched.tracks for w in t.transcript.warnings),
+    )
+
+
+def _keep_status(catalog: Catalog, session_id: int | None, meta: SessionMeta) -> SessionMeta:
+    """A session already in the archive keeps its status (a draft stays a draft) unless draft was asked."""
+    if session_id is None or meta.status == "draft":
+        return meta
+    current = catalog.get_session(session_id, include_drafts=True)
+    return replace(meta, status=current.status) if current else meta
+
+
+def _stage(data_dir: Path, track: FetchedTrack) -> storage.StagedFile | None:
+    if track.raw is None:
+        return None
+    return storage.stage_bytes(data_dir, track.raw, track.file_name)
+
+
+def _track_input(session_id: int, track: FetchedTrack, staged_file: storage.StagedFile | None) -> TrackInput:
+    raw_path = track.kept_path
+    if staged_file is not None:
+        raw_path = storage.caption_relpath(session_id, track.language, track.source, track.ext)
+    return TrackInput(track.transcript, language=track.language, source=track.source, raw_path=raw_path)
+
+
+def _media_input(session_id: int, media: FetchedMedia | None) -> MediaInput | None:
+    if media is None:
+        return None
+    path = media.kept_path
+    if media.staged is not None:
+        path = storage.media_relpath(session_id, media.staged.name)
+    return MediaInput(path=path, size=media.size, sha256=media.sha256, mime=media.mime)
+
+
+def _move_files(
+    data_dir: Path,
+    session_id: int,
+    staged: list[tuple[FetchedTrack, storage.StagedFile | None]],
+    media: FetchedMedia | None,
+) -> None:
+    for track, staged_file in staged:
+        if staged_file is not None:
+            relpath = storage.caption_relpath(session_id, track.language, track.source, track.ext)
+            storage.place(data_dir, staged_file, relpath)
+    if media is not None and media.staged is not None:
+        storage.place(data_dir, media.staged, storage.media_relpath(session_id, media.staged.name))
+
+
+def _discard(
+    staged: list[tuple[FetchedTrack, storage.StagedFile | None]], media: FetchedMedia | None
+) -> None:
+    for _, staged_file in staged:
+        if staged_file is not None:
+            staged_file.discard()
+    if media is not None and media.staged is not None:
+        media.staged.discard()
