@@ -36,7 +36,9 @@ class Timing:
 
 def is_timing_like(line: str) -> bool:
     """A cue timing line, or a line that was meant to be one (``-->`` anywhere, or a timestamp and an arrow)."""
-    return "-->" in line or bool(_ARROWISH.match(line))
+    if "-->" in line:
+        return True
+    return (line[:1].isdigit() or line[:1] in (" ", "\t")) and bool(_ARROWISH.match(line))
 
 
 def read_timing(line: str, number: int, source: str) -> Timing:

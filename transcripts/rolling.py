@@ -8,6 +8,7 @@ youtube-dl layout (``<c.colorE5E5E5>`` spans) follows the same rule. Each word b
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 from transcripts.cues import Cue
@@ -15,6 +16,7 @@ from transcripts.markup import INLINE_TIME, parse_time, strip_markup
 from transcripts.segments import Piece
 
 _TURN = ">>"
+_CLASS_SPAN = re.compile(r"</?c(?:\.[^<>\s]*)?>")
 
 
 def is_rolling(cues: tuple[Cue, ...]) -> bool:
@@ -43,7 +45,7 @@ def rolling_pieces(cues: list[Cue]) -> list[Piece]:
 
 def _timed_words(line: str, cue: Cue) -> list[tuple[str, float]]:
     """``[(word, seconds)]``: words before the first inline time are spoken at the cue start."""
-    chunks = INLINE_TIME.split(line)
+    chunks = INLINE_TIME.split(_CLASS_SPAN.sub("", line))
     words: list[tuple[str, float]] = []
     time = cue.start
     for index, chunk in enumerate(chunks):

@@ -13,7 +13,7 @@ from transcripts.markup import strip_markup
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _VOICE_END = re.compile(r"</v>")
-_TURN_MARK = re.compile(r"(?:^|(?<=\s))>{2,}\s*")
+_TURN_MARK = re.compile(r">{2,}\s*")
 _DASH = re.compile(r"^\s*[-–—]\s+(?=\S)")
 # "Name: text" at the start of a cue; the name is up to 5 words and has no sentence punctuation.
 _NAME_PREFIX = re.compile(r"^([^\s:<>\[\](){}\"?!,;*#][^:<>\[\](){}\"?!,;*#]{0,59}?):[ \t]+(?=\S)")
@@ -63,8 +63,10 @@ def cue_parts(raw: str, *, zoom: bool) -> list[Part]:
     parts: list[Part] = []
     for voice, chunk in _voice_chunks(raw):
         first = len(parts)
-        for line in chunk.split("\n"):
-            parts.extend(_line_parts(line))
+        lines = chunk.split("\n")
+        dashes = bool(_DASH.match(lines[0]))  # a dash turns only from a cue's first line on
+        for line in lines:
+            parts.extend(_line_parts(line, dashes))
         if voice is not None and len(parts) > first and not parts[first].names:
             parts[first] = Part(parts[first].text, parts[first].turn, True, voice)
     parts = _merged(parts)
@@ -102,8 +104,8 @@ def _voice_chunks(raw: str) -> list[tuple[str | None, str]]:
     return [(v, _VOICE_END.sub("", text)) for v, text in chunks if v is not None or text.strip()]
 
 
-def _line_parts(line: str) -> list[Part]:
-    dash = _DASH.match(line)
+def _line_parts(line: str, dashes: bool) -> list[Part]:
+    dash = _DASH.match(line) if dashes else None
     text = strip_markup(line[dash.end() :] if dash else line)
     parts = [Part(text, True, True, None) if dash else Part(text)]
     if ">>" in text:
