@@ -40,7 +40,9 @@ def terms_pattern(terms: list[str]) -> re.Pattern | None:
         if not words:
             continue
         body = r"\s+".join(words)
-        parts.append(rf"(?<!\w){body}\w*" if prefix else rf"(?<!\w){body}(?!\w)")
+        before = r"(?<!\w)" if re.match(r"\w", term) else ""
+        after = r"\w*" if prefix else (r"(?!\w)" if re.search(r"\w$", term.rstrip("*")) else "")
+        parts.append(before + body + after)
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 

@@ -20,6 +20,7 @@ DOWNLOAD_FORMATS = (
     ("json", "JSON"),
 )
 TOLERANCE = 0.011  # link times carry two decimals; a rounded time still lands in its own segment
+WHOLE_SECOND = 0.999  # a whole-second link (``?t=148``) was rounded down from somewhere in that second
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,11 @@ def moment_url(session_id: int, seconds: float, query: str | None = None) -> str
     return f"/sessions/{session_id}?{urlencode(params)}"
 
 
-def segment_at(segments: list[StoredSegment], seconds: float) -> int | None:
-    """Index of the segment being said at ``seconds`` (the last one starting at or before it)."""
+def segment_at(segments: list[StoredSegment], seconds: float, tolerance: float = TOLERANCE) -> int | None:
+    """Index of the segment being said at ``seconds`` (the last one starting at or before it, give or take
+    ``tolerance``: links carry rounded times)."""
     starts = [s.start for s in segments]
-    index = bisect.bisect_right(starts, seconds + TOLERANCE) - 1
+    index = bisect.bisect_right(starts, seconds + tolerance) - 1
     return index if index >= 0 else None
 
 
@@ -118,7 +120,8 @@ def session_context(
     stop = parse_time(end)
     if stop is not None and (start is None or stop <= start):
         stop = None
-    current = segment_at(segments, start) if start is not None else None
+    tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
+    current = segment_at(segments, start, tolerance) if start is not None else None
     lines, match_count = build_lines(segments, q, current)
     moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
     player: Player = choose_player(session)

@@ -1,1 +1,271 @@
-// filled in below
+/* Session page: a clickable transcript that follows the player. The page works without this file:
+   every line is a link to ?t=SECONDS and the find box submits ?q= to the server. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("session");
+  var list = document.getElementById("transcript");
+  if (!root) { return; }
+
+  var lines = list ? Array.prototype.slice.call(list.querySelectorAll("a.seg[data-start]")) : [];
+  var starts = lines.map(function (a) { return parseFloat(a.getAttribute("data-start")); });
+  var clipEnd = parseFloat(root.getAttribute("data-end")) || null;
+  var player = null;
+  var currentIndex = lines.findIndex(function (a) { return a.hasAttribute("aria-current"); });
+  var following = true;
+  var scrollingByUs = false;
+  var settled = true; /* false until the player has been moved to the time in the link */
+
+  /* ---- time helpers ---- */
+  function clock(seconds) {
+    var total = Math.max(0, Math.floor(seconds || 0));
+    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  function indexAt(time) {
+    var lo = 0, hi = starts.length - 1, found = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (starts[mid] <= time + 0.05) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    return found;
+  }
+
+  /* ---- players: our <video>, or YouTube's (see youtube.js) ---- */
+  function videoAdapter(video) {
+    return {
+      time: function () { return video.currentTime; },
+      seek: function (t) { video.currentTime = t; },
+      play: function () { var p = video.play(); if (p && p.catch) { p.catch(function () {}); } },
+      pause: function () { video.pause(); },
+      onTime: function (fn) { video.addEventListener("timeupdate", function () { fn(video.currentTime); }); },
+      whenReady: function (fn) {
+        if (video.readyState >= 1) { fn(); } else { video.addEventListener("loadedmetadata", fn, { once: true }); }
+      }
+    };
+  }
+
+  /* ---- the current line: aria-current, and following it by scrolling the transcript ---- */
+  function setCurrent(index) {
+    if (index === currentIndex) { return; }
+    if (currentIndex >= 0 && lines[currentIndex]) { lines[currentIndex].removeAttribute("aria-current"); }
+    currentIndex = index;
+    if (index >= 0) {
+      lines[index].setAttribute("aria-current", "time");
+      if (following) { scrollToLine(lines[index]); }
+    }
+    updateMoment();
+  }
+
+  function scrollToLine(link) {
+    if (!list || !link) { return; }
+    var item = link.parentNode;
+    var top = item.offsetTop - list.offsetTop - list.clientHeight / 3;
+    scrollingByUs = true;
+    list.scrollTop = Math.max(0, top);
+    window.setTimeout(function () { scrollingByUs = false; }, 80);
+  }
+
+  var followToggle = document.getElementById("follow-toggle");
+  var followStatus = document.getElementById("follow-status");
+  function setFollowing(on, reason) {
+    following = on;
+    if (!followToggle) { return; }
+    followToggle.setAttribute("aria-pressed", on ? "true" : "false");
+    followToggle.textContent = on ? "Auto-scroll is on" : "Resume auto-scroll";
+    if (followStatus) { followStatus.textContent = on ? "" : (reason || "Auto-scroll paused."); }
+    if (on && currentIndex >= 0) { scrollToLine(lines[currentIndex]); }
+  }
+
+  function readerScrolled() {
+    if (!scrollingByUs && following) { setFollowing(false, "Auto-scroll paused because you scrolled."); }
+  }
+
+  /* ---- the moment: link and citation ---- */
+  var momentInput = document.getElementById("moment-url");
+  var citation = document.getElementById("citation");
+  var copyStatus = document.getElementById("copy-status");
+
+  function momentTime() {
+    if (player) { return player.time(); }
+    return currentIndex >= 0 ? starts[currentIndex] : 0;
+  }
+
+  function speakerOf(index) {
+    for (var i = index; i >= 0; i--) {
+      var label = lines[i].parentNode.querySelector(".speaker");
+      if (label) { return label.textContent.trim(); }
+    }
+    return "";
+  }
+
+  function updateMoment() {
+    var seconds = Math.floor(momentTime());
+    var url = root.getAttribute("data-canonical") + "?t=" + seconds;
+    if (momentInput) { momentInput.value = url; }
+    if (!citation) { return; }
+    var parts = [];
+    if (currentIndex >= 0) {
+      var who = speakerOf(currentIndex);
+      if (who) { parts.push(who); }
+      var said = lines[currentIndex].querySelector(".text").textContent.trim();
+      parts.push("\u201c" + said + "\u201d");
+    }
+    parts.push(root.getAttribute("data-title"));
+    if (root.getAttribute("data-date")) { parts.push(root.getAttribute("data-date")); }
+    parts.push("at " + clock(seconds));
+    citation.textContent = parts.join(", ") + ". " + url;
+  }
+
+  function copyText(text, done) {
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else { fallback(); }
+  }
+
+  function wireCopy(buttonId, textOf, label) {
+    var button = document.getElementById(buttonId);
+    if (!button) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      updateMoment();
+      copyText(textOf(), function (ok) {
+        copyStatus.textContent = ok ? label + " copied." : "Copying failed: select the text and copy it.";
+      });
+    });
+  }
+
+  /* ---- find in transcript ---- */
+  var findInput = document.getElementById("find-q");
+  var findStatus = document.getElementById("find-status");
+  var findForm = document.getElementById("find-form");
+  var matches = [];
+  var matchAt = -1;
+
+  function clearMarks() {
+    lines.forEach(function (a) {
+      var text = a.querySelector(".text");
+      if (text.querySelector("mark")) { text.textContent = text.textContent; }
+    });
+  }
+
+  function markIn(span, needle) {
+    var text = span.textContent;
+    var lower = text.toLowerCase();
+    var from = 0, at = lower.indexOf(needle), found = [];
+    if (at < 0) { return found; }
+    span.textContent = "";
+    while (at >= 0) {
+      span.appendChild(document.createTextNode(text.slice(from, at)));
+      var mark = document.createElement("mark");
+      mark.textContent = text.slice(at, at + needle.length);
+      span.appendChild(mark);
+      found.push(mark);
+      from = at + needle.length;
+      at = lower.indexOf(needle, from);
+    }
+    span.appendChild(document.createTextNode(text.slice(from)));
+    return found;
+  }
+
+  function find(term) {
+    clearMarks();
+    matches = [];
+    matchAt = -1;
+    var needle = term.trim().toLowerCase();
+    if (!needle) { findStatus.textContent = ""; return; }
+    lines.forEach(function (a) { matches = matches.concat(markIn(a.querySelector(".text"), needle)); });
+    findStatus.textContent = matches.length + (matches.length === 1 ? " match" : " matches") + " for \u201c" + term.trim() + "\u201d.";
+  }
+
+  function nextMatch() {
+    if (!matches.length) { return; }
+    if (matchAt >= 0) { matches[matchAt].classList.remove("current-find"); }
+    matchAt = (matchAt + 1) % matches.length;
+    var mark = matches[matchAt];
+    mark.classList.add("current-find");
+    setFollowing(false, "Auto-scroll paused while you find.");
+    scrollToLine(mark.closest("a.seg"));
+    findStatus.textContent = "Match " + (matchAt + 1) + " of " + matches.length + " for \u201c" + findInput.value.trim() + "\u201d.";
+  }
+
+  /* ---- seeking from links (transcript lines, chapters) ---- */
+  function seekTo(seconds, link) {
+    if (!player) { return false; }
+    settled = true;
+    player.seek(seconds);
+    player.play();
+    var index = indexAt(seconds);
+    if (link && link.classList.contains("seg")) { index = lines.indexOf(link); }
+    setCurrent(index);
+    var url = new URL(window.location.href);
+    url.searchParams.set("t", String(Math.round(seconds * 100) / 100));
+    url.searchParams.delete("end");
+    clipEnd = null;
+    window.history.replaceState(null, "", url.pathname + url.search);
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-start]") : null;
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    if (seekTo(parseFloat(link.getAttribute("data-start")), link)) { event.preventDefault(); }
+  });
+
+  /* ---- start ---- */
+  function attach(adapter) {
+    player = adapter;
+    var given = parseFloat(root.getAttribute("data-start"));
+    settled = isNaN(given);
+    player.whenReady(function () {
+      if (!settled) {
+        /* a whole-second link may point just before its line: start at the line the server marked */
+        player.seek(currentIndex >= 0 ? Math.max(given, starts[currentIndex]) : given);
+        settled = true;
+      }
+    });
+    player.onTime(function (time) {
+      if (!settled) { return; }
+      if (clipEnd !== null && time >= clipEnd) { player.pause(); clipEnd = null; }
+      setCurrent(indexAt(time));
+    });
+  }
+
+  if (list) {
+    document.getElementById("follow-controls").hidden = false;
+    list.addEventListener("wheel", readerScrolled, { passive: true });
+    list.addEventListener("touchmove", readerScrolled, { passive: true });
+    list.addEventListener("scroll", readerScrolled, { passive: true });
+    followToggle.addEventListener("click", function () { setFollowing(!following); });
+    if (currentIndex >= 0) { scrollToLine(lines[currentIndex]); }
+  }
+  if (findForm && findInput) {
+    findForm.addEventListener("submit", function (event) { event.preventDefault(); nextMatch(); });
+    var timer = null;
+    findInput.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { find(findInput.value); }, 150);
+    });
+    if (findInput.value.trim()) { find(findInput.value); }
+  }
+  wireCopy("copy-moment", function () { return momentInput.value; }, "Link");
+  wireCopy("copy-citation", function () { return citation.textContent; }, "Citation");
+
+  var video = document.getElementById("player");
+  if (video && video.tagName === "VIDEO") { attach(videoAdapter(video)); }
+  document.addEventListener("uscm:youtube", function (event) { attach(event.detail); });
+})();
