@@ -12,10 +12,11 @@ INLINE_TIME = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3})>")
 # ASS/SSA override blocks: {\an8}, {\i1}, and the {Y:...} form some SRT writers use.
 _ASS_BLOCK = re.compile(r"\{\\[^{}]*\}|\{[A-Za-z]:[^{}]*\}")
 _ASS_BREAK = re.compile(r"\\[Nnh]")
-# Formatting characters that carry no words: zero-width space, direction marks and embeddings, BOM.
-_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Formatting characters that carry no words: zero-width space, direction marks and embeddings, BOM; and control
+# characters (a stray byte, or "&#1;"), which no reader can see and which break XML feeds.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
-_SPECIAL = re.compile("[<&{\\\\\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_SPECIAL = re.compile("[<&{\\\\\x00-\x08\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def strip_markup(text: str) -> str:

@@ -89,7 +89,7 @@ def _pieces(cues: list[Cue]) -> list[Piece]:
     for cue in cues:
         parts = cue_parts(cue.text, zoom=zoom)
         said = " ".join(part.text for part in parts if part.text)
-        if previous and said == previous[0] and cue.start <= previous[1]:
+        if previous and said == previous[0] and cue.start < previous[1]:
             continue  # the same words again in an overlapping cue
         previous = (said, cue.end) if said else previous
         for part in parts:

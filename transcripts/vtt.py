@@ -71,8 +71,10 @@ def _stray_text(lines: list[str], source: str, skipped: int) -> list[str]:
 
 
 def _is_stray(block: list[str]) -> bool:
-    if any(is_timing_like(line) for line in block):
-        return False
+    """No timing line at all, or more than one line (an identifier) before it."""
+    first_timing = next((i for i, line in enumerate(block) if is_timing_like(line)), None)
+    if first_timing is not None:
+        return first_timing >= 2
     return not block[0].startswith(("NOTE", "STYLE", "REGION", "WEBVTT"))
 
 
