@@ -252,6 +252,14 @@ class StaffEdits:
         ).fetchall()
         return total, [StaffSessionRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
 
+    def recent_ingests(self, limit: int = 10) -> list[tuple[int, str | None, str, int | None, str]]:
+        """The items most recently finished: (id, title, url, session id, when)."""
+        return self.db.conn.execute(
+            "SELECT id, title, url, session_id, updated_at FROM items WHERE state = 'done' "
+            "ORDER BY updated_at DESC, id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+
     def is_reviewed(self, session_id: int) -> bool:
         row = self.db.conn.execute(
             "SELECT reviewed FROM tracks WHERE session_id = ? AND is_primary = 1", (session_id,)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from catalog.db import utcnow
+from catalog.db import transaction, utcnow
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,11 @@ def touch_session(conn: sqlite3.Connection, session_id: int) -> None:
 class AuditLog:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
+
+    def note(self, by: str | None, session_id: int | None, action: str, **detail) -> None:
+        """Record something done outside the staff edits (an upload, an ingest started from the browser)."""
+        with transaction(self.db) as conn:
+            record(conn, by, session_id, action, **detail)
 
     def recent(self, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
         return self._query("", (), limit, offset)

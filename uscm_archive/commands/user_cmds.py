@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import NoReturn
 
 import click
 
@@ -12,13 +13,19 @@ from uscm_archive.commands.common import open_catalog, with_settings
 from web.auth import PasswordError, hash_password, new_api_token, token_digest
 
 
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit 1, like every other command's errors."""
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(1)
+
+
 def read_password(prompt: str = "Password") -> str:
     """Prompted twice on a terminal; otherwise the first line of stdin (for scripts)."""
     if sys.stdin.isatty():
         return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
     line = sys.stdin.readline()
     if not line:
-        raise click.ClickException("no password given on stdin")
+        fail("no password given on stdin")
     return line.rstrip("\r\n")
 
 
@@ -26,7 +33,7 @@ def hashed_new_password() -> str:
     try:
         return hash_password(read_password())
     except PasswordError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(str(exc))
 
 
 @click.group("user")

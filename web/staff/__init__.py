@@ -1,5 +1,13 @@
-"""The staff area (sign-in, cataloging, audit). ``router`` is mounted by ``web.app.create_app``."""
+"""The staff area (sign-in, cataloging, audit, the staff API). ``router`` is mounted by ``web.app.create_app``.
+
+Pages live under ``/staff`` (cookie sign-in, CSRF token on every form); the JSON API under ``/api/staff``
+(per-user bearer tokens). ``web.staff.core`` holds the checks every route shares.
+"""
 
 from fastapi import APIRouter
 
+from web.staff import add, api, dashboard, segments, sessions, signin, speakers, users
+
 router = APIRouter()
+for _module in (signin, dashboard, add, sessions, segments, speakers, users, api):
+    router.include_router(_module.router)
