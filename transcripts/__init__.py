@@ -11,9 +11,10 @@ Public API (everything else is private to the package):
 from transcripts.errors import NotCaptionsError, TranscriptError
 from transcripts.export import to_json, to_srt, to_txt, to_vtt
 from transcripts.models import Chapter, Mark, Segment, Transcript
-from transcripts.parse import parse_bytes, parse_file
+from transcripts.parse import MAX_CAPTION_BYTES, parse_bytes, parse_file
 
 __all__ = [
+    "MAX_CAPTION_BYTES",
     "Chapter",
     "Mark",
     "NotCaptionsError",

@@ -23,12 +23,25 @@ from transcripts.tracks import chapters_of, header_kind, header_language, refuse
 from transcripts.vtt import read_vtt
 
 _NAME_LANGUAGE = re.compile(r"\.([a-z]{2,3}(?:-[A-Z]{2})?)\.(?:vtt|srt)$")
+# The largest caption file read: about 36 hours of YouTube automatic captions (the 55-minute corpus file is
+# 515 KB). Bigger input is refused before it is read, so memory and time stay bounded.
+MAX_CAPTION_BYTES = 20 * 1024 * 1024
+
+
+def check_caption_size(size: int, name: str) -> None:
+    """Refuse ``size`` bytes of captions above ``MAX_CAPTION_BYTES``, naming the file and the limit."""
+    if size > MAX_CAPTION_BYTES:
+        raise TranscriptError(
+            f"the file is {size / 2**20:.1f} MB; caption files are limited to {MAX_CAPTION_BYTES // 2**20} MB",
+            source=name,
+        )
 
 
 def parse_file(path: str | Path, language: str | None = None) -> Transcript:
     """Read a WebVTT or SRT file (the format is told by content, not by name) into a ``Transcript``."""
     path = Path(path)
     try:
+        check_caption_size(path.stat().st_size, str(path))
         data = path.read_bytes()
     except OSError as exc:
         raise TranscriptError(f"cannot read the file ({exc.strerror or exc})", source=str(path)) from exc
@@ -37,6 +50,7 @@ def parse_file(path: str | Path, language: str | None = None) -> Transcript:
 
 def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcript:
     """Read caption bytes; ``name`` is used in messages (and as a last hint for the language)."""
+    check_caption_size(len(data), name)
     warnings: list[str] = []
     text, decode_warnings = decode_caption_bytes(bytes(data), name)
     warnings.extend(decode_warnings)
@@ -50,7 +64,9 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
         return Transcript((), chapters, language, "chapters", fmt, tuple(warnings))
     segments = build_segments(_pieces(cues))
     if not segments:
-        raise TranscriptError("no caption text: every cue is empty", source=name)
+        dropped = [w.removeprefix(f"{name}, ") for w in warnings if w.endswith("; dropped")]
+        why = f" or was dropped ({dropped[0]})" if dropped else ""
+        raise TranscriptError(f"no caption text: every cue is empty{why}", source=name)
     return Transcript(segments, (), language, "captions", fmt, tuple(warnings))
 
 
