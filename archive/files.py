@@ -19,7 +19,7 @@ from archive.errors import ArchiveError
 from archive.options import IngestOptions
 from archive.saving import FetchedSession, FetchedTrack
 from catalog import SessionMeta
-from transcripts import Transcript, parse_bytes
+from transcripts import MAX_CAPTION_BYTES, Transcript, parse_bytes
 
 _LANGUAGE_SUFFIX = re.compile(r"\.([a-z]{2,3})(?:-([A-Za-z0-9]{2,8}))?$")
 _REGION = re.compile(r"^([A-Za-z]{2}|\d{3}|[A-Za-z]{4})$")  # en-US, es-419, zh-Hant; not "ar-rtl"
@@ -45,6 +45,12 @@ def read_caption_file(path: Path, options: IngestOptions) -> CaptionFile:
     if not path.is_file():
         raise ArchiveError(f"{path}: not a file")
     try:
+        size = path.stat().st_size
+        if size > MAX_CAPTION_BYTES:  # refused before reading it: memory stays bounded
+            raise ArchiveError(
+                f"{path}: the file is {size / 2**20:.1f} MB; caption files are limited to "
+                f"{MAX_CAPTION_BYTES // 2**20} MB"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise ArchiveError(f"{path}: cannot read it: {exc.strerror or exc}") from exc
