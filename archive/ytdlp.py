@@ -69,7 +69,7 @@ class Fetcher:
         try:
             with self._client(**extra) as ydl:
                 info = ydl.extract_info(url, download=False)
-                return ydl.sanitize_info(info, remove_private_keys=True)
+                return ydl.sanitize_info(info, remove_private_keys=False)
         except (YoutubeDLError, OSError) as exc:
             raise fetch_error(url, exc) from exc
 

@@ -147,7 +147,7 @@ def mark_pending(catalog: Catalog, item_ids: Iterable[int]) -> None:
         _update(catalog, item_id, "state = 'pending', next_attempt_at = NULL")
 
 
-def mark_done(catalog: Catalog, item_id: int, *, session_id: int, title: str | None) -> None:
+def mark_done(catalog: Catalog, item_id: int, *, session_id: int | None, title: str | None) -> None:
     _update(
         catalog,
         item_id,
