@@ -174,8 +174,13 @@ class StaffEdits:
 
     def set_chapters(self, session_id: int, chapters: Sequence[ChapterInput], by: str) -> None:
         with transaction(self.db) as conn:
-            current = self._row(conn, session_id, ("duration",))
-            cleaned = clean_chapters(chapters, current["duration"])
+            self._require(conn, session_id)
+            duration = conn.execute(
+                "SELECT coalesce(s.duration, (SELECT max(end) FROM segments WHERE session_id = s.id)) "
+                "FROM sessions s WHERE s.id = ?",
+                (session_id,),
+            ).fetchone()[0]
+            cleaned = clean_chapters(chapters, duration)
             conn.execute("DELETE FROM chapters WHERE session_id = ?", (session_id,))
             conn.executemany(
                 "INSERT INTO chapters (session_id, start, end, title) VALUES (?, ?, ?, ?)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -89,9 +90,12 @@ def remap_marks(marks_json: str, old_text: str, new_text: str, start: float) -> 
     new_words = [m.start() for m in re.finditer(r"\S+", new_text)]
     if len(old_words) != len(new_words) or not marks:
         return json.dumps([[0, start]])
-    index_of = {offset: i for i, offset in enumerate(old_words)}
-    kept = [[new_words[index_of[o]], t] for o, t in marks if o in index_of]
-    if not kept or kept[0][0] != 0:
+    kept: list[list] = []
+    for offset, seconds in marks:
+        word = max(0, bisect_right(old_words, offset) - 1)  # the word the mark falls in
+        if not kept or new_words[word] > kept[-1][0]:
+            kept.append([new_words[word], seconds])
+    if kept[0][0] != 0:
         kept.insert(0, [0, start])
     return json.dumps(kept)
 
