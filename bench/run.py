@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import generate, ingest, page, queries, report, search, servers
+from bench import generate, ingest, page, queries, report, scaling, search, servers
 from bench.machine import describe
 from bench.synth import Vocabulary
 from bench.timing import sample, summarize
@@ -180,6 +180,9 @@ class Run:
         path = report.write(self.results, self.args.results)
         report.print_ratios(self.results)
         print(f"\nwrote {path} and {path.with_suffix('.json')}")
+        grown = scaling.write(self.args.results)
+        if grown:
+            print(f"wrote {grown}")
         return path
 
 
