@@ -7,25 +7,12 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from tests.support.webarchive import DRAFT_WORD, RETRACTED_WORD, XSS, XSS_IMG, build_sample_archive
-from uscm_archive.settings import Settings
-from web.app import create_app
+from tests.support import webclient
+from tests.support.webarchive import DRAFT_WORD, RETRACTED_WORD, XSS, XSS_IMG
 
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("web") / "data"
-    data_dir.mkdir()
-    return build_sample_archive(data_dir)
-
-
-@pytest.fixture(scope="module")
-def client(sample):
-    with TestClient(create_app(Settings(data_dir=sample.data_dir))) as test_client:
-        yield test_client
+client, sample = webclient.client, webclient.sample  # the shared fixtures
 
 
 def no_raw_markup(page: str) -> None:

@@ -7,7 +7,11 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-from catalog import Catalog
+from catalog import Catalog, CatalogError
+
+
+class CatalogUnavailable(Exception):
+    """The catalog file cannot be opened: the server's problem (503), not the reader's."""
 
 
 class CatalogPool:
@@ -21,7 +25,10 @@ class CatalogPool:
         """This thread's catalog (a SQLite connection must not be shared between threads at once)."""
         catalog = getattr(self._local, "catalog", None)
         if catalog is None:
-            catalog = Catalog.open(self.path)
+            try:
+                catalog = Catalog.open(self.path)
+            except CatalogError as exc:
+                raise CatalogUnavailable(str(exc)) from exc
             self._local.catalog = catalog
             with self._lock:
                 self._opened.append(catalog)

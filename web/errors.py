@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from catalog import CatalogError, NotFound
+from web.catalogs import CatalogUnavailable
 
 log = logging.getLogger("uscm_archive.web")
 
@@ -22,12 +23,14 @@ CODES = {
     416: "range_not_satisfiable",
     422: "invalid_parameter",
     500: "internal_error",
+    503: "unavailable",
 }
 TITLES = {
     404: "Page not found",
     405: "Not allowed",
     416: "Range not satisfiable",
     500: "Something went wrong",
+    503: "The archive is unavailable",
 }
 
 
@@ -89,6 +92,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CatalogError)
     async def catalog_error(request: Request, exc: CatalogError):
         return error_response(request, 400, str(exc))
+
+    @app.exception_handler(CatalogUnavailable)
+    async def unavailable(request: Request, exc: CatalogUnavailable):
+        log.error("catalog unavailable: %s", exc)
+        return error_response(request, 503, "The archive cannot be read right now. Please try again later.")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

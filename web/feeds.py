@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 
 from catalog import CatalogError
 from catalog.browse import published_count, recently_added
-from web.catalogs import catalog_for
+from web.catalogs import CatalogUnavailable, catalog_for
 from web.jsonld import thumbnail
 from web.player import choose_player
 from web.templating import render, site_url
@@ -68,7 +68,7 @@ def robots(request: Request):
 def healthz(request: Request):
     try:
         count = published_count(catalog_for(request))
-    except CatalogError as exc:
+    except (CatalogError, CatalogUnavailable) as exc:
         log.error("health check failed: %s", exc)
         return JSONResponse({"status": "error", "message": "the catalog cannot be read"}, status_code=503)
     return {"status": "ok", "sessions": count}

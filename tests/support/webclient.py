@@ -1,0 +1,26 @@
+"""Fixtures for in-process web tests: the sample archive (built once per module) and a TestClient on it.
+
+Use them by importing into a test module: ``from tests.support.webclient import client, sample  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.webarchive import build_sample_archive
+from uscm_archive.settings import Settings
+from web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("web") / "data"
+    data_dir.mkdir()
+    return build_sample_archive(data_dir)
+
+
+@pytest.fixture(scope="module")
+def client(sample):
+    with TestClient(create_app(Settings(data_dir=sample.data_dir))) as test_client:
+        yield test_client
