@@ -5,15 +5,27 @@ Staff pages use the same environment: ``render(request, "staff/x.html", {...})``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web.timecode import clock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# Control characters are invisible on a page and make an XML feed or sitemap unreadable: never output them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(value):
+    """Every ``{{ value }}`` without control characters (keeping already-safe markup safe)."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        cleaned = _CONTROL.sub(" ", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
 
 
 def make_templates(settings) -> jinja2.Environment:
@@ -22,6 +34,7 @@ def make_templates(settings) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=printable,
         undefined=jinja2.StrictUndefined
         if getattr(settings, "strict_templates", False)
         else jinja2.Undefined,
