@@ -6,6 +6,12 @@ stderr so that stdout holds only the result (session ids, or the report asked fo
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
 import click
 
 import archive
@@ -45,6 +51,21 @@ def report(result: IngestResult, *, quiet_ids: bool = False) -> None:
         raise click.exceptions.Exit(1)
 
 
+FACTORY_VARIABLE = "USCM_ARCHIVE_YTDLP_FACTORY"
+
+
+def downloader_factory():
+    """The yt-dlp factory named by ``USCM_ARCHIVE_YTDLP_FACTORY`` (``module:function``), else yt-dlp's own."""
+    spec = os.environ.get(FACTORY_VARIABLE)
+    if not spec:
+        return None
+    module_name, _, name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise click.ClickException(f"{FACTORY_VARIABLE}={spec!r}: cannot load it: {exc}") from exc
+
+
 def ingest_options(
     title=None,
     date=None,
@@ -68,6 +89,7 @@ def ingest_options(
         languages=tuple(languages),
         draft=draft,
         media=media,
+        downloader=downloader_factory(),
     )
 
 
@@ -76,7 +98,9 @@ def ingest_options(
 @click.option("--title", help="Session title [default: from the source or the file name].")
 @click.option("--date", help="Session date, YYYY-MM-DD.")
 @click.option("--event", help='Event or series, e.g. "92nd Winter Meeting".')
-@click.option("--speaker", "speakers", multiple=True, help='A speaker, e.g. "Mayor Tim Keller of Albuquerque".')
+@click.option(
+    "--speaker", "speakers", multiple=True, help='A speaker, e.g. "Mayor Tim Keller of Albuquerque".'
+)
 @click.option("--topic", "topics", multiple=True, help="A topic (repeatable).")
 @click.option("--description", help="Session description.")
 @click.option("--video-url", help="Where the session's video plays.")
@@ -96,5 +120,113 @@ def ingest(settings, sources, **fields) -> None:
     report(result)
 
 
+@click.command("import-catalog")
+@click.argument("jsonl", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only report what would be created or updated.")
+@click.option("--skip-bad", is_flag=True, help="Import the good lines even if some are bad.")
+@with_settings
+def import_catalog(settings, jsonl: Path, dry_run: bool, skip_bad: bool) -> None:
+    """Bulk-import session metadata from a JSON Lines file (one session per line).
+
+    Fields: title, date, event, description, speakers, topics, source_url, video_url, language, draft,
+    transcript (a caption file relative to the JSONL file), key. Every line is checked first: with a bad
+    line nothing is imported unless --skip-bad.
+    """
+    with open_catalog(settings) as catalog:
+        result = archive.import_catalog(catalog, settings.data_dir, jsonl, skip_bad=skip_bad, dry_run=dry_run)
+    for line, message in result.errors:
+        click.echo(f"error: {jsonl}, line {line}: {message}", err=True)
+    verb = {
+        "create": "would create" if dry_run else "created",
+        "update": "would update" if dry_run else "updated",
+    }
+    for outcome in result.outcomes:
+        if outcome.action != "unchanged":
+            changes = f" ({', '.join(outcome.changes)})" if outcome.changes else ""
+            ident = f" #{outcome.session_id}" if outcome.session_id else ""
+            click.echo(f"line {outcome.line}: {verb[outcome.action]}{ident} {outcome.title}{changes}")
+    summary = f"{result.count('create')} new, {result.count('update')} updated, {result.count('unchanged')} unchanged"
+    if result.errors and not result.imported:
+        click.echo(f"nothing imported: {len(result.errors)} bad line(s)", err=True)
+    elif dry_run:
+        click.echo(f"dry run: {summary}; nothing written")
+    else:
+        skipped = f", {len(result.errors)} bad line(s) skipped" if result.errors else ""
+        click.echo(f"imported: {summary}{skipped}")
+    if result.errors:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("url")
+@click.option("--lang", "languages", multiple=True, help="Caption language code (repeatable) [default: en].")
+@click.option("--media", is_flag=True, help="Also download the media of new entries.")
+@click.option(
+    "--refresh", default=3, show_default=True, help="Refresh the metadata of this many newest entries."
+)
+@with_settings
+def sync(settings, url: str, languages, media: bool, refresh: int) -> None:
+    """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
+    options = ingest_options(languages=languages, media=media)
+    options = replace(options, refresh_newest=max(0, refresh))
+    with open_catalog(settings) as catalog:
+        result = archive.sync(catalog, settings.data_dir, url, options, StderrProgress())
+    click.echo(
+        f"{len(result.sessions)} fetched, {result.skipped} already in the archive, {len(result.failures)} failed",
+        err=True,
+    )
+    report(result)
+
+
+@click.command()
+@click.argument("item_ids", nargs=-1, type=int, metavar="[ID]...")
+@click.option("--all", "all_failed", is_flag=True, help="Retry every failed item, even those told to wait.")
+@click.option("--lang", "languages", multiple=True, help="Caption languages [default: as first asked].")
+@with_settings
+def retry(settings, item_ids, all_failed: bool, languages) -> None:
+    """Try failed items again (ids from `uscm-archive status`)."""
+    if bool(item_ids) == all_failed:
+        raise click.UsageError("give the ids of the items to retry, or --all")
+    options = ingest_options(languages=languages)
+    with open_catalog(settings) as catalog:
+        result = archive.retry(
+            catalog, settings.data_dir, None if all_failed else list(item_ids), options, StderrProgress()
+        )
+    click.echo(f"{len(result.sessions)} done, {len(result.failures)} still failing", err=True)
+    report(result)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts and failures as JSON.")
+@with_settings
+def status(settings, as_json: bool) -> None:
+    """Items fetched from URLs: counts by state, and each failure with its error."""
+    with open_catalog(settings) as catalog:
+        current = archive.status(catalog)
+    if as_json:
+        failures = [
+            {
+                "id": i.id,
+                "url": i.url,
+                "title": i.title,
+                "attempts": i.attempts,
+                "error": i.last_error,
+                "next_attempt_at": i.next_attempt_at,
+                "session_id": i.session_id,
+            }
+            for i in current.failures
+        ]
+        click.echo(json.dumps({"counts": current.counts, "failures": failures}, indent=2))
+        return
+    click.echo(", ".join(f"{count} {state}" for state, count in current.counts.items()))
+    for item in current.failures:
+        when = f"; try again after {item.next_attempt_at}" if item.next_attempt_at else ""
+        click.echo(f"failed #{item.id} {item.title or item.url} ({item.attempts} attempts{when})")
+        click.echo(f"    {item.last_error}")
+    if current.failures:
+        click.echo("retry with: uscm-archive retry --all  (or retry ID...)")
+
+
 def register(cli: click.Group) -> None:
-    cli.add_command(ingest)
+    for command in (ingest, import_catalog, sync, retry, status):
+        cli.add_command(command)

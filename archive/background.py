@@ -1,0 +1,48 @@
+"""Running a URL ingest in a background thread, for the web staff area's "paste a URL".
+
+``start_url_ingest`` checks the URL and queues it as an item at once (its id comes back), then fetches it in a
+thread with its own catalog connection. The caller polls ``catalog.items.get_item(catalog, item_id)``:
+``pending`` -> ``running`` -> ``done`` (with ``session_id``) or ``failed`` (with ``last_error``); entries of a
+playlist or channel appear as items whose ``parent_url`` is the URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from archive.checks import check_public_url
+from archive.options import IngestOptions
+from archive.remote import item_options, run_request
+from catalog import Catalog
+from catalog import items as item_store
+
+
+def start_url_ingest(
+    catalog_path: Path, data_dir: Path, url: str, options: IngestOptions
+) -> tuple[int, threading.Thread]:
+    """Queue ``url`` and fetch it in a new thread; returns (item id, thread). Bad URLs raise at once."""
+    check_public_url(url, allow_private=options.allow_private)
+    catalog = Catalog.open(catalog_path)
+    try:
+        item = item_store.upsert_item(catalog, url, url, options=item_options(options))
+        item_store.mark_pending(catalog, [item.id])
+    finally:
+        catalog.close()
+    thread = threading.Thread(
+        target=_run, args=(catalog_path, data_dir, item.id, options), name=f"ingest-{item.id}", daemon=True
+    )
+    thread.start()
+    return item.id, thread
+
+
+def _run(catalog_path: Path, data_dir: Path, item_id: int, options: IngestOptions) -> None:
+    catalog = Catalog.open(catalog_path)
+    try:
+        item = item_store.get_item(catalog, item_id)
+        if item is not None:
+            run_request(catalog, data_dir, item, options)
+    except Exception as exc:  # noqa: BLE001 - a thread has no caller to raise to: record it on the item
+        item_store.mark_failed(catalog, item_id, f"{type(exc).__name__}: {exc}")
+    finally:
+        catalog.close()

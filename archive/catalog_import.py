@@ -1,0 +1,197 @@
+"""Bulk metadata import from a JSON Lines file: one session per line.
+
+Fields: ``title`` (required), ``date`` (YYYY-MM-DD or null), ``event``, ``description``, ``speakers`` (credits
+like "Mayor Tim Keller of Albuquerque", or ``{"name", "role"}`` objects), ``topics``, ``source_url``,
+``video_url``, ``language``, ``draft`` (true/false), ``transcript`` (a caption file, relative to the JSONL file),
+``key`` (optional stable id). Any other field is kept in the session's ``extra``.
+
+Source key: ``catalog:<key>`` when a line has ``key``, else ``catalog:<title slug>:<date or "undated">``: the
+same line imported again updates its session. Every line is checked before anything is written; a bad line
+stops the import (or is skipped with ``skip_bad``), and ``dry_run`` reports what would change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive.checks import check_date, check_language, check_web_url
+from archive.credits import split_credit
+from archive.errors import ArchiveError
+from archive.files import read_caption_file
+from archive.options import IngestOptions
+from archive.saving import FetchedSession, FetchedTrack, save_fetched
+from catalog import Catalog, SessionMeta, SpeakerCredit
+from transcripts import TranscriptError
+
+KNOWN = {"title", "date", "event", "description", "speakers", "topics", "source_url", "video_url", "language"}
+KNOWN |= {"draft", "transcript", "key"}
+COMPARED = ("title", "date", "event", "description", "source_url", "video_url")
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    line: int
+    title: str
+    action: str  # "create" | "update" | "unchanged"
+    session_id: int | None = None
+    changes: tuple[str, ...] = ()
+
+
+@dataclass
+class ImportReport:
+    path: str
+    outcomes: list[LineOutcome] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message)
+    imported: bool = False  # False: nothing was written (dry run, or bad lines without skip_bad)
+
+    def count(self, action: str) -> int:
+        return sum(1 for o in self.outcomes if o.action == action)
+
+
+def import_catalog(
+    catalog: Catalog, data_dir: Path, path: Path, *, skip_bad: bool = False, dry_run: bool = False
+) -> ImportReport:
+    """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number."""
+    path = Path(path)
+    report = ImportReport(str(path))
+    sessions = _read_all(path, report)
+    if report.errors and (not skip_bad or not sessions):
+        return report
+    for number, fetched in sessions:
+        report.outcomes.append(_plan(catalog, number, fetched))
+    if dry_run:
+        return report
+    for index, (_, fetched) in enumerate(sessions):
+        stored = save_fetched(catalog, data_dir, fetched)
+        report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
+    report.imported = True
+    return report
+
+
+def replace_id(outcome: LineOutcome, session_id: int) -> LineOutcome:
+    return LineOutcome(outcome.line, outcome.title, outcome.action, session_id, outcome.changes)
+
+
+def _read_all(path: Path, report: ImportReport) -> list[tuple[int, FetchedSession]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ArchiveError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArchiveError(f"{path}: cannot read it as UTF-8 text: {exc}") from exc
+    sessions: list[tuple[int, FetchedSession]] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            fetched = session_from_line(line, path.parent)
+            if fetched.source_key in seen:
+                raise ArchiveError(f"the same session (title and date) as line {seen[fetched.source_key]}")
+        except (ArchiveError, TranscriptError) as exc:
+            report.errors.append((number, str(exc)))
+            continue
+        seen[fetched.source_key] = number
+        sessions.append((number, fetched))
+    if not sessions and not report.errors:
+        raise ArchiveError(f"{path}: no sessions in the file")
+    return sessions
+
+
+def session_from_line(line: str, folder: Path) -> FetchedSession:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ArchiveError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(row, dict):
+        raise ArchiveError("not a JSON object")
+    title = _text(row, "title")
+    if not title:
+        raise ArchiveError("a session needs a title")
+    language = _text(row, "language")
+    meta = SessionMeta(
+        title=title,
+        date=check_date(_text(row, "date")),
+        event=_text(row, "event"),
+        description=_text(row, "description"),
+        source_url=check_web_url(_text(row, "source_url"), "source_url"),
+        video_url=check_web_url(_text(row, "video_url"), "video_url"),
+        language=check_language(language) if language else None,
+        speakers=_speakers(row.get("speakers")),
+        topics=tuple(_strings(row.get("topics"), "topics")),
+        status="draft" if row.get("draft") is True else "published",
+        extra={k: v for k, v in row.items() if k not in KNOWN},
+    )
+    tracks = _transcript(row, folder, language)
+    key = _text(row, "key") or f"{_slug(title)}:{meta.date or 'undated'}"
+    return FetchedSession(f"catalog:{key}", meta, tracks)
+
+
+def _transcript(row: dict, folder: Path, language: str | None) -> tuple[FetchedTrack, ...]:
+    relative = _text(row, "transcript")
+    if not relative:
+        return ()
+    options = IngestOptions(languages=(language,) if language else ())
+    file = read_caption_file(folder / relative, options)
+    if file.is_chapters:
+        raise ArchiveError(f"{relative}: a chapters track, not a transcript")
+    lang = language or file.transcript.language or "en"
+    return (FetchedTrack(file.transcript, lang, "upload", file.transcript.format, raw=file.data),)
+
+
+def _plan(catalog: Catalog, number: int, fetched: FetchedSession) -> LineOutcome:
+    session_id = catalog.find_session_id(fetched.source_key)
+    if session_id is None:
+        return LineOutcome(number, fetched.meta.title, "create")
+    current = catalog.get_session(session_id, include_drafts=True)
+    changes = tuple(f for f in COMPARED if getattr(current, f) != getattr(fetched.meta, f))
+    if fetched.tracks:
+        changes += ("transcript",)
+    if not {(c.name, c.role) for c in fetched.meta.speakers} <= {(s.name, s.role) for s in current.speakers}:
+        changes += ("speakers",)
+    if {t.casefold() for t in fetched.meta.topics} != {t.name.casefold() for t in current.topics}:
+        changes += ("topics",)
+    return LineOutcome(number, fetched.meta.title, "update" if changes else "unchanged", session_id, changes)
+
+
+def _text(row: dict, name: str) -> str | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ArchiveError(f"{name} must be text, got {type(value).__name__}")
+    return str(value).strip() or None
+
+
+def _strings(value, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ArchiveError(f"{name} must be a list of text")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _speakers(value) -> tuple[SpeakerCredit, ...]:
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        credits = []
+        for entry in value:
+            if (
+                not isinstance(entry, dict)
+                or not isinstance(entry.get("name"), str)
+                or not entry["name"].strip()
+            ):
+                raise ArchiveError('speakers given as objects need a "name"')
+            credits.append(SpeakerCredit(entry["name"].strip(), (entry.get("role") or None)))
+        return tuple(credits)
+    return tuple(c for c in map(split_credit, _strings(value, "speakers")) if c)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "untitled"
