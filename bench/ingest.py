@@ -8,12 +8,13 @@ and speaker handling all do their real work.
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 import time
 from pathlib import Path
 
 from bench.synth import Vocabulary, people, speech
-from bench.timing import summarize
+from bench.timing import interleaved, summarize
 
 THREE_HOURS = 3 * 3600.0
 
@@ -46,90 +47,114 @@ def webvtt_parse(path: Path) -> int:
     return len(webvtt.read(str(path)).captions)
 
 
-def ingest_one(catalog, path: Path, key: str) -> int:
-    """Parse, clean, store and index one caption file as a new session; returns its segment count."""
-    from catalog import SessionMeta, TrackInput
-    from transcripts import parse_file
+class Pipeline:
+    """The archive's own ingest pipeline (``archive.pipeline.ingest``: read, parse, clean, store, index, keep the
+    raw file) into the catalog of ``data_dir``. Each call ingests a new copy of the file (a NOTE line makes its
+    bytes, hence its source key, unique), so every call creates a session rather than updating one."""
 
-    transcript = parse_file(path, language="en")
-    meta = SessionMeta(title=f"Benchmark ingest {key}", date="2025-01-15", event="Benchmark")
-    catalog.save_session(key, meta, [TrackInput(transcript=transcript, language="en", source="upload")])
-    return len(transcript.segments)
+    def __init__(self, data_dir: Path, caption: Path):
+        from catalog import Catalog
+
+        self.data_dir, self.body = data_dir, caption.read_text(encoding="utf-8")
+        self.catalog = Catalog.open(data_dir / "catalog.db")
+        self.count = 0
+
+    def copy(self) -> Path:
+        self.count += 1
+        path = self.data_dir / "incoming" / f"session-{self.count}.vtt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            self.body.replace("WEBVTT\n", f"WEBVTT\n\nNOTE copy {self.count}\n", 1), encoding="utf-8"
+        )
+        return path
+
+    def __call__(self, path: Path) -> int:
+        from archive.options import IngestOptions
+        from archive.pipeline import ingest
+
+        options = IngestOptions(title=f"Benchmark ingest {path.stem}", date="2025-01-15", event="Benchmark")
+        result = ingest(self.catalog, self.data_dir, [str(path)], options)
+        return len(result.sessions)
+
+    def close(self) -> None:
+        self.catalog.close()
 
 
-def single_file(work: Path, db_path: Path, vocabulary: Vocabulary, reps: int = 7) -> dict:
-    """The 3-hour file: webvtt-py parse alone, our parse alone, and parse+store+index into an empty catalog
-    and into a copy of the full archive (index insertion grows with the index)."""
-    from catalog import Catalog
+def single_file(work: Path, db_path: Path, vocabulary: Vocabulary, reps: int = 15) -> dict:
+    """The 3-hour file: webvtt-py's parse alone, ``transcripts.parse_file`` alone, and the whole pipeline into
+    an empty catalog and into a copy of the full archive (index insertion grows with the index). The four take
+    turns, so that a change of load on the machine hits them alike."""
     from transcripts import parse_file
 
     caption = work / "three-hours.vtt"
     cues = write_caption_file(caption, vocabulary)
     result = {"cues": cues, "bytes": caption.stat().st_size}
-    result["webvtt_parse"] = summarize(repeat(lambda: webvtt_parse(caption), reps))
-    result["parse_file"] = summarize(repeat(lambda: parse_file(caption, language="en"), reps))
     result["segments"] = len(parse_file(caption, language="en").segments)
-    for label, source in (("ingest_empty_catalog", None), ("ingest_full_archive", db_path)):
-        target = work / f"ingest-{label}.db"
-        copy_catalog(source, target)
-        catalog = Catalog.open(target)
-        try:
-            keys = (f"ingest:{n}" for n in range(reps + 1))
-            result[label] = summarize(repeat(lambda c=catalog, k=keys: ingest_one(c, caption, next(k)), reps))
-        finally:
-            catalog.close()
-            remove_catalog(target)
+    empty, full = work / "ingest-empty", work / "ingest-full"
+    prepare(empty, None)
+    prepare(full, db_path)
+    pipelines = {
+        "ingest_empty_catalog": Pipeline(empty, caption),
+        "ingest_full_archive": Pipeline(full, caption),
+    }
+    copies = {name: [p.copy() for _ in range(reps + 2)] for name, p in pipelines.items()}
+    steps = {
+        "webvtt_parse": lambda _: webvtt_parse(caption),
+        "parse_file": lambda _: parse_file(caption, language="en"),
+        **{name: (lambda _, n=name: pipelines[n](copies[n].pop())) for name in pipelines},
+    }
+    try:
+        samples, cpu = interleaved(steps, [None], reps=reps, budget_s=120, min_reps=reps, warmup=1)
+    finally:
+        for pipeline in pipelines.values():
+            pipeline.close()
+        shutil.rmtree(empty)
+        shutil.rmtree(full)
+    result.update(
+        {name: {**summarize(s), "cpu_p50": summarize(cpu[name])["p50"]} for name, s in samples.items()}
+    )
     return result
 
 
 def bulk(work: Path, captions: Path, sessions: int = 40) -> dict:
-    """Ingest ``sessions`` caption files from the generated archive into a fresh catalog, one after another."""
+    """Ingest ``sessions`` caption files of the generated archive into a fresh catalog in one pipeline call."""
+    from archive.options import IngestOptions
+    from archive.pipeline import ingest
     from catalog import Catalog
+    from transcripts import parse_file
 
     files = sorted(captions.glob("*/en.manual.vtt"), key=lambda p: int(p.parent.name))[:sessions]
-    target = work / "ingest-bulk.db"
-    remove_catalog(target)
-    catalog = Catalog.open(target)
+    target = work / "ingest-bulk"
+    prepare(target, None)
+    catalog = Catalog.open(target / "catalog.db")
     try:
         t0 = time.perf_counter()
-        segments = sum(ingest_one(catalog, path, f"bulk:{path.parent.name}") for path in files)
+        result = ingest(catalog, target, [str(p) for p in files], IngestOptions(event="Benchmark"))
         elapsed = time.perf_counter() - t0
     finally:
         catalog.close()
-        remove_catalog(target)
+        shutil.rmtree(target)
+    segments = sum(len(parse_file(p, language="en").segments) for p in files)
     return {
-        "sessions": len(files),
+        "sessions": len(result.sessions),
         "segments": segments,
         "seconds": round(elapsed, 2),
-        "sessions_per_s": round(len(files) / elapsed, 2),
+        "sessions_per_s": round(len(result.sessions) / elapsed, 2),
         "segments_per_s": round(segments / elapsed),
     }
 
 
-def repeat(call, reps: int) -> list[float]:
-    call()  # warm: imports, page cache
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return samples
-
-
-def copy_catalog(source: Path | None, target: Path) -> None:
-    """A consistent copy of the catalog (SQLite's online backup), or nothing for an empty catalog."""
-    remove_catalog(target)
+def prepare(data_dir: Path, source: Path | None) -> None:
+    """A fresh data folder holding an empty catalog, or a consistent copy of ``source`` (SQLite's backup)."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
     if source is None:
         return
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
+    dst = sqlite3.connect(data_dir / "catalog.db")
     try:
         src.backup(dst)
     finally:
         src.close()
         dst.close()
-
-
-def remove_catalog(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)

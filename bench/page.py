@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.timing import sample, summarize
+from bench.timing import interleaved, sample, summarize
 
 
 def in_process(data_dir: Path, session_id: int, reps: int = 40) -> dict:
@@ -21,8 +21,10 @@ def in_process(data_dir: Path, session_id: int, reps: int = 40) -> dict:
     with TestClient(create_app(settings)) as client:
         path = f"/sessions/{session_id}"
         check(client.get(path), path)
-        samples = sample(lambda _: check(client.get(path), path), [None], reps=reps, budget_s=30)
-    return summarize(samples)
+        samples, cpu = interleaved(
+            {"page": lambda _: check(client.get(path), path)}, [None], reps=reps, budget_s=30
+        )
+    return {**summarize(samples["page"]), "cpu_p50": summarize(cpu["page"])["p50"]}
 
 
 def over_http(base_url: str, session_id: int, reps: int = 40) -> dict:

@@ -61,6 +61,62 @@ def sample(
     return samples
 
 
+def interleaved(
+    calls: dict[str, Callable[[object], object]],
+    inputs: Sequence[object],
+    *,
+    reps: int,
+    budget_s: float,
+    min_reps: int = 30,
+    warmup: int = 5,
+    on_error: Callable[[str, Exception], None] | None = None,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """(wall ms, CPU ms of this process) per contender: like ``sample`` for several contenders at once, taking turns on the same input, so that a change of
+    load on the machine hits all of them alike. A contender leaves the rotation after ``reps`` calls, or once it
+    has spent ``budget_s`` seconds (and made at least ``min_reps`` calls), or on its first error. CPU time
+    counts only this process: for in-process work it shows the cost without the machine's other load."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    spent = dict.fromkeys(calls, 0.0)
+    active = list(calls)
+    for item in list(inputs)[:warmup]:
+        for name in list(active):
+            try:
+                calls[name](item)
+            except Exception as exc:  # noqa: BLE001 - reported through on_error, the others go on
+                active.remove(name)
+                if on_error:
+                    on_error(name, exc)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(reps):
+            if not active:
+                break
+            item = inputs[i % len(inputs)]
+            for name in list(active):
+                c0, t0 = time.process_time(), time.perf_counter()
+                try:
+                    calls[name](item)
+                except Exception as exc:  # noqa: BLE001
+                    active.remove(name)
+                    if on_error:
+                        on_error(name, exc)
+                    continue
+                elapsed = time.perf_counter() - t0
+                cpu[name].append((time.process_time() - c0) * 1000)
+                samples[name].append(elapsed * 1000)
+                spent[name] += elapsed
+                if len(samples[name]) >= min_reps and spent[name] > budget_s:
+                    active.remove(name)
+            if i % 50 == 49:
+                gc.collect()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples, cpu
+
+
 def timed(call: Callable[[], object]) -> tuple[float, object]:
     """(milliseconds, result) of one call."""
     t0 = time.perf_counter()
