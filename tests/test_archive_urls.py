@@ -251,6 +251,7 @@ def test_a_mixed_playlist_ends_with_the_right_sessions_and_one_failure_status_sh
     assert ingested.exit_code == 1
     assert ingested.stderr.count("error: ") == 1 and "/fake/video/bad: HTTP 404" in ingested.stderr
     assert len(ingested.stdout.split()) == 3
+    assert "[1/4] Captioned plenary" in ingested.stderr and "[4/4] Broken entry" in ingested.stderr
     with opened(data_dir) as catalog:
         sessions = {s.title: s for s in catalog.list_sessions()[1]}
     assert set(sessions) == {
@@ -275,6 +276,8 @@ def test_a_mixed_playlist_ends_with_the_right_sessions_and_one_failure_status_sh
     with opened(data_dir) as catalog:
         assert catalog.list_sessions()[0] == 4
         assert catalog.search(SearchRequest('"fixed at last"')).total == 1
+    synced = run("sync", "--refresh", "0", site.channel_url("mixed"))
+    assert synced.exit_code == 0 and "0 fetched, 4 already in the archive, 0 failed" in synced.stderr
 
 
 def test_media_is_downloaded_with_its_size_and_checksum(site, data_dir):

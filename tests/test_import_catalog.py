@@ -6,8 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from archive.credits import split_credit
 from catalog import Catalog, SearchRequest
 from uscm_archive.cli import cli
 
@@ -111,3 +113,20 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(data_dir, tmp_path
     assert "line 2: would create New panel" in result.stdout
     assert "dry run: 1 new, 1 updated, 0 unchanged; nothing written" in result.stdout
     assert [(s.title, s.description) for s in sessions(data_dir)] == [("Panel", "first")]
+
+
+@pytest.mark.parametrize(
+    ("credit", "name", "role"),
+    [
+        ("Mayor Friday Ellis of Monroe (LA)", "Friday Ellis", "Mayor of Monroe (LA)"),
+        ("Greg Fischer, Mayor of Louisville, President", "Greg Fischer", "Mayor of Louisville, President"),
+        ("Vice President Kamala Harris", "Kamala Harris", "Vice President"),
+        ("President Joseph R. Biden Jr.", "Joseph R. Biden Jr.", "President"),
+        ("Dr. Frank Luntz, pollster", "Frank Luntz", "pollster"),
+        ("Michael-Sean Spence, Esq., Director", "Michael-Sean Spence", "Director"),
+        ("Kathy Maness (speaker; title cut off)", "Kathy Maness", "speaker; title cut off"),
+        ("  Tom   Cochran ", "Tom Cochran", None),
+    ],
+)
+def test_speaker_credits_split_into_name_and_role(credit, name, role):
+    assert (split_credit(credit).name, split_credit(credit).role) == (name, role)
