@@ -213,5 +213,11 @@ CREATE TRIGGER sessions_au AFTER UPDATE OF title, description, event ON sessions
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1,)
+# Search walks each session's segments as one rowid range (catalog/search_paths.py); with this index the two
+# ends of a session's range are two index seeks instead of a scan of its segments.
+MIGRATION_2 = """
+CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -154,11 +154,12 @@ def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = conn.execute(
-            f"SELECT session_id, min(id), max(id) FROM segments WHERE session_id IN ({_marks(chunk)}) "
-            "GROUP BY session_id",
+            "SELECT se.id, (SELECT min(id) FROM segments WHERE session_id = se.id), "
+            "(SELECT max(id) FROM segments WHERE session_id = se.id) "
+            f"FROM sessions se WHERE se.id IN ({_marks(chunk)})",
             chunk,
         )
-        found.update((sid, (lo, hi)) for sid, lo, hi in rows)
+        found.update((sid, (lo, hi)) for sid, lo, hi in rows if lo is not None)
     return [(sid, *found[sid]) for sid in ids if sid in found]
 
 
