@@ -1,8 +1,10 @@
 """The last step of every ingest: store a fetched session in the catalog and place its files.
 
 ``save_fetched`` is the only place where the archive writes sessions. Order: stage every file (disk errors
-happen here, before the catalog changes), save the session in one catalog transaction, move the files into
-the session's folders, then record their paths.
+happen here, before the catalog changes), save the session with its transcript and file paths in one catalog
+transaction (a new session's paths name its id through ``SESSION_ID``, filled in by the catalog), then move
+the files into the session's folders. A crash at any point leaves no session without its transcript; a crash
+between the save and the move leaves the raw file staged, and running the ingest again puts it in place.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from archive import storage
 from archive.options import IngestedSession
 from catalog import Catalog, MediaInput, SessionMeta, TrackInput
+from catalog.models import SESSION_ID
 from transcripts import Chapter, Transcript
 
 
@@ -55,21 +58,18 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
     """Insert or update the session for ``fetched.source_key``; returns what was stored."""
     staged = [(track, _stage(data_dir, track)) for track in fetched.tracks]
     existing = catalog.find_session_id(fetched.source_key)
-    session_id = None
     try:
         meta = _keep_status(catalog, existing, fetched.meta)
-        # A new session gets its id first: its files' paths are made of it.
-        session_id = existing or catalog.save_session(fetched.source_key, meta, [], fetched.chapters)
-        tracks = [_track_input(session_id, track, staged_file) for track, staged_file in staged]
-        media = _media_input(session_id, fetched.media)
-        catalog.save_session(fetched.source_key, meta, tracks, fetched.chapters, media)
+        # One transaction: a new session's file paths name its id through SESSION_ID, filled in by the catalog.
+        tracks = [_track_input(existing or SESSION_ID, track, staged_file) for track, staged_file in staged]
+        media = _media_input(existing or SESSION_ID, fetched.media)
+        session_id = catalog.save_session(fetched.source_key, meta, tracks, fetched.chapters, media)
     except BaseException:
         _discard(staged, fetched.media)
-        if existing is None and session_id is not None:
-            catalog.delete_session(session_id)
         raise
     _move_files(data_dir, session_id, staged, fetched.media)
-    storage.prune(data_dir, f"captions/{session_id}", {t.raw_path for t in tracks if t.raw_path})
+    kept = {t.raw_path.replace(SESSION_ID, str(session_id)) for t in tracks if t.raw_path}
+    storage.prune(data_dir, f"captions/{session_id}", kept)
     return IngestedSession(
         session_id=session_id,
         source_key=fetched.source_key,
@@ -94,14 +94,16 @@ def _stage(data_dir: Path, track: FetchedTrack) -> storage.StagedFile | None:
     return storage.stage_bytes(data_dir, track.raw, track.file_name)
 
 
-def _track_input(session_id: int, track: FetchedTrack, staged_file: storage.StagedFile | None) -> TrackInput:
+def _track_input(
+    session_id: int | str, track: FetchedTrack, staged_file: storage.StagedFile | None
+) -> TrackInput:
     raw_path = track.kept_path
     if staged_file is not None:
         raw_path = storage.caption_relpath(session_id, track.language, track.source, track.ext)
     return TrackInput(track.transcript, language=track.language, source=track.source, raw_path=raw_path)
 
 
-def _media_input(session_id: int, media: FetchedMedia | None) -> MediaInput | None:
+def _media_input(session_id: int | str, media: FetchedMedia | None) -> MediaInput | None:
     if media is None:
         return None
     path = media.kept_path

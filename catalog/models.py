@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from transcripts import Chapter, Transcript
+from transcripts import Transcript
 
 STATUSES = ("draft", "published", "retracted")
+SESSION_ID = "{session_id}"  # in TrackInput.raw_path / MediaInput.path: replaced by the id when saved
 TRACK_SOURCES = ("manual", "auto", "upload")
 
 
@@ -41,7 +42,8 @@ class SessionMeta:
 
 @dataclass(frozen=True)
 class TrackInput:
-    """One caption track to store with a session. ``raw_path`` is relative to the data folder."""
+    """One caption track to store with a session. ``raw_path`` is relative to the data folder; ``SESSION_ID`` in
+    it becomes the session's id (so a new session's file path is known in the transaction that creates it)."""
 
     transcript: Transcript
     language: str = "en"
@@ -52,7 +54,7 @@ class TrackInput:
 
 @dataclass(frozen=True)
 class MediaInput:
-    path: str  # relative to the data folder
+    path: str  # relative to the data folder (``SESSION_ID`` in it becomes the session's id)
     size: int
     sha256: str
     mime: str | None = None

@@ -13,7 +13,7 @@ import sqlite_utils
 
 from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, NotFound
-from catalog.models import STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
+from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.names import ensure_speaker, ensure_topic
 from transcripts import Chapter, Segment
 
@@ -93,6 +93,7 @@ def save_session(
             session_id = _upsert_session(conn, source_key, meta, media)
             _clear_children(conn, session_id)
             _store_credits(conn, session_id, meta)
+            _resolve_media_path(conn, session_id)
             count = _store_tracks(conn, session_id, tracks)
             _store_chapters(conn, session_id, chapters or _chapters_from_tracks(tracks))
             conn.execute(
@@ -102,6 +103,19 @@ def save_session(
     except sqlite3.Error as exc:
         raise CatalogError(f"could not save session {source_key!r}: {exc}") from exc
     return session_id
+
+
+def with_session_id(path: str | None, session_id: int) -> str | None:
+    """A stored file path with ``SESSION_ID`` (``{session_id}``) replaced by the id: a new session's files can
+    be named in the same transaction that creates it, so that a crash never leaves it without its transcript."""
+    return path.replace(SESSION_ID, str(session_id)) if path else path
+
+
+def _resolve_media_path(conn: sqlite3.Connection, session_id: int) -> None:
+    conn.execute(
+        "UPDATE sessions SET media_path = replace(media_path, ?, ?) WHERE id = ? AND instr(media_path, ?)",
+        (SESSION_ID, str(session_id), session_id, SESSION_ID),
+    )
 
 
 def _upsert_session(conn: sqlite3.Connection, source_key: str, meta: SessionMeta, media) -> int:
@@ -170,7 +184,7 @@ def _store_tracks(conn: sqlite3.Connection, session_id: int, tracks: Sequence[Tr
                 track.language,
                 track.source,
                 track.transcript.format,
-                track.raw_path,
+                with_session_id(track.raw_path, session_id),
                 int(track.reviewed),
                 int(track is primary),
                 utcnow(),
