@@ -51,7 +51,9 @@ def modules():
 def test_package_imports_follow_the_table(package: str, path: Path):
     imported = imports_of(path)
     ours = (imported & OURS) - {package}
-    assert ours <= MAY_IMPORT[package], f"{path.relative_to(ROOT)} imports {sorted(ours - MAY_IMPORT[package])}"
+    assert ours <= MAY_IMPORT[package], (
+        f"{path.relative_to(ROOT)} imports {sorted(ours - MAY_IMPORT[package])}"
+    )
     for library, owners in OWNER_OF.items():
         if library in imported:
             assert package in owners, f"{path.relative_to(ROOT)} imports {library}, owned by {sorted(owners)}"
