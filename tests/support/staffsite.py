@@ -6,6 +6,8 @@ Used by tests/test_staff_*.py. Everything is real: the catalog file, argon2 hash
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,14 @@ from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
 from catalog.staff import Staff
 from transcripts import Segment, Transcript
 from uscm_archive.settings import Settings
-from web.auth import hash_password
+from web.auth import (
+    COOKIE_NAME,
+    CookieSession,
+    CookieSigner,
+    hash_password,
+    new_csrf_token,
+    password_fingerprint,
+)
 
 ADMIN, EDITOR = "ann", "ed"
 PASSWORD = "correct horse battery"
@@ -48,9 +57,24 @@ def transcript(lines) -> Transcript:
     return Transcript(segments=segments, language="en")
 
 
+_TEMPLATES: dict[str, Path] = {}
+
+
 def build_staff_site(data_dir: Path, **settings) -> StaffSite:
+    """The staff site in ``data_dir``: a copy of one template catalog built once per test run (argon2 hashing
+    takes a few hundred ms per user, so the users are hashed once)."""
     config = Settings(data_dir=data_dir, secret_key=SECRET, **settings)
-    catalog = Catalog.open(config.catalog_path)
+    if "catalog" not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="uscm-staff-template-"))
+        _TEMPLATES["catalog"] = folder / "catalog.db"
+        _build_template(_TEMPLATES["catalog"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATES["catalog"], config.catalog_path)
+    return StaffSite(config, published=1, draft=2)
+
+
+def _build_template(path: Path) -> None:
+    catalog = Catalog.open(path)
     try:
         users = Staff(catalog.db).users
         users.add(ADMIN, hash_password(PASSWORD), "admin")
@@ -66,9 +90,23 @@ def build_staff_site(data_dir: Path, **settings) -> StaffSite:
             SessionMeta(title="Quiet Draft Session", date="2024-02-01", status="draft"),
             [TrackInput(transcript(DRAFT_LINES))],
         )
+        assert (published, draft) == (1, 2)
+        catalog.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         catalog.close()
-    return StaffSite(config, published, draft)
+
+
+def signed_in(client: TestClient, site: StaffSite, name: str) -> TestClient:
+    """Give ``client`` the cookie a sign-in as ``name`` gives (signed with the site's key), without paying for
+    another argon2 check. Tests of signing in itself use ``sign_in``."""
+    catalog = Catalog.open(site.catalog_path)
+    try:
+        user = Staff(catalog.db).users.require(name)
+    finally:
+        catalog.close()
+    session = CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash))
+    client.cookies.set(COOKIE_NAME, CookieSigner(site.settings.secret_key).dumps(session))
+    return client
 
 
 def csrf_of(page: str) -> str:
