@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from transcripts.errors import TranscriptError
 
@@ -15,6 +16,7 @@ _BOMS = (
 )
 # Control characters that never occur in caption text; many of them mean the bytes are not text at all.
 _JUNK = {chr(c) for c in range(32) if chr(c) not in "\t\n\r\f"} | {"\x7f"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")  # the few a text file may hold are dropped
 
 
 def decode_caption_bytes(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:
@@ -33,7 +35,7 @@ def decode_caption_bytes(data: bytes, source: str) -> tuple[str, tuple[str, ...]
         what = "only a byte-order mark" if data.startswith(tuple(b for b, _ in _BOMS)) else "only whitespace"
         raise TranscriptError(f"the file is empty (it holds {what})", source=source)
     _refuse_binary(text, source)
-    return _normalise_line_ends(text), warnings
+    return _CONTROL.sub("", _normalise_line_ends(text)), warnings
 
 
 def _decode(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:

@@ -7,7 +7,7 @@ import re
 
 # An opening or closing tag whose name starts with a letter: <b>, </i>, <c.colorE5E5E5>, <font color="red">,
 # <invalid_tag par=5>. "2<3,5>1" and a lone "<" are text and stay.
-_TAG = re.compile(r"</?[A-Za-z][^<>\s]*(?:[ \t][^<>]*)?>")
+_TAG = re.compile(r"</?\s*[A-Za-z][^<>\s]*(?:\s[^<>]*)?>")
 INLINE_TIME = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}\.\d{1,3})>")
 # ASS/SSA override blocks: {\an8}, {\i1}, and the {Y:...} form some SRT writers use.
 _ASS_BLOCK = re.compile(r"\{\\[^{}]*\}|\{[A-Za-z]:[^{}]*\}")
@@ -28,11 +28,30 @@ def strip_markup(text: str) -> str:
     if "\\" in text:
         text = _ASS_BREAK.sub(" ", text)
     if "<" in text:
-        text = INLINE_TIME.sub("", _TAG.sub("", text))
+        text = _without_tags(text)
     if "&" in text:
         text = html.unescape(text)
     text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def strip_tags(text: str) -> str:
+    """Remove tags and ASS blocks from a whole cue, including a tag broken across two lines."""
+    if "{" in text:
+        text = _ASS_BLOCK.sub("", text)
+    if "<" in text:
+        text = _without_tags(text)
+    return text
+
+
+def _without_tags(text: str) -> str:
+    """Tags out, again while removing one joins the pieces of another (``<<b>b>``), a few rounds at most."""
+    for _ in range(8):
+        stripped = INLINE_TIME.sub("", _TAG.sub("", text))
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 def parse_time(stamp: str) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from transcripts.markup import strip_markup
+from transcripts.markup import strip_markup, strip_tags
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _VOICE_END = re.compile(r"</v>")
@@ -63,7 +63,7 @@ def cue_parts(raw: str, *, zoom: bool) -> list[Part]:
     parts: list[Part] = []
     for voice, chunk in _voice_chunks(raw):
         first = len(parts)
-        lines = chunk.split("\n")
+        lines = strip_tags(chunk).split("\n")
         dashes = bool(_DASH.match(lines[0]))  # a dash turns only from a cue's first line on
         for line in lines:
             parts.extend(_line_parts(line, dashes))
