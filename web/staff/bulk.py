@@ -58,7 +58,9 @@ def _report(request: Request, me: StaffUser, token: str, drafts: bool, *, skip_b
     catalog = catalog_for(request)
     try:
         path = kept_upload(settings.data_dir, token)
-        report = import_catalog(catalog, settings.data_dir, path, skip_bad=skip_bad, dry_run=True)
+        report = import_catalog(
+            catalog, settings.data_dir, path, skip_bad=True, dry_run=True
+        )  # every line's fate
         if not dry_run and drafts:
             new = {o.line for o in report.outcomes if o.action == "create"}
             path.write_text(mark_new_as_drafts(path.read_text(encoding="utf-8"), new), encoding="utf-8")

@@ -77,6 +77,8 @@ def _csv_to_jsonl(text: str) -> str:
                 record[name] = value.lower() in ("1", "true", "yes", "draft")
             else:
                 record[name] = value
+        while len(lines) < reader.line_num - 1:  # keep each record on its CSV line number, for the report
+            lines.append("")
         lines.append(json.dumps(record, ensure_ascii=False) if record else "")
     return "\n".join(lines) + "\n"
 
