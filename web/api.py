@@ -6,6 +6,7 @@ Errors are ``{"error": {"code", "message"}}`` with a 4xx status (see ``web.error
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query
@@ -25,12 +26,16 @@ from web.api_models import (
 from web.catalogs import catalog_for
 from web.errors import ApiError
 from web.player import media_url
-from web.search_page import valid_date
 from web.session_view import DOWNLOAD_FORMATS, moment_url
 from web.templating import site_url
 
-ERRORS = {404: {"model": ErrorBody, "description": "not found"}, 422: {"model": ErrorBody}}
-router = APIRouter(prefix="/api", tags=["archive"], responses={422: {"model": ErrorBody}})
+ERRORS = {404: {"model": ErrorBody, "description": "no such published session"}}
+COMMON_ERRORS = {
+    400: {"model": ErrorBody, "description": "the catalog refused the request"},
+    422: {"model": ErrorBody, "description": "a parameter is invalid"},
+    503: {"model": ErrorBody, "description": "the catalog cannot be read"},
+}
+router = APIRouter(prefix="/api", tags=["archive"], responses=COMMON_ERRORS)
 
 
 def session_or_404(catalog: Catalog, session_id: int) -> Session:
@@ -122,13 +127,7 @@ def get_transcript(request: Request, session_id: int):
     return {"session_id": session.id, "segments": segments, "chapters": chapters_out(catalog, session.id)}
 
 
-def checked_date(name: str, value: str | None) -> str | None:
-    if value is not None and not valid_date(value):
-        raise ApiError(422, "invalid_parameter", f"{name}: {value!r} is not a date like 2024-01-31")
-    return value
-
-
-@router.get("/search", response_model=SearchOut, summary="Search every spoken word")
+@router.get("/search", response_model=SearchOut, responses=ERRORS, summary="Search every spoken word")
 def search(
     request: Request,
     q: str = Query(
@@ -137,8 +136,8 @@ def search(
     event: str | None = Query(None, max_length=200),
     speaker: str | None = Query(None, max_length=200),
     topic: str | None = Query(None, max_length=200),
-    since: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
-    until: str | None = Query(None, description="YYYY-MM-DD, inclusive"),
+    since: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
+    until: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
     session_id: int | None = Query(None, ge=1, le=2**62),
     exact: bool = False,
     limit: int = Query(20, ge=1, le=100),
@@ -152,8 +151,8 @@ def search(
         speaker=speaker,
         topic=topic,
         event=event,
-        since=checked_date("since", since),
-        until=checked_date("until", until),
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
         exact=exact,
     )
     results = catalog_for(request).search(wanted)
