@@ -219,20 +219,28 @@ def _store_segments(
 
 
 def _segment_fields(segment: Segment, position: int) -> tuple[float, float, str, str]:
-    where = f"segment {position + 1}"
-    start = _finite(segment.start, f"{where}: start")
-    end = _finite(segment.end, f"{where}: end")
-    if start < 0 or end < start:
-        raise CatalogError(f"{where}: times must satisfy 0 <= start <= end, got {start}..{end}")
-    if not isinstance(segment.text, str):
-        raise CatalogError(f"{where}: text must be text, got {type(segment.text).__name__}")
-    text = _CONTROL.sub(" ", segment.text)
+    start, end, text = segment.start, segment.end, segment.text
+    if not (_is_seconds(start) and _is_seconds(end) and 0 <= start <= end):
+        raise CatalogError(
+            f"segment {position + 1}: times must be numbers with 0 <= start <= end, got {start!r}..{end!r}"
+        )
+    if not isinstance(text, str):
+        raise CatalogError(f"segment {position + 1}: text must be text, got {type(text).__name__}")
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(" ", text)
     marks = []
     for mark in segment.marks:
-        if not isinstance(mark.offset, int) or not 0 <= mark.offset <= len(text):
-            raise CatalogError(f"{where}: mark offset {mark.offset!r} is outside the text")
-        marks.append([mark.offset, _finite(mark.time, f"{where}: mark time")])
-    return start, end, text, json.dumps(marks, separators=(",", ":"))
+        offset, seconds = mark.offset, mark.time
+        if not (isinstance(offset, int) and 0 <= offset <= len(text) and _is_seconds(seconds)):
+            raise CatalogError(
+                f"segment {position + 1}: mark ({offset!r}, {seconds!r}) is outside the text or not a time"
+            )
+        marks.append(f"[{offset},{float(seconds)!r}]")
+    return float(start), float(end), text, "[" + ",".join(marks) + "]"
+
+
+def _is_seconds(value: object) -> bool:
+    return type(value) in (float, int) and math.isfinite(value)
 
 
 def _chapters_from_tracks(tracks: Sequence[TrackInput]) -> tuple[Chapter, ...]:
