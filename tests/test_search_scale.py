@@ -1,0 +1,91 @@
+"""The count-first path: a query matching more than the rank limit is answered newest-first, quickly and exactly."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
+from catalog.search_paths import RANK_LIMIT
+from transcripts import Segment, Transcript
+
+BIG = RANK_LIMIT + 1_000
+
+
+def session(
+    catalog: Catalog, key: str, date: str, lines: list[str], status: str = "published", speaker=None
+) -> int:
+    segments = tuple(Segment(i * 2.0, i * 2.0 + 2.0, text, speaker) for i, text in enumerate(lines))
+    credits = (SpeakerCredit(speaker),) if speaker else ()
+    meta = SessionMeta(title=key, date=date, status=status, speakers=credits)
+    return catalog.save_session(key, meta, [TrackInput(Transcript(segments=segments))])
+
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory):
+    catalog = Catalog.open(tmp_path_factory.mktemp("scale") / "catalog.db")
+    ids = {
+        "old": session(
+            catalog, "old", "2020-01-01", [f"the council heard item {i} on the agenda" for i in range(BIG)]
+        ),
+        "new": session(
+            catalog, "new", "2024-05-01", ["the mayor spoke", "the zebra crossing", "the end"], speaker="Ada"
+        ),
+        "draft": session(catalog, "draft", "2025-01-01", ["the secret plan"] * 5, status="draft"),
+    }
+    yield catalog, ids
+    catalog.close()
+
+
+def test_a_query_matching_most_of_the_archive_is_answered_newest_first(big_archive):
+    catalog, ids = big_archive
+    started = time.perf_counter()
+    results = catalog.search(SearchRequest("the", limit=5))
+    elapsed = time.perf_counter() - started
+    assert results.ordered_by == "date" and results.total == BIG + 3  # exact, and the draft is not counted
+    assert [h.text for h in results.hits[:3]] == ["the mayor spoke", "the zebra crossing", "the end"]
+    assert [h.session_id for h in results.hits] == [ids["new"]] * 3 + [ids["old"]] * 2
+    assert [h.start for h in results.hits[3:]] == [0.0, 2.0]  # then the older session, in spoken order
+    assert elapsed < 1.0, f"{elapsed:.3f} s"
+
+
+def test_date_order_pages_cross_sessions_without_gaps(big_archive):
+    catalog, ids = big_archive
+    page = catalog.search(SearchRequest("the", limit=3, offset=2))
+    assert [h.text for h in page.hits] == ["the end", "the council heard item 0 on the agenda",
+                                          "the council heard item 1 on the agenda"]  # fmt: skip
+    deep = catalog.search(SearchRequest("council", limit=2, offset=BIG - 1))
+    assert deep.ordered_by == "date" and [h.text for h in deep.hits] == [
+        f"the council heard item {BIG - 1} on the agenda"
+    ]
+
+
+def test_a_rarer_query_in_the_same_archive_is_ranked(big_archive):
+    catalog, ids = big_archive
+    results = catalog.search(SearchRequest("zebra OR mayor"))
+    assert results.ordered_by == "relevance" and results.total == 2
+    phrase = catalog.search(SearchRequest('"heard item 12345"'))
+    assert phrase.total == 1 and phrase.hits[0].start == 12345 * 2.0
+
+
+@pytest.mark.parametrize(
+    ("options", "total"),
+    [
+        ({"session_id": "old"}, BIG),
+        ({"until": "2021-01-01"}, BIG),
+        ({"exact": True}, BIG + 3),
+        ({"speaker": "ada"}, 3),
+        ({"include_drafts": True}, BIG + 8),
+    ],
+)
+def test_filtered_huge_queries_stay_exact(big_archive, options, total):
+    catalog, ids = big_archive
+    if "session_id" in options:
+        options = {**options, "session_id": ids[options["session_id"]]}
+    started = time.perf_counter()
+    results = catalog.search(SearchRequest("the", limit=4, **options))
+    assert results.total == total
+    assert results.ordered_by == ("date" if total > RANK_LIMIT else "relevance")
+    assert len(results.hits) == min(4, total)
+    assert time.perf_counter() - started < 3.0
