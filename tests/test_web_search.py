@@ -103,3 +103,12 @@ def test_empty_search_explains_itself_and_shows_syntax_help(client):
     assert "Type a word or phrase" in page
     for hint in ("&#34;exact phrase&#34;", "OR", "-exclude", "infra*"):
         assert hint in page or hint.replace("&#34;", '"') in page
+
+
+def test_a_sessions_hits_stay_together_in_time_order(client, sample):
+    page = client.get("/search", params={"q": "housing OR transit"}).text
+    titles = re.findall(r'<h2 id="group-\d+"><a href="/sessions/(\d+)">', page)
+    assert sorted(titles) == sorted(set(titles)) and len(titles) == 2
+    main_group = page.split(f'<a href="/sessions/{sample.main}">')[1].split("</section>")[0]
+    times = [int(t) for t in re.findall(r"\?t=(\d+)&amp;q=", main_group)]
+    assert times == sorted(times) and len(times) == 3

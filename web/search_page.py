@@ -18,7 +18,7 @@ FILTERS = ("event", "speaker", "topic", "since", "until")
 
 @dataclass
 class HitGroup:
-    """Consecutive hits of one session on a results page."""
+    """The hits of one session on a results page."""
 
     session_id: int
     title: str
@@ -52,12 +52,16 @@ def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
 
 
 def group_hits(hits: tuple[Hit, ...], query: str) -> list[HitGroup]:
-    groups: list[HitGroup] = []
+    """A page's hits by session (sessions in the order of their best hit), each session's hits in time order."""
+    groups: dict[int, HitGroup] = {}
     for hit in hits:
-        if not groups or groups[-1].session_id != hit.session_id:
-            groups.append(HitGroup(hit.session_id, hit.session_title, hit.session_date))
-        groups[-1].hits.append((hit, moment_url(hit.session_id, hit.start, query)))
-    return groups
+        group = groups.setdefault(
+            hit.session_id, HitGroup(hit.session_id, hit.session_title, hit.session_date)
+        )
+        group.hits.append((hit, moment_url(hit.session_id, hit.start, query)))
+    for group in groups.values():
+        group.hits.sort(key=lambda pair: pair[0].start)
+    return list(groups.values())
 
 
 def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int):
