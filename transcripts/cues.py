@@ -60,7 +60,9 @@ def _seconds(fields, line: str, number: int, source: str) -> float:
         )
     if hours is not None and len(hours) > 6:
         raise TranscriptError(f"timestamp out of range in {_shorten(line)!r}", source=source, line=number)
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
+    return (
+        int(hours or 0) * 3_600_000 + int(minutes) * 60_000 + int(seconds) * 1000 + int(millis.ljust(3, "0"))
+    ) / 1000
 
 
 def canonical_timing(timing: Timing) -> str:

@@ -59,4 +59,4 @@ def parse_time(stamp: str) -> float:
     *head, seconds = stamp.split(":")
     hours, minutes = (int(head[0]), int(head[1])) if len(head) == 2 else (0, int(head[0]))
     whole, _, fraction = seconds.partition(".")
-    return hours * 3600 + minutes * 60 + int(whole) + int(fraction.ljust(3, "0")) / 1000
+    return (hours * 3_600_000 + minutes * 60_000 + int(whole) * 1000 + int(fraction.ljust(3, "0"))) / 1000
