@@ -191,3 +191,14 @@ def test_embed_page_may_be_framed_by_others(client, sample):
     assert "frame-ancestors *" in response.headers["content-security-policy"]
     assert "x-frame-options" not in response.headers
     assert "frame-ancestors 'self'" in client.get("/").headers["content-security-policy"]
+
+
+def test_original_caption_files_are_linked(client, sample):
+    page = client.get(f"/sessions/{sample.main}").text
+    assert f'href="/sessions/{sample.main}/captions/en.upload.vtt" download' in page
+    assert "(en, upload, shown here)" in page
+
+
+def test_end_alone_plays_a_clip_from_the_beginning(client, sample):
+    page = client.get(f"/sessions/{sample.main}?end=15").text
+    assert "recording.wav#t=0,15" in page and "Playing a clip from 0:00 to 0:15" in page

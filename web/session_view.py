@@ -118,7 +118,10 @@ def session_context(
     segments = catalog.segments(session.id)
     start = parse_time(t)
     stop = parse_time(end)
-    if stop is not None and (start is None or stop <= start):
+    bad_time = bool(t and t.strip()) and start is None
+    if stop is not None and start is None:
+        start = 0.0  # ``?end=`` alone: a clip from the beginning
+    if stop is not None and stop <= start:
         stop = None
     tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
     current = segment_at(segments, start, tolerance) if start is not None else None
@@ -133,7 +136,7 @@ def session_context(
         "query": (q or "").strip(),
         "moment": moment,
         "start_given": start is not None,
-        "bad_time": t is not None and t.strip() != "" and start is None,
+        "bad_time": bad_time,
         "chapters": chapter_rows(catalog.chapters(session.id)),
         "downloads": DOWNLOAD_FORMATS,
         "link_time": link_time,
