@@ -104,7 +104,9 @@ def single_file(work: Path, db_path: Path, vocabulary: Vocabulary, reps: int = 1
         **{name: (lambda _, n=name: pipelines[n](copies[n].pop())) for name in pipelines},
     }
     try:
-        samples, cpu = interleaved(steps, [None], reps=reps, budget_s=120, min_reps=reps, warmup=1)
+        samples, cpu = interleaved(
+            steps, [None], reps=reps, budget_s=120, min_reps=reps, warmup=1, on_error=fail
+        )
     finally:
         for pipeline in pipelines.values():
             pipeline.close()
@@ -142,6 +144,10 @@ def bulk(work: Path, captions: Path, sessions: int = 40) -> dict:
         "sessions_per_s": round(len(result.sessions) / elapsed, 2),
         "segments_per_s": round(segments / elapsed),
     }
+
+
+def fail(step: str, exc: Exception) -> None:
+    raise RuntimeError(f"{step}: {type(exc).__name__}: {exc}") from exc
 
 
 def prepare(data_dir: Path, source: Path | None) -> None:

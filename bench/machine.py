@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,24 @@ def memory_gib() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def code_version() -> str:
+    """The commit measured, with ``+uncommitted`` when the project's packages differ from it (shared tree)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "catalog", "transcripts", "archive", "web", "uscm_archive"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + ("+uncommitted" if dirty.stdout.strip() else "")
 
 
 def describe(**tools: str) -> dict:

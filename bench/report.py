@@ -95,7 +95,7 @@ def markdown(results: dict) -> str:
         f"Archive: {a['sessions']:,} sessions, {a['segments']:,} segments, catalog {a['db_bytes'] / 1e6:,.0f} MB, "
         f"seed {a['seed']}. Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, {m['os']}; "
         f"Python {m['python']}, SQLite {m['sqlite']}, {m.get('datasette', '')}, {m.get('ripgrep', '')}. "
-        f"Measured {m['when']}; load average at the start {m.get('load_at_start', '?')}, at the end "
+        f"Code {m.get('code', '?')}, measured {m['when']}; load average at the start {m.get('load_at_start', '?')}, at the end "
         f"{m.get('load_average', '?')} (1, 5, 15 min; other work on the machine shows here).",
         "",
         "## Search latency, p50 (ms)",

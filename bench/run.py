@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import generate, ingest, page, queries, report, scaling, search, servers
-from bench.machine import describe
+from bench.machine import code_version, describe
 from bench.synth import Vocabulary
 from bench.timing import interleaved, summarize
 
@@ -41,6 +41,9 @@ def measure_search(contenders: list, classes: dict, reps: int, budget: float, no
 
         samples, cpu = interleaved(by_name, items, reps=reps, budget_s=budget, on_error=failed)
         table[cls] = {name: summarize(s) for name, s in samples.items() if s}
+        if not table[cls]:
+            del table[cls]
+            continue
         for name in IN_PROCESS & table[cls].keys():
             table[cls][name]["cpu_p50"] = summarize(cpu[name])["p50"]
         print("".join(f"  {n} {v['p50']:.2f}" for n, v in table[cls].items()) + "  (p50 ms)", flush=True)
@@ -98,6 +101,7 @@ class Run:
             },
             "errors": [],
             "load_at_start": [round(x, 2) for x in os.getloadavg()],
+            "code": code_version(),
         }
 
     def part(self, name: str, call):
@@ -107,6 +111,12 @@ class Run:
             traceback.print_exc(limit=3)
             self.note(f"{name}: {type(exc).__name__}: {exc}")
             return None
+
+    def probe(self, contender, query) -> bool:
+        """A first search that must find something (its query comes from the archive itself)."""
+        if not contender(query):
+            raise RuntimeError(f"found nothing for {query.user!r}, which the archive holds")
+        return True
 
     def note(self, message: str) -> None:
         print(f"  FAILED {message}", flush=True)
@@ -132,7 +142,7 @@ class Run:
             contenders = [c for make in candidates if make and (c := self.part("search setup", make))]
             probe = self.classes["rare word"][0]
             working = [
-                c for c in contenders if self.part(f"{c.name} search", lambda c=c: c(probe)) is not None
+                c for c in contenders if self.part(f"{c.name} search", lambda c=c: self.probe(c, probe))
             ]
             print("search:", flush=True)
             table, agreement = measure_search(
@@ -179,6 +189,7 @@ class Run:
             datasette=self.part("datasette version", servers.datasette_version) or "datasette ?",
             ripgrep=search.rg_version(),
             load_at_start=self.results.pop("load_at_start"),
+            code=self.results.pop("code"),
         )
         path = report.write(self.results, self.args.results)
         report.print_ratios(self.results)

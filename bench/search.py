@@ -97,7 +97,10 @@ class DatasetteSearch:
         response = self.client.get(self.path, params=params)
         if response.status_code != 200:
             raise RuntimeError(f"datasette {params}: HTTP {response.status_code} {response.text[:200]}")
-        return [row["id"] for row in response.json()["rows"]]
+        found = response.json()
+        if "search matches" not in found.get("human_description_en", ""):
+            raise RuntimeError("datasette ignored _search (no full-text table configured for segments)")
+        return [row["id"] for row in found["rows"]]
 
     def close(self) -> None:
         self.client.close()

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     from uscm_archive.settings import from_environment
     from web.app import create_app
 
-    settings = from_environment(env={}, data_dir=args.data, port=args.port)
+    settings = from_environment(env={}, data_dir=args.data, port=args.port).with_secret()
     uvicorn.run(create_app(settings), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

@@ -6,6 +6,7 @@ environment stays as its users get it.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -76,8 +77,15 @@ def app_server(data_dir: Path, log: Path) -> Server:
 
 
 def datasette_server(db_path: Path, log: Path) -> Server:
-    """Datasette serving the same catalog file (read-only), with generous time limits so every query finishes."""
+    """Datasette serving the same catalog file, with generous time limits so every query finishes.
+
+    Datasette finds an FTS table by itself only when its ``content=`` is written with double quotes; ours says
+    ``content='segments'``, so the table is configured in metadata, as its documentation shows."""
     port = free_port()
+    metadata = log.with_name("datasette-metadata.json")
+    tables = {"segments": {"fts_table": "segments_fts", "fts_pk": "id"}}
+    metadata.parent.mkdir(parents=True, exist_ok=True)
+    metadata.write_text(json.dumps({"databases": {db_path.stem: {"tables": tables}}}))
     command = [
         str(datasette_bin()),
         "serve",
@@ -92,6 +100,8 @@ def datasette_server(db_path: Path, log: Path) -> Server:
         "--setting",
         "suggest_facets",
         "off",
+        "--metadata",
+        str(metadata),
     ]
     return Server("datasette", command, port, "/-/versions.json", log)
 
