@@ -93,6 +93,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def catalog_error(request: Request, exc: CatalogError):
         return error_response(request, 400, str(exc))
 
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: OverflowError):
+        # an id or number beyond what SQLite stores (2**63), e.g. /api/staff/sessions/99999999999999999999
+        return error_response(request, 400, "a number in this request is too large", "out_of_range")
+
     @app.exception_handler(CatalogUnavailable)
     async def unavailable(request: Request, exc: CatalogUnavailable):
         log.error("catalog unavailable: %s", exc)
