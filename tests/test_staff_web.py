@@ -296,6 +296,18 @@ def test_an_uploaded_caption_file_becomes_a_draft_with_a_preview(site, editor, p
     assert "session.upload" in preview and EDITOR in preview
 
 
+def test_uploading_a_file_already_in_the_archive_is_refused_and_leaves_it_alone(site, editor, public):
+    vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nThe harbor dredging starts in June.\n"
+    first = upload(editor, "harbor.vtt", vtt)
+    session_id = int(re.search(r"/staff/sessions/(\d+)", first.headers["location"]).group(1))
+    assert post(editor, f"/staff/sessions/{session_id}/publish").status_code == 303
+    before = catalog_dump(site.catalog_path)
+    again = upload(editor, "harbor-again.srt", vtt, title="Another title")
+    assert again.status_code == 409 and f"already in the archive as session {session_id}" in again.text
+    assert catalog_dump(site.catalog_path) == before
+    assert public.get(f"/sessions/{session_id}").status_code == 200  # still published
+
+
 def test_uploads_are_typed_by_content_not_by_name(site, editor):
     vtt = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nThe levee project starts in spring.\n"
     accepted = upload(editor, "looks-like-a-picture.png", vtt)

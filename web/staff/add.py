@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from archive import ArchiveError, IngestOptions, ingest_caption_bytes, retry, start_url_ingest
+from archive.files import file_source_key
 from catalog import Catalog, CatalogError, Conflict, NotFound, items
 from transcripts import TranscriptError
 from web.catalogs import catalog_for
@@ -151,7 +152,8 @@ async def add_from_upload(request: Request, me: StaffUser = Depends(form_user)):
             _store_upload, request, me, values, data, upload_name(upload.filename, kind)
         )
     except (ArchiveError, CatalogError, TranscriptError) as exc:
-        return new_page(request, me, 400, field_errors={"captions": str(exc)}, values=values)
+        status = 409 if isinstance(exc, Conflict) else 400
+        return new_page(request, me, status, field_errors={"captions": str(exc)}, values=values)
     return see_other(f"/staff/sessions/{session_id}?notice=created")
 
 
@@ -185,6 +187,12 @@ def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, na
         allow_private=settings.allow_private_urls,
     )
     catalog = catalog_for(request)
+    existing = catalog.find_session_id(file_source_key(data))
+    if existing is not None:
+        raise Conflict(
+            f"this caption file is already in the archive as session {existing}: "
+            f"edit that session (/staff/sessions/{existing}) instead"
+        )
     stored = ingest_caption_bytes(
         catalog, settings.data_dir, data, name, options, max_bytes=settings.max_caption_bytes
     )
