@@ -331,3 +331,14 @@ def test_language_from_argument_header_or_name():
     assert parse_bytes(data, "session.es.vtt").language == "es"
     assert parse_bytes(data, "session.vtt").language is None
     assert parse_bytes(data, "session.es.vtt", language="en").language == "en"
+
+
+def test_turn_markers_in_youtube_automatic_captions():
+    data = vtt(
+        "00:00:01.000 --> 00:00:03.000\n \nthank<00:00:01.500><c> you</c><00:00:02.000><c> &gt;&gt;</c>",
+        "00:00:03.000 --> 00:00:03.010\nthank you >>\n ",
+        "00:00:03.010 --> 00:00:05.000\nthank you >>\nmr<00:00:03.400><c> chairman</c><00:00:04.000><c> >>next</c>",
+    )
+    segments = parse_bytes(data, "auto.vtt").segments
+    assert [s.text for s in segments] == ["thank you", "mr chairman", "next"]
+    assert [s.start for s in segments] == [1.0, 3.01, 4.0]

@@ -28,6 +28,7 @@ def is_rolling(cues: tuple[Cue, ...]) -> bool:
 def rolling_pieces(cues: list[Cue]) -> list[Piece]:
     pieces: list[Piece] = []
     recent: deque[str] = deque(maxlen=2)
+    turn = False  # a ">>" at the end of one line starts the turn on the next
     for cue in cues:
         for line in cue.text.split("\n"):
             if "<" in line and INLINE_TIME.search(line):
@@ -39,7 +40,7 @@ def rolling_pieces(cues: list[Cue]) -> list[Piece]:
                 words = [(word, cue.start) for word in text.split()]
             if words:
                 recent.append(" ".join(word for word, _ in words))
-                pieces.extend(_pieces(words, cue))
+                turn = _add_pieces(pieces, words, cue, turn)
     return pieces
 
 
@@ -56,19 +57,23 @@ def _timed_words(line: str, cue: Cue) -> list[tuple[str, float]]:
     return words
 
 
-def _pieces(words: list[tuple[str, float]], cue: Cue) -> list[Piece]:
-    """One piece per run of words, a ``>>`` turn marker starting a new one."""
-    pieces: list[Piece] = []
-    turn = False
+def _add_pieces(pieces: list[Piece], words: list[tuple[str, float]], cue: Cue, turn: bool) -> bool:
+    """Append one piece per run of words, a ``>>`` turn marker starting a new one; return a pending turn."""
     run: list[tuple[str, float]] = []
-    for word, time in [*words, (_TURN, cue.end)]:
-        if word.startswith(_TURN) and word.strip(">") == "":
-            if run:
-                pieces.append(_piece(run, cue.end, turn))
-            run, turn = [], True
-        else:
+    for word, time in words:
+        if not word.startswith(_TURN):
             run.append((word, time))
-    return pieces
+            continue
+        if run:
+            pieces.append(_piece(run, cue.end, turn))
+        run, turn = [], True
+        rest = word.lstrip(">")
+        if rest:
+            run.append((rest, time))
+    if run:
+        pieces.append(_piece(run, cue.end, turn))
+        turn = False
+    return turn
 
 
 def _piece(run: list[tuple[str, float]], end: float, turn: bool) -> Piece:
