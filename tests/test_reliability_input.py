@@ -237,7 +237,7 @@ BAD_CATALOGS = {
     "not-an-object.jsonl": (jsonl(GOOD, "[1, 2, 3]"), "line 2"),
     "no-title.jsonl": (jsonl(GOOD, {"date": "2024-01-19"}), "line 2"),
     "bad-date.jsonl": (jsonl(GOOD, GOOD | {"title": "Other", "date": "2024-02-31"}), "line 2"),
-    "binary.jsonl": (bytes(range(256)) * 8, "line 1"),
+    "binary.jsonl": (bytes(range(256)) * 8, "UTF-8"),
     "missing-transcript.jsonl": (jsonl(GOOD | {"transcript": "no/such/file.vtt"}), "line 1"),
 }
 
@@ -265,3 +265,40 @@ def test_the_real_uscm_catalog_imports_and_a_second_import_duplicates_nothing(ar
     assert run(archive, "import-catalog", str(path)).exit_code == 0
     again, _ = catalog.list_sessions(include_drafts=True, limit=1)
     assert total == again == 2 + len(lines)
+
+
+# -- the same files through the staff area's upload form ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def staff_client(tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from tests.support.staffsite import build_staff_site, sign_in
+    from web.app import create_app
+
+    site = build_staff_site(tmp_path_factory.mktemp("upload") / "data")
+    with TestClient(create_app(site.settings)) as client:
+        assert sign_in(client).status_code == 303
+        yield client, site
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CAPTIONS))
+def test_bad_caption_upload_is_refused_with_a_4xx_page_and_nothing_changes(staff_client, corpus, name):
+    import html
+
+    from tests.support.staffsite import signed_in_csrf
+
+    client, site = staff_client
+    content, says = BAD_CAPTIONS[name]
+    data = content(corpus) if callable(content) else content
+    before = archive_state(site.settings.data_dir)
+    response = client.post(
+        "/staff/sessions/new/upload",
+        data={"csrf": signed_in_csrf(client), "title": f"Upload of {name}"},
+        files={"captions": (name, data, "text/vtt")},
+        follow_redirects=False,
+    )
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
+    page = html.unescape(response.text)
+    assert "caption" in page.lower() and ("WebVTT or SRT" in page or says.lower() in page.lower()), name
+    assert "Traceback" not in page
+    assert archive_state(site.settings.data_dir) == before
