@@ -331,6 +331,9 @@ def test_language_from_argument_header_or_name():
     assert parse_bytes(data, "session.es.vtt").language == "es"
     assert parse_bytes(data, "session.vtt").language is None
     assert parse_bytes(data, "session.es.vtt", language="en").language == "en"
+    assert parse_bytes(data, "session.en-us.vtt").language == "en-US"
+    assert parse_bytes(data, "film.ar-rtl.vtt").language == "ar"
+    assert parse_bytes(data, "minutes.final.vtt").language is None
 
 
 def test_turn_markers_in_youtube_automatic_captions():

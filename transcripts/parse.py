@@ -22,7 +22,10 @@ from transcripts.srt import read_srt
 from transcripts.tracks import chapters_of, header_kind, header_language, refuse_non_speech
 from transcripts.vtt import read_vtt
 
-_NAME_LANGUAGE = re.compile(r"\.([a-z]{2,3}(?:-[A-Z]{2})?)\.(?:vtt|srt)$")
+# "talk.en.vtt", "talk.en-US.srt", "film.ar-rtl.vtt" (ar): a two-letter code, a region kept only when it is one.
+_NAME_LANGUAGE = re.compile(
+    r"\.([a-z]{2})(?:[-_]([A-Z]{2}\b|[A-Za-z0-9]{2,8}))?\.(?:vtt|srt)$", re.IGNORECASE
+)
 # The largest caption file read: about 36 hours of YouTube automatic captions (the 55-minute corpus file is
 # 515 KB). Bigger input is refused before it is read, so memory and time stay bounded.
 MAX_CAPTION_BYTES = 20 * 1024 * 1024
@@ -91,7 +94,11 @@ def _read_cues(text: str, name: str, warnings: list[str]) -> tuple[str, tuple[Cu
 
 def _language_from_name(name: str) -> str | None:
     match = _NAME_LANGUAGE.search(name)
-    return match.group(1) if match else None
+    if not match:
+        return None
+    region = match.group(2)
+    language = match.group(1).lower()
+    return f"{language}-{region.upper()}" if region and re.fullmatch(r"[A-Za-z]{2}", region) else language
 
 
 def _pieces(cues: list[Cue]) -> list[Piece]:
