@@ -3,6 +3,7 @@ network. Each is refused (or answered normally) without an error page, a leak, o
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 
@@ -376,3 +377,27 @@ def test_the_url_check_resolves_names_before_trusting_them():
         with pytest.raises(ArchiveError, match="private or local"):
             check_public_url(f"https://{host}/video", resolve=resolver)
     assert check_public_url("https://public.example/v", resolve=lambda host: ["93.184.216.34"])
+
+
+def test_a_browser_bulk_upload_cannot_make_the_server_read_its_own_files(site, client, tmp_path, corpus):
+    """A catalog line naming a caption file on the server (absolute, or climbing out of the upload folder) is
+    refused: an editor cannot pull files from the server's disk into the archive."""
+    import json as json_module
+
+    from tests.support.staffsite import sign_in, signed_in_csrf
+
+    outside = tmp_path / "private-captions.vtt"
+    shutil.copyfile(corpus / "captions" / "teams_example-interview_voice-tags.vtt", outside)
+    assert sign_in(client).status_code == 303
+    for path in (str(outside), "../../" + outside.name, "../catalog.db"):
+        before = archive_state(site.settings.data_dir)
+        line = json_module.dumps({"title": "Sneaky", "date": "2024-01-01", "transcript": path})
+        response = client.post(
+            "/staff/bulk",
+            data={"csrf": signed_in_csrf(client)},
+            files={"catalog": ("catalog.jsonl", (line + "\n").encode(), "application/json")},
+        )
+        assert response.status_code == 400, path
+        assert "cannot name transcript files" in response.text
+        after = archive_state(site.settings.data_dir)
+        assert after["catalog"] == before["catalog"], path
