@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sqlite3
 from dataclasses import replace
 
@@ -30,6 +31,7 @@ from catalog.sessions import check_date
 MAX_LIMIT = 100
 SNIPPET_TOKENS = 32
 OPEN, CLOSE = "\x02", "\x03"
+_WELL_MARKED = re.compile("[^\x02\x03]*(?:\x02[^\x02\x03]*\x03[^\x02\x03]*)*")
 NO_SPEAKER_MESSAGE = "No speaker is called {!r}."
 NO_TOPIC_MESSAGE = "No topic is called {!r}."
 
@@ -154,9 +156,15 @@ def _fetch_hits(conn: sqlite3.Connection, match: str, rowids: list[int], *, exac
     if not rowids:
         return []
     literal = "uscm_literal_at(s.text)" if exact else "NULL"
+    # Where the match begins matters only in a segment with more than one mark.
+    highlight = (
+        "NULL"
+        if exact
+        else "CASE WHEN instr(s.marks, '],[') THEN highlight(segments_fts, 0, char(2), char(3)) END"
+    )
     sql = (
         f"SELECT s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks, {literal}, "
-        f"highlight(segments_fts, 0, char(2), char(3)), "
+        f"{highlight}, "
         f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) "
         f"{JOINED} LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id "
         "LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id) "
@@ -168,7 +176,7 @@ def _fetch_hits(conn: sqlite3.Connection, match: str, rowids: list[int], *, exac
 
 def _hit(row: tuple) -> Hit:
     seg_id, session_id, title, date, start, end, speaker, text, marks, literal_at, highlighted, snippet = row
-    offset = literal_at if literal_at is not None else highlighted.find(OPEN)
+    offset = literal_at if literal_at is not None else (highlighted or "").find(OPEN)
     at = time_at(start, json.loads(marks), max(offset, 0))
     return Hit(
         session_id=session_id,
@@ -197,6 +205,8 @@ def time_at(start: float, marks: list, offset: int) -> float:
 def marked_html(text: str) -> str:
     """Escape everything, then turn the control-character markers into ``<mark>`` tags (balanced)."""
     escaped = html.escape(text.replace(OPEN + CLOSE, ""), quote=True)
+    if _WELL_MARKED.fullmatch(escaped):
+        return escaped.replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
     out, depth = [], 0
     for char in escaped:
         if char == OPEN:
