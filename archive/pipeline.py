@@ -17,7 +17,7 @@ from archive.errors import ArchiveError
 from archive.files import parse_caption_bytes, read_caption_file, sessions_from_files
 from archive.infojson import is_info_json, read_info_json
 from archive.options import IngestedSession, IngestOptions, IngestResult, Progress, ProgressEvent
-from archive.saving import FetchedSession, save_fetched
+from archive.saving import FetchedMedia, FetchedSession, save_fetched
 from catalog import Catalog
 
 
@@ -52,13 +52,23 @@ def ingest_caption_bytes(
     options: IngestOptions | None = None,
     *,
     max_bytes: int | None = None,
+    media: FetchedMedia | None = None,
 ) -> IngestedSession:
-    """An uploaded caption file (its bytes and file name) into a session, as ``ingest`` does for a path."""
-    options = check_options(options or IngestOptions())
-    if max_bytes is not None and len(data) > max_bytes:
-        raise ArchiveError(f"{filename}: the file is larger than {max_bytes // 1024**2} MB")
-    file = parse_caption_bytes(data, filename, options)
-    return save_fetched(catalog, data_dir, sessions_from_files([file], options)[0])
+    """An uploaded caption file (its bytes and file name) into a session, as ``ingest`` does for a path.
+
+    ``media``: an uploaded media file already staged (``archive.uploads.stage_media_upload``), archived with the
+    session; it is discarded if the session cannot be saved."""
+    try:
+        options = check_options(options or IngestOptions())
+        if max_bytes is not None and len(data) > max_bytes:
+            raise ArchiveError(f"{filename}: the file is larger than {max_bytes // 1024**2} MB")
+        file = parse_caption_bytes(data, filename, options)
+        fetched = sessions_from_files([file], options)[0]
+    except BaseException:
+        if media is not None and media.staged is not None:
+            media.staged.discard()
+        raise
+    return save_fetched(catalog, data_dir, replace(fetched, media=media) if media else fetched)
 
 
 def read_local(paths: list[Path], options: IngestOptions) -> list[FetchedSession]:

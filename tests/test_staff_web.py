@@ -20,6 +20,7 @@ from tests.support.staffsite import (
     signed_in,
     signed_in_csrf,
 )
+from tests.support.webarchive import write_silent_wav
 from web.app import create_app
 
 
@@ -324,14 +325,71 @@ def test_uploads_are_typed_by_content_not_by_name(site, editor):
     assert catalog_dump(site.catalog_path) == before
 
 
-def test_an_oversized_upload_is_refused_before_it_is_read(tmp_path):
-    site = build_staff_site(tmp_path / "data", max_caption_bytes=64 * 1024)
+def upload_with_media(client: TestClient, caption: bytes, media_name: str, media: bytes, **fields):
+    form = client.get("/staff/sessions/new").text
+    files = {
+        "captions": ("talk.vtt", caption, "text/vtt"),
+        "media": (media_name, media, "application/octet-stream"),
+    }
+    values = {"csrf": csrf_of(form), "title": "Recorded Webinar", **fields}
+    return client.post("/staff/sessions/new/upload", data=values, files=files, follow_redirects=False)
+
+
+RECORDED = b"WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe recording is kept in the archive.\n"
+
+
+def test_a_recording_uploaded_with_the_captions_is_archived_and_served_once_published(
+    site, editor, public, tmp_path
+):
+    wav = write_silent_wav(tmp_path / "any-name.bin", seconds=4)
+    response = upload_with_media(editor, RECORDED, "../../evil name.bin", wav)
+    assert response.status_code == 303, response.text[:400]
+    session_id = int(re.search(r"/staff/sessions/(\d+)", response.headers["location"]).group(1))
+    assert post(editor, f"/staff/sessions/{session_id}/publish").status_code == 303
+    page = public.get(f"/sessions/{session_id}").text
+    source = re.search(rf'src="(/sessions/{session_id}/media/[^"]+)"', page).group(1)
+    assert source.endswith(".wav") and "evil" in source and ".." not in source
+    served = public.get(source, headers={"Range": "bytes=0-99"})
+    assert served.status_code == 206 and served.content == wav[:100]
+    stored = list((site.settings.data_dir / "media" / str(session_id)).iterdir())
+    assert [p.read_bytes() == wav for p in stored] == [True]
+    assert not any((site.settings.data_dir / ".incoming").rglob("*.*"))  # nothing left in staging
+
+
+def test_a_recording_is_typed_by_content_and_a_failed_upload_keeps_no_file(site, editor):
+    before = catalog_dump(site.catalog_path)
+    fake = upload_with_media(editor, RECORDED, "talk.mp4", b"<html>not a video</html>" * 10)
+    assert fake.status_code == 400 and "not audio or video" in fake.text and 'id="n-media-error"' in fake.text
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
+    bad_captions = upload_with_media(editor, b"WEBVTT\n\nno cue here\n", "talk.wav", wav)
+    assert bad_captions.status_code == 400
+    assert catalog_dump(site.catalog_path) == before
+    assert not (site.settings.data_dir / "media").exists()
+    assert not any((site.settings.data_dir / ".incoming").rglob("*.*"))
+
+
+def test_an_oversized_recording_is_refused(tmp_path):
+    site = build_staff_site(tmp_path / "data", max_upload_bytes=10_000)
     with TestClient(create_app(site.settings)) as client:
         signed_in(client, site, EDITOR)
         before = catalog_dump(site.catalog_path)
-        big = b"WEBVTT\n\n" + b"00:00:01.000 --> 00:00:02.000\nwords words words\n\n" * 40_000
+        wav = write_silent_wav(tmp_path / "long.wav", seconds=4)  # 32 kB
+        response = upload_with_media(client, RECORDED, "long.wav", wav)
+        assert response.status_code == 400 and "larger than" in response.text
+        assert catalog_dump(site.catalog_path) == before
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(tmp_path):
+    site = build_staff_site(tmp_path / "data", max_caption_bytes=64 * 1024, max_upload_bytes=64 * 1024)
+    with TestClient(create_app(site.settings)) as client:
+        signed_in(client, site, EDITOR)
+        before = catalog_dump(site.catalog_path)
+        big = b"WEBVTT\n\n" + b"00:00:01.000 --> 00:00:02.000\nwords words words\n\n" * 40_000  # 2 MB
         response = upload(client, "big.vtt", big)
-        assert response.status_code == 413 and "larger than" in response.text
+        assert response.status_code == 413 and "larger than" in response.text  # by its Content-Length
+        within_the_form_limit = big[: 200 * 1024]
+        response = upload(client, "big.vtt", within_the_form_limit)
+        assert response.status_code == 400 and "caption file is larger than" in response.text
         assert catalog_dump(site.catalog_path) == before
 
 

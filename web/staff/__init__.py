@@ -6,8 +6,8 @@ Pages live under ``/staff`` (cookie sign-in, CSRF token on every form); the JSON
 
 from fastapi import APIRouter
 
-from web.staff import add, api, bulk, dashboard, segments, sessions, signin, speakers, users
+from web.staff import add, api, bulk, dashboard, items, segments, sessions, signin, speakers, users
 
 router = APIRouter()
-for _module in (signin, dashboard, add, bulk, sessions, segments, speakers, users, api):
+for _module in (signin, dashboard, add, items, bulk, sessions, segments, speakers, users, api):
     router.include_router(_module.router)

@@ -1,25 +1,27 @@
-"""Adding a session from the browser: paste a URL (ingested in the background), or upload a caption file.
+"""Adding a session from the browser by uploading a caption file (and, optionally, its recording).
 
-Both go through the archive's ingest pipeline and start as drafts; the session's staff page is the preview,
-with the parsed transcript and a Publish button. An upload's type is decided by its content, not its name.
+The upload goes through the archive's ingest (``archive.ingest_caption_bytes``) and starts as a draft; the
+session's staff page is the preview, with the parsed transcript and a Publish button. Each file's type is decided
+by its content, not its name. (Pasting a URL is in ``web.staff.items``.)
 """
 
 from __future__ import annotations
 
 import re
-import threading
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from archive import ArchiveError, IngestOptions, ingest_caption_bytes, retry, start_url_ingest
+from archive import ArchiveError, IngestOptions, ingest_caption_bytes
 from archive.files import file_source_key
-from catalog import Catalog, CatalogError, Conflict, NotFound, items
+from archive.uploads import stage_media_upload
+from catalog import CatalogError, Conflict
 from transcripts import TranscriptError
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
 from web.staff.forms import parse_names, parse_topics
+from web.staff.media import MEDIA_TYPES, media_kind, media_name
 
 router = APIRouter(route_class=StaffRoute)
 
@@ -57,6 +59,8 @@ def new_page(request: Request, me: StaffUser, status_code: int = 200, **extra):
         "field_errors": {},
         "values": {},
         "max_caption_mb": settings.max_caption_bytes // 1024**2,
+        "max_media_mb": settings.max_upload_bytes // 1024**2,
+        "media_types": MEDIA_TYPES,
         **extra,
     }
     return page(request, "staff/new.html", context, status_code)
@@ -67,90 +71,20 @@ def new_session(request: Request, me: StaffUser = Depends(page_user)):
     return new_page(request, me)
 
 
-# -- paste a URL -------------------------------------------------------------------------------------------
-def url_options(settings, media: bool = False) -> IngestOptions:
-    return IngestOptions(draft=True, media=media, allow_private=settings.allow_private_urls)
-
-
-@router.post("/staff/sessions/new/url", include_in_schema=False)
-async def add_from_url(request: Request, me: StaffUser = Depends(form_user)):
-    form = await request.form()
-    url = str(form.get("url") or "").strip()
-    settings = request.app.state.settings
-    options = url_options(settings, media=form.get("media") == "1")
-    try:
-        item_id = await run_in_threadpool(_start, request, url, options, me)
-    except (ArchiveError, CatalogError) as exc:
-        return new_page(request, me, 400, field_errors={"url": str(exc)}, url=url)
-    return see_other(f"/staff/items/{item_id}")
-
-
-def _start(request: Request, url: str, options: IngestOptions, me: StaffUser) -> int:
-    settings = request.app.state.settings
-    item_id, _ = start_url_ingest(settings.catalog_path, settings.data_dir, url, options)
-    staff_for(request).audit.note(me.name, None, "ingest.url", url=url, item=item_id)
-    return item_id
-
-
-@router.get("/staff/items/{item_id}", include_in_schema=False)
-def show_item(request: Request, item_id: int, me: StaffUser = Depends(page_user)):
-    """The progress of one URL ingest (the page refreshes itself while it runs)."""
-    catalog = catalog_for(request)
-    item = items.get_item(catalog, item_id)
-    if item is None:
-        raise NotFound(f"no ingest item {item_id}")
-    entries = items.list_items(catalog, parent_url=item.url, limit=500)
-    context = {"me": me, "section": "new", "item": item, "entries": entries}
-    context["busy"] = any(i.state in ("pending", "running") for i in [item, *entries])
-    return page(request, "staff/item.html", context)
-
-
-@router.post("/staff/items/{item_id}/retry", include_in_schema=False)
-def retry_item(request: Request, item_id: int, me: StaffUser = Depends(form_user)):
-    """Run a failed item again in the background, through the archive's own retry."""
-    catalog = catalog_for(request)
-    item = items.get_item(catalog, item_id)
-    if item is None:
-        raise NotFound(f"no ingest item {item_id}")
-    if item.state != "failed":
-        raise Conflict(f"item {item_id} is {item.state}: only a failed item can be retried")
-    items.mark_pending(catalog, [item_id])
-    staff_for(request).audit.note(me.name, item.session_id, "ingest.retry", url=item.url, item=item_id)
-    settings = request.app.state.settings
-    start_retry(settings, item_id, url_options(settings))
-    return see_other(f"/staff/items/{item_id}")
-
-
-def start_retry(settings, item_id: int, options: IngestOptions) -> threading.Thread:
-    def work() -> None:
-        catalog = Catalog.open(settings.catalog_path)
-        try:
-            retry(catalog, settings.data_dir, [item_id], options)
-        except Exception as exc:  # noqa: BLE001 - a thread has no caller: record the failure on the item
-            items.mark_failed(catalog, item_id, f"{type(exc).__name__}: {exc}")
-        finally:
-            catalog.close()
-
-    thread = threading.Thread(target=work, name=f"staff-retry-{item_id}", daemon=True)
-    thread.start()
-    return thread
-
-
 # -- upload a caption file ---------------------------------------------------------------------------------
 @router.post("/staff/sessions/new/upload", include_in_schema=False)
 async def add_from_upload(request: Request, me: StaffUser = Depends(form_user)):
     form = await request.form()
     values = {name: str(form.get(name) or "") for name in _UPLOAD_FIELDS}
-    upload = form.get("captions")
-    problem = await _upload_problem(request, values, upload)
+    upload, media = form.get("captions"), form.get("media")
+    media = media if isinstance(media, UploadFile) and media.filename else None
+    problem = await _upload_problem(request, values, upload) or await _media_problem(request, media)
     if problem:
         return new_page(request, me, 400, field_errors=problem, values=values)
     data = await upload.read()
-    kind = caption_kind(data)
+    name = upload_name(upload.filename, caption_kind(data))
     try:
-        session_id = await run_in_threadpool(
-            _store_upload, request, me, values, data, upload_name(upload.filename, kind)
-        )
+        session_id = await run_in_threadpool(_store_upload, request, me, values, data, name, media)
     except (ArchiveError, CatalogError, TranscriptError) as exc:
         status = 409 if isinstance(exc, Conflict) else 400
         return new_page(request, me, status, field_errors={"captions": str(exc)}, values=values)
@@ -172,7 +106,22 @@ async def _upload_problem(request: Request, values: dict, upload) -> dict:
     return {}
 
 
-def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, name: str) -> int:
+async def _media_problem(request: Request, media: UploadFile | None) -> dict:
+    if media is None:
+        return {}
+    limit = request.app.state.settings.max_upload_bytes
+    if media.size is not None and media.size > limit:
+        return {"media": f"The media file is larger than {limit // 1024**2} MB."}
+    head = await media.read(64)
+    await media.seek(0)
+    if media_kind(head) is None:
+        return {
+            "media": f"This file is not audio or video the archive keeps ({MEDIA_TYPES}), whatever its name."
+        }
+    return {}
+
+
+def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, name: str, media) -> int:
     settings = request.app.state.settings
     options = IngestOptions(
         title=values["title"],
@@ -193,10 +142,18 @@ def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, na
             f"this caption file is already in the archive as session {existing}: "
             f"edit that session (/staff/sessions/{existing}) instead"
         )
+    staged = _stage_media(settings, media) if media is not None else None
     stored = ingest_caption_bytes(
-        catalog, settings.data_dir, data, name, options, max_bytes=settings.max_caption_bytes
+        catalog, settings.data_dir, data, name, options, max_bytes=settings.max_caption_bytes, media=staged
     )
-    staff_for(request).audit.note(
-        me.name, stored.session_id, "session.upload", file=name, created=stored.created
-    )
+    detail = {"file": name, "media": staged.staged.name if staged else None}
+    staff_for(request).audit.note(me.name, stored.session_id, "session.upload", **detail)
     return stored.session_id
+
+
+def _stage_media(settings, media: UploadFile):
+    media.file.seek(0)
+    ext, mime = media_kind(media.file.read(64))
+    media.file.seek(0)
+    name = media_name(media.filename, ext)
+    return stage_media_upload(settings.data_dir, media.file, name, mime, settings.max_upload_bytes)

@@ -31,6 +31,7 @@ from web.catalogs import catalog_for
 from web.templating import render
 
 API_PREFIX = "/api/staff"
+MEDIA_FORMS = frozenset({"/staff/sessions/new/upload"})  # forms that may carry a media file
 
 
 class StaffRefusal(Exception):
@@ -138,9 +139,10 @@ async def form_user(request: Request, staff_user: StaffUser = Depends(page_user)
 
 
 async def check_csrf(request: Request) -> None:
-    limit = (
-        request.app.state.settings.max_caption_bytes + 1024**2
-    )  # no staff form takes more than a caption file
+    settings = request.app.state.settings
+    limit = settings.max_caption_bytes + 1024**2  # what a form with a caption file needs at most
+    if request.url.path in MEDIA_FORMS:
+        limit += settings.max_upload_bytes
     length = request.headers.get("content-length", "")
     if not length.isdigit():
         raise StaffRefusal(
