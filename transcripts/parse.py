@@ -13,11 +13,10 @@ from pathlib import Path
 from transcripts.cues import Cue, is_timing_like, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
-from transcripts.markup import strip_markup
 from transcripts.models import Transcript
 from transcripts.rolling import is_rolling, rolling_pieces
 from transcripts.segments import Piece, build_segments
-from transcripts.speakers import cue_parts, uses_zoom_names
+from transcripts.speakers import cue_pieces
 from transcripts.srt import read_srt
 from transcripts.tracks import chapters_of, header_kind, header_language, refuse_non_speech
 from transcripts.vtt import read_vtt
@@ -102,24 +101,4 @@ def _language_from_name(name: str) -> str | None:
 
 
 def _pieces(cues: list[Cue]) -> list[Piece]:
-    if is_rolling(tuple(cues)):
-        return rolling_pieces(cues)
-    zoom = uses_zoom_names([strip_markup(cue.text.split("\n")[0]) for cue in cues if "<v" not in cue.text])
-    pieces: list[Piece] = []
-    speaker: str | None = None
-    turn = False
-    previous: tuple[str, float] | None = None
-    for cue in cues:
-        parts = cue_parts(cue.text, zoom=zoom)
-        said = " ".join(part.text for part in parts if part.text)
-        if previous and said == previous[0] and cue.start < previous[1]:
-            continue  # the same words again in an overlapping cue
-        previous = (said, cue.end) if said else previous
-        for part in parts:
-            turn = turn or part.turn
-            if part.names:
-                speaker = part.speaker
-            if part.text:
-                pieces.append(Piece(part.text, cue.start, cue.end, speaker, turn))
-                turn = False
-    return pieces
+    return rolling_pieces(cues) if is_rolling(cues) else cue_pieces(cues)

@@ -19,7 +19,7 @@ _TURN = ">>"
 _CLASS_SPAN = re.compile(r"</?c(?:\.[^<>\s]*)?>")
 
 
-def is_rolling(cues: tuple[Cue, ...]) -> bool:
+def is_rolling(cues: list[Cue]) -> bool:
     """Word-timed captions: several cues carry inline timestamps."""
     timed = sum(1 for cue in cues if "<" in cue.text and INLINE_TIME.search(cue.text))
     return timed >= 1 and timed >= 0.05 * len(cues)

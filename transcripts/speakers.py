@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transcripts.cues import Cue
 from transcripts.markup import strip_markup, strip_tags
+from transcripts.segments import Piece
 
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _VOICE_END = re.compile(r"</v>")
@@ -36,6 +38,30 @@ class Part:
     turn: bool = False
     names: bool = False
     speaker: str | None = None
+
+
+def cue_pieces(cues: list[Cue]) -> list[Piece]:
+    """Cues (in time order) to pieces of speech, each with its speaker and whether it starts a new turn.
+    A cue repeating the previous cue's exact words while overlapping it is dropped as a repeat."""
+    zoom = uses_zoom_names([strip_markup(cue.text.split("\n")[0]) for cue in cues if "<v" not in cue.text])
+    pieces: list[Piece] = []
+    speaker: str | None = None
+    turn = False
+    previous: tuple[str, float] | None = None
+    for cue in cues:
+        parts = cue_parts(cue.text, zoom=zoom)
+        said = " ".join(part.text for part in parts if part.text)
+        if previous and said == previous[0] and cue.start < previous[1]:
+            continue
+        previous = (said, cue.end) if said else previous
+        for part in parts:
+            turn = turn or part.turn
+            if part.names:
+                speaker = part.speaker
+            if part.text:
+                pieces.append(Piece(part.text, cue.start, cue.end, speaker, turn))
+                turn = False
+    return pieces
 
 
 def speaker_name(text: str) -> tuple[str, str] | None:
