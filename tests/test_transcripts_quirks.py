@@ -345,3 +345,10 @@ def test_turn_markers_in_youtube_automatic_captions():
     segments = parse_bytes(data, "auto.vtt").segments
     assert [s.text for s in segments] == ["thank you", "mr chairman", "next"]
     assert [s.start for s in segments] == [1.0, 3.01, 4.0]
+
+
+def test_srt_without_blank_lines_between_cues_keeps_index_numbers_out_of_the_text():
+    data = b"1\n00:00:01,000 --> 00:00:02,000\nWe counted\n2\n00:00:02,000 --> 00:00:03,000\nvotes: 12\n3\n00:00:03,000 --> 00:00:04,000\nin favour.\n"
+    assert words(parse_bytes(data, "x.srt")) == "We counted votes: 12 in favour."
+    spoken_number = b"1\n00:00:01,000 --> 00:00:02,000\nThe answer is\n\n2\n00:00:02,000 --> 00:00:03,000\n42\n\n3\n00:00:03,000 --> 00:00:04,000\nindeed.\n"
+    assert words(parse_bytes(spoken_number, "x.srt")) == "The answer is 42 indeed."

@@ -18,7 +18,7 @@ def read_srt(text: str, source: str, warnings: list[str]) -> tuple[Cue, ...]:
         if not is_timing_like(line):
             payload.append(line)
             continue
-        _drop_index_line(payload)
+        _drop_index_line(payload, len(cues) + (2 if timing is not None else 1))
         if timing is not None:
             cues.append(_cue(timing, payload))
         elif any(part.strip() for part in payload):
@@ -30,9 +30,13 @@ def read_srt(text: str, source: str, warnings: list[str]) -> tuple[Cue, ...]:
     return tuple(cues)
 
 
-def _drop_index_line(payload: list[str]) -> None:
-    """The line just before a timing line is the cue's index when it is a bare number after a blank line."""
-    if payload and payload[-1].strip().isdigit() and (len(payload) == 1 or not payload[-2].strip()):
+def _drop_index_line(payload: list[str], expected: int) -> None:
+    """The line just before a timing line is the cue's index when it is a bare number after a blank line,
+    or, without the blank line, the very number the next cue should have."""
+    if not payload or not payload[-1].strip().isdigit():
+        return
+    after_blank = len(payload) == 1 or not payload[-2].strip()
+    if after_blank or int(payload[-1]) == expected:
         payload.pop()
 
 
