@@ -223,7 +223,8 @@ def signed_in(base: str) -> tuple[httpx.Client, str]:
 
 
 def test_an_oversized_upload_is_refused_before_it_is_read(site):
-    """A 200 MB upload announced by Content-Length is refused after its headers: the body is never sent."""
+    """An upload announced (Content-Length) beyond the caption and media limits together (over 2 GB) is refused
+    after its headers: the body is never sent."""
     before = archive_state(site.settings.data_dir)
     with running(create_app(site.settings)) as base:
         client, csrf = signed_in(base)
@@ -235,14 +236,15 @@ def test_an_oversized_upload_is_refused_before_it_is_read(site):
             f'--{boundary}\r\nContent-Disposition: form-data; name="captions"; filename="huge.vtt"\r\n'
             "Content-Type: text/vtt\r\n\r\nWEBVTT\n\n"
         ).encode()
-        announced = 200 * 1024 * 1024
+        settings_ = site.settings  # a caption file and a recording may come together: refuse beyond both
+        announced = settings_.max_upload_bytes + settings_.max_caption_bytes + 64 * 1024**2
         request = (
             f"POST /staff/sessions/new/upload HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n"
             f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {announced}\r\n"
             "Connection: close\r\n\r\n"
         ).encode() + head
         started = time.perf_counter()
-        reply = raw_request(base, request)  # only the first few hundred bytes of the 200 MB are ever sent
+        reply = raw_request(base, request)  # only the first few hundred bytes are ever sent
         elapsed = time.perf_counter() - started
         client.close()
     assert reply.startswith(b"HTTP/1.1 413"), reply[:300]
@@ -287,6 +289,32 @@ def test_a_caption_upload_just_over_the_limit_is_refused_with_a_clear_page(site,
     assert 400 <= response.status_code < 500
     assert "MB" in response.text
     assert archive_state(site.settings.data_dir) == before
+
+
+def test_a_recording_over_the_media_limit_is_refused_and_leaves_no_file_behind(site):
+    """A real multipart upload: valid captions plus an MP4 larger than the (configured) media limit."""
+    from uscm_archive.settings import Settings
+
+    limited = Settings(
+        data_dir=site.settings.data_dir, secret_key=site.settings.secret_key, max_upload_bytes=1024**2
+    )
+    captions = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nA short recording.\n"
+    recording = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(3 * 1024**2)
+    before = archive_state(site.settings.data_dir)
+    with running(create_app(limited)) as base:
+        client, csrf = signed_in(base)
+        response = client.post(
+            "/staff/sessions/new/upload",
+            data={"csrf": csrf, "title": "Too long a recording"},
+            files={
+                "captions": ("talk.vtt", captions, "text/vtt"),
+                "media": ("talk.mp4", recording, "video/mp4"),
+            },
+        )
+        client.close()
+    assert 400 <= response.status_code < 500, response.status_code
+    assert "1 MB" in response.text
+    assert archive_state(site.settings.data_dir) == before  # nothing stored, no staged file left
 
 
 # -- URLs that point inside the network --------------------------------------------------------------------------
