@@ -12,6 +12,10 @@ _STAMP = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})"
 TIMING_LINE = re.compile(rf"^[ \t]*{_STAMP}[ \t]*-->[ \t]*{_STAMP}(?=[ \t]|$)(.*)$")
 # A timestamp at the start of a line followed by some other arrow: a timing line with a typo.
 _ARROWISH = re.compile(r"^[ \t]*(?:\d+:)?\d{1,2}:\d{1,2}[.,]\d+[ \t]*(?:-+>?|[–—=]+>?)[ \t]*\d")
+# The common case, already in strict WebVTT form: read by slicing, written back as is.
+_CANONICAL = re.compile(
+    r"(\d{2}):([0-5]\d):([0-5]\d)\.(\d{3}) --> (\d{2}):([0-5]\d):([0-5]\d)\.(\d{3})(?=[ \t]|$)"
+)
 ONE_DAY = 24 * 3600.0
 
 
@@ -32,6 +36,7 @@ class Timing:
     end: float
     settings: str
     line: int
+    canonical: str  # the timing in strict WebVTT form, without settings, for webvtt-py
 
 
 def is_timing_like(line: str) -> bool:
@@ -43,13 +48,19 @@ def is_timing_like(line: str) -> bool:
 
 def read_timing(line: str, number: int, source: str) -> Timing:
     """Read a line holding ``-->``; a ``TranscriptError`` naming the line if it is not a cue timing line."""
+    strict = _CANONICAL.match(line)
+    if strict:
+        g = [int(field) for field in strict.groups()]
+        start = (g[0] * 3_600_000 + g[1] * 60_000 + g[2] * 1000 + g[3]) / 1000
+        end = (g[4] * 3_600_000 + g[5] * 60_000 + g[6] * 1000 + g[7]) / 1000
+        return Timing(start, end, line[strict.end() :].strip(), number, strict.group(0))
     match = TIMING_LINE.match(line)
     if not match:
         raise TranscriptError(f"not a valid cue timing line: {_shorten(line)!r}", source=source, line=number)
     groups = match.groups()
     start = _seconds(groups[0:4], line, number, source)
     end = _seconds(groups[4:8], line, number, source)
-    return Timing(start, end, groups[8].strip(), number)
+    return Timing(start, end, groups[8].strip(), number, f"{_stamp(start)} --> {_stamp(end)}")
 
 
 def _seconds(fields, line: str, number: int, source: str) -> float:
@@ -63,12 +74,6 @@ def _seconds(fields, line: str, number: int, source: str) -> float:
     return (
         int(hours or 0) * 3_600_000 + int(minutes) * 60_000 + int(seconds) * 1000 + int(millis.ljust(3, "0"))
     ) / 1000
-
-
-def canonical_timing(timing: Timing) -> str:
-    """The timing line in strict WebVTT form, without cue settings (we keep those ourselves), so that
-    webvtt-py reads exactly what we validated and cannot drop a cue over a setting it dislikes."""
-    return f"{_stamp(timing.start)} --> {_stamp(timing.end)}"
 
 
 def _stamp(seconds: float) -> str:

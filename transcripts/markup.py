@@ -56,6 +56,9 @@ def _without_tags(text: str) -> str:
 
 def parse_time(stamp: str) -> float:
     """Seconds of an inline ``[hh:]mm:ss.mmm`` timestamp (already matched by ``INLINE_TIME``)."""
+    if len(stamp) == 12 and stamp[2] == ":" and stamp[5] == ":" and stamp[8] == ".":  # hh:mm:ss.mmm
+        millis = int(stamp[0:2]) * 3_600_000 + int(stamp[3:5]) * 60_000 + int(stamp[6:8]) * 1000
+        return (millis + int(stamp[9:12])) / 1000
     *head, seconds = stamp.split(":")
     hours, minutes = (int(head[0]), int(head[1])) if len(head) == 2 else (0, int(head[0]))
     whole, _, fraction = seconds.partition(".")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from transcripts.cues import Cue, Timing, canonical_timing, is_timing_like, read_timing
+from transcripts.cues import Cue, Timing, is_timing_like, read_timing
 from transcripts.errors import TranscriptError
 
 
@@ -47,7 +47,7 @@ def _timings(lines: list[str], source: str, skipped: int) -> list[Timing]:
     for index, line in enumerate(lines):
         if is_timing_like(line):
             timing = read_timing(line, skipped + index + 1, source)
-            lines[index] = canonical_timing(timing)
+            lines[index] = timing.canonical  # no settings: webvtt-py cannot drop a cue over one
             timings.append(timing)
     return timings
 
