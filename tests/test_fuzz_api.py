@@ -15,8 +15,8 @@ from schemathesis import GenerationMode
 from tests.support.archive_state import fill_archive
 from uscm_archive.settings import Settings
 
-POSITIVE_EXAMPLES = 30  # per operation and caller
-NEGATIVE_EXAMPLES = 15
+POSITIVE_EXAMPLES = 20  # per operation and caller
+NEGATIVE_EXAMPLES = 10
 
 
 @pytest.fixture(scope="module")
