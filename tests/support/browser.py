@@ -72,22 +72,51 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
+class _SharedBrowser:
+    """One Playwright and one Chromium for the whole run, however many test modules take the fixture
+    (Playwright's sync API cannot run twice at once in one thread)."""
+
+    def __init__(self):
+        self.users = 0
+        self.playwright_manager = None
+        self.browser = None
+
+    def acquire(self):
+        if self.browser is None:
+            executable = shutil.which("chromium")
+            if not executable:
+                unavailable("chromium is not installed (apt-get install chromium)")
+            try:
+                from playwright.sync_api import sync_playwright
+            except ImportError:
+                unavailable("playwright is not installed (pip install -e '.[test]')")
+            self.playwright_manager = sync_playwright()
+            playwright = self.playwright_manager.start()
+            self.browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            )
+        self.users += 1
+        return self.browser
+
+    def release(self):
+        self.users -= 1
+        if self.users == 0 and self.browser is not None:
+            self.browser.close()
+            self.playwright_manager.__exit__(None, None, None)
+            self.browser = self.playwright_manager = None
+
+
+_SHARED = _SharedBrowser()
+
+
 @pytest.fixture(scope="session")
 def browser_session():
-    """One headless Chromium for the whole test session."""
-    executable = shutil.which("chromium")
-    if not executable:
-        unavailable("chromium is not installed (apt-get install chromium)")
+    """The headless Chromium shared by every browser test of the session."""
+    browser = _SHARED.acquire()
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield browser
+    finally:
+        _SHARED.release()
 
 
 def screenshot(page, name: str) -> Path:
