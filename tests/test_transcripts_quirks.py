@@ -192,12 +192,16 @@ def test_broadcast_turns_named_and_unnamed():
         "00:00:01.000 --> 00:00:04.000\n>> MAYOR BREED: WE ARE HERE TODAY",
         "00:00:04.000 --> 00:00:06.000\nTO TALK ABOUT HOUSING.",
         "00:00:06.000 --> 00:00:08.000\n&gt;&gt; THANK YOU. >> NEXT QUESTION.",
+        "00:00:08.000 --> 00:00:10.000\n>> Mayor London Breed: Thank you. >> So: we begin. >>JUAREZ: Here.",
     )
     transcript = parse_bytes(data, "x.vtt")
     assert [(s.speaker, s.text) for s in transcript.segments] == [
         ("MAYOR BREED", "WE ARE HERE TODAY TO TALK ABOUT HOUSING."),
         (None, "THANK YOU."),
         (None, "NEXT QUESTION."),
+        ("Mayor London Breed", "Thank you."),
+        (None, "So: we begin."),
+        ("JUAREZ", "Here."),
     ]
 
 

@@ -19,7 +19,8 @@ _TURN_MARK = re.compile(r">{2,}\s*")
 _DASH = re.compile(r"^\s*[-–—]\s+(?=\S)")
 # "Name: text" at the start of a cue; the name is up to 5 words and has no sentence punctuation.
 _NAME_PREFIX = re.compile(r"^([^\s:<>\[\](){}\"?!,;*#][^:<>\[\](){}\"?!,;*#]{0,59}?):[ \t]+(?=\S)")
-_LOUD_NAME = re.compile(r"^([A-Z][A-Z.'’\- ]{0,40}[A-Z.]):[ \t]+(?=\S)")
+# After ">>": "MAYOR BREED:" or "Mayor London Breed:" — every word capitalised, up to five words.
+_LOUD_NAME = re.compile(r"^((?:[A-Z][\w.'’\-]*)(?: [A-Z][\w.'’\-]*){0,4}):[ \t]+(?=\S)")
 # Labels that look like "Name:" but are not people.
 _NOT_NAMES = {
     "note", "notes", "nota", "warning", "caution", "important", "tip", "example", "update", "reminder",
@@ -144,9 +145,18 @@ def _split_turn_marks(part: Part) -> list[Part]:
     head = pieces[0].strip()
     parts = [Part(head, part.turn, part.names, part.speaker)] if head or part.turn else []
     for piece in pieces[1:]:
-        loud = _LOUD_NAME.match(piece)
-        if loud and loud.group(1).strip().lower() not in _NOT_NAMES and len(loud.group(1).split()) <= 5:
-            parts.append(Part(piece[loud.end() :].strip(), True, True, loud.group(1).strip()))
-        else:
-            parts.append(Part(piece.strip(), True, True, None))
+        name = _turn_name(piece)
+        rest = piece[len(name) + 1 :] if name else piece
+        parts.append(Part(rest.strip(), True, True, name))
     return parts
+
+
+def _turn_name(piece: str) -> str | None:
+    """The name in ``>> NAME: text``: capitalised words; a single word only in capitals ("JUAREZ", not "So")."""
+    match = _LOUD_NAME.match(piece)
+    if not match:
+        return None
+    name = match.group(1)
+    if name.lower() in _NOT_NAMES or (" " not in name and not (name.isupper() and len(name) > 1)):
+        return None
+    return name
