@@ -321,6 +321,16 @@ def test_chapters_by_header_and_metadata_tracks_refused():
         parse_bytes(json_track, "j.vtt")
 
 
+def test_bracketed_sound_captions_are_captions_not_json():
+    data = vtt(
+        *(
+            f"00:00:0{n}.000 --> 00:00:0{n + 1}.000\n[{label}]"
+            for n, label in enumerate(["Music", "Applause", "Music"])
+        )
+    )
+    assert words(parse_bytes(data, "x.vtt")) == "[Music] [Applause] [Music]"
+
+
 def test_short_sparse_captions_are_not_mistaken_for_chapters():
     data = vtt(
         "00:00:00.000 --> 00:00:20.000\nHi, my name is Fred",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from statistics import median
 
@@ -15,7 +16,7 @@ _LANGUAGE = re.compile(
     r"^\s*(?:language|lang|srclang)\s*:\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)\s*$", re.I
 )
 _IMAGE = re.compile(r"\.(?:jpe?g|png|webp|gif|bmp|avif)(?:[#?]\S*)?$", re.IGNORECASE)
-_NOT_SPEECH = re.compile(r"#xywh=|^https?://\S+$|^\s*[{\[].*[}\]]\s*$", re.DOTALL)
+_NOT_SPEECH = re.compile(r"#xywh=|^https?://\S+$")
 CHAPTER_MEDIAN_SECONDS = 20.0
 CHAPTER_TITLE_WORDS = 10
 
@@ -41,13 +42,23 @@ def refuse_non_speech(cues: list[Cue], kind: str | None, source: str) -> None:
     if kind == "metadata":
         raise NotCaptionsError("this is a metadata track (Kind: metadata), not captions", source=source)
     payloads = [cue.text.strip() for cue in cues if cue.text.strip()]
-    odd = [text for text in payloads if _IMAGE.search(text) or _NOT_SPEECH.search(text)]
+    odd = [text for text in payloads if _IMAGE.search(text) or _NOT_SPEECH.search(text) or _is_json(text)]
     if payloads and len(odd) >= 0.5 * len(payloads):
         example = odd[0].split("\n")[0][:60]
         raise NotCaptionsError(
             f"this is a thumbnail or metadata track, not captions (cue payloads like {example!r})",
             source=source,
         )
+
+
+def _is_json(text: str) -> bool:
+    """A JSON object or array ("[Music]" and "[APPLAUSE]" are captions, not JSON)."""
+    if not (text[0] in "{[" and text[-1] in "}]"):
+        return False
+    try:
+        return isinstance(json.loads(text), dict | list)
+    except ValueError:
+        return False
 
 
 def chapters_of(cues: list[Cue], kind: str | None) -> tuple[Chapter, ...] | None:
