@@ -41,11 +41,13 @@ def search_table(search: dict, key: str, with_ratios: bool) -> list[str]:
 
 
 def cpu_table(search: dict) -> list[str]:
-    lines = ["| query class | catalog | raw SQL | catalog/raw SQL |", "|---|---|---|---|"]
+    head = ["query class", "catalog", "raw SQL", "catalog/raw SQL", "catalog CPU p99"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|---|---|---|"]
     for cls in search:
         a, b = stat(search, cls, "catalog", "cpu_p50"), stat(search, cls, "raw SQL", "cpu_p50")
         r = ratio(search, cls, "catalog", "raw SQL", "cpu_p50")
-        lines.append(f"| {cls} | {fmt(a, 2)} | {fmt(b, 2)} | {fmt(r, 2)} |")
+        p99 = stat(search, cls, "catalog", "cpu_p99")
+        lines.append(f"| {cls} | {fmt(a, 2)} | {fmt(b, 2)} | {fmt(r, 2)} | {fmt(p99, 2)} |")
     return lines
 
 
@@ -57,10 +59,9 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         checks.append(
             (f"catalog p50 ≤ 1.3× raw FTS5 ({cls})", f"{fmt(r, 2)}×", None if r is None else r <= 1.3)
         )
-        p99 = stat(search, cls, "catalog", "p99")
-        checks.append(
-            (f"catalog p99 ≤ 50 ms ({cls})", f"{fmt(p99, 2)} ms", None if p99 is None else p99 <= 50)
-        )
+        p99, cpu99 = stat(search, cls, "catalog", "p99"), stat(search, cls, "catalog", "cpu_p99")
+        measured = f"{fmt(p99, 2)} ms (CPU time {fmt(cpu99, 2)} ms)"
+        checks.append((f"catalog p99 ≤ 50 ms ({cls})", measured, None if p99 is None else p99 <= 50))
         for other in ("datasette", "ripgrep"):
             r = ratio(search, cls, "catalog", other)
             checks.append(

@@ -45,7 +45,8 @@ def measure_search(contenders: list, classes: dict, reps: int, budget: float, no
             del table[cls]
             continue
         for name in IN_PROCESS & table[cls].keys():
-            table[cls][name]["cpu_p50"] = summarize(cpu[name])["p50"]
+            cpu_summary = summarize(cpu[name])
+            table[cls][name].update(cpu_p50=cpu_summary["p50"], cpu_p99=cpu_summary["p99"])
         print("".join(f"  {n} {v['p50']:.2f}" for n, v in table[cls].items()) + "  (p50 ms)", flush=True)
         if "catalog" in by_name and "raw SQL" in by_name and cls != "the":
             shares = [search.agreement(by_name["catalog"](q), by_name["raw SQL"](q)) for q in items[:20]]
