@@ -16,12 +16,14 @@ the page then lists the newest sessions first, in spoken order (``ordered_by="da
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
+ROWID_LIST_LIMIT = 200_000  # a prefix query matching up to this many segments is paged from one list of ids
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
 
 JOINED = "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid CROSS JOIN sessions se ON se.id = s.session_id"
@@ -66,6 +68,10 @@ def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
 
 # -- global ----------------------------------------------------------------------------------------------------
 def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    if plan.has_prefix:
+        page = _global_prefix(conn, plan, offset, limit)
+        if page is not None:
+            return page
     if not plan.one_group:
         scored = conn.execute(
             "SELECT rowid, bm25(segments_fts) FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
@@ -83,6 +89,50 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
     if total > plan.rank_limit:
         return Page(_page_by_date(conn, plan, _global_sessions(conn, plan), offset, limit), total, "date")
     return Page(_global_ranked(conn, plan, offset, limit), total)
+
+
+def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
+    """A prefix query pays for expanding its prefix on every statement: take all its matches in one pass
+    (up to ``ROWID_LIST_LIMIT``), count and page them here. ``None`` when there are more."""
+    rowids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
+            (plan.match, ROWID_LIST_LIMIT + 1),
+        )
+    ]
+    if len(rowids) > ROWID_LIST_LIMIT:
+        return None
+    rowids.sort()
+    for sid, lo, hi in ranges(conn, plan.excluded):
+        left_out = set(_session_rows(conn, sid, _between(rowids, lo, hi)))
+        rowids = [r for r in rowids if r not in left_out] if left_out else rowids
+    if len(rowids) <= plan.rank_limit:
+        return Page(_global_ranked(conn, plan, offset, limit), len(rowids))
+    page: list[int] = []
+    for sid, lo, hi in _chunked_ranges(conn, _global_sessions(conn, plan)):
+        here = _session_rows(conn, sid, _between(rowids, lo, hi))
+        page += here[offset : offset + limit - len(page)]
+        offset = max(offset - len(here), 0)
+        if len(page) >= limit:
+            break
+    return Page(page, len(rowids), "date")
+
+
+def _between(rowids: list[int], lo: int, hi: int) -> list[int]:
+    return rowids[bisect_left(rowids, lo) : bisect_right(rowids, hi)]
+
+
+def _session_rows(conn: sqlite3.Connection, session_id: int, candidates: list[int]) -> list[int]:
+    """Those of ``candidates`` (ids inside the session's range) that are the session's own, in spoken order."""
+    if not candidates:
+        return []
+    rows = conn.execute(
+        "SELECT id FROM segments WHERE session_id = ? AND id BETWEEN ? AND ? ORDER BY position",
+        (session_id, candidates[0], candidates[-1]),
+    ).fetchall()
+    wanted = set(candidates)
+    return [sid for (sid,) in rows if sid in wanted]
 
 
 def _fts_count(conn: sqlite3.Connection, match: str, cap: int | None) -> int:
