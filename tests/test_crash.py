@@ -171,6 +171,7 @@ def test_bulk_ingest_killed_at_random_points_stays_whole_and_resumes_without_dup
             )
             assert raw_files == 1 or staged, f"{key}: its raw caption file is lost {where}"
     assert any(count < SESSIONS for count in stored_at_kill), f"every import finished first: {stored_at_kill}"
+    print(f"\nkilled at {targets} sessions stored; found {stored_at_kill} whole sessions after the kills")
 
     finished = subprocess.run(
         import_command(data_dir, catalog_file), capture_output=True, text=True, timeout=300
