@@ -137,3 +137,9 @@ def test_pages_have_no_inline_script_or_style(client, sample):
         finder = ScriptFinder()
         finder.feed(client.get(url).text)
         assert finder.inline == [], url
+
+
+def test_head_gives_the_size_without_the_body(client, sample):
+    response = client.head(f"/sessions/{sample.main}/media/recording.wav")
+    assert response.status_code == 200 and response.content == b""
+    assert int(response.headers["content-length"]) == len(sample.media_bytes)

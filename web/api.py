@@ -200,7 +200,7 @@ def oembed(
     height = min(maxheight or width * 9 // 16 + 120, 1000)
     site = site_url(request)
     frame = (
-        f'<iframe src="{site}/sessions/{session.id}/embed" width="{width}" height="{height}" '
+        f'<iframe src="{escape(site)}/sessions/{session.id}/embed" width="{width}" height="{height}" '
         f'title="{escape(session.title)}" loading="lazy" allowfullscreen></iframe>'
     )
     return {

@@ -51,7 +51,7 @@ def stored_file(data_dir: Path, area: str, relative: str | None) -> Path | None:
     return inside(area_dir, relative)
 
 
-@router.get("/sessions/{session_id}/media/{filename}")
+@router.api_route("/sessions/{session_id}/media/{filename}", methods=["GET", "HEAD"])
 def media(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     if not session.media_path or PurePosixPath(session.media_path).name != filename:
@@ -62,7 +62,7 @@ def media(request: Request, session_id: str, filename: str):
     return FileResponse(path, media_type=session.media_type or None)
 
 
-@router.get("/sessions/{session_id}/captions/{filename}")
+@router.api_route("/sessions/{session_id}/captions/{filename}", methods=["GET", "HEAD"])
 def caption_file(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     for track in session.tracks:
