@@ -272,6 +272,50 @@ def test_load_refuses_a_non_empty_archive_unless_merging(filled, tmp_path, corpu
     assert session_count(other / "catalog.db") == 6  # 2 there + 5 dumped - 1 already present (same source)
     assert "skipped 1 sessions" in result.output
     assert run(other, "check").exit_code == 0
+    # each merged session's raw caption file moved to its new id's folder, byte for byte, and is served from there
+    cat = Catalog.open(other / "catalog.db")
+    try:
+        _, sessions = cat.list_sessions(include_drafts=True, limit=50)
+        for session in sessions:
+            raw = session.tracks[0].raw_path
+            assert (other / raw).is_file(), raw
+            if session.source_key != "fixture:boston-city-council_snippet.vtt":
+                assert raw.startswith(f"captions/{session.id}/") or raw.startswith("captions/fixture-")
+        merged = [s for s in sessions if s.tracks[0].raw_path.startswith(f"captions/{s.id}/")]
+        assert len(merged) == 4
+        for session in merged:
+            original = (
+                tmp_path
+                / "d"
+                / next(
+                    json.loads(line)["tracks"][0]["raw_path"]
+                    for line in (tmp_path / "d" / "sessions.jsonl").read_text().splitlines()
+                    if json.loads(line)["source_key"] == session.source_key
+                )
+            )
+            assert (other / session.tracks[0].raw_path).read_bytes() == original.read_bytes()
+    finally:
+        cat.close()
+
+
+def test_dump_with_media_carries_the_recordings_and_load_puts_them_back(catalog, data_dir, tmp_path):
+    from catalog import MediaInput, SessionMeta, TrackInput
+    from transcripts import Segment, Transcript
+
+    recording = b"RIFF" + bytes(range(256)) * 40
+    (data_dir / "media" / "1").mkdir(parents=True)
+    (data_dir / "media" / "1" / "talk.wav").write_bytes(recording)
+    media = MediaInput("media/1/talk.wav", len(recording), "0" * 64, "audio/wav")
+    transcript = Transcript((Segment(0.0, 3.0, "the recording is archived"),))
+    catalog.save_session("media:1", SessionMeta(title="With media"), [TrackInput(transcript)], media=media)
+    assert run(data_dir, "dump", str(tmp_path / "without")).exit_code == 0
+    assert not (tmp_path / "without" / "media").exists()
+    result = run(data_dir, "dump", "--media", str(tmp_path / "with"))
+    assert result.exit_code == 0 and "1 files" in result.output
+    fresh = tmp_path / "fresh"
+    assert run(fresh, "load", str(tmp_path / "with")).exit_code == 0
+    assert (fresh / "media" / "1" / "talk.wav").read_bytes() == recording
+    assert archive_state(fresh)["catalog"] == archive_state(data_dir)["catalog"]
 
 
 CORPUS_TEAMS = "teams_example-interview_voice-tags.vtt"
