@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -379,3 +380,39 @@ def test_dump_refuses_a_folder_that_has_files(filled, tmp_path):
     result = run(filled, "dump", str(tmp_path / "busy"))
     assert result.exit_code == 1 and "not an empty folder" in result.stderr
     assert [p.name for p in (tmp_path / "busy").iterdir()] == ["notes.txt"]
+
+
+def test_restore_while_the_site_serves_switches_it_to_the_restored_archive(filled, catalog, tmp_path, corpus):
+    """Readers keep reading during the restore (no 5xx), and the running server answers from the restored
+    catalog right after, without a restart."""
+    import httpx
+
+    from tests.support.liveserver import running
+    from uscm_archive.settings import Settings
+    from web.app import create_app
+
+    assert run(filled, "backup", str(tmp_path / "five.db")).exit_code == 0
+    fill_archive(catalog, filled, corpus, names=["boston-city-council_snippet.vtt"])
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def reader(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while not stop.is_set():
+                statuses.append(client.get("/api/sessions", params={"limit": 1}).status_code)
+                statuses.append(client.get("/api/search", params={"q": "council"}).status_code)
+
+    with running(create_app(Settings(data_dir=filled, secret_key="k" * 40))) as base:
+        assert httpx.get(f"{base}/api/sessions").json()["total"] == 6
+        threads = [threading.Thread(target=reader, args=(base,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        result = run(filled, "restore", str(tmp_path / "five.db"))
+        time.sleep(0.3)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert result.exit_code == 0, result.output
+        assert httpx.get(f"{base}/api/sessions").json()["total"] == 5
+    assert statuses and set(statuses) == {200}, sorted(set(statuses))
