@@ -56,6 +56,24 @@ def _check_meta(source_key: str, meta: SessionMeta) -> None:
         _finite(meta.duration, "duration")
 
 
+def _check_files(tracks: Sequence[TrackInput], media: MediaInput | None) -> None:
+    for track in tracks:
+        check_relative(track.raw_path, f"the {track.language!r} caption file")
+    if media is not None:
+        check_relative(media.path, "the media file")
+
+
+def check_relative(path: object, what: str) -> None:
+    """A stored file path stays inside the data folder: relative, no ``..``, no backslashes or NULs."""
+    if path is None:
+        return
+    if not isinstance(path, str) or not path.strip():
+        raise CatalogError(f"{what} must be a path inside the data folder, got {path!r}")
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or "\x00" in path or ".." in parts or ":" in parts[0]:
+        raise CatalogError(f"{what} must be a relative path inside the data folder, got {path!r}")
+
+
 def _session_values(meta: SessionMeta, media: MediaInput | None) -> dict:
     values = {
         "title": " ".join(meta.title.split()),
@@ -88,6 +106,7 @@ def save_session(
     media: MediaInput | None,
 ) -> int:
     _check_meta(source_key, meta)
+    _check_files(tracks, media)
     try:
         with transaction(db) as conn:
             session_id = _upsert_session(conn, source_key, meta, media)

@@ -295,3 +295,14 @@ def test_status_changes_need_a_real_session_and_status(catalog):
     catalog.set_status(sid, "retracted")
     assert catalog.get_session(sid) is None
     assert catalog.get_session(sid, include_drafts=True).published_at == first
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "../outside.vtt", "captions/../../x.vtt", "C:/captions/x.vtt"]
+)
+def test_file_paths_must_stay_inside_the_data_folder(catalog, path):
+    with pytest.raises(CatalogError, match="inside the data folder"):
+        catalog.save_session("k", meta(), [TrackInput(transcript("words"), raw_path=path)])
+    with pytest.raises(CatalogError, match="inside the data folder"):
+        catalog.save_session("k", meta(), [], media=MediaInput(path=path, size=1, sha256="00"))
+    assert catalog.find_session_id("k") is None
