@@ -68,3 +68,8 @@ def test_a_link_to_a_segment_marks_that_segment(starts):
     segments = [StoredSegment(i, 1, i, s, s + 0.04, "x") for i, s in enumerate(starts)]
     for index, start in enumerate(starts):
         assert segment_at(segments, parse_time(link_time(start))) == index
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "1:٣٠", "１０"])
+def test_only_ascii_digits_are_times(text):
+    assert parse_time(text) is None

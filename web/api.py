@@ -192,7 +192,7 @@ def oembed(
 ):
     if format != "json":
         raise ApiError(501, "format_not_supported", "only format=json is available")
-    match = re.fullmatch(r"/sessions/(\d{1,18})/?", urlsplit(url).path)
+    match = re.fullmatch(r"/sessions/([0-9]{1,18})/?", urlsplit(url).path)
     if not match:
         raise ApiError(404, "not_found", "url is not a session page of this archive")
     session = session_or_404(catalog_for(request), int(match.group(1)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ MAX_PAGE = 10_000
 def page_number(raw: str | None) -> int:
     """``?page=`` as a number from 1; anything else (``abc``, ``-3``, ``1e9``) means page 1."""
     text = (raw or "").strip()
-    if not text.isdigit() or len(text) > 6:
+    if not re.fullmatch(r"[0-9]{1,6}", text):
         return 1
     return min(max(int(text), 1), MAX_PAGE)
 

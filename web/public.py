@@ -27,7 +27,7 @@ BROWSE_FILTERS = ("event", "topic", "speaker", "year")
 
 def published_session(catalog: Catalog, raw_id: str) -> Session:
     """The published session ``raw_id`` names, or a 404 (drafts and retracted sessions are not public)."""
-    if not re.fullmatch(r"\d{1,18}", raw_id):
+    if not re.fullmatch(r"[0-9]{1,18}", raw_id):
         raise HTTPException(404)
     session = catalog.get_session(int(raw_id))
     if session is None:
@@ -50,7 +50,7 @@ def sessions(request: Request, page: str | None = None):
     filters = {k: v[:200] for k, v in filters.items() if v}
     notes = []
     year = filters.get("year")
-    if year is not None and not re.fullmatch(r"\d{4}", year):
+    if year is not None and not re.fullmatch(r"[0-9]{4}", year):
         notes.append(f"“{year}” is not a year, so it was left out.")
         filters.pop("year")
     number = page_number(page)

@@ -27,7 +27,7 @@ class HitGroup:
 
 
 def valid_date(text: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return False
     try:
         date.fromisoformat(text)

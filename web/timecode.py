@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-_UNITS = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+_UNITS = re.compile(r"^(?:([0-9]+(?:\.[0-9]+)?)h)?(?:([0-9]+(?:\.[0-9]+)?)m)?(?:([0-9]+(?:\.[0-9]+)?)s?)?$")
 _MAX_SECONDS = 366 * 24 * 3600
 
 
@@ -24,7 +24,7 @@ def parse_time(value: str | None) -> float | None:
 
 def _from_colons(text: str) -> float | None:
     parts = text.split(":")
-    if len(parts) > 3 or not all(re.fullmatch(r"\d+(?:\.\d+)?", p) for p in parts):
+    if len(parts) > 3 or not all(re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", p) for p in parts):
         return None
     if any("." in p for p in parts[:-1]) or any(float(p) >= 60 for p in parts[1:]):
         return None
