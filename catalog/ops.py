@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -38,7 +39,7 @@ REQUIRED_TABLES = (
     "sessions_fts",
 )
 FTS_TABLES = (("segments_fts", "segments", "text"), ("sessions_fts", "sessions", "title, description, event"))
-FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+FTS_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,8 @@ def _fts_matches_content(conn: sqlite3.Connection, fts: str, content: str, colum
     conn.execute("DROP TABLE IF EXISTS temp.check_index")
     conn.execute("DROP TABLE IF EXISTS temp.check_stored")
     conn.execute("DROP TABLE IF EXISTS temp.check_fresh")
-    conn.execute(f"CREATE VIRTUAL TABLE temp.check_index USING fts5({names}, tokenize='{FTS_TOKENIZE}')")
+    tokenize = _tokenizer_of(conn, fts)
+    conn.execute(f"CREATE VIRTUAL TABLE temp.check_index USING fts5({names}, tokenize='{tokenize}')")
     try:
         conn.execute(f"INSERT INTO temp.check_index(rowid, {names}) SELECT id, {columns} FROM main.{content}")
         conn.execute(f"CREATE VIRTUAL TABLE temp.check_stored USING fts5vocab(main, {fts}, instance)")
@@ -232,6 +234,13 @@ def _fts_matches_content(conn: sqlite3.Connection, fts: str, content: str, colum
     return [
         f"{fts}: the full-text index differs from {content} ({differ[0]} stale, {differ[1]} missing entries)"
     ]
+
+
+def _tokenizer_of(conn: sqlite3.Connection, fts: str) -> str:
+    """The ``tokenize`` option the index was made with (as written in its schema), so the copy tokenizes alike."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (fts,)).fetchone()
+    found = FTS_TOKENIZE.search(row[0] if row else "")
+    return found.group(1) if found else "unicode61"
 
 
 def _session_counts(conn: sqlite3.Connection) -> list[str]:
