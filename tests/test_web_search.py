@@ -112,3 +112,10 @@ def test_a_sessions_hits_stay_together_in_time_order(client, sample):
     main_group = page.split(f'<a href="/sessions/{sample.main}">')[1].split("</section>")[0]
     times = [int(t) for t in re.findall(r"\?t=(\d+)&amp;q=", main_group)]
     assert times == sorted(times) and len(times) == 3
+
+
+def test_exact_words_only_skips_other_word_forms(client):
+    stemmed = client.get("/search", params={"q": "budgets"}).text
+    assert "2 moments found" in stemmed
+    exact = client.get("/search", params={"q": "budgets", "exact": "1"}).text
+    assert "1 moment found" in exact and 'name="exact" value="1" checked' in exact

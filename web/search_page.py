@@ -64,8 +64,9 @@ def group_hits(hits: tuple[Hit, ...], query: str) -> list[HitGroup]:
     return list(groups.values())
 
 
-def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int):
-    request = SearchRequest(query=query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE, **filters)
+def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int, exact: bool = False):
+    offset = (number - 1) * PER_PAGE
+    request = SearchRequest(query=query, limit=PER_PAGE, offset=offset, exact=exact, **filters)
     try:
         return catalog.search(request), None
     except CatalogError as exc:
@@ -76,15 +77,17 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     query = (params.get("q") or "")[:MAX_QUERY]
     filters, notes = read_filters(params)
     number = page_number(params.get("page"))
+    exact = params.get("exact") == "1"
     results, problem = (None, None)
     if query.strip():
-        results, problem = run_search(catalog, query, filters, number)
+        results, problem = run_search(catalog, query, filters, number, exact)
     if problem:
         notes.append(problem)
     total = results.total if results else 0
-    pager = Page(number, PER_PAGE, total, "/search", {"q": query, **filters})
+    pager = Page(number, PER_PAGE, total, "/search", {"q": query, **filters, "exact": "1" if exact else ""})
     return {
         "query": query,
+        "exact": exact,
         "filters": filters,
         "notes": notes,
         "results": results,
