@@ -25,11 +25,10 @@ from catalog.models import Hit, SearchRequest, SearchResults
 from catalog.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
 from catalog.query import Query, literal_matcher, parse
 from catalog.reads import event_names, visible
-from catalog.search_paths import JOINED, SCOPE_LIMIT, Plan, run
+from catalog.search_paths import AUX, SCOPE_LIMIT, Page, Plan, run
 from catalog.sessions import check_date
 
 MAX_LIMIT = 100
-SNIPPET_TOKENS = 32
 OPEN, CLOSE = "\x02", "\x03"
 _WELL_MARKED = re.compile("[^\x02\x03]*(?:\x02[^\x02\x03]*\x03[^\x02\x03]*)*")
 NO_SPEAKER_MESSAGE = "No speaker is called {!r}."
@@ -49,7 +48,7 @@ def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
     if literal is not None:
         conn.create_function("uscm_literal_at", 1, lambda text: literal(text or ""), deterministic=True)
     page = run(conn, plan, request.offset, request.limit)
-    hits = _fetch_hits(conn, plan.match, page.rowids, exact=literal is not None, one_pass=plan.has_prefix)
+    hits = _hits(conn, plan, page, literal)
     return replace(empty, total=page.total, hits=tuple(hits), ordered_by=page.ordered_by)
 
 
@@ -151,47 +150,42 @@ def _complement(conn: sqlite3.Connection, allowed: tuple[int, ...]) -> tuple[int
 
 
 # -- hits ----------------------------------------------------------------------------------------------------
-def _fetch_hits(
-    conn: sqlite3.Connection, match: str, rowids: list[int], *, exact: bool, one_pass: bool = False
-) -> list[Hit]:
-    """The page's rows in one statement, in the page's order.
-
-    FTS5 looks each id up on its own (cheap), except that a prefix query then expands its prefix again for
-    every id: ``one_pass`` walks the span of the ids once instead.
-    """
-    if not rowids:
+def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit]:
+    """The page's hits in its order: rows in one statement, snippets from the page or one more FTS5 pass."""
+    if not page.rowids:
         return []
+    marks = ",".join("?" * len(page.rowids))
+    rows = conn.execute(
+        "SELECT s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks "
+        "FROM segments s JOIN sessions se ON se.id = s.session_id "
+        "LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id) "
+        f"WHERE s.id IN ({marks})",
+        page.rowids,
+    ).fetchall()
+    aux = dict(page.aux)
+    missing = [rowid for rowid in page.rowids if rowid not in aux]
+    if missing:
+        aux.update(_aux(conn, plan, missing))
+    by_id = {row[0]: row for row in rows}
+    return [_hit(by_id[r], *aux.get(r, (None, "")), literal) for r in page.rowids if r in by_id]
+
+
+def _aux(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, tuple[str, str]]:
+    """(highlight, snippet) for these rows. FTS5 looks each id up on its own (cheap), except that a prefix
+    query would expand its prefix again for every id: then the span of the ids is walked once instead."""
     marks = ",".join("?" * len(rowids))
-    if one_pass:
-        chosen, params = (
-            f"f.rowid BETWEEN ? AND ? AND +f.rowid IN ({marks})",
-            (min(rowids), max(rowids), *rowids),
-        )
+    if plan.has_prefix:
+        chosen, params = f"rowid BETWEEN ? AND ? AND +rowid IN ({marks})", (min(rowids), max(rowids), *rowids)
     else:
-        chosen, params = f"f.rowid IN ({marks})", tuple(rowids)
-    literal = "uscm_literal_at(s.text)" if exact else "NULL"
-    # Where the match begins matters only in a segment with more than one mark.
-    highlight = (
-        "NULL"
-        if exact
-        else "CASE WHEN instr(s.marks, '],[') THEN highlight(segments_fts, 0, char(2), char(3)) END"
-    )
-    sql = (
-        f"SELECT s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks, {literal}, "
-        f"{highlight}, "
-        f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) "
-        f"{JOINED} LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id "
-        "LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id) "
-        f"WHERE segments_fts MATCH ? AND {chosen}"
-    )
-    rows = {row[0]: row for row in conn.execute(sql, (match, *params))}
-    return [_hit(rows[r]) for r in rowids if r in rows]
+        chosen, params = f"rowid IN ({marks})", tuple(rowids)
+    sql = f"SELECT rowid, {AUX} FROM segments_fts WHERE segments_fts MATCH ? AND {chosen}"
+    return {row[0]: (row[1], row[2]) for row in conn.execute(sql, (plan.match, *params))}
 
 
-def _hit(row: tuple) -> Hit:
-    seg_id, session_id, title, date, start, end, speaker, text, marks, literal_at, highlighted, snippet = row
-    offset = literal_at if literal_at is not None else (highlighted or "").find(OPEN)
-    at = time_at(start, json.loads(marks), max(offset, 0))
+def _hit(row: tuple, highlighted: str | None, snippet: str, literal) -> Hit:
+    seg_id, session_id, title, date, start, end, speaker, text, marks = row
+    offset = literal(text) if literal is not None else (highlighted or "").find(OPEN)
+    at = time_at(start, json.loads(marks), max(offset or 0, 0))
     return Hit(
         session_id=session_id,
         session_title=title,
@@ -201,7 +195,7 @@ def _hit(row: tuple) -> Hit:
         end=end,
         speaker=speaker,
         text=text,
-        snippet=marked_html(snippet),
+        snippet=marked_html(snippet or html.escape(text[:200])),
         url=f"/sessions/{session_id}?t={int(at)}",
     )
 

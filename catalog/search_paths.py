@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
@@ -26,6 +26,12 @@ SCORED_PASS = 1_000  # a query that is not one group of words is scored in one p
 ROWID_LIST_LIMIT = 200_000  # a prefix query matching up to this many segments is paged from one list of ids
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
 
+SNIPPET_TOKENS = 32
+# Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags.
+HIGHLIGHT = "highlight(segments_fts, 0, char(2), char(3))"
+SNIPPET = f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS})"
+AUX = f"{HIGHLIGHT}, {SNIPPET}"
+AUX_FIRST = f"CASE WHEN uscm_among_first(rowid) THEN {HIGHLIGHT} END, CASE WHEN uscm_among_first(rowid) THEN {SNIPPET} END"
 JOINED = "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid CROSS JOIN sessions se ON se.id = s.session_id"
 RANGED = (
     "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
@@ -56,6 +62,8 @@ class Page:
     rowids: list[int]
     total: int
     ordered_by: str = "relevance"
+    # (highlight, snippet) of rows whose FTS5 pass already made them: no second MATCH is needed for those.
+    aux: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
@@ -73,22 +81,41 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         if page is not None:
             return page
     if not plan.one_group:
-        scored = conn.execute(
-            "SELECT rowid, bm25(segments_fts) FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
-            (plan.match, SCORED_PASS + 1),
-        ).fetchall()
-        if len(scored) <= SCORED_PASS:
-            kept = _drop_excluded(conn, plan, scored)
-            kept.sort(key=lambda row: (row[1], row[0]))
-            return Page([rowid for rowid, _ in kept[offset : offset + limit]], len(kept))
+        page = _scored_pass(conn, plan, offset, limit)
+        if page is not None:
+            return page
         total = _fts_count(conn, plan.match, plan.rank_limit + 1)
         if total <= plan.rank_limit:
             total -= _excluded_count(conn, plan)
-            return Page(_global_ranked(conn, plan, offset, limit), total)
+            return _global_ranked(conn, plan, offset, limit, total)
     total = _fts_count(conn, plan.match, None) - _excluded_count(conn, plan)
     if total > plan.rank_limit:
         return Page(_page_by_date(conn, plan, _global_sessions(conn, plan), offset, limit), total, "date")
-    return Page(_global_ranked(conn, plan, offset, limit), total)
+    return _global_ranked(conn, plan, offset, limit, total)
+
+
+def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
+    """Score every match in one pass, if there are at most ``SCORED_PASS``; the first rows seen also get their
+    snippet (a small result is then complete without another query). ``None`` when there are more."""
+    first: set[int] = set()
+
+    def among_first(rowid: int) -> bool:
+        if rowid not in first and len(first) < offset + limit:
+            first.add(rowid)
+        return rowid in first
+
+    conn.create_function("uscm_among_first", 1, among_first)
+    scored = conn.execute(
+        f"SELECT rowid, bm25(segments_fts), {AUX_FIRST} FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
+        (plan.match, SCORED_PASS + 1),
+    ).fetchall()
+    if len(scored) > SCORED_PASS:
+        return None
+    kept = _drop_excluded(conn, plan, scored)
+    kept.sort(key=lambda row: (row[1], row[0]))
+    page = kept[offset : offset + limit]
+    made = {row[0]: (row[2], row[3]) for row in page if row[3] is not None}
+    return Page([row[0] for row in page], len(kept), aux=made)
 
 
 def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
@@ -108,7 +135,7 @@ def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int
         left_out = set(_session_rows(conn, sid, _between(rowids, lo, hi)))
         rowids = [r for r in rowids if r not in left_out] if left_out else rowids
     if len(rowids) <= plan.rank_limit:
-        return Page(_global_ranked(conn, plan, offset, limit), len(rowids))
+        return _global_ranked(conn, plan, offset, limit, len(rowids))
     page: list[int] = []
     for sid, lo, hi in _chunked_ranges(conn, _global_sessions(conn, plan)):
         here = _session_rows(conn, sid, _between(rowids, lo, hi))
@@ -151,7 +178,7 @@ def _excluded_count(conn: sqlite3.Connection, plan: Plan) -> int:
 def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) -> list[tuple]:
     if not plan.excluded or not scored:
         return list(scored)
-    ids = [rowid for rowid, _ in scored]
+    ids = [row[0] for row in scored]
     left_out = {
         row[0]
         for row in conn.execute(
@@ -162,15 +189,21 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
     return [row for row in scored if row[0] not in left_out]
 
 
-def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> list[int]:
+def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
+    """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
-        return [r[0] for r in conn.execute(sql, (plan.match, limit, offset))]
-    sql = (
-        "SELECT f.rowid FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid WHERE segments_fts MATCH ? "
-        f"AND s.session_id NOT IN ({_marks(plan.excluded)}) ORDER BY f.rank LIMIT ? OFFSET ?"
-    )
-    return [r[0] for r in conn.execute(sql, (plan.match, *plan.excluded, limit, offset))]
+        sql = (
+            f"SELECT rowid, {AUX} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
+        )
+        rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
+    else:
+        sql = (
+            f"SELECT f.rowid, {AUX} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+            f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
+            "ORDER BY f.rank LIMIT ? OFFSET ?"
+        )
+        rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
+    return Page([r[0] for r in rows], total, aux={r[0]: (r[1], r[2]) for r in rows})
 
 
 def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
@@ -225,8 +258,9 @@ def _joined(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         f"SELECT count(*) FROM (SELECT 1 {JOINED} WHERE {where} LIMIT ?)", (*params, plan.rank_limit + 1)
     ).fetchone()[0]
     if capped <= plan.rank_limit:
-        sql = f"SELECT f.rowid {JOINED} WHERE {where} ORDER BY f.rank LIMIT ? OFFSET ?"
-        return Page([r[0] for r in conn.execute(sql, (*params, limit, offset))], capped)
+        sql = f"SELECT f.rowid, {AUX} {JOINED} WHERE {where} ORDER BY f.rank LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, (*params, limit, offset)).fetchall()
+        return Page([r[0] for r in rows], capped, aux={r[0]: (r[1], r[2]) for r in rows})
     total = conn.execute(f"SELECT count(*) {JOINED} WHERE {where}", params).fetchone()[0]
     sessions = list(plan.allowed) if plan.allowed is not None else _global_sessions(conn, plan)
     return Page(_page_by_date(conn, plan, sessions, offset, limit), total, "date")
