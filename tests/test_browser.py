@@ -200,7 +200,16 @@ def test_copy_link_and_citation(page, site):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/sessions/{main}?t=10", "/search?q=housing", "/speakers/mayor-ada-quill"]
+    "path",
+    [
+        "/",
+        "/sessions/{main}?t=10",
+        "/search?q=housing&topic=housing&exact=1",
+        "/speakers/mayor-ada-quill",
+        "/sessions?year=2025",
+        "/speakers",
+        "/no-such-page",
+    ],
 )
 def test_axe_finds_no_accessibility_violations(page, site, path):
     from axe_playwright_python.sync_playwright import Axe
