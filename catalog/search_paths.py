@@ -24,6 +24,9 @@ RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 ov
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
 ROWID_LIST_LIMIT = 200_000  # a prefix query matching up to this many segments is paged from one list of ids
+RANKED_SESSIONS = (
+    2  # scoped sessions ranked one bm25 statement each; more share one statement over their span
+)
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
 
 SNIPPET_TOKENS = 32
@@ -216,18 +219,51 @@ def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
 
 # -- scoped ----------------------------------------------------------------------------------------------------
 def _scoped(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    spans = ranges(conn, plan.scope)
-    counts = [(sid, lo, hi, _range_count(conn, plan, sid, lo, hi)) for sid, lo, hi in spans]
+    """Count session by session; rank in as few bm25 statements as possible (each one recounts the query over
+    the whole table for its IDF), or list newest first when that would cost too much."""
+    counts = [
+        (sid, lo, hi, _range_count(conn, plan, sid, lo, hi)) for sid, lo, hi in ranges(conn, plan.scope)
+    ]
+    hit = [(sid, lo, hi) for sid, lo, hi, count in counts if count]
     total = sum(count for *_, count in counts)
     if total > plan.rank_limit:
         return Page(_page_by_date(conn, plan, list(plan.scope), offset, limit), total, "date")
+    if len(hit) <= RANKED_SESSIONS:
+        return Page(_rank_by_session(conn, plan, hit, offset, limit), total)
+    lo, hi = min(h[1] for h in hit), max(h[2] for h in hit)
+    if _span_count(conn, plan.match, lo, hi, plan.rank_limit + 1) <= plan.rank_limit:
+        return _rank_span(conn, plan, lo, hi, offset, limit, total)
+    return Page(_page_by_date(conn, plan, [h[0] for h in hit], offset, limit), total, "date")
+
+
+def _rank_by_session(conn: sqlite3.Connection, plan: Plan, hit, offset: int, limit: int) -> list[int]:
     scored: list[tuple[float, int]] = []
     sql = "SELECT bm25(segments_fts), f.rowid " + RANGED.format(where=plan.where) + " ORDER BY 1 LIMIT ?"
-    for sid, lo, hi, count in counts:
-        if count:
-            scored += conn.execute(sql, (plan.match, lo, hi, sid, *plan.params, offset + limit)).fetchall()
+    for sid, lo, hi in hit:
+        scored += conn.execute(sql, (plan.match, lo, hi, sid, *plan.params, offset + limit)).fetchall()
     scored.sort()
-    return Page([rowid for _, rowid in scored[offset : offset + limit]], total)
+    return [rowid for _, rowid in scored[offset : offset + limit]]
+
+
+def _span_count(conn: sqlite3.Connection, match: str, lo: int, hi: int, cap: int) -> int:
+    sql = (
+        "SELECT count(*) FROM (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
+        "AND rowid BETWEEN ? AND ? LIMIT ?)"
+    )
+    return conn.execute(sql, (match, lo, hi, cap)).fetchone()[0]
+
+
+def _rank_span(
+    conn: sqlite3.Connection, plan: Plan, lo: int, hi: int, offset: int, limit: int, total: int
+) -> Page:
+    """One bm25 statement over the span of the scoped sessions, keeping only their own rows."""
+    sql = (
+        f"SELECT f.rowid, {AUX} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+        f"WHERE segments_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND s.session_id IN ({_marks(plan.scope)}) "
+        f"AND {plan.where} ORDER BY f.rank LIMIT ? OFFSET ?"
+    )
+    rows = conn.execute(sql, (plan.match, lo, hi, *plan.scope, *plan.params, limit, offset)).fetchall()
+    return Page([r[0] for r in rows], total, aux={r[0]: (r[1], r[2]) for r in rows})
 
 
 def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
