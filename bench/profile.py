@@ -1,22 +1,32 @@
-"""Where ``Catalog.search`` spends its time, per query class: cProfile over the same queries the run uses.
+"""Where the time goes: ``Catalog.search`` per query class (cProfile, CPU time), or the whole server under load.
 
     python -m bench.profile --segments 1000000 [--class "common word"] [--reps 100]
+    python -m bench.profile --segments 1000000 --server [--clients 32]
 
-Prints, per class, the catalog's functions by cumulative time per search (SQLite's time shows up under the
-function that executed the statement), next to raw SQL's time for the same queries.
+The first prints, per class, the catalog's functions by cumulative CPU time per search (SQLite's time shows up
+under the function that executed the statement), next to raw SQL's time for the same queries. The second serves
+the archive as ``bench.run`` does, loads ``/api/search`` with the run's query mix from a second process, and
+samples the server with py-spy (installed on first use into ``bench/work/venv-tools``): the share of samples
+spent in each function, inclusive and self.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import io
 import pstats
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from bench import generate, queries
+from bench import generate, queries, servers
 from bench.search import CatalogSearch, RawSearch
 from bench.synth import Vocabulary
+
+TOOLS = Path(__file__).resolve().parent / "work" / "venv-tools"
 
 
 def profile_class(catalog: CatalogSearch, raw: RawSearch, items: list, reps: int, top: int) -> str:
@@ -55,6 +65,55 @@ def per_search(report: str, reps: int) -> str:
     return "\n".join(lines)
 
 
+def py_spy() -> Path:
+    binary = TOOLS / "bin" / "py-spy"
+    if not binary.exists():
+        print(f"installing py-spy into {TOOLS} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS)], check=True)
+        subprocess.run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "-q", "py-spy"], check=True)
+    return binary
+
+
+def profile_server(data: Path, classes: dict, clients: int, seconds: float = 10.0, top: int = 30) -> str:
+    from bench.run import api_paths
+
+    work = data.parent / "run"
+    work.mkdir(exist_ok=True)
+    paths_file, samples_file = work / "profile-paths.txt", work / "profile-samples.txt"
+    paths_file.write_text("\n".join(api_paths(classes)) + "\n")
+    with servers.app_server(data, work / "profile-app.log") as app:
+        load_command = [sys.executable, "-m", "bench.load", app.url, "--clients", str(clients)]
+        load_command += ["--seconds", str(seconds + 4), "--paths", str(paths_file)]
+        load = subprocess.Popen(load_command, stdout=subprocess.PIPE, text=True)
+        time.sleep(2)
+        record = [str(py_spy()), "record", "--pid", str(app.pid), "-d", str(int(seconds)), "-r", "200"]
+        subprocess.run([*record, "-f", "raw", "-o", str(samples_file), "--nonblocking"], capture_output=True)
+        outcome = load.communicate(timeout=seconds + 120)[0].strip()
+    return f"load: {outcome}\n" + shares(samples_file.read_text(), top)
+
+
+def shares(raw: str, top: int) -> str:
+    """py-spy's collapsed stacks as the share of samples per function, inclusive and self."""
+    inclusive: collections.Counter = collections.Counter()
+    own: collections.Counter = collections.Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames, n = stack.split(";"), int(count)
+        total += n
+        for frame in set(frames):
+            inclusive[frame] += n
+        own[frames[-1]] += n
+    if not total:
+        return "no samples"
+    lines = [f"{total} samples; inclusive:"]
+    lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in inclusive.most_common(top)]
+    lines += ["self:"] + [f"  {100 * n / total:5.1f}%  {f}" for f, n in own.most_common(top // 2)]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -64,10 +123,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--class", dest="cls", action="append", help="query class (repeatable; default all)")
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--top", type=int, default=14)
+    parser.add_argument("--server", action="store_true", help="profile the server under load instead")
+    parser.add_argument("--clients", type=int, default=32)
     args = parser.parse_args(argv)
     out, _ = generate.ensure(args.segments, args.seed)
     db = out / "data" / "catalog.db"
     classes = queries.build(db, Vocabulary())
+    if args.server:
+        print(profile_server(out / "data", classes, args.clients, top=max(args.top, 30)))
+        return
     catalog, raw = CatalogSearch(db), RawSearch(db)
     try:
         for cls in args.cls or list(classes):
