@@ -228,3 +228,27 @@ def test_session_metadata_search(catalog, archive):
     assert catalog.search_sessions("unreleased") == []
     assert [s.title for s in catalog.search_sessions("unreleased", include_drafts=True)] == ["Unreleased"]
     assert catalog.search_sessions('"') == []
+
+
+def test_a_speaker_across_many_sessions_is_ranked_in_one_pass(catalog):
+    """Five sessions credit Ada, interleaved with sessions that do not: her matches are ranked together."""
+    ids = {}
+    for n in range(10):
+        speaker = "Ada Lovelace" if n % 2 == 0 else "Someone Else"
+        lines = [
+            "budget talk here",
+            "the budget budget budget matters" if n == 4 else "budget again",
+            "parks",
+        ]
+        segments = tuple(Segment(i * 5.0, i * 5.0 + 5, text, speaker) for i, text in enumerate(lines))
+        meta = SessionMeta(title=f"S{n}", date=f"2024-01-{n + 1:02d}", speakers=(SpeakerCredit(speaker),))
+        ids[n] = catalog.save_session(f"s{n}", meta, [TrackInput(Transcript(segments=segments))])
+    results = catalog.search(SearchRequest("budget", speaker="ada-lovelace", limit=3))
+    assert results.total == 10 and results.ordered_by == "relevance"
+    assert results.hits[0].text == "the budget budget budget matters" and results.hits[0].session_id == ids[4]
+    every = catalog.search(SearchRequest("budget", speaker="ada-lovelace", limit=100)).hits
+    assert {h.session_id for h in every} == {ids[n] for n in range(0, 10, 2)}
+    paged = [h.segment_id for o in range(0, 10, 3) for h in catalog.search(
+        SearchRequest("budget", speaker="ada-lovelace", limit=3, offset=o)).hits]  # fmt: skip
+    assert paged == [h.segment_id for h in every]
+    assert catalog.search(SearchRequest('"budget matters"', speaker="Ada Lovelace")).total == 1
