@@ -17,6 +17,11 @@ Errors print one line, `error: ...`, on stderr and exit with status 1.
 """
 
 
+# The help option names the real command line uses. Click caches each command's help option the first time it
+# is asked for, so a bare Context (which knows only "--help") would make the output depend on what ran before.
+HELP_NAMES = cli.context_settings.get("help_option_names", ["--help"])
+
+
 def _walk(command: click.Command, path: list[str]):
     yield path, command
     if isinstance(command, click.Group):
@@ -27,7 +32,7 @@ def _walk(command: click.Command, path: list[str]):
 def render() -> str:
     parts = [HEADER]
     for path, command in _walk(cli, ["uscm-archive"]):
-        ctx = click.Context(command, info_name=" ".join(path))
+        ctx = click.Context(command, info_name=" ".join(path), help_option_names=HELP_NAMES)
         heading = "#" * min(len(path) + 1, 4)
         parts.append(f"\n{heading} `{' '.join(path)}`\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
     return "".join(parts)
