@@ -7,7 +7,7 @@
 * ``check`` runs ``PRAGMA integrity_check``, the foreign-key check, an FTS5 index-versus-content comparison and the
   per-session counts.
 * ``dump`` writes the whole archive as JSON Lines plus the raw caption files; ``load`` reads such a folder back into
-  an empty archive (or merges it), so that search answers the same afterwards. See ``catalog/dump.py``.
+  an empty archive (or merges it), so that search answers the same afterwards: ``catalog/dump.py``, ``catalog/load.py``.
 """
 
 from __future__ import annotations

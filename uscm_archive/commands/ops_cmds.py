@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from catalog import CatalogError
-from catalog.dump import dump_archive, load_archive
+from catalog.dump import dump_archive
+from catalog.load import load_archive
 from catalog.ops import backup, check_file, restore
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.settings import Settings
