@@ -197,10 +197,17 @@ def test_a_stored_path_pointing_outside_the_data_folder_is_never_served(tmp_path
     session_id = catalog.save_session(
         "evil",
         SessionMeta(title="Evil paths"),
-        [TrackInput(transcript, raw_path="captions/../../secret.txt")],
-        media=MediaInput(path="media/../../secret.txt", size=10, sha256="0" * 64, mime="text/plain"),
+        [TrackInput(transcript, raw_path="captions/1/en.upload.vtt")],
+        media=MediaInput(path="media/1/secret.txt", size=10, sha256="0" * 64, mime="text/plain"),
     )
     catalog.close()
+    # save_session refuses such paths, so the file is made hostile behind its back (a tampered catalog.db).
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "catalog.db") as conn:
+        conn.execute("UPDATE tracks SET raw_path = 'captions/../../secret.txt'")
+        conn.execute("UPDATE sessions SET media_path = 'media/../../secret.txt'")
+    conn.close()
     from uscm_archive.settings import Settings
 
     with TestClient(create_app(Settings(data_dir=data_dir))) as client:
