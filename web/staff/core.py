@@ -7,6 +7,7 @@ Refusals: anonymous page → 303 to the sign-in page; anonymous API → 401 JSON
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -64,17 +65,24 @@ def staff_for(request: Request) -> Staff:
 
 
 # -- cookies -----------------------------------------------------------------------------------------------
+_SETUP_LOCK = threading.Lock()  # the first requests may arrive together: make the key and limits once
+
+
 def signer(request: Request) -> CookieSigner:
     state = request.app.state
     if getattr(state, "staff_signer", None) is None:
-        state.staff_signer = CookieSigner(state.settings.with_secret().secret_key)
+        with _SETUP_LOCK:
+            if getattr(state, "staff_signer", None) is None:
+                state.staff_signer = CookieSigner(state.settings.with_secret().secret_key)
     return state.staff_signer
 
 
 def sign_in_limits(request: Request) -> SignInLimits:
     state = request.app.state
     if getattr(state, "staff_limits", None) is None:
-        state.staff_limits = SignInLimits()
+        with _SETUP_LOCK:
+            if getattr(state, "staff_limits", None) is None:
+                state.staff_limits = SignInLimits()
     return state.staff_limits
 
 
@@ -198,7 +206,8 @@ def page(request: Request, name: str, context: dict, status_code: int = 200) -> 
     """Render a staff template with what every staff page needs (the staffer, the CSRF token, the nav)."""
     staff_user = context.get("me")
     csrf = staff_user.csrf if staff_user else cookie_session(request).csrf
-    return render(request, name, {"nav": "staff", "csrf": csrf, **context}, status_code=status_code)
+    defaults = {"nav": "staff", "csrf": csrf, "me": None, "notice": None, "error": None, "field_errors": {}}
+    return render(request, name, {**defaults, **context}, status_code=status_code)
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 
-from catalog import CatalogError
+from catalog import CatalogError, NotFound
 from catalog.staff import ChapterInput
 from web.catalogs import catalog_for
 from web.staff.core import (
@@ -29,7 +29,7 @@ def session_page(request: Request, me: StaffUser, session_id: int, *, status_cod
     catalog = catalog_for(request)
     session = catalog.get_session(session_id, include_drafts=True)
     if session is None:
-        return page(request, "error.html", {"status": 404, "title": "No such session", "message": ""}, 404)
+        raise NotFound(f"no session {session_id}")
     staff = staff_for(request)
     context = {
         "me": me,
