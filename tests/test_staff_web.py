@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 
 from tests.support.staffsite import (
     ADMIN,
+    DRAFT_SPEAKER,
+    DRAFT_TOPIC,
     DRAFT_WORD,
     EDITOR,
     build_staff_site,
@@ -70,15 +72,27 @@ def public_view(client: TestClient, session_id: int, word: str, title: str) -> d
     }
 
 
+def draft_names_shown(client: TestClient) -> dict[str, bool]:
+    """Whether the draft's only speaker and topic show in the public browse pages and API."""
+    slug = "councilor-zed-draftman"
+    speaker_page = client.get(f"/speakers/{slug}")
+    return {
+        "speakers page": DRAFT_SPEAKER in client.get("/speakers").text,
+        "api speakers": DRAFT_SPEAKER in client.get("/api/speakers").text,
+        "home facets": DRAFT_TOPIC in html.unescape(client.get("/").text),
+        "speaker page moments": speaker_page.status_code == 200 and DRAFT_WORD in speaker_page.text,
+    }
+
+
 def _sessions_of(listing) -> list[dict]:
     return listing["sessions"] if isinstance(listing, dict) else listing
 
 
 def test_a_draft_is_invisible_everywhere_public_until_published(site, editor, public):
-    hidden = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session")
+    hidden = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session") | draft_names_shown(public)
     assert not any(hidden.values()), {k: v for k, v in hidden.items() if v}
     assert post(editor, f"/staff/sessions/{site.draft}/publish").status_code == 303
-    shown = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session")
+    shown = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session") | draft_names_shown(public)
     assert all(shown.values()), {k: v for k, v in shown.items() if not v}
 
 

@@ -36,7 +36,9 @@ PUBLISHED_LINES = (
     ("Mayor Holt", "Our bridges were built for a city half this size."),
     ("David Holt", "We passed the bond with seventy percent of the vote."),
 )
-DRAFT_LINES = ((None, f"The {DRAFT_WORD} plan stays secret until it is published."),)
+DRAFT_SPEAKER = "Councilor Zed Draftman"
+DRAFT_TOPIC = "Secret Levees"
+DRAFT_LINES = ((DRAFT_SPEAKER, f"The {DRAFT_WORD} plan stays secret until it is published."),)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,13 @@ def _build_template(path: Path) -> None:
         )
         draft = catalog.save_session(
             "staff:draft",
-            SessionMeta(title="Quiet Draft Session", date="2024-02-01", status="draft"),
+            SessionMeta(
+                title="Quiet Draft Session",
+                date="2024-02-01",
+                status="draft",
+                speakers=(SpeakerCredit(DRAFT_SPEAKER),),
+                topics=(DRAFT_TOPIC,),
+            ),
             [TrackInput(transcript(DRAFT_LINES))],
         )
         assert (published, draft) == (1, 2)
