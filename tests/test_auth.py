@@ -80,6 +80,20 @@ def test_rate_limiter_blocks_after_limit_and_forgets_after_window():
     assert limiter.retry_after("k") == 0
 
 
+def test_rate_limiter_forgets_old_keys_instead_of_growing_forever(monkeypatch):
+    import web.auth
+
+    monkeypatch.setattr(web.auth, "MAX_TRACKED_KEYS", 10)
+    now = [0.0]
+    limiter = RateLimiter(3, 60, clock=lambda: now[0])
+    for number in range(10):
+        limiter.fail(f"old-{number}")
+    now[0] += 61
+    limiter.fail("new-1")
+    limiter.fail("new-2")
+    assert len(limiter._failures) == 2
+
+
 def test_sign_in_limits_per_user_and_per_client():
     now = [0.0]
     limits = SignInLimits(per_user=2, per_client=3, window=100, clock=lambda: now[0])

@@ -24,6 +24,7 @@ SESSION_MAX_AGE = 12 * 3600  # seconds a sign-in lasts
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "uscm_"
+MAX_TRACKED_KEYS = 10_000  # past this many names/addresses, the limiter drops the ones with no recent failure
 
 _hasher = PasswordHasher()
 
@@ -150,10 +151,17 @@ class RateLimiter:
     def fail(self, key: str) -> None:
         with self._lock:
             self._recent(key).append(self._clock())
+            if len(self._failures) > MAX_TRACKED_KEYS:
+                self._forget_old()
 
     def clear(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+    def _forget_old(self) -> None:
+        for key in list(self._failures):
+            if not self._recent(key):
+                del self._failures[key]
 
     def _recent(self, key: str) -> deque[float]:
         stamps = self._failures.setdefault(key, deque())
