@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
-ROWID_LIST_LIMIT = 200_000  # a prefix query matching up to this many segments is paged from one list of ids
-RANKED_SESSIONS = (
-    2  # scoped sessions ranked one bm25 statement each; more share one statement over their span
-)
+ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
+RANKED_SESSIONS = 2  # scoped sessions ranked one statement each; more share one statement over their span
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
 
 SNIPPET_TOKENS = 32
