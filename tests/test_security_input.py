@@ -186,30 +186,34 @@ def test_path_traversal_is_refused(site, live, template):
 
 
 def test_a_stored_path_pointing_outside_the_data_folder_is_never_served(tmp_path):
-    """Even a hostile catalog (a source that set media_path to ../../secret.txt) cannot make the site leak."""
-    from catalog import Catalog, MediaInput, SessionMeta, TrackInput
+    """The catalog refuses such paths; and even a catalog that holds them (made elsewhere, restored from an old
+    backup, edited by hand) cannot make the site serve a file from outside the data folder."""
+    import sqlite3
+
+    from catalog import Catalog, CatalogError, MediaInput, SessionMeta, TrackInput
     from transcripts import Segment, Transcript
+    from uscm_archive.settings import Settings
 
     (tmp_path / "secret.txt").write_text(SECRET_TEXT)
     data_dir = tmp_path / "data"
     catalog = Catalog.open(data_dir / "catalog.db")
     transcript = Transcript((Segment(0, 2, "hello"),))
+    with pytest.raises(CatalogError, match="inside the data folder"):
+        catalog.save_session(
+            "evil", SessionMeta(title="Evil"), [TrackInput(transcript, raw_path="captions/../../secret.txt")]
+        )
     session_id = catalog.save_session(
-        "evil",
-        SessionMeta(title="Evil paths"),
+        "plain",
+        SessionMeta(title="Plain paths"),
         [TrackInput(transcript, raw_path="captions/1/en.upload.vtt")],
-        media=MediaInput(path="media/1/secret.txt", size=10, sha256="0" * 64, mime="text/plain"),
+        media=MediaInput(path="media/1/talk.txt", size=10, sha256="0" * 64, mime="text/plain"),
     )
     catalog.close()
-    # save_session refuses such paths, so the file is made hostile behind its back (a tampered catalog.db).
-    import sqlite3
-
-    with sqlite3.connect(data_dir / "catalog.db") as conn:
-        conn.execute("UPDATE tracks SET raw_path = 'captions/../../secret.txt'")
-        conn.execute("UPDATE sessions SET media_path = 'media/../../secret.txt'")
+    conn = sqlite3.connect(data_dir / "catalog.db")
+    conn.execute("UPDATE tracks SET raw_path = 'captions/../../secret.txt'")
+    conn.execute("UPDATE sessions SET media_path = 'media/../../secret.txt'")
+    conn.commit()
     conn.close()
-    from uscm_archive.settings import Settings
-
     with TestClient(create_app(Settings(data_dir=data_dir))) as client:
         for url in (
             f"/sessions/{session_id}/media/secret.txt",
