@@ -11,7 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.httpserver import LocalServer, Reply
-from tests.support.staffsite import EDITOR, build_staff_site, catalog_dump, csrf_of, signed_in, signed_in_csrf
+from tests.support.staffsite import (
+    EDITOR,
+    api_token,
+    build_staff_site,
+    catalog_dump,
+    csrf_of,
+    signed_in,
+    signed_in_csrf,
+)
 from web.app import create_app
 
 CAPTIONS = (
@@ -86,6 +94,42 @@ def test_a_failed_fetch_shows_its_error_and_can_be_retried(tmp_path, server):
         assert retried.status_code == 303
         done = wait_for_item(client, location)
         assert "state-done" in done and "Preview and publish" in done
+
+
+def test_a_script_ingests_a_url_through_the_api_and_follows_it(tmp_path, server):
+    server.add("/water.html", Reply(PAGE))
+    server.add("/water.en.vtt", Reply(CAPTIONS))
+    server.add("/water.mp4", Reply(b"\x00" * 64))
+    site = build_staff_site(tmp_path / "data", allow_private_urls=True)
+    with TestClient(create_app(site.settings)) as script:
+        auth = api_token(site, EDITOR)
+        started = script.post("/api/staff/ingest", json={"url": server.url("/water.html")}, headers=auth)
+        assert started.status_code == 202
+        progress = started.json()["progress"]
+        deadline = time.monotonic() + 60
+        while (state := script.get(progress, headers=auth).json())["state"] in ("pending", "running"):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+        assert state["state"] == "done" and state["session_id"]
+        session = script.get(f"/api/staff/sessions/{state['session_id']}", headers=auth).json()
+        assert session["status"] == "draft" and session["has_transcript"]
+        assert script.get(f"/api/sessions/{state['session_id']}").status_code == 404
+
+
+def test_the_api_refuses_private_addresses_and_unknown_items(tmp_path):
+    site = build_staff_site(tmp_path / "data")
+    with TestClient(create_app(site.settings)) as script:
+        auth = api_token(site, EDITOR)
+
+        def archive_state() -> list[str]:  # all but the token's "last used" time
+            return [line for line in catalog_dump(site.catalog_path) if "api_tokens" not in line]
+
+        before = archive_state()
+        refused = script.post("/api/staff/ingest", json={"url": "http://127.0.0.1:9/x"}, headers=auth)
+        assert refused.status_code == 400 and "private or local address" in refused.json()["error"]["message"]
+        assert script.get("/api/staff/items/4242", headers=auth).status_code == 404
+        assert script.post("/api/staff/items/4242/retry", headers=auth).status_code == 404
+        assert archive_state() == before
 
 
 def test_retrying_an_item_that_did_not_fail_is_refused(tmp_path):

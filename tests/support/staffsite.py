@@ -143,3 +143,17 @@ def catalog_dump(path: Path) -> list[str]:
         return list(catalog.db.conn.iterdump())
     finally:
         catalog.close()
+
+
+def api_token(site: StaffSite, name: str) -> dict[str, str]:
+    """A fresh API token for ``name``, as the headers a script sends."""
+    from web.auth import new_api_token, token_digest
+
+    token = new_api_token()
+    catalog = Catalog.open(site.catalog_path)
+    try:
+        users = Staff(catalog.db).users
+        users.add_token(users.require(name).id, token_digest(token), "test")
+    finally:
+        catalog.close()
+    return {"Authorization": f"Bearer {token}"}

@@ -6,8 +6,20 @@ Pages live under ``/staff`` (cookie sign-in, CSRF token on every form); the JSON
 
 from fastapi import APIRouter
 
-from web.staff import add, api, bulk, dashboard, items, segments, sessions, signin, speakers, users
+from web.staff import (
+    add,
+    api,
+    api_ingest,
+    bulk,
+    dashboard,
+    items,
+    segments,
+    sessions,
+    signin,
+    speakers,
+    users,
+)
 
 router = APIRouter()
-for _module in (signin, dashboard, add, items, bulk, sessions, segments, speakers, users, api):
+for _module in (signin, dashboard, add, items, bulk, sessions, segments, speakers, users, api, api_ingest):
     router.include_router(_module.router)

@@ -29,16 +29,17 @@ async def add_from_url(request: Request, me: StaffUser = Depends(form_user)):
     settings = request.app.state.settings
     options = url_options(settings, media=form.get("media") == "1")
     try:
-        item_id = await run_in_threadpool(_start, request, url, options, me)
+        item_id = await run_in_threadpool(start_ingest, request, url, options, me.name)
     except (ArchiveError, CatalogError) as exc:
         return new_page(request, me, 400, field_errors={"url": str(exc)}, url=url)
     return see_other(f"/staff/items/{item_id}")
 
 
-def _start(request: Request, url: str, options: IngestOptions, me: StaffUser) -> int:
+def start_ingest(request: Request, url: str, options: IngestOptions, by: str) -> int:
+    """Check and queue ``url``, fetch it in the background; returns the item id (ArchiveError if refused)."""
     settings = request.app.state.settings
     item_id, _ = start_url_ingest(settings.catalog_path, settings.data_dir, url, options)
-    staff_for(request).audit.note(me.name, None, "ingest.url", url=url, item=item_id)
+    staff_for(request).audit.note(by, None, "ingest.url", url=url, item=item_id)
     return item_id
 
 
@@ -57,6 +58,11 @@ def show_item(request: Request, item_id: int, me: StaffUser = Depends(page_user)
 
 @router.post("/staff/items/{item_id}/retry", include_in_schema=False)
 def retry_item(request: Request, item_id: int, me: StaffUser = Depends(form_user)):
+    retry_failed_item(request, item_id, me.name)
+    return see_other(f"/staff/items/{item_id}")
+
+
+def retry_failed_item(request: Request, item_id: int, by: str) -> None:
     """Run a failed item again in the background, through the archive's own retry."""
     catalog = catalog_for(request)
     item = items.get_item(catalog, item_id)
@@ -65,10 +71,9 @@ def retry_item(request: Request, item_id: int, me: StaffUser = Depends(form_user
     if item.state != "failed":
         raise Conflict(f"item {item_id} is {item.state}: only a failed item can be retried")
     items.mark_pending(catalog, [item_id])
-    staff_for(request).audit.note(me.name, item.session_id, "ingest.retry", url=item.url, item=item_id)
+    staff_for(request).audit.note(by, item.session_id, "ingest.retry", url=item.url, item=item_id)
     settings = request.app.state.settings
     start_retry(settings, item_id, url_options(settings))
-    return see_other(f"/staff/items/{item_id}")
 
 
 def start_retry(settings, item_id: int, options: IngestOptions) -> threading.Thread:
