@@ -1,15 +1,12 @@
-"""Full-text search over transcript segments: count first, rank by bm25, fall back to date order when huge.
+"""Full-text search over transcript segments (see docs/schema.md for the rules).
 
-How a search runs (see docs/schema.md):
-
-1. ``query.parse`` turns the input into a safe FTS5 expression (or a message when there is nothing to find).
-2. The filters become a *scope*: either every visible session, or the short list of sessions they allow.
-   A session's segments are stored together, so each scoped session is a ``rowid BETWEEN lo AND hi`` range
-   that FTS5 walks directly; the ``segments.session_id`` check keeps this correct if a range ever interleaves.
-3. Count first, with a cap. Up to ``RANK_LIMIT`` matches are ranked by bm25; beyond that ranking would cost
-   more than a searcher waits, so the page is taken newest session first (``ordered_by="date"``).
-4. The page's rows come back in one statement with ``highlight()``/``snippet()`` (control-character markers,
-   escaped, then swapped for ``<mark>``), and each hit's ``start`` is the time of its first matched word.
+1. ``query.parse`` turns any input into a safe FTS5 expression, or a message when there is nothing to find.
+2. ``_plan`` turns the filters into a ``Plan``: every visible session (leaving out drafts and the like), a short
+   list of sessions (each one a rowid range that FTS5 walks directly), or a join for anything else.
+3. ``search_paths.run`` counts first and ranks by bm25 up to a limit; beyond it, newest sessions first.
+4. ``_hits`` builds the page: rows in one statement, ``highlight()``/``snippet()`` from the ranking pass or one
+   more FTS5 statement (control-character markers, escaped, then swapped for ``<mark>``), and each hit's
+   ``start`` is the time of its first matched word, from the segment's marks.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ import re
 import sqlite3
 from dataclasses import replace
 
-from catalog.errors import NotFound
+from catalog.errors import CatalogError, NotFound
 from catalog.models import Hit, SearchRequest, SearchResults
 from catalog.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
 from catalog.query import Query, literal_matcher, parse
@@ -55,8 +52,14 @@ def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
 def _normalized(request: SearchRequest) -> SearchRequest:
     check_date(request.since, "since")
     check_date(request.until, "until")
-    limit = min(max(int(request.limit), 1), MAX_LIMIT)
-    return replace(request, query=request.query or "", limit=limit, offset=max(int(request.offset), 0))
+    try:
+        limit, offset = int(request.limit), int(request.offset)
+    except (TypeError, ValueError) as exc:
+        raise CatalogError(
+            f"limit and offset must be whole numbers, got {request.limit!r}, {request.offset!r}"
+        ) from exc
+    query = request.query if isinstance(request.query, str) else ""
+    return replace(request, query=query, limit=min(max(limit, 1), MAX_LIMIT), offset=max(offset, 0))
 
 
 # -- planning ------------------------------------------------------------------------------------------------
