@@ -12,6 +12,7 @@ from web.paging import Page, page_number
 from web.session_view import moment_url
 
 PER_PAGE = 20
+SESSION_MATCHES = 5
 MAX_QUERY = 500
 FILTERS = ("event", "speaker", "topic", "since", "until")
 
@@ -73,14 +74,26 @@ def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: in
         return None, str(exc)
 
 
+def matching_sessions(catalog: Catalog, query: str, number: int) -> list:
+    """Sessions whose title, description or event match, listed after the moments on an unfiltered first
+    page, so that a session with no transcript yet is still found by what it is about."""
+    if number != 1:
+        return []
+    try:
+        return catalog.search_sessions(query, limit=SESSION_MATCHES)
+    except CatalogError:
+        return []
+
+
 def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     query = (params.get("q") or "")[:MAX_QUERY]
     filters, notes = read_filters(params)
     number = page_number(params.get("page"))
     exact = params.get("exact") == "1"
-    results, problem = (None, None)
+    results, problem, sessions = (None, None, [])
     if query.strip():
         results, problem = run_search(catalog, query, filters, number, exact)
+        sessions = [] if filters else matching_sessions(catalog, query, number)
     if problem:
         notes.append(problem)
     total = results.total if results else 0
@@ -91,6 +104,7 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "filters": filters,
         "notes": notes,
         "results": results,
+        "sessions": sessions,
         "groups": group_hits(results.hits, query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
