@@ -111,15 +111,15 @@ def test_sign_in_limits_per_user_and_per_client():
 
 # -- accounts in the catalog --------------------------------------------------------------------------------
 def test_user_names_are_unique_case_insensitively_and_checked(catalog: Catalog):
-    users = Staff(catalog.db).users
-    users.add("ann", hash_password(PASSWORD), "admin")
+    users, hashed = Staff(catalog.db).users, hash_password(PASSWORD)
+    users.add("ann", hashed, "admin")
     with pytest.raises(Conflict):
-        users.add("ANN", hash_password(PASSWORD))
+        users.add("ANN", hashed)
     for bad in ["", " ", "a b", "<script>", "x" * 65]:
         with pytest.raises(CatalogError):
-            users.add(bad, hash_password(PASSWORD))
+            users.add(bad, hashed)
     with pytest.raises(CatalogError, match="unknown role"):
-        users.add("bob", hash_password(PASSWORD), "root")
+        users.add("bob", hashed, "root")
     assert [u.name for u in users.list()] == ["ann"]
 
 
