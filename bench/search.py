@@ -112,7 +112,7 @@ class RipgrepSearch:
     def __init__(self, folder: Path):
         self.rg = shutil.which("rg")
         if not self.rg:
-            raise SystemExit("error: ripgrep is needed: apt-get install -y ripgrep")
+            raise RuntimeError("ripgrep is not installed: apt-get install -y ripgrep")
         self.folder = folder
 
     def __call__(self, query: Query) -> list[int]:
