@@ -81,8 +81,10 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
 
 
 def _keep_status(catalog: Catalog, session_id: int | None, meta: SessionMeta) -> SessionMeta:
-    """A session already in the archive keeps its status (a draft stays a draft) unless draft was asked."""
-    if session_id is None or meta.status == "draft":
+    """A session already in the archive keeps its status: a draft stays a draft, and fetching a published
+    session again (a staffer pasting its URL, a sync) never hides it. ``draft`` applies to new sessions only;
+    withdrawing a published session is the staff area's retract."""
+    if session_id is None:
         return meta
     current = catalog.get_session(session_id, include_drafts=True)
     return replace(meta, status=current.status) if current else meta
