@@ -15,6 +15,7 @@ from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.names import ensure_speaker, ensure_topic
+from catalog.refetch import NO_EDITS, HandEdits, staff_edits
 from transcripts import Chapter, Segment
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -109,16 +110,18 @@ def save_session(
     _check_files(tracks, media)
     try:
         with transaction(db) as conn:
-            session_id = _upsert_session(conn, source_key, meta, media)
-            _clear_children(conn, session_id)
-            _store_credits(conn, session_id, meta)
+            session_id, edits = _upsert_session(conn, source_key, meta, media)
+            _clear_children(conn, session_id, edits)
+            _store_credits(conn, session_id, meta, edits)
             _resolve_media_path(conn, session_id)
-            count = _store_tracks(conn, session_id, tracks)
-            _store_chapters(conn, session_id, chapters or _chapters_from_tracks(tracks))
-            conn.execute(
-                "UPDATE sessions SET segment_count = ?, has_transcript = ? WHERE id = ?",
-                (count, int(count > 0), session_id),
-            )
+            if not edits.transcript:
+                count = _store_tracks(conn, session_id, tracks)
+                conn.execute(
+                    "UPDATE sessions SET segment_count = ?, has_transcript = ? WHERE id = ?",
+                    (count, int(count > 0), session_id),
+                )
+            if not edits.chapters:
+                _store_chapters(conn, session_id, chapters or _chapters_from_tracks(tracks))
     except sqlite3.Error as exc:
         raise CatalogError(f"could not save session {source_key!r}: {exc}") from exc
     return session_id
@@ -137,7 +140,10 @@ def _resolve_media_path(conn: sqlite3.Connection, session_id: int) -> None:
     )
 
 
-def _upsert_session(conn: sqlite3.Connection, source_key: str, meta: SessionMeta, media) -> int:
+def _upsert_session(
+    conn: sqlite3.Connection, source_key: str, meta: SessionMeta, media
+) -> tuple[int, HandEdits]:
+    """Insert the session, or update it keeping the fields staff edited by hand; returns (id, those edits)."""
     now = utcnow()
     values = _session_values(meta, media)
     row = conn.execute("SELECT id, published_at FROM sessions WHERE source_key = ?", (source_key,)).fetchone()
@@ -146,27 +152,39 @@ def _upsert_session(conn: sqlite3.Connection, source_key: str, meta: SessionMeta
         published_at = now
     values.update(published_at=published_at, updated_at=now)
     if row:
+        edits = staff_edits(conn, row[0])
+        values = {column: value for column, value in values.items() if column not in edits.fields}
         assignments = ", ".join(f"{column} = ?" for column in values)
         conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", (*values.values(), row[0]))
-        return row[0]
+        return row[0], edits
     values.update(source_key=source_key, created_at=now)
     columns = ", ".join(values)
     marks = ", ".join("?" * len(values))
-    return conn.execute(
+    new_id = conn.execute(
         f"INSERT INTO sessions ({columns}) VALUES ({marks})", tuple(values.values())
     ).lastrowid
+    return new_id, NO_EDITS
 
 
-def _clear_children(conn: sqlite3.Connection, session_id: int) -> None:
-    for table in ("segments", "tracks", "chapters", "session_speakers", "session_topics"):
-        conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+def _clear_children(conn: sqlite3.Connection, session_id: int, edits: HandEdits) -> None:
+    """Remove what the save replaces; what staff edited by hand stays."""
+    kept = {
+        "segments": edits.transcript,
+        "tracks": edits.transcript,
+        "chapters": edits.chapters,
+        "session_speakers": edits.speakers,
+        "session_topics": edits.topics,
+    }
+    for table, keep in kept.items():
+        if not keep:
+            conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
 
 
-def _store_credits(conn: sqlite3.Connection, session_id: int, meta: SessionMeta) -> None:
-    for credit in meta.speakers:
+def _store_credits(conn: sqlite3.Connection, session_id: int, meta: SessionMeta, edits: HandEdits) -> None:
+    for credit in () if edits.speakers else meta.speakers:
         speaker_id = ensure_speaker(conn, credit.name)
         _credit(conn, session_id, speaker_id, credit.role)
-    for topic in meta.topics:
+    for topic in () if edits.topics else meta.topics:
         topic_id = ensure_topic(conn, topic)
         conn.execute(
             "INSERT OR IGNORE INTO session_topics (session_id, topic_id) VALUES (?, ?)",
