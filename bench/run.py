@@ -113,17 +113,12 @@ class Run:
             self.note(f"{name}: {type(exc).__name__}: {exc}")
             return None
 
-    def probe(self, contender, query) -> bool:
-        """A first search that must find something (its query comes from the archive itself)."""
-        if not contender(query):
-            raise RuntimeError(f"found nothing for {query.user!r}, which the archive holds")
-        return True
-
     def note(self, message: str) -> None:
         print(f"  FAILED {message}", flush=True)
         self.results["errors"].append(message)
 
     def servers_and_search(self) -> None:
+        """Search side by side, then the page and the load test, with both servers up (and always stopped)."""
         with ExitStack() as stack:
             app = self.part(
                 "app server",
@@ -133,19 +128,9 @@ class Run:
                 "datasette server",
                 lambda: stack.enter_context(servers.datasette_server(self.db, self.work / "datasette.log")),
             )
-            candidates = [
-                lambda: search.CatalogSearch(self.db),
-                (lambda: search.ApiSearch(app.url)) if app else None,
-                lambda: search.RawSearch(self.db),
-                (lambda: search.DatasetteSearch(ds.url, self.db.stem)) if ds else None,
-                lambda: search.RipgrepSearch(self.data / "captions"),
-            ]
-            contenders = [c for make in candidates if make and (c := self.part("search setup", make))]
-            probe = self.classes["rare word"][0]
-            working = [
-                c for c in contenders if self.part(f"{c.name} search", lambda c=c: self.probe(c, probe))
-            ]
+            contenders = self.contenders(app, ds)
             print("search:", flush=True)
+            working = [c for c in contenders if self.part(f"{c.name} search", lambda c=c: self.probe(c))]
             table, agreement = measure_search(
                 working, self.classes, self.args.reps, self.args.budget, self.note
             )
@@ -154,14 +139,28 @@ class Run:
                 contender.close()
             self.page(app.url if app else None)
             if app:
-                paths = api_paths(self.classes)
-                load = self.part(
-                    "load",
-                    lambda: measure_load(
-                        app.url, paths, self.work, self.args.clients, self.args.load_seconds
-                    ),
-                )
-                self.results["load"] = load or []
+                self.results["load"] = self.part("load", lambda: self.load(app.url)) or []
+
+    def contenders(self, app, ds) -> list:
+        makers = [
+            lambda: search.CatalogSearch(self.db),
+            (lambda: search.ApiSearch(app.url)) if app else None,
+            lambda: search.RawSearch(self.db),
+            (lambda: search.DatasetteSearch(ds.url, self.db.stem)) if ds else None,
+            lambda: search.RipgrepSearch(self.data / "captions"),
+        ]
+        return [c for make in makers if make and (c := self.part("search setup", make))]
+
+    def probe(self, contender) -> bool:
+        """A first search that must find something (its query comes from the archive itself)."""
+        query = self.classes["rare word"][0]
+        if not contender(query):
+            raise RuntimeError(f"found nothing for {query.user!r}, which the archive holds")
+        return True
+
+    def load(self, base_url: str) -> list[dict]:
+        paths = api_paths(self.classes)
+        return measure_load(base_url, paths, self.work, self.args.clients, self.args.load_seconds)
 
     def page(self, base_url: str | None) -> None:
         longest = self.manifest["longest_session"]
