@@ -366,3 +366,11 @@ def test_srt_without_blank_lines_between_cues_keeps_index_numbers_out_of_the_tex
     assert words(parse_bytes(data, "x.srt")) == "We counted votes: 12 in favour."
     spoken_number = b"1\n00:00:01,000 --> 00:00:02,000\nThe answer is\n\n2\n00:00:02,000 --> 00:00:03,000\n42\n\n3\n00:00:03,000 --> 00:00:04,000\nindeed.\n"
     assert words(parse_bytes(spoken_number, "x.srt")) == "The answer is 42 indeed."
+
+
+def test_a_stray_byte_order_mark_inside_a_tag_leaves_no_markup():
+    from transcripts import parse_bytes
+
+    data = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nthe <\ufeffc>federal</\ufeffc> reserve\n".encode()
+    (segment,) = parse_bytes(data, "joined.vtt").segments
+    assert segment.text == "the federal reserve"

@@ -16,7 +16,9 @@ _BOMS = (
 )
 # Control characters that never occur in caption text; many of them mean the bytes are not text at all.
 _JUNK = {chr(c) for c in range(32) if chr(c) not in "\t\n\r\f"} | {"\x7f"}
-_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")  # the few a text file may hold are dropped
+# The few a text file may hold are dropped, with stray byte-order marks and zero-width spaces inside the text
+# (left by joining files), which would otherwise hide a tag from the markup cleaner: `</\ufeffc>`.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufeff\u200b]")
 
 
 def decode_caption_bytes(data: bytes, source: str) -> tuple[str, tuple[str, ...]]:
