@@ -182,6 +182,27 @@ class SearchResults:
     message: str | None = None  # e.g. "Type a word or phrase to search." for an empty query
     ordered_by: str = "relevance"  # or "date" when the query matched too much to rank
 
+    def public_dict(self) -> dict:
+        """The one published shape of a search, shared by ``search --json`` and ``/api/search``."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "results": [
+                {
+                    "session_id": hit.session_id,
+                    "session_title": hit.session_title,
+                    "session_date": hit.session_date,
+                    "start": float(hit.start),
+                    "end": float(hit.end),
+                    "speaker": hit.speaker,
+                    "text": hit.text,
+                    "snippet": hit.snippet,
+                    "url": hit.url,
+                }
+                for hit in self.hits
+            ],
+        }
+
 
 @dataclass(frozen=True)
 class Facet:

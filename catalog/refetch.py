@@ -55,7 +55,7 @@ def staff_edits(conn: sqlite3.Connection, session_id: int) -> HandEdits:
         if action == "metadata.edit":
             fields.update(_changed_fields(detail))
     return HandEdits(
-        fields=frozenset(fields & EDITABLE_FIELDS),
+        fields=frozenset(fields),  # session columns, as ``Staff.edits.update_metadata`` records them
         speakers="speakers.edit" in actions,
         topics="topics.edit" in actions,
         chapters="chapters.edit" in actions,

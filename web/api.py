@@ -156,22 +156,7 @@ def search(
         exact=exact,
     )
     results = catalog_for(request).search(wanted)
-    fields = (
-        "session_id",
-        "session_title",
-        "session_date",
-        "start",
-        "end",
-        "speaker",
-        "text",
-        "snippet",
-        "url",
-    )
-    return {
-        "query": results.query,
-        "total": results.total,
-        "results": [{name: getattr(hit, name) for name in fields} for hit in results.hits],
-    }
+    return results.public_dict()
 
 
 @router.get("/speakers", response_model=list[FacetOut], summary="Speakers with their number of sessions")

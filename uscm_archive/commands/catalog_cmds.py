@@ -27,24 +27,7 @@ def plain(snippet: str) -> str:
 
 
 def results_json(results: SearchResults) -> dict:
-    return {
-        "query": results.query,
-        "total": results.total,
-        "results": [
-            {
-                "session_id": hit.session_id,
-                "session_title": hit.session_title,
-                "session_date": hit.session_date,
-                "start": float(hit.start),
-                "end": float(hit.end),
-                "speaker": hit.speaker,
-                "text": hit.text,
-                "snippet": hit.snippet,
-                "url": hit.url,
-            }
-            for hit in results.hits
-        ],
-    }
+    return results.public_dict()
 
 
 def results_text(results: SearchResults) -> str:
