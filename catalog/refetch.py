@@ -11,20 +11,6 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-# Session columns a staffer can edit (``StaffCatalog.update_metadata``) that a source also provides.
-EDITABLE_FIELDS = frozenset(
-    {
-        "title",
-        "date",
-        "event",
-        "description",
-        "source_url",
-        "video_url",
-        "thumbnail_url",
-        "language",
-        "channel",
-    }
-)
 TRANSCRIPT_ACTIONS = frozenset({"segment.correct", "transcript.reviewed", "transcript.unreviewed"})
 
 
