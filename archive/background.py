@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from archive.checks import check_public_url
 from archive.options import IngestOptions
 from archive.remote import item_options, run_request
+from archive.ytdlp import check_fetch_url
 from catalog import Catalog
 from catalog import items as item_store
 
@@ -22,7 +22,7 @@ def start_url_ingest(
     catalog_path: Path, data_dir: Path, url: str, options: IngestOptions
 ) -> tuple[int, threading.Thread]:
     """Queue ``url`` and fetch it in a new thread; returns (item id, thread). Bad URLs raise at once."""
-    check_public_url(url, allow_private=options.allow_private)
+    check_fetch_url(url, options.downloader, allow_private=options.allow_private)
     catalog = Catalog.open(catalog_path)
     try:
         item = item_store.upsert_item(catalog, url, url, options=item_options(options))

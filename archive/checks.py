@@ -15,7 +15,9 @@ from archive.errors import ArchiveError
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
-Resolver = Callable[[str], list[str]]
+Resolver = Callable[[str], list[str]]  # host name -> its addresses
+AddressCheck = Callable[[str, int], bool]  # (address, port) -> may the archive connect there?
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def check_date(value: str | None) -> str | None:
@@ -53,25 +55,61 @@ def is_url(text: str) -> bool:
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text))
 
 
-def check_public_url(url: str, *, allow_private: bool = False, resolve: Resolver | None = None) -> str:
+def check_public_url(
+    url: str,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver | None = None,
+    allowed: AddressCheck | None = None,
+) -> str:
     """Refuse a URL whose host is loopback, private, link-local, multicast or reserved (after resolving its
-    name), unless ``allow_private``. Guards the staff area's "paste a URL" against reaching inside the network."""
+    name; one such address among several is enough), unless ``allow_private``. Guards the staff area's
+    "paste a URL" against reaching inside the network. ``allowed(ip, port)`` replaces the public-address rule
+    (tests use it to let one 127.0.0.1 server count as "outside")."""
     check_web_url(url)
     if allow_private:
         return url
-    host = urlsplit(url).hostname or ""
-    for address in (resolve or _resolve)(host):
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if getattr(ip, "ipv4_mapped", None):
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            raise ArchiveError(
-                f"{url}: the host {host} is a private or local address ({ip}); refusing to fetch it"
-            )
+    refusal = url_refusal(url, resolve=resolve, allowed=allowed)
+    if refusal:
+        raise ArchiveError(f"{url}: {refusal}")
     return url
 
 
-def _resolve(host: str) -> list[str]:
+def url_refusal(
+    url: str, *, resolve: Resolver | None = None, allowed: AddressCheck | None = None
+) -> str | None:
+    """Why the archive must not fetch ``url`` (not http(s), or a host with a non-public address), or ``None``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it is not a web address (http:// or https://); refusing to fetch it"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "its port is not a number; refusing to fetch it"
+    host = parts.hostname
+    for address in (resolve or resolve_host)(host):
+        if not (allowed or is_public_address)(address, port):
+            return f"the host {host} is a private or local address ({address}); refusing to fetch it"
+    return None
+
+
+def is_public_address(address: str, port: int = 0) -> bool:
+    """Whether ``address`` is a global unicast address (not loopback, private, link-local, shared, reserved,
+    unspecified or multicast, also when wrapped in an IPv4-mapped or NAT64 IPv6 address). Any port."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.version == 6:
+        inner = ip.ipv4_mapped or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if inner is not None:
+            ip = inner
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve_host(host: str) -> list[str]:
+    """Every address ``host`` resolves to (an address literal is itself); a name that does not resolve is an
+    ``ArchiveError``."""
     try:
         return [str(ipaddress.ip_address(host))]
     except ValueError:

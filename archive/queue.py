@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.checks import check_public_url
 from archive.errors import ArchiveError
 from archive.options import IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.remote import ingest_listing, is_playlist, options_for, process_item, run_request
 from archive.retries import retrying
-from archive.ytdlp import Fetcher
+from archive.ytdlp import Fetcher, check_fetch_url
 from catalog import Catalog
 from catalog import items as item_store
 from catalog.items import Item
@@ -33,8 +32,8 @@ def sync(
     catalog: Catalog, data_dir: Path, url: str, options: IngestOptions, progress: Progress | None = None
 ) -> IngestResult:
     """Fetch what is new in the playlist or channel at ``url``; safe to interrupt and run again."""
-    check_public_url(url, allow_private=options.allow_private)
-    fetcher = Fetcher(options.downloader)
+    check_fetch_url(url, options.downloader, allow_private=options.allow_private)
+    fetcher = Fetcher(options.downloader, allow_private=options.allow_private)
     listing = retrying(options.retry, fetcher.listing, url)
     if not is_playlist(listing):
         raise ArchiveError(f"{url}: not a playlist or channel; use `uscm-archive ingest {url}` for one video")
@@ -54,7 +53,7 @@ def retry(
 ) -> IngestResult:
     """Run failed items again: the ones named, or (``None``) every failed item, due or not."""
     targets = _targets(catalog, item_ids)
-    fetcher = Fetcher(options.downloader)
+    fetcher = Fetcher(options.downloader, allow_private=options.allow_private)
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))

@@ -13,14 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive.checks import check_public_url
 from archive.errors import ArchiveError, FetchError
 from archive.metadata import clean_title, source_key
 from archive.options import Failure, IngestOptions, IngestResult, Progress, ProgressEvent, RetryPolicy
 from archive.retries import retrying
 from archive.saving import save_fetched
 from archive.sessions import build_session
-from archive.ytdlp import Fetcher
+from archive.ytdlp import Fetcher, check_fetch_url
 from catalog import Catalog
 from catalog import items as item_store
 from catalog.items import Item
@@ -40,7 +39,7 @@ def ingest_url(
     catalog: Catalog, data_dir: Path, url: str, options: IngestOptions, progress: Progress | None = None
 ) -> IngestResult:
     """Ingest one URL: a video becomes a session; a playlist or channel, one session per entry."""
-    check_public_url(url, allow_private=options.allow_private)
+    check_fetch_url(url, options.downloader, allow_private=options.allow_private)
     request = item_store.upsert_item(catalog, url, url, options=item_options(options))
     return run_request(catalog, data_dir, request, options, progress)
 
@@ -55,7 +54,7 @@ def run_request(
     only_new: bool = False,
 ) -> IngestResult:
     """Fetch the URL of ``request`` and ingest what it holds (``only_new``: skip entries already done)."""
-    fetcher = Fetcher(options.downloader)
+    fetcher = Fetcher(options.downloader, allow_private=options.allow_private)
     item_store.mark_running(catalog, request.id)
     try:
         listing = retrying(options.retry, fetcher.listing, request.url)

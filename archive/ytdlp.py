@@ -3,6 +3,10 @@
 ``make_downloader(params)`` is the seam: tests pass a factory building a ``YoutubeDL`` that knows only a test
 extractor talking to 127.0.0.1. Every yt-dlp failure leaves this module as a ``FetchError`` saying whether it
 is worth retrying now (5xx, connection reset, timeout), later (HTTP 429) or not at all.
+
+A ``Fetcher`` made with ``allow_private=False`` (the web staff area) guards every client it builds
+(``archive.netguard``): each request, redirect hop and connection must reach a public address. A factory from
+``guarded_factory(factory, allowed)`` carries its own notion of "allowed" instead (tests: one 127.0.0.1 port).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from yt_dlp.networking import Request
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, YoutubeDLError
 
+from archive.checks import AddressCheck, Resolver, check_public_url
 from archive.errors import FetchError
+from archive.netguard import AddressPolicy, NetworkRefused, guard_network
 
 DownloaderFactory = Callable[[dict], Any]
 
@@ -38,6 +44,31 @@ def make_downloader(params: dict) -> YoutubeDL:
     return YoutubeDL(params)
 
 
+def guarded_factory(
+    factory: DownloaderFactory, allowed: AddressCheck, resolve: Resolver | None = None
+) -> DownloaderFactory:
+    """A factory whose clients connect only where ``allowed(ip, port)`` says (names resolved by ``resolve``),
+    whatever ``allow_private`` is; the URL checks made before fetching use the same rule."""
+    policy = AddressPolicy(allowed, resolve)
+
+    def build(params: dict):
+        return guard_network(factory(params), policy)
+
+    build.network_policy = policy
+    return build
+
+
+def check_fetch_url(url: str, factory: DownloaderFactory | None, *, allow_private: bool) -> str:
+    """``check_public_url`` with the address rule of ``factory``'s clients: refuse before anything is queued."""
+    policy = network_policy(factory)
+    return check_public_url(url, allow_private=allow_private, resolve=policy.resolve, allowed=policy.allowed)
+
+
+def network_policy(factory: DownloaderFactory | None) -> AddressPolicy:
+    """The address rule of ``factory``'s clients: its own (``guarded_factory``) or public addresses only."""
+    return getattr(factory, "network_policy", None) or AddressPolicy()
+
+
 class _Logger:
     """Keeps yt-dlp quiet; its errors reach the caller as exceptions instead."""
 
@@ -50,12 +81,14 @@ class _Logger:
 class Fetcher:
     """One yt-dlp client for a run of fetches."""
 
-    def __init__(self, factory: DownloaderFactory | None = None, **params):
+    def __init__(self, factory: DownloaderFactory | None = None, *, allow_private: bool = True, **params):
         self.factory = factory or make_downloader
+        self.policy = None if allow_private else network_policy(factory)
         self.params = {**BASE_PARAMS, "logger": _Logger(), **params}
 
     def _client(self, **extra):
-        return self.factory({**self.params, **extra})
+        client = self.factory({**self.params, **extra})
+        return client if self.policy is None else guard_network(client, self.policy)
 
     def info(self, url: str) -> dict:
         """The full info dict of a video (or a playlist with its entries resolved), nothing downloaded."""
@@ -118,7 +151,11 @@ def _percent_hook(on_percent: Callable[[float], None]) -> Callable[[dict], None]
 
 
 def fetch_error(url: str, exc: BaseException) -> FetchError:
-    """Classify a yt-dlp (or socket) failure: transient, rate limited, or permanent."""
+    """Classify a yt-dlp (or socket) failure: transient, rate limited, or permanent (a refused address)."""
+    refused = _find(exc, NetworkRefused)
+    if refused is not None:
+        message = str(refused.msg)
+        return FetchError(message if message.startswith(url) else f"{url}: {message}")
     http = _find(exc, HTTPError)
     if http is not None:
         status = http.status
