@@ -224,8 +224,8 @@ def marked_html(text: str) -> str:
             out.append("<mark>" if depth == 0 else "")
             depth += 1
         elif char == CLOSE:
+            out.append("</mark>" if depth == 1 else "")
             depth = max(depth - 1, 0)
-            out.append("</mark>" if depth == 0 else "")
         else:
             out.append(char)
     return "".join(out) + ("</mark>" if depth else "")

@@ -6,7 +6,7 @@ Three paths, chosen by ``search.plan``:
   group of words are counted first (a doclist walk: 18 ms for ``the`` in 1M segments); other queries are scored
   in one capped pass, and when that pass holds every match they are ranked right there.
 - **scoped** (a filter allowing at most ``SCOPE_LIMIT`` sessions): each session's segments are one rowid range,
-  which FTS5 walks directly.
+  which FTS5 walks directly; the ids found are then ranked by bm25 in one statement that scores only them.
 - **joined** (anything else): FTS5 joined with segments and sessions, counted with a cap.
 
 Whatever the path, more than ``rank_limit`` matches are not ranked by bm25 (it would cost up to a second):
@@ -15,6 +15,7 @@ the page then lists the newest sessions first, in spoken order (``ordered_by="da
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
@@ -24,7 +25,6 @@ RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 ov
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
 ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
-RANKED_SESSIONS = 2  # scoped sessions ranked one statement each; more share one statement over their span
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
 
 SNIPPET_TOKENS = 32
@@ -217,51 +217,33 @@ def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
 
 # -- scoped ----------------------------------------------------------------------------------------------------
 def _scoped(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    """Count session by session; rank in as few bm25 statements as possible (each one recounts the query over
-    the whole table for its IDF), or list newest first when that would cost too much."""
-    counts = [
-        (sid, lo, hi, _range_count(conn, plan, sid, lo, hi)) for sid, lo, hi in ranges(conn, plan.scope)
-    ]
-    hit = [(sid, lo, hi) for sid, lo, hi, count in counts if count]
-    total = sum(count for *_, count in counts)
+    """Take the matching ids session by session (each one rowid range), then rank just those by bm25 in one
+    statement; list newest first when there are more than the rank limit (only counting past it)."""
+    found: list[int] = []
+    total = 0
+    for sid, lo, hi in ranges(conn, plan.scope):
+        if total <= plan.rank_limit:
+            here = _range_rows(conn, plan, sid, lo, hi)
+            found += here
+            total += len(here)
+        else:
+            total += _range_count(conn, plan, sid, lo, hi)
     if total > plan.rank_limit:
         return Page(_page_by_date(conn, plan, list(plan.scope), offset, limit), total, "date")
-    if len(hit) <= RANKED_SESSIONS:
-        return Page(_rank_by_session(conn, plan, hit, offset, limit), total)
-    lo, hi = min(h[1] for h in hit), max(h[2] for h in hit)
-    if _span_count(conn, plan.match, lo, hi, plan.rank_limit + 1) <= plan.rank_limit:
-        return _rank_span(conn, plan, lo, hi, offset, limit, total)
-    return Page(_page_by_date(conn, plan, [h[0] for h in hit], offset, limit), total, "date")
+    return Page(_rank_rows(conn, plan, found, offset, limit), total)
 
 
-def _rank_by_session(conn: sqlite3.Connection, plan: Plan, hit, offset: int, limit: int) -> list[int]:
-    scored: list[tuple[float, int]] = []
-    sql = "SELECT bm25(segments_fts), f.rowid " + RANGED.format(where=plan.where) + " ORDER BY 1 LIMIT ?"
-    for sid, lo, hi in hit:
-        scored += conn.execute(sql, (plan.match, lo, hi, sid, *plan.params, offset + limit)).fetchall()
-    scored.sort()
-    return [rowid for _, rowid in scored[offset : offset + limit]]
-
-
-def _span_count(conn: sqlite3.Connection, match: str, lo: int, hi: int, cap: int) -> int:
+def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: int, limit: int) -> list[int]:
+    """These matches in bm25 order. FTS5 walks the span of the ids and scores only the ids given (ordering by
+    ``rank`` instead would score every match in the span first: a speaker's sessions span the whole archive)."""
+    if not rowids:
+        return []
     sql = (
-        "SELECT count(*) FROM (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
-        "AND rowid BETWEEN ? AND ? LIMIT ?)"
+        "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ? "
+        "AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(segments_fts), rowid LIMIT ? OFFSET ?"
     )
-    return conn.execute(sql, (match, lo, hi, cap)).fetchone()[0]
-
-
-def _rank_span(
-    conn: sqlite3.Connection, plan: Plan, lo: int, hi: int, offset: int, limit: int, total: int
-) -> Page:
-    """One bm25 statement over the span of the scoped sessions, keeping only their own rows."""
-    sql = (
-        f"SELECT f.rowid, {AUX} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
-        f"WHERE segments_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND s.session_id IN ({_marks(plan.scope)}) "
-        f"AND {plan.where} ORDER BY f.rank LIMIT ? OFFSET ?"
-    )
-    rows = conn.execute(sql, (plan.match, lo, hi, *plan.scope, *plan.params, limit, offset)).fetchall()
-    return Page([r[0] for r in rows], total, aux={r[0]: (r[1], r[2]) for r in rows})
+    params = (plan.match, min(rowids), max(rowids), json.dumps(rowids), limit, offset)
+    return [row[0] for row in conn.execute(sql, params)]
 
 
 def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
@@ -278,6 +260,11 @@ def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
         )
         found.update((sid, (lo, hi)) for sid, lo, hi in rows if lo is not None)
     return [(sid, *found[sid]) for sid in ids if sid in found]
+
+
+def _range_rows(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> list[int]:
+    sql = "SELECT f.rowid " + RANGED.format(where=plan.where)
+    return [row[0] for row in conn.execute(sql, (plan.match, lo, hi, session_id, *plan.params))]
 
 
 def _range_count(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> int:
