@@ -86,7 +86,13 @@ def url_refusal(
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return "its port is not a number; refusing to fetch it"
-    host = parts.hostname
+    return host_refusal(parts.hostname, port, resolve=resolve, allowed=allowed)
+
+
+def host_refusal(
+    host: str, port: int, *, resolve: Resolver | None = None, allowed: AddressCheck | None = None
+) -> str | None:
+    """Why the archive must not connect to ``host``: one of its addresses is not public (or not ``allowed``)."""
     for address in (resolve or resolve_host)(host):
         if not (allowed or is_public_address)(address, port):
             return f"the host {host} is a private or local address ({address}); refusing to fetch it"

@@ -23,13 +23,14 @@ import http.client
 import socket
 import urllib.request
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from yt_dlp.downloader import get_suitable_downloader
 from yt_dlp.downloader.http import HttpFD
 from yt_dlp.networking._urllib import HTTPHandler, ProxyHandler, RedirectHandler, UrllibRH
 from yt_dlp.networking.exceptions import RequestError
 
-from archive.checks import AddressCheck, Resolver, is_public_address, resolve_host, url_refusal
+from archive.checks import AddressCheck, Resolver, host_refusal, is_public_address, resolve_host, url_refusal
 from archive.errors import ArchiveError
 
 
@@ -58,6 +59,20 @@ class AddressPolicy:
             return url_refusal(url, resolve=self.resolve, allowed=self.allowed)
         except ArchiveError as exc:
             return str(exc)
+
+    def check_proxy(self, proxy: str | None) -> None:
+        """A proxy chosen for one request (by extractor code, not by the operator) must be allowed too."""
+        if not proxy:
+            return
+        parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        try:
+            refusal = host_refusal(
+                parts.hostname or "", parts.port or 1080, resolve=self.resolve, allowed=self.allowed
+            )
+        except (ArchiveError, ValueError) as exc:
+            refusal = str(exc)
+        if refusal:
+            raise NetworkRefused(f"the request's proxy {proxy}: {refusal}")
 
     def connect(self, address: tuple[str, int], timeout=None, source_address=None) -> socket.socket:
         """Open a TCP connection to ``(host, port)`` through the addresses checked here, and no others."""
@@ -169,6 +184,8 @@ class GuardedRH(UrllibRH):
 
     def _send(self, request):
         self.policy.check_url(request.url)
+        for proxy in (request.proxies or {}).values():
+            self.policy.check_proxy(proxy)
         return super()._send(request)
 
 

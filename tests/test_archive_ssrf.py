@@ -205,26 +205,60 @@ def test_the_connection_goes_to_the_address_that_was_checked(outside):
     assert Fetcher(factory, allow_private=False).fetch_bytes(url).decode() == TALK
 
 
-def test_a_name_that_changes_its_address_after_the_check_is_refused_at_connection(outside):
+@contextmanager
+def listening(host: str = "127.0.0.1", port: int = 0):
+    """A bare listening socket standing for an inside service; yields it to count connections."""
+    sock = socket.socket()
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        pytest.skip(f"{host}:{port} cannot be bound here")
+    sock.listen(4)
+    sock.settimeout(0.3)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def connections(sock: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except TimeoutError:
+            return count
+        conn.close()
+        count += 1
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_name_that_changes_its_address_after_the_check_is_refused_at_connection(outside, scheme):
     """DNS rebinding: the URL check sees the outside address, the connection's lookup an inside one."""
     port = port_of(outside)
-    target = socket.socket()
-    try:
-        target.bind(("127.0.0.2", port))
-    except OSError:
-        target.close()
-        pytest.skip("127.0.0.2 cannot be bound here")
-    target.listen(4)
-    target.settimeout(0.3)
     answers = iter([["127.0.0.1"], ["127.0.0.2"], ["127.0.0.2"], ["127.0.0.2"]])
     factory = guarded_factory(make_downloader, only(outside), resolve=lambda host: next(answers))
-    try:
+    with listening("127.0.0.2", port) as target:
         with pytest.raises(FetchError, match=r"127\.0\.0\.2\); refusing to connect to it"):
-            Fetcher(factory, allow_private=False).fetch_bytes(f"http://rebind.invalid:{port}/water.vtt")
-        with pytest.raises(TimeoutError):
-            target.accept()
-    finally:
-        target.close()
+            Fetcher(factory, allow_private=False).fetch_bytes(f"{scheme}://rebind.invalid:{port}/water.vtt")
+        assert connections(target) == 0
+
+
+def test_a_proxy_chosen_by_a_request_must_be_allowed_and_a_forged_socks_header_is_dropped(outside):
+    """yt-dlp lets a request pick its own proxy (``Ytdl-request-proxy``), which the guard checks, and its urllib
+    handler obeys a ``Ytdl-socks-proxy`` header, which yt-dlp's ``urlopen`` strips (kept here against an
+    upgrade changing that): neither may become a way to an inside address."""
+    outside.add("/water.vtt", TALK)
+    fetcher = Fetcher(guarded_factory(make_downloader, only(outside)), allow_private=False)
+    with listening() as proxy:
+        inside = f"127.0.0.1:{proxy.getsockname()[1]}"
+        with pytest.raises(FetchError, match="proxy .*private or local address"):
+            fetcher.fetch_bytes(outside.url("/water.vtt"), {"Ytdl-request-proxy": f"http://{inside}"})
+        forged = {"Ytdl-socks-proxy": f"socks5://{inside}"}
+        assert fetcher.fetch_bytes(outside.url("/water.vtt"), forged).decode() == TALK
+        assert connections(proxy) == 0
+    assert outside.hits("/water.vtt") == 1
 
 
 def test_one_inside_address_among_several_is_enough_to_refuse(outside):
