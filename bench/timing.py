@@ -72,7 +72,8 @@ def interleaved(
     on_error: Callable[[str, Exception], None] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """(wall ms, CPU ms of this process) per contender: like ``sample`` for several contenders at once, taking turns on the same input, so that a change of
-    load on the machine hits all of them alike. A contender leaves the rotation after ``reps`` calls, or once it
+    load on the machine hits all of them alike; who goes first rotates from input to input, since the first call on an
+    input meets colder CPU caches (measured: ~0.2 ms on a 0.5 ms search). A contender leaves the rotation after ``reps`` calls, or once it
     has spent ``budget_s`` seconds (and made at least ``min_reps`` calls), or on its first error. CPU time
     counts only this process: for in-process work it shows the cost without the machine's other load."""
     samples: dict[str, list[float]] = {name: [] for name in calls}
@@ -94,7 +95,8 @@ def interleaved(
             if not active:
                 break
             item = inputs[i % len(inputs)]
-            for name in list(active):
+            first = i % len(active)  # who goes first changes: the first call on an input meets colder caches
+            for name in active[first:] + active[:first]:
                 c0, t0 = time.process_time(), time.perf_counter()
                 try:
                     calls[name](item)

@@ -22,11 +22,11 @@ from catalog.models import Hit, SearchRequest, SearchResults
 from catalog.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
 from catalog.query import Query, literal_matcher, parse
 from catalog.reads import event_names, visible
-from catalog.search_paths import AUX, SCOPE_LIMIT, Page, Plan, run
+from catalog.search_paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
 from catalog.sessions import check_date
 
 MAX_LIMIT = 100
-OPEN, CLOSE = "\x02", "\x03"
+OPEN, CLOSE, ELLIPSIS = "\x02", "\x03", "…"
 _WELL_MARKED = re.compile("[^\x02\x03]*(?:\x02[^\x02\x03]*\x03[^\x02\x03]*)*")
 NO_SPEAKER_MESSAGE = "No speaker is called {!r}."
 NO_TOPIC_MESSAGE = "No topic is called {!r}."
@@ -35,18 +35,23 @@ NO_TOPIC_MESSAGE = "No topic is called {!r}."
 def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
     request = _normalized(request)
     query = parse(request.query)
-    empty = SearchResults(query=request.query, total=0, hits=(), limit=request.limit, offset=request.offset)
     if query.fts is None:
-        return replace(empty, message=query.message)
+        return _nothing(request, query.message)
     plan, message = _plan(conn, request, query)
     if plan is None:
-        return replace(empty, message=message)
+        return _nothing(request, message)
     literal = literal_matcher(query) if request.exact else None
     if literal is not None:
         conn.create_function("uscm_literal_at", 1, lambda text: literal(text or ""), deterministic=True)
     page = run(conn, plan, request.offset, request.limit)
-    hits = _hits(conn, plan, page, literal)
-    return replace(empty, total=page.total, hits=tuple(hits), ordered_by=page.ordered_by)
+    hits = tuple(_hits(conn, plan, page, literal))
+    return SearchResults(
+        request.query, page.total, hits, request.limit, request.offset, None, page.ordered_by
+    )
+
+
+def _nothing(request: SearchRequest, message: str | None) -> SearchResults:
+    return SearchResults(request.query, 0, (), request.limit, request.offset, message)
 
 
 def _normalized(request: SearchRequest) -> SearchRequest:
@@ -59,17 +64,14 @@ def _normalized(request: SearchRequest) -> SearchRequest:
             f"limit and offset must be whole numbers, got {request.limit!r}, {request.offset!r}"
         ) from exc
     query = request.query if isinstance(request.query, str) else ""
-    return replace(request, query=query, limit=min(max(limit, 1), MAX_LIMIT), offset=max(offset, 0))
+    limit, offset = min(max(limit, 1), MAX_LIMIT), max(offset, 0)
+    if (query, limit, offset) == (request.query, request.limit, request.offset):
+        return request
+    return replace(request, query=query, limit=limit, offset=offset)
 
 
 # -- planning ------------------------------------------------------------------------------------------------
 def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tuple[Plan | None, str | None]:
-    terms = [t for group in query.groups for t in group] + list(query.excluded)
-    plan = Plan(
-        match=query.fts,
-        one_group=len(query.groups) == 1 and all(" " not in t.text for t in terms),
-        has_prefix=any(t.prefix for t in terms),
-    )
     where, params = [], []
     speaker_ids = None
     if request.speaker:
@@ -86,16 +88,22 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
     allowed, message = _allowed_sessions(conn, request, speaker_ids)
     if message:
         return None, message
-    plan = replace(plan, where=" AND ".join(where) or "1", params=tuple(params))
-    hidden = () if request.include_drafts else _hidden_sessions(conn)
+    terms = [t for group in query.groups for t in group] + list(query.excluded)
+    shape = {
+        "match": query.fts,
+        "one_group": len(query.groups) == 1 and all(" " not in t.text for t in terms),
+        "has_prefix": any(t.prefix for t in terms),
+        "where": " AND ".join(where) or "1",
+        "params": tuple(params),
+    }
     if allowed is None:
-        return replace(plan, excluded=hidden), None
+        return Plan(**shape, excluded=() if request.include_drafts else _hidden_sessions(conn)), None
     if len(allowed) <= SCOPE_LIMIT:
-        return replace(plan, scope=allowed), None
+        return Plan(**shape, scope=allowed), None
     complement = _complement(conn, allowed)
     if len(complement) <= SCOPE_LIMIT:
-        return replace(plan, excluded=complement), None
-    return replace(plan, allowed=allowed), None
+        return Plan(**shape, excluded=complement), None
+    return Plan(**shape, allowed=allowed), None
 
 
 def _allowed_sessions(
@@ -165,42 +173,55 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
         f"WHERE s.id IN ({marks})",
         page.rowids,
     ).fetchall()
-    aux = dict(page.aux)
-    missing = [rowid for rowid in page.rowids if rowid not in aux]
+    snippets = page.snippets
+    missing = [rowid for rowid in page.rowids if rowid not in snippets]
     if missing:
-        aux.update(_aux(conn, plan, missing))
+        snippets = {**snippets, **_snippets(conn, plan, missing)}
     by_id = {row[0]: row for row in rows}
-    return [_hit(by_id[r], *aux.get(r, (None, "")), literal) for r in page.rowids if r in by_id]
+    return [_hit(by_id[r], snippets.get(r, ""), literal) for r in page.rowids if r in by_id]
 
 
-def _aux(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, tuple[str, str]]:
-    """(highlight, snippet) for these rows. FTS5 looks each id up on its own (cheap), except that a prefix
-    query would expand its prefix again for every id: then the span of the ids is walked once instead."""
+def _snippets(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, str]:
+    """Snippets of these rows. FTS5 looks each id up on its own (cheap), except that a prefix query would
+    expand its prefix again for every id: then the span of the ids is walked once instead."""
     marks = ",".join("?" * len(rowids))
     if plan.has_prefix:
         chosen, params = f"rowid BETWEEN ? AND ? AND +rowid IN ({marks})", (min(rowids), max(rowids), *rowids)
     else:
         chosen, params = f"rowid IN ({marks})", tuple(rowids)
-    sql = f"SELECT rowid, {AUX} FROM segments_fts WHERE segments_fts MATCH ? AND {chosen}"
-    return {row[0]: (row[1], row[2]) for row in conn.execute(sql, (plan.match, *params))}
+    sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? AND {chosen}"
+    return dict(conn.execute(sql, (plan.match, *params)).fetchall())
 
 
-def _hit(row: tuple, highlighted: str | None, snippet: str, literal) -> Hit:
+def _hit(row: tuple, snippet: str, literal) -> Hit:
     seg_id, session_id, title, date, start, end, speaker, text, marks = row
-    offset = literal(text) if literal is not None else (highlighted or "").find(OPEN)
+    offset = literal(text) if literal is not None else match_offset(text, snippet)
     at = time_at(start, json.loads(marks), max(offset or 0, 0))
     return Hit(
-        session_id=session_id,
-        session_title=title,
-        session_date=date,
-        segment_id=seg_id,
-        start=at,
-        end=end,
-        speaker=speaker,
-        text=text,
-        snippet=marked_html(snippet or html.escape(text[:200])),
-        url=f"/sessions/{session_id}?t={int(at)}",
+        session_id,
+        title,
+        date,
+        seg_id,
+        at,
+        end,
+        speaker,
+        text,
+        marked_html(snippet or text[:200]),
+        f"/sessions/{session_id}?t={int(at)}",
     )
+
+
+def match_offset(text: str, snippet: str) -> int:
+    """Where, in ``text``, the first match the snippet shows begins. A snippet is a run of ``text`` with markers
+    around matches and ``…`` where it was cut; 0 when it cannot be placed."""
+    first = snippet.find(OPEN)
+    if first <= 0:
+        return 0
+    window = snippet.replace(OPEN, "").replace(CLOSE, "")
+    cut = 1 if window.startswith(ELLIPSIS) and not text.startswith(window) else 0
+    body = window[cut:].removesuffix(ELLIPSIS) if cut or not text.startswith(window) else window
+    at = text.find(body)
+    return at + first - cut if at >= 0 else 0
 
 
 def time_at(start: float, marks: list, offset: int) -> float:

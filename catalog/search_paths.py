@@ -28,11 +28,10 @@ ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged f
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
 
 SNIPPET_TOKENS = 32
-# Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags.
-HIGHLIGHT = "highlight(segments_fts, 0, char(2), char(3))"
+# Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags. The
+# snippet also tells where the first match shown begins (search.match_offset), so no highlight() is needed.
 SNIPPET = f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS})"
-AUX = f"{HIGHLIGHT}, {SNIPPET}"
-AUX_FIRST = f"CASE WHEN uscm_among_first(rowid) THEN {HIGHLIGHT} END, CASE WHEN uscm_among_first(rowid) THEN {SNIPPET} END"
+SNIPPET_FIRST = f"CASE WHEN uscm_among_first(rowid) THEN {SNIPPET} END"
 JOINED = "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid CROSS JOIN sessions se ON se.id = s.session_id"
 RANGED = (
     "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
@@ -63,8 +62,8 @@ class Page:
     rowids: list[int]
     total: int
     ordered_by: str = "relevance"
-    # (highlight, snippet) of rows whose FTS5 pass already made them: no second MATCH is needed for those.
-    aux: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # snippets of rows whose FTS5 pass already made them: no second MATCH is needed for those.
+    snippets: dict[int, str] = field(default_factory=dict)
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
@@ -107,7 +106,7 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
 
     conn.create_function("uscm_among_first", 1, among_first)
     scored = conn.execute(
-        f"SELECT rowid, bm25(segments_fts), {AUX_FIRST} FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
+        f"SELECT rowid, bm25(segments_fts), {SNIPPET_FIRST} FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
         (plan.match, SCORED_PASS + 1),
     ).fetchall()
     if len(scored) > SCORED_PASS:
@@ -115,8 +114,8 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     kept = _drop_excluded(conn, plan, scored)
     kept.sort(key=lambda row: (row[1], row[0]))
     page = kept[offset : offset + limit]
-    made = {row[0]: (row[2], row[3]) for row in page if row[3] is not None}
-    return Page([row[0] for row in page], len(kept), aux=made)
+    made = {row[0]: row[2] for row in page if row[2] is not None}
+    return Page([row[0] for row in page], len(kept), snippets=made)
 
 
 def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
@@ -193,18 +192,16 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
     """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = (
-            f"SELECT rowid, {AUX} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
-        )
+        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
     else:
         sql = (
-            f"SELECT f.rowid, {AUX} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+            f"SELECT f.rowid, {SNIPPET} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
             "ORDER BY f.rank LIMIT ? OFFSET ?"
         )
         rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
-    return Page([r[0] for r in rows], total, aux={r[0]: (r[1], r[2]) for r in rows})
+    return Page([r[0] for r in rows], total, snippets=dict(rows))
 
 
 def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
@@ -279,9 +276,9 @@ def _joined(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         f"SELECT count(*) FROM (SELECT 1 {JOINED} WHERE {where} LIMIT ?)", (*params, plan.rank_limit + 1)
     ).fetchone()[0]
     if capped <= plan.rank_limit:
-        sql = f"SELECT f.rowid, {AUX} {JOINED} WHERE {where} ORDER BY f.rank LIMIT ? OFFSET ?"
+        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY f.rank LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()
-        return Page([r[0] for r in rows], capped, aux={r[0]: (r[1], r[2]) for r in rows})
+        return Page([r[0] for r in rows], capped, snippets=dict(rows))
     total = conn.execute(f"SELECT count(*) {JOINED} WHERE {where}", params).fetchone()[0]
     sessions = list(plan.allowed) if plan.allowed is not None else _global_sessions(conn, plan)
     return Page(_page_by_date(conn, plan, sessions, offset, limit), total, "date")

@@ -10,7 +10,7 @@ import pytest
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
 from catalog.search import marked_html
 from catalog.search_paths import RANK_LIMIT
-from transcripts import Segment, Transcript
+from transcripts import Mark, Segment, Transcript
 
 
 def save(catalog: Catalog, key: str, date: str, lines: list[tuple[str, str | None]]) -> int:
@@ -94,3 +94,22 @@ def test_a_filter_leaving_more_than_the_rank_limit_lists_newest_first(spread_arc
 )
 def test_snippet_markers_become_balanced_escaped_marks(marked, expected):
     assert marked_html(marked) == expected
+
+
+def test_a_hit_in_a_long_segment_starts_at_the_word_its_snippet_shows(catalog):
+    words = [f"word{i}" for i in range(60)]
+    words[50] = "lighthouse"
+    text = " ".join(words)
+    at = text.index("lighthouse")
+    marks = (Mark(0, 100.0), Mark(text.index("word20"), 110.0), Mark(text.index("word45"), 120.0),
+             Mark(text.index("word55"), 130.0))  # fmt: skip
+    segment = Segment(100.0, 140.0, text, None, marks)
+    sid = catalog.save_session(
+        "long", SessionMeta(title="long"), [TrackInput(Transcript(segments=(segment,)))]
+    )
+    (hit,) = catalog.search(SearchRequest("lighthouse")).hits
+    assert hit.snippet.startswith("…") and "<mark>lighthouse</mark>" in hit.snippet  # a cut window
+    assert hit.start == 120.0 and hit.url == f"/sessions/{sid}?t=120"
+    assert text[at:].startswith("lighthouse")
+    (first,) = catalog.search(SearchRequest("word0")).hits
+    assert first.start == 100.0 and first.snippet.startswith("<mark>word0</mark>")

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Query
 from markupsafe import escape
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from catalog import Catalog, SearchRequest, Session
 from web.api_models import (
@@ -155,8 +156,13 @@ def search(
         until=until.isoformat() if until else None,
         exact=exact,
     )
-    results = catalog_for(request).search(wanted)
-    return results.public_dict()
+    catalog = catalog_for(request)
+    # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
+    # catalog), and the answer, already in the published shape, skips re-validation through SearchOut.
+    body = request.app.state.search_cache.get(
+        catalog, wanted, lambda: JSONResponse(catalog.search(wanted).public_dict()).body
+    )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/speakers", response_model=list[FacetOut], summary="Speakers with their number of sessions")

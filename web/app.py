@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from catalog.search_cache import SearchCache
 from web import api, feeds, files, public
 from web.catalogs import CatalogPool
 from web.errors import install_error_handlers
@@ -37,6 +38,7 @@ def create_app(settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.catalogs = pool
+    app.state.search_cache = SearchCache()  # identical /api/search requests, until the catalog changes
     app.state.templates = make_templates(settings)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
