@@ -1,9 +1,17 @@
-"""``uscm-archive serve``: the public site, the JSON API and the staff area, with uvicorn."""
+"""``uscm-archive serve``: the public site, the JSON API and the staff area, with uvicorn.
+
+One process serves by default. ``--workers N`` starts N uvicorn worker processes sharing the port: searching is
+CPU work in Python and SQLite, so one process uses one core; on a machine with N cores, serve with ``--workers N``.
+Each worker builds the same app from the settings the command resolved (passed down in one environment variable).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
-from dataclasses import replace
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import click
 import uvicorn
@@ -34,8 +42,15 @@ def port_problem(host: str, port: int) -> str | None:
 @click.option(
     "--demo", is_flag=True, help="Load the bundled fictional demo sessions first if the archive is empty."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes; on a machine with N cores, use N.",
+)
 @with_settings
-def serve(settings: Settings, host: str | None, port: int | None, demo: bool) -> None:
+def serve(settings: Settings, host: str | None, port: int | None, demo: bool, workers: int) -> None:
     """Serve the archive's web site and JSON API until interrupted (Ctrl-C)."""
     from uscm_archive.demo import load_demo
     from web.app import create_app
@@ -51,9 +66,36 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool) ->
             f"Loaded {loaded} demo sessions." if loaded else "The archive is not empty: demo not loaded."
         )
         click.echo(f"{message} (data folder: {settings.data_dir})")
-    app = create_app(settings.with_secret())
-    click.echo(f"Serving {settings.site_name} on http://{settings.host}:{settings.port}/ (Ctrl-C to stop)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    settings = settings.with_secret()
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    click.echo(
+        f"Serving {settings.site_name} on http://{settings.host}:{settings.port}/{processes} (Ctrl-C to stop)"
+    )
+    options = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    os.environ[SETTINGS_VARIABLE] = settings_to_json(settings)
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+
+
+SETTINGS_VARIABLE = "USCM_ARCHIVE_SERVE_SETTINGS"
+
+
+def settings_to_json(settings: Settings) -> str:
+    return json.dumps({**asdict(settings), "data_dir": str(settings.data_dir)})
+
+
+def settings_from_json(text: str) -> Settings:
+    values = json.loads(text)
+    return Settings(**{**values, "data_dir": Path(values["data_dir"])})
+
+
+def worker_app():
+    """The app of one worker process (``serve --workers N``), from the settings its parent resolved."""
+    from web.app import create_app
+
+    return create_app(settings_from_json(os.environ[SETTINGS_VARIABLE]))
 
 
 def register(cli: click.Group) -> None:
