@@ -2,7 +2,9 @@
 
     python -m bench.load http://127.0.0.1:PORT --clients 32 --seconds 10 --paths paths.txt
 
-Bounded in time (``--seconds``) and in count (``--max-requests``); it stops by itself. Speaks just enough HTTP/1.1
+Each client cycles through the paths (a repeated mix), or with ``--once`` the clients share them so that each is
+sent once (a mix no cache can help). Bounded in time (``--seconds``) and in count (``--max-requests``); it stops
+by itself. Speaks just enough HTTP/1.1
 (Content-Length and chunked bodies) to stay light, so that on a 2-core machine the server, not the client, is what
 is measured. Prints one JSON object: requests, errors, req/s, latency percentiles in ms.
 """
@@ -45,8 +47,13 @@ async def client(number: int, host: str, port: int, paths: list[str], state: dic
     i = number * 7
     try:
         while time.perf_counter() < state["stop"] and state["sent"] < state["max"]:
-            path = paths[i % len(paths)]
-            i += 1
+            if state["once"]:  # every path once, whichever client takes it: no request is ever repeated
+                if state["sent"] >= len(paths):
+                    break
+                path = paths[state["sent"]]
+            else:
+                path = paths[i % len(paths)]
+                i += 1
             state["sent"] += 1
             t0 = time.perf_counter()
             writer.write(
@@ -65,7 +72,13 @@ async def client(number: int, host: str, port: int, paths: list[str], state: dic
 
 
 async def run(
-    url: str, paths: list[str], clients: int, seconds: float, warmup: float, max_requests: int
+    url: str,
+    paths: list[str],
+    clients: int,
+    seconds: float,
+    warmup: float,
+    max_requests: int,
+    once: bool = False,
 ) -> dict:
     parts = urlsplit(url)
     now = time.perf_counter()
@@ -76,12 +89,14 @@ async def run(
         "max": max_requests,
         "latencies": [],
         "errors": 0,
+        "once": once,
     }
     await asyncio.gather(*(client(n, parts.hostname, parts.port, paths, state) for n in range(clients)))
     measured = min(seconds, time.perf_counter() - state["measure_from"])
     latencies = state["latencies"]
     return {
         "clients": clients,
+        "mix": "distinct" if once else "repeated",
         "requests": len(latencies),
         "errors": state["errors"],
         "seconds": round(measured, 2),
@@ -100,13 +115,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--once", action="store_true", help="send each path once (stop when all are sent)")
     args = parser.parse_args(argv)
     host = urlsplit(args.url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the load generator only targets this machine (127.0.0.1)")
     with open(args.paths, encoding="utf-8") as handle:
         paths = [line.strip() for line in handle if line.strip()]
-    result = asyncio.run(run(args.url, paths, args.clients, args.seconds, args.warmup, args.max_requests))
+    result = asyncio.run(
+        run(args.url, paths, args.clients, args.seconds, args.warmup, args.max_requests, args.once)
+    )
     print(json.dumps(result))
 
 

@@ -86,7 +86,8 @@ def profile_server(data: Path, classes: dict, clients: int, seconds: float = 10.
         load_command += ["--seconds", str(seconds + 4), "--paths", str(paths_file)]
         load = subprocess.Popen(load_command, stdout=subprocess.PIPE, text=True)
         time.sleep(2)
-        record = [str(py_spy()), "record", "--pid", str(app.pid), "-d", str(int(seconds)), "-r", "200"]
+        record = [str(py_spy()), "record", "--pid", str(app.pid), "--subprocesses", "-d", str(int(seconds))]
+        record += ["-r", "200"]  # every worker process of ``serve --workers``, sampled together
         subprocess.run([*record, "-f", "raw", "-o", str(samples_file), "--nonblocking"], capture_output=True)
         outcome = load.communicate(timeout=seconds + 120)[0].strip()
     return f"load: {outcome}\n" + shares(samples_file.read_text(), top)

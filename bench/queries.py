@@ -44,14 +44,34 @@ def build(
     stems = [w for w in vocabulary.by_rank(500, 3000) if len(w) >= 6 and PLAIN.fullmatch(w)]
     classes = {
         "rare word": [word_query("rare word", rarest(t, rank)) for t in texts if rarest(t, rank)],
-        "common word": [word_query("common word", w) for w in rng.sample(common, per_class)],
+        "common word": [
+            word_query("common word", w) for w in rng.sample(common, min(per_class, len(common)))
+        ],
         "3-word phrase": [q for t in texts if (q := phrase_query(t, rng))],
-        "prefix": [prefix_query(w[:4]) for w in rng.sample(stems, per_class)],
+        "prefix": [prefix_query(w[:4]) for w in rng.sample(stems, min(per_class, len(stems)))],
         "OR": [or_query(*rng.sample(middle, 2)) for _ in range(per_class)],
         "speaker filter": [filter_query(rng.choice(common), *rng.choice(speakers)) for _ in range(per_class)],
         "the": [word_query("the", "the")],
     }
     return {name: dedupe(found)[:per_class] for name, found in classes.items()}
+
+
+def distinct_requests(
+    db_path: Path, vocabulary: Vocabulary, per_class: int, seen: set[tuple], seed: int = 11
+) -> list[tuple[Query, int]]:
+    """(query, offset) pairs, none repeated and none in ``seen`` (``(user, speaker, offset)`` keys), for a load
+    that no cache can help: each class as many times as ``build`` gives it weight (``the`` 1 in 40), drawn with
+    another seed; a class whose pool of words is small (common words, prefixes, ``the``) also asks for the next
+    pages (offset 20, 40, ...), as a reader paging through results does. Classes are interleaved."""
+    classes = build(db_path, vocabulary, per_class=per_class, seed=seed)
+    by_class = []
+    for name, items in classes.items():
+        wanted = per_class if name != "the" else max(1, per_class // 40)
+        pairs = [(q, 20 * page) for page in range(wanted) for q in items]
+        fresh = [(q, o) for q, o in pairs if (q.user, q.speaker, o) not in seen]
+        by_class.append(fresh[:wanted])
+    longest = max(len(c) for c in by_class)
+    return [c[i] for i in range(longest) for c in by_class if i < len(c)]
 
 
 def random_texts(conn: sqlite3.Connection, rng: random.Random, count: int) -> list[str]:

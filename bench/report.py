@@ -79,11 +79,18 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         checks.append(("3-hour session page ≤ 50 ms on the server", f"{fmt(page)} ms", page <= 50))
     for run in results.get("load", []):
         if run.get("clients") == 32 and "req_per_s" in run:
-            checks.append(
-                ("/api/search ≥ 300 req/s at 32 clients", f"{fmt(run['req_per_s'])}", run["req_per_s"] >= 300)
+            mix = {"repeated": "repeated mix", "distinct": "distinct requests"}.get(
+                run.get("mix", "repeated")
             )
             checks.append(
-                ("/api/search p99 ≤ 100 ms at 32 clients", f"{fmt(run['p99'])} ms", run["p99"] <= 100)
+                (
+                    f"/api/search ≥ 300 req/s at 32 clients, {mix}",
+                    f"{fmt(run['req_per_s'])}",
+                    run["req_per_s"] >= 300,
+                )
+            )
+            checks.append(
+                (f"/api/search p99 ≤ 100 ms at 32 clients, {mix}", f"{fmt(run['p99'])} ms", run["p99"] <= 100)
             )
     return checks
 
@@ -120,7 +127,7 @@ def markdown(results: dict) -> str:
         *sample_note(results),
         *ingest_section(results.get("ingest", {})),
         *page_section(results.get("page", {})),
-        *load_section(results.get("load", [])),
+        *load_section(results.get("load", []), results.get("server")),
         "## Targets",
         "",
         "| target | measured | met |",
@@ -209,19 +216,28 @@ def page_section(page: dict) -> list[str]:
     return [*lines, ""]
 
 
-def load_section(load: list[dict]) -> list[str]:
+MIXES = {
+    "repeated": "repeated mix (the run's queries over and over: answered from the cache after the first time)",
+    "distinct": "distinct requests (each sent once: the cache cannot help)",
+}
+
+
+def load_section(load: list[dict], server: str | None = None) -> list[str]:
     if not load:
         return []
     lines = ["## /api/search under concurrent clients (load from a second process)", ""]
+    if server:
+        lines += [f"Server: `{server}`.", ""]
     lines += [
-        "| clients | req/s | p50 ms | p95 ms | p99 ms | requests | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| clients | requests sent | req/s | p50 ms | p95 ms | p99 ms | requests | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in load:
         lines.append(
-            f"| {r['clients']} | {fmt(r['req_per_s'])} | {fmt(r['p50'])} | {fmt(r['p95'])} | {fmt(r['p99'])} | "
-            f"{r['requests']:,} | {r['errors']} |"
+            f"| {r['clients']} | {r.get('mix', 'repeated')} | {fmt(r['req_per_s'])} | {fmt(r['p50'])} | "
+            f"{fmt(r['p95'])} | {fmt(r['p99'])} | {r['requests']:,} | {r['errors']} |"
         )
+    lines += ["", *(f"- {name}: {meaning}" for name, meaning in MIXES.items())]
     return [*lines, ""]
 
 

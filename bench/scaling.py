@@ -40,8 +40,15 @@ def figure(run: dict, *path):
     return value
 
 
-def load_at(run: dict, clients: int, key: str):
-    return next((r.get(key) for r in run.get("load", []) if r.get("clients") == clients), None)
+def load_at(run: dict, clients: int, key: str, mix: str = "repeated"):
+    return next(
+        (
+            r.get(key)
+            for r in run.get("load", [])
+            if r.get("clients") == clients and r.get("mix", "repeated") == mix
+        ),
+        None,
+    )
 
 
 def rows(runs: list[dict]) -> list[tuple[str, list]]:
@@ -73,6 +80,18 @@ def rows(runs: list[dict]) -> list[tuple[str, list]]:
     out.append(("session page in-process p50 (ms)", [figure(r, "page", "in_process", "p50") for r in runs]))
     out.append(("/api/search req/s at 32 clients", [load_at(r, 32, "req_per_s") for r in runs]))
     out.append(("/api/search p99 at 32 clients (ms)", [load_at(r, 32, "p99") for r in runs]))
+    out.append(
+        (
+            "/api/search req/s, 32 clients, distinct requests",
+            [load_at(r, 32, "req_per_s", "distinct") for r in runs],
+        )
+    )
+    out.append(
+        (
+            "/api/search p99, 32 clients, distinct requests (ms)",
+            [load_at(r, 32, "p99", "distinct") for r in runs],
+        )
+    )
     out.append(("catalog file (MB)", [round(r["archive"]["db_bytes"] / 1e6) for r in runs]))
     return out
 

@@ -69,11 +69,26 @@ class Server:
         return self.process.pid
 
 
-def app_server(data_dir: Path, log: Path) -> Server:
-    """Our site (``web.app.create_app``) under uvicorn, as ``bench.serve`` starts it."""
+def app_workers() -> int:
+    """As docs/benchmarks.md tells production to serve: one worker process per core."""
+    return os.cpu_count() or 1
+
+
+def app_server(data_dir: Path, log: Path, workers: int | None = None) -> Server:
+    """Our site as production runs it: ``uscm-archive serve --workers <cores>`` (uvicorn, access log off)."""
     port = free_port()
-    command = [sys.executable, "-m", "bench.serve", "--data", str(data_dir), "--port", str(port)]
-    return Server("uscm-archive (uvicorn)", command, port, "/healthz", log)
+    command = [
+        sys.executable,
+        "-m",
+        "uscm_archive.cli",
+        "--data",
+        str(data_dir),
+        "serve",
+        "--port",
+        str(port),
+    ]
+    command += ["--workers", str(workers or app_workers())]
+    return Server("uscm-archive serve", command, port, "/healthz", log)
 
 
 def datasette_server(db_path: Path, log: Path) -> Server:

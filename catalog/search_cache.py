@@ -32,11 +32,12 @@ class SearchCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, catalog, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached answer for ``key``, or ``compute()``'s (kept when the catalog did not change meanwhile)."""
+    def get(self, catalog, key: Hashable, compute: Callable[[], T], *, fresh: bool = False) -> T:
+        """The cached answer for ``key``, or ``compute()``'s (kept when the catalog did not change meanwhile).
+        ``fresh`` computes it anew whatever the cache holds (and keeps that)."""
         generation = self._check(catalog)
         with self._lock:
-            if key in self._entries:
+            if key in self._entries and not fresh:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return self._entries[key]  # type: ignore[return-value]

@@ -122,3 +122,13 @@ def test_the_api_answers_a_repeated_search_with_what_changed_since(data_dir):
             assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_parameter"
     finally:
         writer.close()
+
+
+def test_a_fresh_answer_is_searched_again_and_kept(two_connections):
+    first, _ = two_connections
+    cache = SearchCache()
+    request = SearchRequest("lighthouse")
+    one = cache.get(first, request, lambda: first.search(request))
+    fresh = cache.get(first, request, lambda: first.search(request), fresh=True)
+    assert fresh is not one and fresh == one and cache.misses == 2
+    assert cache.get(first, request, lambda: first.search(request)) is fresh

@@ -158,9 +158,13 @@ def search(
     )
     catalog = catalog_for(request)
     # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
-    # catalog), and the answer, already in the published shape, skips re-validation through SearchOut.
+    # catalog) unless the client asks for a fresh answer (Cache-Control: no-cache); the answer, already in the
+    # published shape, skips re-validation through SearchOut.
     body = request.app.state.search_cache.get(
-        catalog, wanted, lambda: JSONResponse(catalog.search(wanted).public_dict()).body
+        catalog,
+        wanted,
+        lambda: JSONResponse(catalog.search(wanted).public_dict()).body,
+        fresh="no-cache" in request.headers.get("cache-control", "").lower(),
     )
     return Response(body, media_type="application/json")
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from catalog.search_cache import SearchCache
 from web import api, feeds, files, public
 from web.catalogs import CatalogPool
+from web.compression import GzipText
 from web.errors import install_error_handlers
 from web.security import SecurityHeaders
 from web.templating import make_templates
@@ -41,6 +42,7 @@ def create_app(settings) -> FastAPI:
     app.state.search_cache = SearchCache()  # identical /api/search requests, until the catalog changes
     app.state.templates = make_templates(settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
