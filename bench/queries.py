@@ -62,7 +62,7 @@ def distinct_requests(
     """(query, offset) pairs, none repeated and none in ``seen`` (``(user, speaker, offset)`` keys), for a load
     that no cache can help: each class as many times as ``build`` gives it weight (``the`` 1 in 40), drawn with
     another seed; a class whose pool of words is small (common words, prefixes, ``the``) also asks for the next
-    pages (offset 20, 40, ...), as a reader paging through results does. Classes are interleaved."""
+    pages (offset 20, 40, ...), as a reader paging through results does. Each class is spread evenly."""
     classes = build(db_path, vocabulary, per_class=per_class, seed=seed)
     by_class = []
     for name, items in classes.items():
@@ -70,8 +70,8 @@ def distinct_requests(
         pairs = [(q, 20 * page) for page in range(wanted) for q in items]
         fresh = [(q, o) for q, o in pairs if (q.user, q.speaker, o) not in seen]
         by_class.append(fresh[:wanted])
-    longest = max(len(c) for c in by_class)
-    return [c[i] for i in range(longest) for c in by_class if i < len(c)]
+    spread = [(i / len(c), n, pair) for n, c in enumerate(by_class) for i, pair in enumerate(c)]
+    return [pair for *_, pair in sorted(spread, key=lambda t: t[:2])]  # each class evenly over the list
 
 
 def random_texts(conn: sqlite3.Connection, rng: random.Random, count: int) -> list[str]:

@@ -1,5 +1,6 @@
 """The per-process cache of identical searches: answers again without searching, and never outlives a change to
-the catalog, whichever connection or process makes it."""
+the catalog, whichever connection or process makes it (the cache watches the file through a connection of its
+own)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def add(catalog: Catalog, key: str, text: str) -> int:
 
 def cached_search(cache: SearchCache, catalog: Catalog, text: str):
     request = SearchRequest(text)
-    return cache.get(catalog, request, lambda: catalog.search(request))
+    return cache.get(request, lambda: catalog.search(request))
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def two_connections(data_dir):
 
 def test_an_identical_request_is_answered_from_the_cache(two_connections):
     first, _ = two_connections
-    cache = SearchCache()
+    cache = SearchCache(first.path)
     one = cached_search(cache, first, "lighthouse")
     again = cached_search(cache, first, "lighthouse")
     assert again is one and one.total == 1 and (cache.hits, cache.misses) == (1, 1)
@@ -59,7 +60,7 @@ def test_an_identical_request_is_answered_from_the_cache(two_connections):
 
 def test_a_write_through_another_connection_drops_the_cache(two_connections):
     first, second = two_connections
-    cache = SearchCache()
+    cache = SearchCache(first.path)
     assert cached_search(cache, first, "lighthouse").total == 1
     add(second, "coast", "a second lighthouse up the coast")
     assert cached_search(cache, first, "lighthouse").total == 2
@@ -67,7 +68,7 @@ def test_a_write_through_another_connection_drops_the_cache(two_connections):
 
 def test_a_write_through_the_same_connection_drops_the_cache(two_connections):
     first, _ = two_connections
-    cache = SearchCache()
+    cache = SearchCache(first.path)
     found = cached_search(cache, first, "lighthouse")
     first.set_status(found.hits[0].session_id, "draft")
     assert cached_search(cache, first, "lighthouse").total == 0
@@ -75,7 +76,7 @@ def test_a_write_through_the_same_connection_drops_the_cache(two_connections):
 
 def test_a_write_in_another_process_drops_the_cache(two_connections, data_dir):
     first, _ = two_connections
-    cache = SearchCache()
+    cache = SearchCache(first.path)
     assert cached_search(cache, first, "keeper").total == 0
     subprocess.run([sys.executable, "-c", WRITER, str(data_dir / "catalog.db")], check=True, timeout=60)
     assert [h.session_title for h in cached_search(cache, first, "keeper").hits] == ["Elsewhere"]
@@ -83,7 +84,7 @@ def test_a_write_in_another_process_drops_the_cache(two_connections, data_dir):
 
 def test_a_change_seen_by_one_thread_drops_what_every_thread_cached(two_connections, data_dir):
     first, second = two_connections
-    cache = SearchCache()
+    cache = SearchCache(first.path)
     assert cached_search(cache, first, "lighthouse").total == 1  # cached through the first connection
     third = Catalog.open(data_dir / "catalog.db")
     try:
@@ -96,7 +97,7 @@ def test_a_change_seen_by_one_thread_drops_what_every_thread_cached(two_connecti
 
 def test_the_cache_keeps_only_its_size(two_connections):
     first, _ = two_connections
-    cache = SearchCache(size=2)
+    cache = SearchCache(first.path, size=2)
     for word in ("lighthouse", "harbor", "the"):
         cached_search(cache, first, word)
     assert len(cache) == 2
@@ -126,9 +127,18 @@ def test_the_api_answers_a_repeated_search_with_what_changed_since(data_dir):
 
 def test_a_fresh_answer_is_searched_again_and_kept(two_connections):
     first, _ = two_connections
-    cache = SearchCache()
+    cache = SearchCache(first.path)
     request = SearchRequest("lighthouse")
-    one = cache.get(first, request, lambda: first.search(request))
-    fresh = cache.get(first, request, lambda: first.search(request), fresh=True)
+    one = cache.get(request, lambda: first.search(request))
+    fresh = cache.get(request, lambda: first.search(request), fresh=True)
     assert fresh is not one and fresh == one and cache.misses == 2
-    assert cache.get(first, request, lambda: first.search(request)) is fresh
+    assert cache.get(request, lambda: first.search(request)) is fresh
+
+
+def test_a_change_made_while_the_cache_was_closed_is_not_missed(two_connections):
+    first, second = two_connections
+    cache = SearchCache(first.path)
+    assert cached_search(cache, first, "lighthouse").total == 1
+    cache.close()  # as when the app stops and starts again in the same process
+    add(second, "coast", "a second lighthouse up the coast")
+    assert cached_search(cache, first, "lighthouse").total == 2

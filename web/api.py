@@ -161,7 +161,6 @@ def search(
     # catalog) unless the client asks for a fresh answer (Cache-Control: no-cache); the answer, already in the
     # published shape, skips re-validation through SearchOut.
     body = request.app.state.search_cache.get(
-        catalog,
         wanted,
         lambda: JSONResponse(catalog.search(wanted).public_dict()).body,
         fresh="no-cache" in request.headers.get("cache-control", "").lower(),

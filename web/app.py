@@ -22,11 +22,15 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(settings) -> FastAPI:
     """The whole site for the archive in ``settings.data_dir``. Nothing is read at import time."""
     pool = CatalogPool(settings.catalog_path)
+    search_cache = SearchCache(
+        settings.catalog_path
+    )  # identical /api/search requests, until the file changes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         pool.close_all()
+        search_cache.close()
 
     app = FastAPI(
         title=settings.site_name,
@@ -39,7 +43,7 @@ def create_app(settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.catalogs = pool
-    app.state.search_cache = SearchCache()  # identical /api/search requests, until the catalog changes
+    app.state.search_cache = search_cache
     app.state.templates = make_templates(settings)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
