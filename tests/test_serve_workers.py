@@ -49,6 +49,14 @@ def test_two_workers_serve_the_archive(tmp_path):
         assert answer is not None and answer.status_code == 200 and answer.json()["total"] >= 1
         answers = [httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() for _ in range(6)]
         assert answers == [{"status": "ok", "sessions": 3}] * 6  # the demo archive, from every worker
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as keep_alive:
+            times = []
+            for _ in range(9):
+                started = time.perf_counter()
+                assert keep_alive.get("/api/search", params={"q": "land"}).status_code == 200
+                times.append(time.perf_counter() - started)
+        # Nagle's algorithm left on would hold each response's body for the client's delayed ACK (~40 ms)
+        assert sorted(times)[4] < 0.025, [round(t * 1000, 1) for t in times]
         assert len(worker_pids(server.pid)) == 2
     finally:
         server.terminate()
