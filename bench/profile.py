@@ -7,7 +7,8 @@ The first prints, per class, the catalog's functions by cumulative CPU time per 
 under the function that executed the statement), next to raw SQL's time for the same queries. The second serves
 the archive as ``bench.run`` does, loads ``/api/search`` with the run's query mix from a second process, and
 samples the server with py-spy (installed on first use into ``bench/work/venv-tools``): the share of samples
-spent in each function, inclusive and self.
+spent in each function, inclusive and self. The load is the run's distinct mix (each request once), so that the
+profile shows the search, not the cache.
 """
 
 from __future__ import annotations
@@ -75,14 +76,17 @@ def py_spy() -> Path:
 
 
 def profile_server(data: Path, classes: dict, clients: int, seconds: float = 10.0, top: int = 30) -> str:
-    from bench.run import api_paths
+    """The server under the distinct mix (each request once, so the search runs, not the cache)."""
+    from bench.run import request_path
 
     work = data.parent / "run"
     work.mkdir(exist_ok=True)
     paths_file, samples_file = work / "profile-paths.txt", work / "profile-samples.txt"
-    paths_file.write_text("\n".join(api_paths(classes)) + "\n")
+    seen = {(q.user, q.speaker, 0) for items in classes.values() for q in items}
+    distinct = queries.distinct_requests(data / "catalog.db", Vocabulary(), 2000, seen)
+    paths_file.write_text("\n".join(request_path(q, offset) for q, offset in distinct) + "\n")
     with servers.app_server(data, work / "profile-app.log") as app:
-        load_command = [sys.executable, "-m", "bench.load", app.url, "--clients", str(clients)]
+        load_command = [sys.executable, "-m", "bench.load", app.url, "--clients", str(clients), "--once"]
         load_command += ["--seconds", str(seconds + 4), "--paths", str(paths_file)]
         load = subprocess.Popen(load_command, stdout=subprocess.PIPE, text=True)
         time.sleep(2)
