@@ -17,13 +17,22 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
+from catalog.public_export import ExportSummary, export_info, export_public, metadata_path, write_metadata
 from catalog.store import Catalog
+from catalog.version import DataVersion, data_version
 
 __all__ = [
     "Catalog",
     "CatalogError",
     "Conflict",
+    "DataVersion",
+    "ExportSummary",
     "Facet",
+    "data_version",
+    "export_info",
+    "export_public",
+    "metadata_path",
+    "write_metadata",
     "Hit",
     "MediaInput",
     "NotFound",

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from catalog.search_cache import SearchCache
-from web import api, feeds, files, public
+from web import api, feeds, files, open_data, public
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
@@ -53,6 +53,7 @@ def create_app(settings) -> FastAPI:
     app.include_router(files.router)
     app.include_router(feeds.router)
     app.include_router(public.router)
+    app.include_router(open_data.router)
     _include_staff(app)
     return app
 
