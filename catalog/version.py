@@ -28,7 +28,9 @@ def data_version(path: str | Path) -> DataVersion:
         try:
             stat = os.stat(name)
         except FileNotFoundError:
-            parts.append("-")
+            stat = None
+        if stat is None or (name.endswith("-wal") and stat.st_size == 0):
+            parts.append("-")  # no log and an empty one (a connection just opened) hold the same data
             continue
         parts.append(f"{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}")
         newest = max(newest, stat.st_mtime)

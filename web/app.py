@@ -6,15 +6,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from catalog.search_cache import SearchCache
 from web import api, feeds, files, open_data, public
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
+from web.http_cache import HeadAsGet, Validators
+from web.openapi import declare_bearer_scheme
 from web.security import SecurityHeaders
-from web.templating import make_templates
+from web.static_assets import FingerprintedStatic, build_id
+from web.templating import TEMPLATE_DIR, make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -44,17 +46,23 @@ def create_app(settings) -> FastAPI:
     app.state.settings = settings
     app.state.catalogs = pool
     app.state.search_cache = search_cache
-    app.state.templates = make_templates(settings)
+    static = FingerprintedStatic(STATIC_DIR)
+    app.state.templates = make_templates(settings, static.url)
+    app.add_middleware(HeadAsGet)  # innermost: a HEAD runs as GET where only GET is declared
+    app.add_middleware(
+        Validators, catalog_path=settings.catalog_path, build=build_id(TEMPLATE_DIR, STATIC_DIR)
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", static, name="static")
     app.include_router(api.router)
     app.include_router(files.router)
     app.include_router(feeds.router)
     app.include_router(public.router)
     app.include_router(open_data.router)
     _include_staff(app)
+    declare_bearer_scheme(app)
     return app
 
 

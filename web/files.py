@@ -87,6 +87,9 @@ def transcript_download(request: Request, session_id: str, fmt: str):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
     export, media_type = EXPORTS[fmt]
-    body = export(as_segments(catalog.segments(session.id)))
+    segments = catalog.segments(session.id)
+    if not segments:  # no transcript: nothing to download (not an empty file)
+        raise HTTPException(404)
+    body = export(as_segments(segments))
     headers = {"content-disposition": f'inline; filename="session-{session.id}.{fmt}"'}
     return Response(body, media_type=media_type, headers=headers)
