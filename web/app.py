@@ -16,9 +16,13 @@ from web.http_cache import HeadAsGet, Validators
 from web.openapi import declare_bearer_scheme
 from web.security import SecurityHeaders
 from web.static_assets import FingerprintedStatic, build_id
-from web.templating import TEMPLATE_DIR, make_templates
+from web.templating import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# What shapes a response besides the data: part of every ETag (web/static_assets.build_id).
+BUILD_SOURCES = tuple(
+    Path(__file__).resolve().parents[1] / name for name in ("web", "catalog", "transcripts")
+)
 
 
 def create_app(settings) -> FastAPI:
@@ -49,9 +53,7 @@ def create_app(settings) -> FastAPI:
     static = FingerprintedStatic(STATIC_DIR)
     app.state.templates = make_templates(settings, static.url)
     app.add_middleware(HeadAsGet)  # innermost: a HEAD runs as GET where only GET is declared
-    app.add_middleware(
-        Validators, catalog_path=settings.catalog_path, build=build_id(TEMPLATE_DIR, STATIC_DIR)
-    )
+    app.add_middleware(Validators, catalog_path=settings.catalog_path, build=build_id(*BUILD_SOURCES))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)

@@ -70,13 +70,13 @@ def open_data_page(request: Request):
     return render(request, "data.html", context)
 
 
-@router.get(f"/data/{EXPORT_NAME}")
+@router.api_route(f"/data/{EXPORT_NAME}", methods=["GET", "HEAD"])  # a HEAD sends no file
 def open_data_file(request: Request):
     path, _ = current_export(request)
     return FileResponse(path, media_type="application/vnd.sqlite3", filename=path.name)
 
 
-@router.get(f"/data/{Path(EXPORT_NAME).stem}.metadata.json")
+@router.api_route(f"/data/{Path(EXPORT_NAME).stem}.metadata.json", methods=["GET", "HEAD"])
 def open_data_metadata(request: Request):
     path, _ = current_export(request)
     return FileResponse(metadata_path(path), media_type="application/json")

@@ -26,12 +26,18 @@ def fingerprints(folder: Path) -> dict[str, str]:
     }
 
 
+BUILD_FILES = {".py", ".html", ".xml", ".css", ".js", ".png", ".svg"}
+
+
 def build_id(*folders: Path) -> str:
-    """One hash of every file the site is built from (templates, static files): part of every page's ETag."""
+    """One hash of the code, templates and static files a response is made by: part of every page's ETag, so
+    an upgrade gives pages new validators. The same in every worker (compiled ``__pycache__`` is left out)."""
     digest = hashlib.sha256()
     for folder in folders:
-        for name, fingerprint in fingerprints(folder).items():
-            digest.update(f"{folder.name}/{name}={fingerprint}\n".encode())
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in BUILD_FILES and "__pycache__" not in path.parts and path.is_file():
+                digest.update(f"{path.relative_to(folder.parent).as_posix()}\n".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:16]
 
 
