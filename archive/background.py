@@ -15,7 +15,7 @@ from archive.options import IngestOptions
 from archive.remote import item_options, run_request
 from archive.ytdlp import check_fetch_url
 from catalog import Catalog
-from catalog import items as item_store
+from catalog.queue import items as item_store
 
 
 def start_url_ingest(

@@ -17,8 +17,8 @@ from archive.remote import ingest_listing, is_playlist, options_for, process_ite
 from archive.retries import retrying
 from archive.ytdlp import Fetcher, check_fetch_url
 from catalog import Catalog
-from catalog import items as item_store
-from catalog.items import Item
+from catalog.queue import items as item_store
+from catalog.queue.items import Item
 
 
 @dataclass(frozen=True)

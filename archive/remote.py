@@ -21,8 +21,8 @@ from archive.saving import save_fetched
 from archive.sessions import build_session
 from archive.ytdlp import Fetcher, check_fetch_url
 from catalog import Catalog
-from catalog import items as item_store
-from catalog.items import Item
+from catalog.queue import items as item_store
+from catalog.queue.items import Item
 
 
 @dataclass(frozen=True)

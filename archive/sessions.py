@@ -20,7 +20,7 @@ from archive.retries import retrying
 from archive.saving import FetchedMedia, FetchedSession, FetchedTrack
 from archive.ytdlp import Fetcher
 from catalog import Catalog, Session, TrackInfo
-from catalog.items import CaptionState
+from catalog.queue.items import CaptionState
 from transcripts import TranscriptError, parse_bytes
 
 

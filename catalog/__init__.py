@@ -1,6 +1,7 @@
 """The catalog: the SQLite file, its schema, FTS5 indexes, search. Every SQL statement of the project lives here."""
 
 from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.facade import Catalog
 from catalog.models import (
     Facet,
     Hit,
@@ -17,7 +18,6 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
-from catalog.store import Catalog
 
 __all__ = [
     "Catalog",

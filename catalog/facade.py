@@ -15,10 +15,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from catalog import facets as _facets
-from catalog import reads, sessions
-from catalog import search as _search
-from catalog.db import connect
 from catalog.models import (
     Facet,
     MediaInput,
@@ -31,6 +27,10 @@ from catalog.models import (
     StoredSegment,
     TrackInput,
 )
+from catalog.search import engine as _search
+from catalog.store import facets as _facets
+from catalog.store import reads, sessions
+from catalog.store.db import connect
 from transcripts import Chapter
 
 

@@ -23,7 +23,7 @@ from archive import ArchiveError, FetchError, IngestOptions, RetryPolicy
 from archive.checks import is_public_address
 from archive.ytdlp import Fetcher, check_fetch_url, guarded_factory, make_downloader
 from catalog import Catalog, SearchRequest
-from catalog import items as item_store
+from catalog.queue import items as item_store
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 TALK = vtt("Welcome to the water infrastructure webinar.", "Lead service lines come out of every street.")

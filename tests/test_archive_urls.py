@@ -15,7 +15,7 @@ from support.ytdlp_fake import FakeSite, make_downloader, vtt
 import archive
 from archive import ArchiveError, IngestOptions, RetryPolicy
 from catalog import Catalog, SearchRequest
-from catalog import items as item_store
+from catalog.queue import items as item_store
 from uscm_archive.cli import cli
 
 local_server = httpserver.local_server  # the fixture

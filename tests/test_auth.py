@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog, CatalogError, Conflict
-from catalog.staff import Staff
+from catalog.staff.edits import Staff
 from uscm_archive.cli import cli
 from web.auth import (
     CookieSession,

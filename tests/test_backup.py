@@ -88,7 +88,7 @@ def test_backup_refuses_to_overwrite_unless_forced(filled, tmp_path):
 def test_backup_while_sessions_are_being_written_is_always_a_sound_snapshot(filled, tmp_path, corpus):
     """Backups taken while another connection saves sessions in a loop: each one checks clean and is whole."""
     from catalog import Catalog, SessionMeta, TrackInput
-    from catalog.ops import check_file
+    from catalog.ops.backup import check_file
     from transcripts import parse_file
 
     transcript = parse_file(corpus / "captions" / "zoom_teacher-chemistry-lesson-31m.vtt")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.ops import check_file
+from catalog.ops.backup import check_file
 
 SEED = 20240118
 SESSIONS = 30

@@ -23,7 +23,7 @@ NEGATIVE_EXAMPLES = 10
 def api(tmp_path_factory):
     """The app on a small real archive, its schema, and an admin's API token."""
     from catalog import Catalog
-    from catalog.staff import Staff
+    from catalog.staff.edits import Staff
     from tests.conftest import corpus_path
     from web.app import create_app
     from web.auth import hash_password, new_api_token, token_digest

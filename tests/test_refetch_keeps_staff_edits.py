@@ -4,7 +4,7 @@ changed by hand, and refreshes everything else."""
 from __future__ import annotations
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
-from catalog.staff import ChapterInput, Staff
+from catalog.staff.edits import ChapterInput, Staff
 from transcripts import Chapter, Segment, Transcript
 
 KEY = "youtube:abc123"

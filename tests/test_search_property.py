@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
-from catalog.query import parse
+from catalog.search.query import parse
 from transcripts import Segment, Transcript
 
 LINES = (

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
-from catalog.search_paths import RANK_LIMIT
+from catalog.search.paths import RANK_LIMIT
 from transcripts import Segment, Transcript
 
 BIG = RANK_LIMIT + 1_000

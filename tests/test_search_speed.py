@@ -8,8 +8,8 @@ import time
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
-from catalog.search import marked_html
-from catalog.search_paths import RANK_LIMIT
+from catalog.search.engine import marked_html
+from catalog.search.paths import RANK_LIMIT
 from transcripts import Mark, Segment, Transcript
 
 

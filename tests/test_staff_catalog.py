@@ -16,8 +16,8 @@ from catalog import (
     SpeakerCredit,
     TrackInput,
 )
-from catalog.staff import ChapterInput, Staff
-from catalog.staff_speakers import remap_marks
+from catalog.staff.edits import ChapterInput, Staff
+from catalog.staff.speakers import remap_marks
 from transcripts import Mark, Segment, Transcript
 
 LINES = (

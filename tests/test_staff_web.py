@@ -432,7 +432,8 @@ def test_no_staff_page_shows_raw_markup_from_the_catalog(site, editor):
 
 
 def test_the_dashboard_shows_the_ingest_queue_and_failures_with_retry(site, editor):
-    from catalog import Catalog, items
+    from catalog import Catalog
+    from catalog.queue import items
 
     catalog = Catalog.open(site.catalog_path)
     try:

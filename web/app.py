@@ -8,11 +8,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from catalog.search_cache import SearchCache
 from web import api, feeds, files, public
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
+from web.search_cache import SearchCache
 from web.security import SecurityHeaders
 from web.templating import make_templates
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from catalog import CatalogError
-from catalog.browse import published_count, recently_added
+from catalog.store.browse import published_count, recently_added
 from web.catalogs import CatalogUnavailable, catalog_for
 from web.jsonld import thumbnail
 from web.player import choose_player

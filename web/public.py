@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from catalog import Catalog, Session
-from catalog.browse import speaker_moments
+from catalog.store.browse import speaker_moments
 from web.catalogs import catalog_for
 from web.jsonld import video_object_json
 from web.paging import Page, page_number

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TypeVar
 
-from catalog.db import connect
+from catalog.store.db import connect
 
 T = TypeVar("T")
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from catalog.db import migrate
 from catalog.errors import CatalogError
-from catalog.schema import SCHEMA_VERSION
+from catalog.store.db import migrate
+from catalog.store.schema import SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 REQUIRED_TABLES = (

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalog.db import utcnow
 from catalog.errors import CatalogError
-from catalog.schema import SCHEMA_VERSION
+from catalog.store.db import utcnow
+from catalog.store.schema import SCHEMA_VERSION
 
 DUMP_FORMAT = "uscm-archive-dump"
 DUMP_VERSION = 1

@@ -11,9 +11,9 @@ import shutil
 import sqlite3
 from pathlib import Path, PurePosixPath
 
-from catalog.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
 from catalog.errors import CatalogError
-from catalog.ops import session_count_problems
+from catalog.ops.backup import session_count_problems
+from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
 
 
 def load_archive(

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from catalog.db import transaction, utcnow
 from catalog.errors import NotFound
-from catalog.store import Catalog
+from catalog.facade import Catalog
+from catalog.store.db import transaction, utcnow
 
 ITEM_STATES = ("pending", "running", "done", "failed")
 CAPTION_STATES = ("pending", "done", "missing", "failed")

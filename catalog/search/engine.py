@@ -19,11 +19,11 @@ from dataclasses import replace
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import Hit, SearchRequest, SearchResults
-from catalog.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
-from catalog.query import Query, literal_matcher, parse
-from catalog.reads import event_names, visible
-from catalog.search_paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
-from catalog.sessions import check_date
+from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
+from catalog.search.query import Query, literal_matcher, parse
+from catalog.store.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
+from catalog.store.reads import event_names, visible
+from catalog.store.sessions import check_date
 
 MAX_LIMIT = 100
 OPEN, CLOSE, ELLIPSIS = "\x02", "\x03", "…"

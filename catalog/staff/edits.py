@@ -15,10 +15,10 @@ from datetime import date as _date
 
 import sqlite_utils
 
-from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, Conflict, NotFound
-from catalog.staff_audit import AuditLog, record, touch_session
-from catalog.staff_speakers import find_or_create_speaker, find_or_create_topic
+from catalog.staff.audit import AuditLog, record, touch_session
+from catalog.staff.speakers import find_or_create_speaker, find_or_create_topic
+from catalog.store.db import transaction, utcnow
 
 EDITABLE_FIELDS = (
     "title",
@@ -304,8 +304,8 @@ class Staff:
     """Everything staff can do to the catalog, on one catalog connection."""
 
     def __init__(self, db: sqlite_utils.Database):
-        from catalog.staff_speakers import StaffSpeakers
-        from catalog.staff_users import StaffUsers
+        from catalog.staff.speakers import StaffSpeakers
+        from catalog.staff.users import StaffUsers
 
         self.users = StaffUsers(db)
         self.edits = StaffEdits(db)

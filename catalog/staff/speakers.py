@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from catalog import names
-from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.models import SpeakerRef
-from catalog.staff_audit import record, touch_session
+from catalog.staff.audit import record, touch_session
+from catalog.store import names
+from catalog.store.db import transaction, utcnow
 
 MAX_SEGMENT_TEXT = 5000
 KEEP = object()  # "leave the speaker as it is"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.facade import Catalog
 from catalog.models import Session
-from catalog.store import Catalog
 
 _PRIMARY_SEGMENT = "(seg.track_id IS NULL OR seg.track_id IN (SELECT id FROM tracks WHERE is_primary = 1))"
 

@@ -11,11 +11,11 @@ from datetime import date as Date
 
 import sqlite_utils
 
-from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
-from catalog.names import ensure_speaker, ensure_topic
-from catalog.refetch import NO_EDITS, HandEdits, staff_edits
+from catalog.store.db import transaction, utcnow
+from catalog.store.names import ensure_speaker, ensure_topic
+from catalog.store.refetch import NO_EDITS, HandEdits, staff_edits
 from transcripts import Chapter, Segment
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

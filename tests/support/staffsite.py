@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
-from catalog.staff import Staff
+from catalog.staff.edits import Staff
 from transcripts import Segment, Transcript
 from uscm_archive.settings import Settings
 from web.auth import (

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from catalog import CatalogError
-from catalog.dump import dump_archive
-from catalog.load import load_archive
-from catalog.ops import backup, check_file, restore
+from catalog.ops.backup import backup, check_file, restore
+from catalog.ops.dump import dump_archive
+from catalog.ops.load import load_archive
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.settings import Settings
 

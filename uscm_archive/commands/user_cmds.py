@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 
-from catalog.staff import Staff
+from catalog.staff.edits import Staff
 from uscm_archive.commands.common import open_catalog, with_settings
 from web.auth import PasswordError, hash_password, new_api_token, token_digest
 

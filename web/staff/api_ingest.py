@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from archive import ArchiveError
-from catalog import NotFound, items
+from catalog import NotFound
+from catalog.queue import items
 from web.catalogs import catalog_for
 from web.staff.core import API_PREFIX, StaffRefusal, StaffRoute, StaffUser, api_user
 from web.staff.items import retry_failed_item, start_ingest, url_options

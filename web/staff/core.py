@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from catalog import CatalogError, Conflict, NotFound
-from catalog.staff import Staff
-from catalog.staff_users import User
+from catalog.staff.edits import Staff
+from catalog.staff.users import User
 from web.auth import (
     COOKIE_NAME,
     CookieSession,

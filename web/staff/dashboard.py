@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from catalog import items
 from catalog.models import STATUSES
+from catalog.queue import items
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, page, page_user, staff_for
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from archive import ArchiveError, IngestOptions, retry, start_url_ingest
-from catalog import Catalog, CatalogError, Conflict, NotFound, items
+from catalog import Catalog, CatalogError, Conflict, NotFound
+from catalog.queue import items
 from web.catalogs import catalog_for
 from web.staff.add import new_page
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for

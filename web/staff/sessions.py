@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 
 from catalog import CatalogError, NotFound
-from catalog.staff import ChapterInput
+from catalog.staff.edits import ChapterInput
 from web.catalogs import catalog_for
 from web.staff.core import (
     StaffRoute,
