@@ -1,7 +1,7 @@
 """Running a URL ingest in a background thread, for the web staff area's "paste a URL".
 
 ``start_url_ingest`` checks the URL and queues it as an item at once (its id comes back), then fetches it in a
-thread with its own catalog connection. The caller polls ``catalog.items.get_item(catalog, item_id)``:
+thread with its own catalog connection. The caller polls ``catalog.catalog.queue.get(item_id)``:
 ``pending`` -> ``running`` -> ``done`` (with ``session_id``) or ``failed`` (with ``last_error``); entries of a
 playlist or channel appear as items whose ``parent_url`` is the URL.
 """
@@ -15,7 +15,6 @@ from archive.options import IngestOptions
 from archive.remote import item_options, run_request
 from archive.ytdlp import check_fetch_url
 from catalog import Catalog
-from catalog.queue import items as item_store
 
 
 def start_url_ingest(
@@ -25,8 +24,8 @@ def start_url_ingest(
     check_fetch_url(url, options.downloader, allow_private=options.allow_private)
     catalog = Catalog.open(catalog_path)
     try:
-        item = item_store.upsert_item(catalog, url, url, options=item_options(options))
-        item_store.mark_pending(catalog, [item.id])
+        item = catalog.queue.upsert(url, url, options=item_options(options))
+        catalog.queue.mark_pending([item.id])
     finally:
         catalog.close()
     thread = threading.Thread(
@@ -39,10 +38,10 @@ def start_url_ingest(
 def _run(catalog_path: Path, data_dir: Path, item_id: int, options: IngestOptions) -> None:
     catalog = Catalog.open(catalog_path)
     try:
-        item = item_store.get_item(catalog, item_id)
+        item = catalog.queue.get(item_id)
         if item is not None:
             run_request(catalog, data_dir, item, options)
     except Exception as exc:  # noqa: BLE001 - a thread has no caller to raise to: record it on the item
-        item_store.mark_failed(catalog, item_id, f"{type(exc).__name__}: {exc}")
+        catalog.queue.mark_failed(item_id, f"{type(exc).__name__}: {exc}")
     finally:
         catalog.close()

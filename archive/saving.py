@@ -14,8 +14,7 @@ from pathlib import Path
 
 from archive import storage
 from archive.options import IngestedSession
-from catalog import Catalog, MediaInput, SessionMeta, TrackInput
-from catalog.models import SESSION_ID
+from catalog import SESSION_ID, Catalog, MediaInput, SessionMeta, TrackInput
 from transcripts import Chapter, Transcript
 
 

@@ -1,9 +1,17 @@
-"""The catalog: the SQLite file, its schema, FTS5 indexes, search. Every SQL statement of the project lives here."""
+"""The catalog: the SQLite file, its schema, FTS5 indexes, search. Every SQL statement of the project lives here.
+
+``Catalog`` is the one entry: its methods store, read and search sessions; its parts share its connection
+(``catalog.staff``, ``catalog.queue``, ``catalog.ops``). Outside code imports only the names below
+(``tests/test_layering.py`` keeps ``__all__`` equal to what it uses).
+"""
 
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.facade import Catalog
 from catalog.models import (
-    Facet,
+    MATCH_CLOSE,
+    MATCH_OPEN,
+    SESSION_ID,
+    STATUSES,
     Hit,
     MediaInput,
     SearchRequest,
@@ -11,20 +19,28 @@ from catalog.models import (
     Session,
     SessionMeta,
     SpeakerCredit,
-    SpeakerRef,
     StoredChapter,
     StoredSegment,
-    TopicRef,
     TrackInfo,
     TrackInput,
 )
+from catalog.ops import ops_for
+from catalog.queue import CaptionState, Item
+from catalog.staff import KEEP, ChapterInput, Staff, User
 
 __all__ = [
+    "MATCH_CLOSE",
+    "MATCH_OPEN",
+    "KEEP",
+    "SESSION_ID",
+    "STATUSES",
+    "CaptionState",
     "Catalog",
     "CatalogError",
+    "ChapterInput",
     "Conflict",
-    "Facet",
     "Hit",
+    "Item",
     "MediaInput",
     "NotFound",
     "SearchRequest",
@@ -32,10 +48,11 @@ __all__ = [
     "Session",
     "SessionMeta",
     "SpeakerCredit",
-    "SpeakerRef",
+    "Staff",
     "StoredChapter",
     "StoredSegment",
-    "TopicRef",
     "TrackInfo",
     "TrackInput",
+    "User",
+    "ops_for",
 ]

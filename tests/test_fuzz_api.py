@@ -23,7 +23,6 @@ NEGATIVE_EXAMPLES = 10
 def api(tmp_path_factory):
     """The app on a small real archive, its schema, and an admin's API token."""
     from catalog import Catalog
-    from catalog.staff.edits import Staff
     from tests.conftest import corpus_path
     from web.app import create_app
     from web.auth import hash_password, new_api_token, token_digest
@@ -34,7 +33,7 @@ def api(tmp_path_factory):
     try:
         if (corpus_path() / "captions").is_dir():
             fill_archive(catalog, data_dir, corpus_path())
-        users = Staff(catalog.db).users
+        users = catalog.staff.users
         admin = users.add("fuzz-admin", hash_password("a long enough password"), "admin")
         token = new_api_token()
         users.add_token(admin.id, token_digest(token), "schemathesis")

@@ -9,15 +9,17 @@ import pytest
 from catalog import (
     Catalog,
     CatalogError,
+    ChapterInput,
     Conflict,
     NotFound,
     SearchRequest,
     SessionMeta,
     SpeakerCredit,
+    Staff,
     TrackInput,
 )
-from catalog.staff.edits import ChapterInput, Staff
 from catalog.staff.speakers import remap_marks
+from tests.support.dbfile import sql_dump
 from transcripts import Mark, Segment, Transcript
 
 LINES = (
@@ -52,12 +54,12 @@ def hits(catalog: Catalog, query: str) -> list[str]:
 
 
 def dump(catalog: Catalog) -> list[str]:
-    return list(catalog.db.conn.iterdump())
+    return sql_dump(catalog.path)
 
 
 @pytest.fixture
 def staff(catalog: Catalog) -> Staff:
-    return Staff(catalog.db)
+    return catalog.staff
 
 
 def segment_ids(catalog: Catalog, session_id: int) -> list[int]:

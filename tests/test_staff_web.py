@@ -433,15 +433,12 @@ def test_no_staff_page_shows_raw_markup_from_the_catalog(site, editor):
 
 def test_the_dashboard_shows_the_ingest_queue_and_failures_with_retry(site, editor):
     from catalog import Catalog
-    from catalog.queue import items
 
     catalog = Catalog.open(site.catalog_path)
     try:
-        item = items.upsert_item(
-            catalog, "generic:broken", "https://example.org/broken", title="Broken webinar"
-        )
-        items.mark_running(catalog, item.id)
-        items.mark_failed(catalog, item.id, "HTTP Error 404: Not Found")
+        item = catalog.queue.upsert("generic:broken", "https://example.org/broken", title="Broken webinar")
+        catalog.queue.mark_running(item.id)
+        catalog.queue.mark_failed(item.id, "HTTP Error 404: Not Found")
     finally:
         catalog.close()
     page = editor.get("/staff").text

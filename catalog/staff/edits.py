@@ -298,16 +298,3 @@ class StaffEdits:
             (session_id,),
         ).fetchall()
         return [r[0] for r in rows]
-
-
-class Staff:
-    """Everything staff can do to the catalog, on one catalog connection."""
-
-    def __init__(self, db: sqlite_utils.Database):
-        from catalog.staff.speakers import StaffSpeakers
-        from catalog.staff.users import StaffUsers
-
-        self.users = StaffUsers(db)
-        self.edits = StaffEdits(db)
-        self.speakers = StaffSpeakers(db)
-        self.audit = AuditLog(db)

@@ -12,6 +12,7 @@ import click
 import transcripts
 from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
 from uscm_archive.commands.common import open_catalog, with_settings
+from web.published import published
 
 _TAGS = re.compile(r"</?mark>")
 EXPORTERS = {"vtt": transcripts.to_vtt, "srt": transcripts.to_srt, "txt": transcripts.to_txt}
@@ -27,7 +28,7 @@ def plain(snippet: str) -> str:
 
 
 def results_json(results: SearchResults) -> dict:
-    return results.public_dict()
+    return published(results).public_dict()
 
 
 def results_text(results: SearchResults) -> str:
@@ -40,7 +41,7 @@ def results_text(results: SearchResults) -> str:
     lines = [
         f"{results.total} results for {results.query!r}, {order} ({first}-{results.offset + len(results.hits)}):"
     ]
-    for hit in results.hits:
+    for hit in published(results).hits:
         lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'})"]
         speaker = f"{hit.speaker}: " if hit.speaker else ""
         lines += [f"  [{clock(hit.start)}] {speaker}{plain(hit.snippet)}", f"  {hit.url}"]

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from catalog.staff.edits import ChapterInput
+from catalog import KEEP, ChapterInput
 from web.auth import hash_password
 from web.catalogs import catalog_for
 from web.staff.core import API_PREFIX, StaffRefusal, StaffRoute, StaffUser, api_admin, api_user, staff_for
@@ -178,7 +178,6 @@ def get_segment(request: Request, segment_id: int, user: StaffUser = Depends(api
 
 @router.patch("/segments/{segment_id}")
 def correct_segment(request: Request, segment_id: int, body: Correction, user: StaffUser = Depends(api_user)):
-    from catalog.staff.speakers import KEEP
 
     speaker = KEEP if body.keep_speaker else body.speaker
     staff = staff_for(request)

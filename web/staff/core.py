@@ -15,9 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from catalog import CatalogError, Conflict, NotFound
-from catalog.staff.edits import Staff
-from catalog.staff.users import User
+from catalog import CatalogError, Conflict, NotFound, Staff, User
 from web.auth import (
     COOKIE_NAME,
     CookieSession,
@@ -61,7 +59,7 @@ class StaffUser:
 
 def staff_for(request: Request) -> Staff:
     """The calling thread's catalog, as staff see it. Call it inside the (sync) route body."""
-    return Staff(catalog_for(request).db)
+    return catalog_for(request).staff
 
 
 # -- cookies -----------------------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 
-from catalog import CatalogError, NotFound
-from catalog.staff.edits import ChapterInput
+from catalog import CatalogError, ChapterInput, NotFound
 from web.catalogs import catalog_for
 from web.staff.core import (
     StaffRoute,
