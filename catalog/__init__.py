@@ -27,6 +27,7 @@ from catalog.models import (
 from catalog.ops import ops_for
 from catalog.queue import CaptionState, Item
 from catalog.staff import KEEP, ChapterInput, Staff, User
+from catalog.store.values import parse_date
 
 __all__ = [
     "MATCH_CLOSE",
@@ -55,4 +56,5 @@ __all__ = [
     "TrackInput",
     "User",
     "ops_for",
+    "parse_date",
 ]

@@ -71,7 +71,7 @@ OUTSIDE_CATALOG = ("transcripts", "archive", "web", "uscm_archive", "bench", "te
 WHITE_BOX = {
     "catalog.search.paths": {"RANK_LIMIT"},
     "catalog.search.query": {"parse"},
-    "catalog.staff.speakers": {"remap_marks"},
+    "catalog.staff.segments": {"remap_marks"},
 }
 CONNECTION_ATTRIBUTES = {"db", "conn"}
 

@@ -53,10 +53,10 @@ def test_a_corrected_transcript_and_its_history_survive(catalog):
     session_id = fetch(catalog)
     staff = catalog.staff
     first = catalog.segments(session_id)[0].id
-    staff.speakers.correct(first, "Our viaducts were built for a smaller city.", "ann")
+    staff.segments.correct(first, "Our viaducts were built for a smaller city.", "ann")
     fetch(catalog)
     assert texts(catalog, session_id)[0] == "Our viaducts were built for a smaller city."
-    assert len(staff.speakers.versions(first)) == 1
+    assert len(staff.segments.versions(first)) == 1
     hits = catalog.search(SearchRequest('"viaducts were built"')).hits
     assert [h.session_id for h in hits] == [session_id]
     assert catalog.search(SearchRequest('"bridges were built"')).total == 0

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
-from catalog import Catalog, CatalogError, SearchRequest
+from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
 from web.published import PublishedHit, published
 from web.session_view import moment_url
@@ -29,13 +27,7 @@ class HitGroup:
 
 
 def valid_date(text: str) -> bool:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+    return parse_date(text) is not None
 
 
 def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from catalog.errors import CatalogError
 from catalog.ops.backup import session_count_problems
 from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+from catalog.store.names import free_slug, slugify
 
 
 def load_archive(
@@ -144,19 +145,14 @@ class _Loader:
         return 1
 
     def _free_slug(self, table: str, line: dict) -> str:
-        slug = _text(line["slug"], "slug")
-        candidate, n = slug, 1
-        while self.conn.execute(f"SELECT 1 FROM {table} WHERE slug = ?", (candidate,)).fetchone():
-            n += 1
-            candidate = f"{slug}-{n}"
-        return candidate
+        return free_slug(self.conn, table, _text(line["slug"], "slug"))
 
     def _speaker_id(self, name: str) -> int:
         key = _text(name, "speaker").casefold()
         if key not in self.speakers:
             self.speakers[key] = self._lookup("speakers", name) or self._insert(
                 "speakers",
-                {"name": name, "slug": self._free_slug("speakers", {"slug": _slugify(name)})},
+                {"name": name, "slug": self._free_slug("speakers", {"slug": slugify(name)})},
                 None,
             )
         return self.speakers[key]
@@ -165,7 +161,7 @@ class _Loader:
         key = _text(name, "topic").casefold()
         if key not in self.topics:
             self.topics[key] = self._lookup("topics", name) or self._insert(
-                "topics", {"name": name, "slug": self._free_slug("topics", {"slug": _slugify(name)})}, None
+                "topics", {"name": name, "slug": self._free_slug("topics", {"slug": slugify(name)})}, None
             )
         return self.topics[key]
 
@@ -289,11 +285,6 @@ def _relative_path(value, name: str = "raw_path") -> str | None:
     if path.is_absolute() or ".." in path.parts or "\\" in value:
         raise ValueError(f"{name} {value!r} must stay inside the data folder")
     return str(path)
-
-
-def _slugify(name: str) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in name.casefold())
-    return "-".join(part for part in slug.split("-") if part) or "x"
 
 
 def _compact(value) -> str:

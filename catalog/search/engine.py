@@ -21,7 +21,7 @@ from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
 from catalog.search.query import Query, literal_matcher, parse
 from catalog.store.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
 from catalog.store.reads import event_names, visible
-from catalog.store.sessions import check_date
+from catalog.store.values import check_date
 
 MAX_LIMIT = 100
 OPEN, CLOSE, ELLIPSIS = MATCH_OPEN, MATCH_CLOSE, "…"

@@ -10,7 +10,8 @@ import sqlite_utils
 
 from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
-from catalog.staff.speakers import KEEP, SegmentVersion, SpeakerSummary, StaffSegment, StaffSpeakers
+from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
+from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
 from catalog.staff.users import ROLES, ApiToken, StaffUsers, User
 
 __all__ = [
@@ -30,10 +31,11 @@ __all__ = [
 
 
 class Staff:
-    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``speakers``, ``audit``."""
+    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
         self.edits = StaffEdits(db)
+        self.segments = StaffSegments(db)
         self.speakers = StaffSpeakers(db)
         self.audit = AuditLog(db)

@@ -30,3 +30,11 @@ def scalar(path: Path, sql: str, params: tuple = ()):
         return conn.execute(sql, params).fetchone()[0]
     finally:
         conn.close()
+
+
+def sql_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return [tuple(row) for row in conn.execute(sql, params)]
+    finally:
+        conn.close()

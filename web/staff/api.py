@@ -171,8 +171,8 @@ def restore(request: Request, session_id: int, user: StaffUser = Depends(api_adm
 def get_segment(request: Request, segment_id: int, user: StaffUser = Depends(api_user)) -> dict:
     staff = staff_for(request)
     return {
-        **asdict(staff.speakers.segment(segment_id)),
-        "versions": [asdict(v) for v in staff.speakers.versions(segment_id)],
+        **asdict(staff.segments.segment(segment_id)),
+        "versions": [asdict(v) for v in staff.segments.versions(segment_id)],
     }
 
 
@@ -181,7 +181,7 @@ def correct_segment(request: Request, segment_id: int, body: Correction, user: S
 
     speaker = KEEP if body.keep_speaker else body.speaker
     staff = staff_for(request)
-    changed = staff.speakers.correct(
+    changed = staff.segments.correct(
         segment_id, body.text, user.name, speaker=speaker, expected_text=body.expected_text
     )
     return {"changed": changed, **get_segment(request, segment_id, user)}

@@ -12,12 +12,12 @@ router = APIRouter(route_class=StaffRoute)
 
 def segment_page(request: Request, me: StaffUser, segment_id: int, status_code: int = 200, **extra):
     staff = staff_for(request)
-    segment = staff.speakers.segment(segment_id)
+    segment = staff.segments.segment(segment_id)
     context = {
         "me": me,
         "section": "sessions",
         "segment": segment,
-        "versions": staff.speakers.versions(segment_id),
+        "versions": staff.segments.versions(segment_id),
         "field_errors": {},
         "text": segment.text,
         "speaker": segment.speaker or "",
@@ -43,11 +43,11 @@ def correct_segment(
 ):
     staff = staff_for(request)
     try:
-        staff.speakers.correct(segment_id, text, me.name, speaker=speaker, expected_text=expected or None)
+        staff.segments.correct(segment_id, text, me.name, speaker=speaker, expected_text=expected or None)
     except Conflict as exc:
         return segment_page(request, me, segment_id, 409, error=str(exc))
     except CatalogError as exc:
         values = {"text": text, "speaker": speaker, "expected": expected}
         return segment_page(request, me, segment_id, 400, field_errors={"text": str(exc)}, **values)
-    session_id = staff.speakers.segment(segment_id).session_id
+    session_id = staff.segments.segment(segment_id).session_id
     return see_other(f"/staff/sessions/{session_id}?notice=saved#segment-{segment_id}")

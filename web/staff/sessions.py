@@ -108,8 +108,7 @@ def edit_metadata(
     try:
         staff_for(request).edits.update_metadata(session_id, values, me.name)
     except CatalogError as exc:
-        field, _, message = str(exc).partition(": ")
-        errors = {field: message} if field in values else {"title": str(exc)}
+        errors = {exc.field: exc.message} if exc.field in values else {"title": str(exc)}
         return session_page(request, me, session_id, status_code=400, field_errors=errors, values=values)
     return _saved(session_id)
 
