@@ -15,7 +15,6 @@ from uscm_archive.commands.common import open_catalog, with_settings
 from web.published import published
 
 _TAGS = re.compile(r"</?mark>")
-EXPORTERS = {"vtt": transcripts.to_vtt, "srt": transcripts.to_srt, "txt": transcripts.to_txt}
 
 
 def clock(seconds: float) -> str:
@@ -121,18 +120,18 @@ def export_text(catalog, session_id: int, fmt: str) -> str:
     if session is None:
         raise NotFound(f"no session with id {session_id}")
     segments = catalog.segments(session_id)
-    if fmt == "json":
-        return transcripts.to_json(segments, meta=session_json(session))
-    if fmt == "srt":
-        return transcripts.to_srt(segments)
-    return EXPORTERS[fmt](segments, title=session.title)
+    return transcripts.export_format(fmt).write(segments, title=session.title, meta=session_json(session))
 
 
 @click.command()
 @with_settings
 @click.argument("session_id", type=int)
 @click.option(
-    "--format", "fmt", type=click.Choice(["vtt", "srt", "txt", "json"]), default="vtt", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice([f.name for f in transcripts.EXPORT_FORMATS]),
+    default="vtt",
+    show_default=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
 def export(settings, session_id: int, fmt: str, output: str | None) -> None:
