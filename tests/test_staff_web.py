@@ -179,7 +179,7 @@ def test_rename_keeps_the_old_speaker_link_working(site, editor, public):
     moved = public.get("/speakers/david-holt", follow_redirects=False)
     assert moved.headers["location"] == "/speakers/mayor-david-holt"
     clash = post(editor, f"/staff/speakers/{ids['Mayor Holt']}/rename", name="mayor david holt")
-    assert clash.status_code == 400 and "merge the two instead" in clash.text
+    assert clash.status_code == 409 and "merge the two instead" in clash.text  # a Conflict is 409 everywhere
 
 
 def test_metadata_topics_chapters_edits_show_publicly_and_bad_input_is_tied_to_its_field(

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from catalog import CatalogError, Conflict, NotFound, Staff, User
+from catalog import CatalogError, Staff, User
 from web.auth import (
     COOKIE_NAME,
     CookieSession,
@@ -27,6 +27,7 @@ from web.auth import (
     token_digest,
 )
 from web.catalogs import catalog_for
+from web.errors import catalog_status
 from web.templating import render
 
 API_PREFIX = "/api/staff"
@@ -233,11 +234,8 @@ def refusal_response(request: Request, refusal: StaffRefusal) -> Response:
 
 
 def catalog_refusal(exc: CatalogError) -> StaffRefusal:
-    if isinstance(exc, NotFound):
-        return StaffRefusal(404, str(exc), "not_found")
-    if isinstance(exc, Conflict):
-        return StaffRefusal(409, str(exc), "conflict")
-    return StaffRefusal(400, str(exc), "bad_request")
+    status = catalog_status(exc)
+    return StaffRefusal(status, str(exc), {404: "not_found", 409: "conflict"}.get(status, "bad_request"))
 
 
 class StaffRoute(APIRoute):

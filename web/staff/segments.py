@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 
 from catalog import CatalogError, Conflict
+from web.errors import catalog_status
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
 
 router = APIRouter(route_class=StaffRoute)
@@ -48,6 +49,8 @@ def correct_segment(
         return segment_page(request, me, segment_id, 409, error=str(exc))
     except CatalogError as exc:
         values = {"text": text, "speaker": speaker, "expected": expected}
-        return segment_page(request, me, segment_id, 400, field_errors={"text": str(exc)}, **values)
+        return segment_page(
+            request, me, segment_id, catalog_status(exc), field_errors={"text": str(exc)}, **values
+        )
     session_id = staff.segments.segment(segment_id).session_id
     return see_other(f"/staff/sessions/{session_id}?notice=saved#segment-{segment_id}")
