@@ -7,6 +7,7 @@
 
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.facade import Catalog
+from catalog.folder import DataFolder
 from catalog.models import (
     MATCH_CLOSE,
     MATCH_OPEN,
@@ -40,6 +41,7 @@ __all__ = [
     "CatalogError",
     "ChapterInput",
     "Conflict",
+    "DataFolder",
     "Hit",
     "Item",
     "MediaInput",

@@ -239,11 +239,10 @@ def test_a_mixed_playlist_ends_with_the_right_sessions_and_one_failure_status_sh
     site.video("bad", "Broken entry", page=Reply(status=404))
     site.server.add("/fake/video/bad.json", Reply(status=404, body="gone"))
     site.channel("mixed", ["cap", "auto", "mute", "bad"])
-    monkeypatch.setenv("USCM_ARCHIVE_YTDLP_FACTORY", "support.ytdlp_fake:make_downloader")
     runner = CliRunner()
 
-    def run(*args):
-        return runner.invoke(cli, ["--data", str(data_dir), *args])
+    def run(*args):  # the command line, with the fake site's yt-dlp given as the composition root takes it
+        return runner.invoke(cli, ["--data", str(data_dir), *args], obj={"ytdlp_factory": make_downloader})
 
     ingested = run("ingest", site.channel_url("mixed"))
     assert ingested.exit_code == 1

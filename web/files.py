@@ -37,13 +37,13 @@ def inside(base: Path, relative: str | None) -> Path | None:
     return target
 
 
-def stored_file(data_dir: Path, area: str, relative: str | None) -> Path | None:
-    """A stored path, given relative to the data folder (``media/3/x.mp4``) or to its area (``3/x.mp4``)."""
+def stored_file(area_dir: Path, relative: str | None) -> Path | None:
+    """A stored path, given relative to the data folder (``media/3/x.mp4``) or to its area (``3/x.mp4``);
+    ``area_dir`` is one of the data folder's areas (``DataFolder.media``, ``DataFolder.captions``)."""
     if not relative:
         return None
-    area_dir = data_dir / area
     first = PurePosixPath(relative).parts[:1]
-    if first == (area,):
+    if first == (area_dir.name,):
         return inside(area_dir, str(PurePosixPath(*PurePosixPath(relative).parts[1:])))
     return inside(area_dir, relative)
 
@@ -53,7 +53,7 @@ def media(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     if not session.media_path or PurePosixPath(session.media_path).name != filename:
         raise HTTPException(404)
-    path = stored_file(request.app.state.settings.data_dir, "media", session.media_path)
+    path = stored_file(request.app.state.settings.folder.media, session.media_path)
     if path is None:
         raise HTTPException(404)
     return FileResponse(path, media_type=session.media_type or None)
@@ -64,7 +64,7 @@ def caption_file(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     for track in session.tracks:
         if track.raw_path and PurePosixPath(track.raw_path).name == filename:
-            path = stored_file(request.app.state.settings.data_dir, "captions", track.raw_path)
+            path = stored_file(request.app.state.settings.folder.captions, track.raw_path)
             if path is not None:
                 return FileResponse(path, media_type=_caption_type(path.name))
     raise HTTPException(404)

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path, PurePosixPath
 
 from catalog.errors import CatalogError
+from catalog.folder import CAPTIONS, MEDIA, DataFolder
 from catalog.ops.backup import session_count_problems
 from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
 from catalog.store.names import free_slug, slugify
@@ -34,7 +35,11 @@ def load_archive(
     created: list[Path] = []
     try:
         files = (
-            0 if merge else sum(copy_tree(in_dir / name, data_dir / name, created) for name in FILE_FOLDERS)
+            0
+            if merge
+            else sum(
+                copy_tree(in_dir / name, DataFolder(data_dir).area(name), created) for name in FILE_FOLDERS
+            )
         )
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -180,7 +185,7 @@ class _Loader:
         session_id = self._insert("sessions", values, dump_id)
         self.sessions[dump_id] = session_id
         if values["media_path"] and not self.keep_ids:
-            moved = self._bring_file(values["media_path"], "media", session_id)
+            moved = self._bring_file(values["media_path"], MEDIA, session_id)
             self.conn.execute("UPDATE sessions SET media_path = ? WHERE id = ?", (moved, session_id))
         self._session_parts(line, dump_id, session_id)
 
@@ -204,7 +209,7 @@ class _Loader:
             values = {k: track.get(k) for k in _columns(self.conn, "tracks") if k not in ("id", "session_id")}
             values["raw_path"] = _relative_path(track.get("raw_path"))
             if values["raw_path"] and not self.keep_ids:
-                values["raw_path"] = self._bring_file(values["raw_path"], "captions", session_id)
+                values["raw_path"] = self._bring_file(values["raw_path"], CAPTIONS, session_id)
             track_id = self._insert("tracks", {"session_id": session_id, **values}, track.get("id"))
             self.tracks[(dump_id, _text(track["language"], "language"))] = track_id
         for chapter in line.get("chapters") or []:
@@ -217,8 +222,8 @@ class _Loader:
         if not source.is_file():
             return None  # the dump was made without it (media are optional)
         name = PurePosixPath(relpath).name
-        target = f"{folder}/{session_id}/{name}"
-        destination = self.data_dir / target
+        target = DataFolder.session_relpath(folder, session_id, name)
+        destination = DataFolder(self.data_dir).path(target)
         if destination.exists():
             raise CatalogError(f"{destination}: already exists; the data folder holds files of no session")
         destination.parent.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,7 @@ def signer(request: Request) -> CookieSigner:
     if getattr(state, "staff_signer", None) is None:
         with _SETUP_LOCK:
             if getattr(state, "staff_signer", None) is None:
-                state.staff_signer = CookieSigner(state.settings.with_secret().secret_key)
+                state.staff_signer = CookieSigner(state.settings.secret_key or state.fallback_key)
     return state.staff_signer
 
 
