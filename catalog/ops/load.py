@@ -11,6 +11,8 @@ import shutil
 import sqlite3
 from pathlib import Path, PurePosixPath
 
+import sqlite_utils
+
 from catalog.errors import CatalogError
 from catalog.folder import CAPTIONS, MEDIA, DataFolder
 from catalog.ops.backup import session_count_problems
@@ -267,7 +269,7 @@ class _Loader:
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    return list(sqlite_utils.Database(conn)[table].columns_dict)
 
 
 def _text(value, name: str, *, allow_empty: bool = False) -> str:
