@@ -5,7 +5,7 @@ sending its headers without the body; routes that handle HEAD themselves (media 
 
 ``Validators`` gives every successful public GET an ``ETag`` and a ``Last-Modified`` and answers a matching
 ``If-None-Match`` (or, without one, a not-older ``If-Modified-Since``) with 304. A generated response's ETag is
-derived from the catalog's data version (``catalog.data_version``, the same in every worker process), the build
+derived from the catalog's data version (``Catalog.version_at``, the same in every worker process), the build
 (templates and static files) and the route's inputs: path, query string, scheme and host. A matching
 ``If-None-Match`` is answered before the route runs. File responses (media, caption files, the open-data export)
 keep the validators of their file. Staff pages and ``/healthz`` are never cached (``Cache-Control: no-store``);
@@ -22,7 +22,7 @@ from pathlib import Path
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from catalog import data_version
+from catalog import Catalog
 
 PRIVATE = ("/staff", "/api/staff")
 LIVE = ("/healthz",)
@@ -100,7 +100,7 @@ class Validators:
         if path.startswith(PRIVATE) or path in LIVE:
             await self.app(scope, receive, _with_cache_control(send, NO_STORE))
             return
-        version = data_version(self.catalog_path)  # before the route reads the data it stands for
+        version = Catalog.version_at(self.catalog_path)  # before the route reads the data it stands for
         etag = self.etag(scope, version.token)
         last_modified = formatdate(max(version.modified, self.started), usegmt=True)
         request_headers = Headers(scope=scope)

@@ -1,7 +1,8 @@
 """The archive as open data on the site: ``/data`` says what the public export holds and offers it for download.
 
-The export (``catalog.export_public``) lives in the data folder's ``public/`` and is made again, lazily, when a
-page or download asks for it and the catalog's data version has moved since it was made. Moment links in it use
+The export (``Catalog.ops.export_public``) lives in the data folder's ``public/`` (``DataFolder.public``) and is
+made again, lazily, when a page or download asks for it and the catalog's data version (``Catalog.data_version``,
+the same in every worker process) has moved since it was made. Moment links in it use
 ``settings.base_url`` (relative links when it is not set).
 """
 
@@ -15,7 +16,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse
 
-from catalog import data_version, export_info, export_public, metadata_path, write_metadata
+from catalog import export_info, metadata_path, write_metadata
 from web.catalogs import catalog_for
 from web.templating import render
 
@@ -28,20 +29,21 @@ _making = (
 
 
 def export_file(settings) -> Path:
-    return settings.data_dir / "public" / EXPORT_NAME
+    return settings.folder.public / EXPORT_NAME
 
 
 def current_export(request: Request) -> tuple[Path, dict[str, str]]:
     """The export file with its info, made anew first if the catalog changed since (or it never was)."""
-    catalog_for(request)  # the catalog opens (and is made, in an empty data folder) before it is read
+    # The catalog opens (and is made, in an empty data folder) before it is read.
+    catalog = catalog_for(request)
     settings = request.app.state.settings
     target = export_file(settings)
     with _making:
         info = export_info(target)
-        wanted = data_version(settings.catalog_path).token
+        wanted = catalog.data_version().token
         if info is None or info.get("source") != wanted or info.get("base_url") != settings.base_url:
             target.parent.mkdir(exist_ok=True)
-            export_public(settings.catalog_path, target, base_url=settings.base_url)
+            catalog.ops.export_public(target, base_url=settings.base_url)
             write_metadata(target, settings.site_name, settings.base_url)
             info = export_info(target) or {}
     return target, info

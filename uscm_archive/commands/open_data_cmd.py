@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from catalog import CatalogError, export_public, write_metadata
+from catalog import CatalogError, ops_for, write_metadata
 from uscm_archive.commands.common import with_settings
 from uscm_archive.settings import Settings
 
@@ -35,7 +35,7 @@ def export_public_cmd(settings: Settings, file: str, base_url: str | None, force
     if target.exists() and not force:
         raise CatalogError(f"{target}: already exists (add --force to replace it)")
     base = (settings.base_url if base_url is None else base_url).rstrip("/")
-    summary = export_public(settings.catalog_path, target, base_url=base)
+    summary = ops_for(settings.catalog_path).export_public(target, base_url=base)
     metadata = write_metadata(target, settings.site_name, base)
     click.echo(
         f"exported {summary.sessions} published sessions ({summary.segments} segments) to {target} "

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlite_utils
 
 from catalog.errors import CatalogError
-from catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from catalog.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 def utcnow() -> str:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from catalog.errors import CatalogError
-from catalog.version import data_version
+from catalog.store.version import file_version
 
 PUBLISHED = "SELECT id FROM live.sessions WHERE status = 'published'"
 
@@ -146,9 +146,8 @@ def export_public(catalog_path: str | Path, target: str | Path, *, base_url: str
         raise CatalogError(f"{target}: is a folder; give a file name")
     if not target.parent.is_dir():
         raise CatalogError(f"{target.parent}: no such folder")
-    version = data_version(
-        catalog_path
-    ).token  # before reading: a change meanwhile makes the next export anew
+    # The version is read before the data: a change meanwhile makes the next export anew.
+    version = file_version(catalog_path).token
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     partial.unlink(missing_ok=True)
     exported_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
