@@ -26,6 +26,7 @@ from catalog.models import (
     TrackInput,
 )
 from catalog.ops import ops_for
+from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
 from catalog.staff import KEEP, ChapterInput, Staff, User
 from catalog.store.values import parse_date
@@ -57,6 +58,9 @@ __all__ = [
     "TrackInfo",
     "TrackInput",
     "User",
+    "export_info",
+    "metadata_path",
     "ops_for",
     "parse_date",
+    "write_metadata",
 ]

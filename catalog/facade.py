@@ -33,7 +33,8 @@ from catalog.search import engine as _search
 from catalog.staff import Staff
 from catalog.store import browse, reads, sessions
 from catalog.store import facets as _facets
-from catalog.store.db import connect, data_version
+from catalog.store.db import connect
+from catalog.store.version import DataVersion, file_version
 from transcripts import Chapter
 
 
@@ -53,9 +54,16 @@ class Catalog:
     def close(self) -> None:
         self.db.conn.close()
 
-    def data_version(self) -> int:
-        """A number that moves whenever another connection commits a change (``PRAGMA data_version``)."""
-        return data_version(self.db)
+    def data_version(self) -> DataVersion:
+        """The catalog's data version: a token that moves with every commit, by any connection of any process,
+        and is the same in every process for the same data (``catalog/store/version.py`` says why not SQLite's
+        per-connection ``PRAGMA data_version``). Read it before the data it stands for."""
+        return file_version(self.path)
+
+    @staticmethod
+    def version_at(path: str | Path) -> DataVersion:
+        """``data_version()`` of the catalog file at ``path``, without opening it (no connection, no migration)."""
+        return file_version(path)
 
     # -- writing -------------------------------------------------------------------------------------------
     def save_session(

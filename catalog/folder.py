@@ -8,6 +8,8 @@
   media/<session id>/<file>                        archived media
   .incoming/<random>/                              files staged before the catalog changes
   .staff-bulk/<token>.jsonl                        a staff bulk import between its preview and its run
+  public/uscm-archive.db (+ .metadata.json)        the open-data export the site offers at /data (made again
+                                                   when the catalog changed)
 ```
 
 Relative paths (``captions/3/en.manual.vtt``) are what the catalog stores; ``DataFolder(root)`` turns them into
@@ -25,6 +27,7 @@ CAPTIONS = "captions"
 MEDIA = "media"
 STAGING = ".incoming"
 BULK_UPLOADS = ".staff-bulk"
+PUBLIC = "public"
 FILE_AREAS = (CAPTIONS, MEDIA)  # the folders of files that belong to sessions
 
 
@@ -58,6 +61,11 @@ class DataFolder:
     @property
     def bulk_uploads(self) -> Path:
         return self.root / BULK_UPLOADS
+
+    @property
+    def public(self) -> Path:
+        """The open data the site offers (``web/open_data.py``): a copy, never read back into the catalog."""
+        return self.root / PUBLIC
 
     def area(self, name: str) -> Path:
         """``captions`` or ``media`` on disk."""

@@ -1,6 +1,5 @@
 """The per-process cache of identical searches: answers again without searching, and never outlives a change to
-the catalog, whichever connection or process makes it (the cache watches the file through a connection of its
-own)."""
+the catalog, whichever connection or process makes it (the cache asks the catalog's data version, read from the file system)."""
 
 from __future__ import annotations
 

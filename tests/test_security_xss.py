@@ -7,6 +7,7 @@ Pages are parsed (not grepped): an injected ``<img onerror>``, ``<svg onload>``,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -126,6 +127,11 @@ def hostile(tmp_path_factory):
     chapters = tuple(Chapter(10.0 * n, f"Part {payload}") for n, payload in enumerate(PAYLOADS[:4]))
     session_id = catalog.save_session("hostile:1", meta, [TrackInput(Transcript(segments))], chapters)
     plain = catalog.save_session("hostile:2", SessionMeta(title=CONTROL_TITLE, date="2024-01-19"))
+    # The same payloads on a session with a video to play: what JSON-LD and the sitemap's <video:video> describe.
+    video_meta = dataclasses.replace(
+        meta, title=f"Housing {PAYLOADS[0]} {CONTROL_TITLE}", video_url="https://youtu.be/AbCdEfGhIjK"
+    )
+    catalog.save_session("hostile:video", video_meta, [TrackInput(Transcript(segments))], chapters)
     speaker_slug = catalog.get_session(session_id).speakers[0].slug
     catalog.close()
     from web.app import create_app
@@ -174,7 +180,12 @@ def test_the_session_page_shows_every_payload_verbatim(hostile):
 
 
 def test_json_ld_carries_the_title_escaped_and_whole(hostile):
-    client, session_id, _, _ = hostile
+    from catalog import Catalog
+
+    client, _, _, _ = hostile
+    catalog = Catalog.open(client.app.state.settings.catalog_path)
+    session_id = catalog.find_session_id("hostile:video")  # JSON-LD describes a session with a video
+    catalog.close()
     page = assert_inert(client.get(f"/sessions/{session_id}").text, "session page")
     blocks = [
         json.loads(body)

@@ -75,7 +75,9 @@ def test_a_streamed_text_body_is_gzipped_chunk_by_chunk():
     packed = raw_get(TestClient(GzipText(app)), "/", GZIP)  # no lifespan: a bare ASGI app
     assert packed.headers["content-encoding"] == "gzip" and "content-length" not in packed.headers
     assert gzip.decompress(packed.read_raw) == b"".join(lines)
-    assert len(packed.read_raw) < len(b"".join(lines)) / 3
+    # Starlette flushes the compressor after every chunk (so each reaches the client when sent): with chunks of
+    # ~36 bytes that costs ratio (2.7x here; the old hand-written stream held chunks back and made 3.5x).
+    assert len(packed.read_raw) < len(b"".join(lines)) / 2
 
 
 @pytest.mark.parametrize("accept", ["identity", "gzip;q=0", "br", ""])
@@ -88,4 +90,4 @@ def test_small_bodies_and_head_requests_are_not_gzipped(client, sample):
     small = raw_get(client, "/healthz", GZIP)
     assert small.status_code == 200 and "content-encoding" not in small.headers
     head = client.head(f"/sessions/{sample.main}", headers=GZIP)
-    assert head.status_code in (200, 405) and "content-encoding" not in head.headers
+    assert head.status_code == 200 and "content-encoding" not in head.headers and head.content == b""

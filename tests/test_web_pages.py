@@ -126,16 +126,16 @@ def test_chapters_downloads_and_moment_tools(client, sample):
     assert citation.endswith(f"2025-01-20, at 0:10. http://testserver/sessions/{sample.main}?t=10")
 
 
-def test_json_ld_video_object_with_chapter_clips(client, sample):
-    page = client.get(f"/sessions/{sample.main}").text
+def test_json_ld_video_object_only_for_a_video(client, sample):
+    page = client.get(f"/sessions/{sample.youtube}").text
     raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
     assert "<" not in raw  # cannot close its own script element
     data = json.loads(raw)
-    assert data["@type"] == "VideoObject" and data["name"].startswith("Housing <script>")
-    assert data["uploadDate"] == "2025-01-20" and data["thumbnailUrl"] and data["duration"] == "PT0H1M20S"
-    assert data["contentUrl"].endswith("/media/recording.wav")
-    clips = data["hasPart"]
-    assert [c["url"].split("?")[1] for c in clips] == ["t=0", "t=40"] and clips[1]["@type"] == "Clip"
+    assert data["@type"] == "VideoObject" and data["name"] == "Annual Meeting Transit Panel"
+    assert data["uploadDate"] == "2024-06-21" and data["thumbnailUrl"]
+    assert data["embedUrl"] == "https://www.youtube-nocookie.com/embed/AbCdEfGhIjK"
+    # The main session's recording is audio: no VideoObject (tests/test_web_http.py checks one with chapters).
+    assert "application/ld+json" not in client.get(f"/sessions/{sample.main}").text
 
 
 def test_youtube_and_linked_players(client, sample):
@@ -143,7 +143,7 @@ def test_youtube_and_linked_players(client, sample):
     assert (
         'src="https://www.youtube-nocookie.com/embed/AbCdEfGhIjK?enablejsapi=1&amp;cc_load_policy=1' in page
     )
-    assert '<script src="/static/youtube.js" defer></script>' in page
+    assert re.search(r'<script src="/static/youtube.js\?v=[0-9a-f]{12}" defer></script>', page)
     linked = client.get(f"/sessions/{sample.linked}").text
     assert 'href="https://video.example.org/w/5"' in linked and "<video" not in linked
     assert "no transcript for this session yet" in linked

@@ -7,18 +7,24 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
-from web import api, feeds, files, public
+from web import api, feeds, files, open_data, public
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
+from web.http_cache import HeadAsGet, Validators
+from web.openapi import declare_bearer_scheme
 from web.search_cache import SearchCache
 from web.security import SecurityHeaders
 from web.settings import SiteSettings
+from web.static_assets import FingerprintedStatic, build_id
 from web.templating import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# What shapes a response besides the data: part of every ETag (web/static_assets.build_id).
+BUILD_SOURCES = tuple(
+    Path(__file__).resolve().parents[1] / name for name in ("web", "catalog", "transcripts")
+)
 
 
 def create_app(settings: SiteSettings) -> FastAPI:
@@ -51,16 +57,21 @@ def create_app(settings: SiteSettings) -> FastAPI:
     app.state.fallback_key = secrets.token_urlsafe(48)
     app.state.catalogs = pool
     app.state.search_cache = search_cache
-    app.state.templates = make_templates(settings)
+    static = FingerprintedStatic(STATIC_DIR)
+    app.state.templates = make_templates(settings, static.url)
+    app.add_middleware(HeadAsGet)  # innermost: a HEAD runs as GET where only GET is declared
+    app.add_middleware(Validators, catalog_path=settings.catalog_path, build=build_id(*BUILD_SOURCES))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", static, name="static")
     app.include_router(api.router)
     app.include_router(files.router)
     app.include_router(feeds.router)
     app.include_router(public.router)
+    app.include_router(open_data.router)
     _include_staff(app)
+    declare_bearer_scheme(app)
     return app
 
 

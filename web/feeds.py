@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from catalog import CatalogError
 from web.catalogs import CatalogUnavailable, catalog_for
 from web.jsonld import thumbnail
-from web.player import choose_player
+from web.player import choose_player, plays_video
 from web.templating import render, site_url
 
 router = APIRouter(include_in_schema=False)
@@ -46,11 +46,13 @@ def video_sitemap(request: Request):
     entries = []
     for session in all_published(catalog_for(request)):
         player = choose_player(session)
+        video = plays_video(player)  # a <video:video> only describes a session with a video to play
         entries.append(
             {
                 "session": session,
+                "video": video,
                 "thumbnail": thumbnail(session, site),
-                "content": site + player.src if player.kind == "video" else None,
+                "content": site + player.src if video and player.kind == "video" else None,
                 "player": f"{site}/sessions/{session.id}/embed",
             }
         )

@@ -85,7 +85,10 @@ def transcript_download(request: Request, session_id: str, fmt: str):
         raise HTTPException(404) from None
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    body = export.write(as_segments(catalog.segments(session.id)))
+    segments = catalog.segments(session.id)
+    if not segments:  # no transcript: nothing to download (not an empty file)
+        raise HTTPException(404)
+    body = export.write(as_segments(segments))
     media_type = export.media_type
     headers = {"content-disposition": f'inline; filename="session-{session.id}.{fmt}"'}
     return Response(body, media_type=media_type, headers=headers)

@@ -1,4 +1,6 @@
-"""schema.org ``VideoObject`` for a session page, with chapters as ``Clip`` parts that link to ``?t=N``."""
+"""schema.org ``VideoObject`` for a session page with a video to play (none for audio or a link elsewhere):
+chapters as ``Clip`` parts that link to ``?t=N``, a ``SeekToAction`` (which is what ``?t=`` is), the transcript,
+its language and the publisher."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 from markupsafe import Markup
 
 from catalog import Session, StoredChapter
-from web.player import Player
+from web.player import Player, plays_video
 from web.timecode import iso_duration
 
 DEFAULT_THUMBNAIL = "/static/session-thumbnail.png"
@@ -40,7 +42,23 @@ def clips(chapters: list[StoredChapter], canonical: str, duration: float | None)
     return parts
 
 
-def video_object(session: Session, chapters: list[StoredChapter], site: str, player: Player) -> dict:
+def seek_to_action(canonical: str) -> dict:
+    return {
+        "@type": "SeekToAction",
+        "target": f"{canonical}?t={{seek_to_second_number}}",
+        "startOffset-input": "required name=seek_to_second_number",
+    }
+
+
+def video_object(
+    session: Session,
+    chapters: list[StoredChapter],
+    site: str,
+    player: Player,
+    *,
+    transcript: str = "",
+    publisher: str = "",
+) -> dict:
     canonical = f"{site}/sessions/{session.id}"
     data: dict = {
         "@context": "https://schema.org",
@@ -62,6 +80,13 @@ def video_object(session: Session, chapters: list[StoredChapter], site: str, pla
         data["isPartOf"] = {"@type": "Event", "name": session.event}
     if session.speakers:
         data["actor"] = [{"@type": "Person", "name": s.name} for s in session.speakers]
+    if session.language:
+        data["inLanguage"] = session.language
+    if publisher:
+        data["publisher"] = {"@type": "Organization", "name": publisher, "url": f"{site}/"}
+    if transcript:
+        data["transcript"] = transcript
+    data["potentialAction"] = seek_to_action(canonical)
     parts = clips(chapters, canonical, session.duration)
     if parts and (session.duration or 0) >= 30:
         data["hasPart"] = parts
@@ -75,5 +100,8 @@ def script_safe_json(data: dict) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def video_object_json(session: Session, chapters, site: str, player: Player) -> Markup:
-    return script_safe_json(video_object(session, chapters, site, player))
+def video_object_json(session: Session, chapters, site: str, player: Player, **extra) -> Markup | None:
+    """The page's JSON-LD, or ``None`` when the session has no video to play."""
+    if not plays_video(player):
+        return None
+    return script_safe_json(video_object(session, chapters, site, player, **extra))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -62,3 +63,13 @@ def choose_player(session: Session) -> Player:
     if link and urlsplit(link).scheme in ("http", "https"):
         return Player("link", link)
     return Player("none")
+
+
+def plays_video(player: Player) -> bool:
+    """Whether the page plays a video (YouTube, or archived media of a ``video/`` type), not audio or a link."""
+    if player.kind == "youtube":
+        return True
+    if player.kind != "video":
+        return False
+    kind = player.media_type or mimetypes.guess_type(player.src or "")[0] or ""
+    return kind.startswith("video/")

@@ -71,7 +71,14 @@ def session_page(
     context["canonical"] = f"{site}/sessions/{session.id}"
     context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
     context["citation"] = citation(session, context["moment"], context["moment_link"])
-    context["jsonld"] = video_object_json(session, context["chapters"], site, context["player"])
+    context["jsonld"] = video_object_json(
+        session,
+        context["chapters"],
+        site,
+        context["player"],
+        transcript=" ".join(line.text for line in context["lines"]),
+        publisher=request.app.state.settings.site_name,
+    )
     return render(request, "session.html", context)
 
 

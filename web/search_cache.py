@@ -1,9 +1,9 @@
 """A small in-process cache of answers to identical requests, dropped whenever the catalog file changes.
 
-The web app keeps one per process. The cache holds a catalog of its own on the file, which never writes: its
-``data_version()`` moves whenever *any other* connection commits, be it a thread of this process, another worker
-process or a command-line ingest. It is asked before every lookup (outside the cache's lock, so threads never
-queue behind SQLite); any change empties the whole cache.
+The web app keeps one per process. Before every lookup it asks ``Catalog.version_at(path)``, the catalog's data
+version: a token read from the file system (no connection, no lock held meanwhile) that moves with every commit,
+be it by a thread of this process, another worker process or a command-line ingest; any change empties the whole
+cache. The HTTP validators (``web/http_cache.py``) and the open-data export key on the same version.
 
 An answer computed while a change lands is not kept: it is stored only if no change was seen between the check
 that preceded it and its storing; a change seen later drops it with the rest.
@@ -31,8 +31,7 @@ class SearchCache:
         self.size = size
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
         self._generation = 0
-        self._watcher = None  # the cache's own connection, opened on first use
-        self._version: tuple | None = None  # (watcher, its data_version): versions of two connections differ
+        self._version: str | None = None  # the data version the entries were computed at
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -61,11 +60,8 @@ class SearchCache:
             self._generation += 1
 
     def close(self) -> None:
-        """Close the cache's connection and forget everything: versions of two connections do not compare."""
+        """Forget everything (as when the app stops)."""
         with self._lock:
-            if self._watcher is not None:
-                self._watcher.close()
-                self._watcher = None
             self._version = None
             self._entries.clear()
             self._generation += 1
@@ -76,27 +72,13 @@ class SearchCache:
     def _check(self) -> int:
         """The generation after asking the catalog whether it changed; a change empties the cache.
 
-        The catalog is asked with the lock released; only the comparison and the clearing hold it. A version read
+        The version is read with the lock released; only the comparison and the clearing hold it. A version read
         late by a slow thread at worst empties the cache once more: it never keeps an answer older than a change.
         """
-        watcher = self._watcher_catalog()
-        version = (watcher, watcher.data_version())
+        version = Catalog.version_at(self.path).token
         with self._lock:
             if version != self._version:
                 self._version = version
                 self._entries.clear()
                 self._generation += 1
             return self._generation
-
-    def _watcher_catalog(self) -> Catalog:
-        watcher = self._watcher
-        if watcher is not None:
-            return watcher
-        opened = Catalog.open(self.path)  # a new connection: what was cached before it counts as changed
-        with self._lock:
-            if self._watcher is None:
-                self._watcher = opened
-                return opened
-            watcher = self._watcher
-        opened.close()
-        return watcher

@@ -28,7 +28,7 @@ def printable(value):
     return value
 
 
-def make_templates(settings) -> jinja2.Environment:
+def make_templates(settings, static_url=None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -38,6 +38,7 @@ def make_templates(settings) -> jinja2.Environment:
         undefined=jinja2.Undefined,
     )
     env.globals["site_name"] = settings.site_name
+    env.globals["static_url"] = static_url or (lambda name: f"/static/{name}")
     env.filters["clock"] = clock
     env.filters["seconds"] = lambda value: int(value or 0)
     return env
@@ -57,6 +58,9 @@ def render(
     status_code: int = 200,
     media_type: str = "text/html",
 ) -> HTMLResponse:
+    """The page ``name`` rendered; text types get ``charset=utf-8`` (Starlette adds it only to ``text/*``)."""
     env: jinja2.Environment = request.app.state.templates
     page = env.get_template(name).render({"request": request, "site": site_url(request), **(context or {})})
+    if "charset" not in media_type:
+        media_type += "; charset=utf-8"
     return HTMLResponse(page, status_code=status_code, media_type=media_type)

@@ -1,4 +1,5 @@
-"""Keeping the archive safe: online backup, validated restore, integrity checks, and a full dump/load.
+"""Keeping the archive safe: online backup, validated restore, integrity checks, and a full dump/load; and the
+public export (the published part as one SQLite file for Datasette, ``public_export.py``).
 
 ``Catalog.ops`` works on an open catalog; ``ops_for(path)`` on a catalog file that need not open (restore over a
 damaged file, check one that fails to migrate). Both are a ``CatalogOps``.
@@ -14,13 +15,14 @@ from catalog.ops import backup as _backup
 from catalog.ops.backup import CatalogFileInfo, RestoreResult
 from catalog.ops.dump import DumpCounts, dump_archive
 from catalog.ops.load import load_archive
+from catalog.ops.public_export import ExportSummary, export_public
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from catalog.facade import Catalog
 
-__all__ = ["CatalogFileInfo", "CatalogOps", "DumpCounts", "RestoreResult", "ops_for"]
+__all__ = ["CatalogFileInfo", "CatalogOps", "DumpCounts", "ExportSummary", "RestoreResult", "ops_for"]
 
 
 class CatalogOps:
@@ -51,6 +53,11 @@ class CatalogOps:
         """Read a dump folder into the archive: all or nothing (``merge`` adds only new sources)."""
         with self._connection() as conn:
             return load_archive(conn, data_dir, in_dir, merge=merge)
+
+    def export_public(self, target: str | Path, *, base_url: str = "") -> ExportSummary:
+        """Write the published part of the archive to the SQLite file ``target`` (replaced whole, atomically),
+        for Datasette; moment links start with ``base_url`` (relative links when empty)."""
+        return export_public(self.path, target, base_url=base_url)
 
     @contextmanager
     def _connection(self) -> Iterator:

@@ -68,11 +68,6 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer.strip()
 
 
-def data_version(db: sqlite_utils.Database) -> int:
-    """``PRAGMA data_version`` on this connection: it moves whenever any *other* connection commits."""
-    return db.conn.execute("PRAGMA data_version").fetchone()[0]
-
-
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back whole on any error."""
