@@ -13,11 +13,13 @@ from pathlib import Path
 from transcripts.cues import Cue, is_timing_like, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
+from transcripts.headerless import read_headerless_vtt
 from transcripts.models import Transcript
 from transcripts.rolling import is_rolling, rolling_pieces
 from transcripts.segments import Piece, build_segments
 from transcripts.speakers import cue_pieces
 from transcripts.srt import read_srt
+from transcripts.timeline import one_timeline
 from transcripts.tracks import chapters_of, header_kind, header_language, refuse_non_speech
 from transcripts.vtt import read_vtt
 
@@ -57,7 +59,8 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
     text, decode_warnings = decode_caption_bytes(bytes(data), name)
     warnings.extend(decode_warnings)
     fmt, all_cues, header = _read_cues(text, name, warnings)
-    cues = sorted((cue for cue in all_cues if usable(cue, name, warnings)), key=lambda cue: cue.start)
+    spoken = [cue for cue in all_cues if cue.end != cue.start and cue.text.strip()]
+    cues = [cue for cue in one_timeline(spoken, name, warnings) if usable(cue, name, warnings)]
     language = language or header_language(header) or _language_from_name(name)
     kind = header_kind(header)
     refuse_non_speech(cues, kind, name)
@@ -66,7 +69,7 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
         return Transcript((), chapters, language, "chapters", fmt, tuple(warnings))
     segments = build_segments(_pieces(cues))
     if not segments:
-        dropped = [w.removeprefix(f"{name}, ") for w in warnings if w.endswith("; dropped")]
+        dropped = [w.removeprefix(f"{name}, ") for w in warnings if "; dropped" in w]
         why = f" or was dropped ({dropped[0]})" if dropped else ""
         raise TranscriptError(f"no caption text: every cue is empty{why}", source=name)
     return Transcript(segments, (), language, "captions", fmt, tuple(warnings))
@@ -88,6 +91,9 @@ def _read_cues(text: str, name: str, warnings: list[str]) -> tuple[str, tuple[Cu
             "'00:00:01,000 --> 00:00:02,000' timing lines)",
             source=name,
         )
+    headerless = read_headerless_vtt(text, name, warnings)
+    if headerless is not None:
+        return "vtt", headerless.cues, headerless.header
     return "srt", read_srt(text, name, warnings), ()
 
 
