@@ -163,6 +163,24 @@ where the council agreed to wait.
     )
 
 
+def test_two_recordings_joined_keep_the_file_order_when_the_clock_restarts():
+    first = [f"00:00:{n * 4:02d}.000 --> 00:00:{n * 4 + 3:02d}.000\nmorning part {n}." for n in range(5)]
+    second = [
+        f"00:00:{n * 4 + 1:02d}.000 --> 00:00:{n * 4 + 4:02d}.000\nafternoon part {n}." for n in range(3)
+    ]
+    transcript = parse_bytes(("WEBVTT\n\n" + "\n\n".join(first + second) + "\n").encode(), "joined.vtt")
+    text = " ".join(segment.text for segment in transcript.segments)
+    assert text == " ".join(
+        [f"morning part {n}." for n in range(5)] + [f"afternoon part {n}." for n in range(3)]
+    )
+    starts = [segment.start for segment in transcript.segments]
+    assert starts == sorted(starts)
+    assert transcript.warnings == (
+        "joined.vtt, line 18: cue times restart from 00:00:16.000 to 00:00:01.000; kept in the file's order, "
+        "this cue and the ones after it moved by +00:00:18.000 to follow on at 00:00:19.000",
+    )
+
+
 def test_a_single_cue_out_of_place_is_put_in_time_order_with_a_warning():
     data = b"WEBVTT\n\n00:00:10.000 --> 00:00:12.000\nsecond\n\n00:00:02.000 --> 00:00:04.000\nfirst\n\n" \
         b"00:00:12.000 --> 00:00:14.000\nthird\n"  # fmt: skip
