@@ -29,13 +29,14 @@ def one_timeline(cues: list[Cue], source: str, warnings: list[str]) -> list[Cue]
     shift = 0.0
     previous: Cue | None = None  # the last cue on the current clock, after its move
     stray: list[int] = []
+    changes: list[str] = []
     for index, cue in enumerate(cues):
         cue = _moved(cue, shift)
         if previous is not None and _breaks(previous, cue):
             following = _moved(cues[index + 1], shift) if index + 1 < len(cues) else None
             if following is not None and _changes_clock(previous, cue, following, clock_cues):
                 offset = previous.end - cue.start
-                warnings.append(_clock_change(source, previous, cue, offset))
+                changes.append(_clock_change(source, previous, cue, offset))
                 shift += offset
                 cue = _moved(cue, offset)
             else:
@@ -46,6 +47,11 @@ def one_timeline(cues: list[Cue], source: str, warnings: list[str]) -> list[Cue]
         placed.append(cue)
         clock_cues.append(cue)
         previous = cue
+    warnings.extend(changes[:_MAX_NOTED])
+    if len(changes) > _MAX_NOTED:
+        warnings.append(
+            f"{source}: {len(changes) - _MAX_NOTED} more clock changes like these, each moved the same way"
+        )
     warnings.extend(_stray_warnings(source, stray))
     return sorted(placed, key=lambda cue: cue.start)
 

@@ -116,6 +116,9 @@ def ingest_options(
 def ingest(settings, sources, **fields) -> None:
     """Ingest caption files (.vtt, .srt), yt-dlp .info.json files or URLs; prints each session id.
 
+    On stderr: each warning from reading the captions (file, line and what was done) and the number of words
+    stored per session.
+
     A chapters track given with one caption file becomes that session's chapters. The same file or URL
     again updates its session.
     """
