@@ -204,6 +204,8 @@ def test_a_dropped_cue_says_how_many_words_were_lost():
     )
     transcript = parse_bytes(data, "x.vtt")
     assert transcript.warnings == ("x.vtt, line 6: cue ends before it starts; dropped (3 words)",)
+    srt = parse_bytes(b"Council minutes, draft\n\n1\n00:00:01,000 --> 00:00:02,000\nkept\n", "x.srt")
+    assert srt.warnings == ("x.srt, line 1: text before the first cue ignored (3 words)",)
 
 
 # --- the ingest says what it stored ---------------------------------------------------------------------------
