@@ -247,13 +247,13 @@ def test_ingest_prints_the_words_it_stored_and_every_warning(tmp_path: Path):
     assert result.stderr.count("warning: ") == 3  # each once
 
 
-def test_the_staff_upload_preview_shows_the_same_figure_and_the_warnings(tmp_path: Path):
+def staff_preview(tmp_path: Path, data: bytes) -> str:
+    """Upload ``data`` through the staff form and return the preview page it leads to."""
     from fastapi.testclient import TestClient
 
     from tests.support.staffsite import EDITOR, build_staff_site, csrf_of, signed_in
     from web.app import create_app
 
-    data, _, first_lines = four_quirks_file()
     site = build_staff_site(tmp_path / "data")
     with TestClient(create_app(site.settings)) as client:
         editor = signed_in(client, site, EDITOR)
@@ -265,13 +265,25 @@ def test_the_staff_upload_preview_shows_the_same_figure_and_the_warnings(tmp_pat
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text[:300]
-        preview = html.unescape(editor.get(response.headers["location"]).text)
+        return html.unescape(editor.get(response.headers["location"]).text)
+
+
+def test_the_staff_upload_preview_shows_the_same_figure_and_the_warnings(tmp_path: Path):
+    data, _, first_lines = four_quirks_file()
+    preview = staff_preview(tmp_path, data)
     words = len(" ".join(PART_A + PART_B + PART_C).split())
     assert f"{words} words stored" in preview
     assert "3 warnings when the captions were read" in preview
     assert "line 1: no WEBVTT header" in preview
     assert f"line {first_lines['B']}: cue times jump" in preview
     assert f"line {first_lines['C']}: cue times restart" in preview
+
+
+def test_the_staff_upload_takes_webvtt_that_kept_its_metadata_lines_but_lost_its_header(tmp_path: Path):
+    data = b"Kind: captions\nLanguage: en\n\n00:00:01.000 --> 00:00:04.000 align:start\nThe levee vote is tonight.\n"
+    preview = staff_preview(tmp_path, data)
+    assert "5 words stored" in preview and "The levee vote is tonight." in preview
+    assert "1 warning when the captions were read" in preview and "line 1: no WEBVTT header" in preview
 
 
 # --- an independent count on every corpus caption file --------------------------------------------------------

@@ -26,6 +26,10 @@ from web.staff.media import MEDIA_TYPES, media_kind, media_name
 router = APIRouter(route_class=StaffRoute)
 
 _SRT_START = re.compile(r"^\s*(\d+\s*\r?\n)?\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
+# WebVTT that lost its WEBVTT line but kept the metadata lines under it (the reader warns and reads it as WebVTT).
+_HEADERLESS_VTT = re.compile(
+    r"^\s*(?:(?:Kind|Language)\s*:[^\n]*\r?\n)+\s*(?:\S[^\n]*\r?\n)?\s*[\d:.]+\s*-->", re.I
+)
 _UPLOAD_FIELDS = ("title", "date", "event", "description", "video_url", "speakers", "topics", "language")
 
 
@@ -41,6 +45,8 @@ def caption_kind(data: bytes) -> str | None:
         return "vtt"
     if _SRT_START.match(text):
         return "srt"
+    if _HEADERLESS_VTT.match(text):
+        return "vtt"
     return None
 
 
