@@ -16,13 +16,18 @@ import pytest
 
 from uscm_archive.commands import COMMANDS
 
-HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "yt_dlp", "argon2", "web", "archive")
+HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "yt_dlp", "argon2", "archive")
+# The published shape of a search (web/published.py: plain Python over the catalog's results) is the one part of
+# web/ the command line shares with the site; any other web module counts as the web stack.
+WEB_SHARED = ("web", "web.published")
 
 PROBE = f"""
 import json, sys
 from uscm_archive.cli import main
 code = main(sys.argv[1:])
-heavy = sorted({{name.split(".")[0] for name in sys.modules}} & {set(HEAVY)!r})
+heavy = {{name.split(".")[0] for name in sys.modules}} & {set(HEAVY)!r}
+heavy |= {{name for name in sys.modules if name.split(".")[0] == "web" and name not in {WEB_SHARED!r}}}
+heavy = sorted(heavy)
 print("\\nIMPORTED " + json.dumps({{"code": code, "heavy": heavy}}), flush=True)
 """
 

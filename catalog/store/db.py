@@ -12,7 +12,7 @@ import sqlite_utils
 import sqlite_utils.plugins
 
 from catalog.errors import CatalogError
-from catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from catalog.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 def utcnow() -> str:
@@ -70,6 +70,11 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
     if buffer.strip():
         yield buffer.strip()
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """``PRAGMA data_version`` on this connection: it moves whenever any *other* connection commits."""
+    return db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 @contextmanager
