@@ -73,6 +73,7 @@ class IngestedSession:
     created: bool
     tracks: tuple[tuple[str, str], ...] = ()  # (language, source manual/auto/upload)
     warnings: tuple[str, ...] = ()
+    words: int = 0  # words in the stored transcript
 
     @property
     def has_transcript(self) -> bool:

@@ -17,6 +17,8 @@ from archive.options import IngestedSession
 from catalog import SESSION_ID, Catalog, DataFolder, MediaInput, SessionMeta, TrackInput
 from transcripts import Chapter, Transcript
 
+INGEST_WARNINGS = "ingest_warnings"  # the key in a session's ``extra``
+
 
 @dataclass(frozen=True)
 class FetchedTrack:
@@ -57,8 +59,11 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
     """Insert or update the session for ``fetched.source_key``; returns what was stored."""
     staged = [(track, _stage(data_dir, track)) for track in fetched.tracks]
     existing = catalog.find_session_id(fetched.source_key)
+    warnings = tuple(
+        dict.fromkeys(fetched.warnings + tuple(w for t in fetched.tracks for w in t.transcript.warnings))
+    )
     try:
-        meta = _keep_status(catalog, existing, fetched.meta)
+        meta = _with_warnings(_keep_status(catalog, existing, fetched.meta), warnings)
         # One transaction: a new session's file paths name its id through SESSION_ID, filled in by the catalog.
         tracks = [_track_input(existing or SESSION_ID, track, staged_file) for track, staged_file in staged]
         media = _media_input(existing or SESSION_ID, fetched.media)
@@ -75,8 +80,26 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
         title=meta.title,
         created=existing is None,
         tracks=tuple((t.language, t.source) for t in tracks if t.transcript.segments),
-        warnings=fetched.warnings + tuple(w for t in fetched.tracks for w in t.transcript.warnings),
+        warnings=warnings,
+        words=stored_words(catalog, session_id),
     )
+
+
+def stored_words(catalog: Catalog, session_id: int) -> int:
+    """How many words the session's stored transcript holds (what the ingest and the staff preview report)."""
+    return words_in(catalog.segments(session_id))
+
+
+def words_in(segments) -> int:
+    return sum(len(segment.text.split()) for segment in segments)
+
+
+def _with_warnings(meta: SessionMeta, warnings: tuple[str, ...]) -> SessionMeta:
+    """The warnings of this ingest kept in the session's ``extra`` (for the staff preview), at most 100."""
+    extra = {key: value for key, value in (meta.extra or {}).items() if key != INGEST_WARNINGS}
+    if warnings:
+        extra[INGEST_WARNINGS] = list(warnings[:100])
+    return replace(meta, extra=extra)
 
 
 def _keep_status(catalog: Catalog, session_id: int | None, meta: SessionMeta) -> SessionMeta:

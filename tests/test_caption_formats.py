@@ -19,6 +19,7 @@ SRT = "1\n00:00:01,000 --> 00:00:03,000\nWelcome to the winter meeting.\n"
         (b"\xfe\xff" + SRT.encode("utf-16-be"), "srt"),
         (SRT.encode(), "srt"),
         (b"00:00:01,000 --> 00:00:03,000\nno index line\n", "srt"),
+        (b"Kind: captions\nLanguage: en\n\n00:00:01.000 --> 00:00:03.000\nheaderless WebVTT\n", "vtt"),
         (b"<html><body>not captions</body></html>", None),
         (b"\x89PNG\r\n\x1a\n", None),
         (b"", None),

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from transcripts.errors import TranscriptError
+from transcripts.markup import strip_markup
 
 # Lenient on purpose: 1- or 2-digit fields, optional hours, "." or "," before the milliseconds.
 _STAMP = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})"
@@ -28,6 +29,7 @@ class Cue:
     text: str
     line: int  # 1-based line of the timing line, for messages
     settings: str = ""
+    shift: float = 0.0  # seconds added to the file's times to put the cue on one timeline (timeline.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,11 @@ def _seconds(fields, line: str, number: int, source: str) -> float:
     ) / 1000
 
 
+def clock(seconds: float) -> str:
+    """``HH:MM:SS.mmm``, for messages."""
+    return _stamp(max(seconds, 0.0))
+
+
 def _stamp(seconds: float) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
@@ -90,12 +97,17 @@ def usable(cue: Cue, source: str, warnings: list[str]) -> bool:
     the line, rather than failing the whole file.
     """
     if cue.end < cue.start:
-        warnings.append(f"{source}, line {cue.line}: cue ends before it starts; dropped")
+        warnings.append(f"{source}, line {cue.line}: cue ends before it starts; dropped ({_words(cue)})")
         return False
     if cue.start > ONE_DAY or cue.end > ONE_DAY:
-        warnings.append(f"{source}, line {cue.line}: cue time beyond 24 hours; dropped")
+        warnings.append(f"{source}, line {cue.line}: cue time beyond 24 hours; dropped ({_words(cue)})")
         return False
     return cue.end > cue.start and bool(cue.text.strip())
+
+
+def _words(cue: Cue) -> str:
+    count = len(strip_markup(cue.text).split())
+    return f"{count} word{'' if count == 1 else 's'}"
 
 
 def _shorten(line: str, limit: int = 60) -> str:

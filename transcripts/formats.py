@@ -2,7 +2,9 @@
 
 A caption format is a reader module (``vtt.py``, ``srt.py``) plus one ``CaptionFormat`` entry here: its name (the
 stored format and the file extension), the names it is read from, its media type, how its content is told
-(``sniff`` on the start of a file, ``claims`` on a whole decoded file) and how it is read and written.
+(``sniff`` on the start of a file, ``claims`` on a whole decoded file) and how it is read and written. A reader
+may give ``None`` for a file its format claimed by look but cannot read (WebVTT without its header that webvtt-py
+refuses): the next format claiming the file reads it.
 ``archive/`` (which files and yt-dlp tracks to take) and ``web/`` (uploads, downloads, raw files) ask this table;
 nothing else spells a format out. ``EXPORT_FORMATS`` adds the transcript exports that are not captions.
 """
@@ -10,17 +12,19 @@ nothing else spells a format out. ``EXPORT_FORMATS`` adds the transcript exports
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from transcripts.cues import Cue, is_timing_like
 from transcripts.errors import TranscriptError
 from transcripts.export import to_json, to_srt, to_txt, to_vtt
+from transcripts.headerless import is_headerless_vtt, read_headerless_vtt, starts_like_headerless_vtt
 from transcripts.srt import read_srt
 from transcripts.vtt import read_vtt
 
-Reader = Callable[[str, str, list[str]], tuple[tuple[Cue, ...], tuple[str, ...]]]  # text, name, warnings
+# (text, name, warnings) -> (cues, header), or None: claimed by look but not readable as this format
+Reader = Callable[[str, str, list[str]], tuple[tuple[Cue, ...], tuple[str, ...]] | None]
 Writer = Callable[..., str]  # (segments, *, title=None, meta=None) -> text
 
 _SRT_START = re.compile(r"^\s*(\d+\s*\r?\n)?\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
@@ -48,8 +52,15 @@ def _vtt_body(text: str) -> str:
     return text.lstrip(" \t\n")
 
 
-def _read_vtt(text: str, name: str, warnings: list[str]) -> tuple[tuple[Cue, ...], tuple[str, ...]]:
+def _is_vtt(text: str) -> bool:
+    return _vtt_body(text).startswith("WEBVTT") or is_headerless_vtt(text)
+
+
+def _read_vtt(text: str, name: str, warnings: list[str]) -> tuple[tuple[Cue, ...], tuple[str, ...]] | None:
     body = _vtt_body(text)
+    if not body.startswith("WEBVTT"):
+        headerless = read_headerless_vtt(text, name, warnings)
+        return None if headerless is None else (headerless.cues, headerless.header)
     skipped = text[: len(text) - len(body)].count("\n")  # blank lines before the header, for line numbers
     vtt = read_vtt(body, name, warnings, skipped)
     if not vtt.cues:
@@ -83,8 +94,8 @@ VTT = CaptionFormat(
     "text/vtt; charset=utf-8",
     _write_vtt,
     extensions=(".vtt", ".webvtt"),
-    sniff=lambda text: text.startswith("WEBVTT"),
-    claims=lambda text: _vtt_body(text).startswith("WEBVTT"),
+    sniff=lambda text: text.startswith("WEBVTT") or starts_like_headerless_vtt(text),
+    claims=_is_vtt,
     read=_read_vtt,
 )
 SRT = CaptionFormat(
@@ -130,9 +141,10 @@ def format_of_name(file_name: str) -> CaptionFormat | None:
     return next((f for f in CAPTION_FORMATS if lower.endswith(f.extensions)), None)
 
 
-def format_of_text(text: str) -> CaptionFormat | None:
-    """The format a whole decoded caption file is read as (the content decides, not the name)."""
-    return next((f for f in CAPTION_FORMATS if f.claims(text)), None)
+def formats_of_text(text: str) -> Iterator[CaptionFormat]:
+    """The formats that claim a whole decoded caption file, best first, each asked only when the one before it
+    could not read the file (the content decides, not the name)."""
+    return (f for f in CAPTION_FORMATS if f.read is not None and f.claims(text))
 
 
 def sniff_format(data: bytes) -> str | None:

@@ -13,11 +13,12 @@ from pathlib import Path
 from transcripts.cues import Cue, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
-from transcripts.formats import CAPTION_NAMES, NOT_CAPTIONS, format_of_text
+from transcripts.formats import CAPTION_NAMES, NOT_CAPTIONS, formats_of_text
 from transcripts.models import Transcript
 from transcripts.rolling import is_rolling, rolling_pieces
 from transcripts.segments import Piece, build_segments
 from transcripts.speakers import cue_pieces
+from transcripts.timeline import one_timeline
 from transcripts.tracks import chapters_of, header_kind, header_language, refuse_non_speech
 
 # "talk.en.vtt", "talk.en-US.srt", "film.ar-rtl.vtt" (ar): a two-letter code, a region kept only when it is one.
@@ -56,7 +57,8 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
     text, decode_warnings = decode_caption_bytes(bytes(data), name)
     warnings.extend(decode_warnings)
     fmt, all_cues, header = _read_cues(text, name, warnings)
-    cues = sorted((cue for cue in all_cues if usable(cue, name, warnings)), key=lambda cue: cue.start)
+    spoken = [cue for cue in all_cues if cue.end != cue.start and cue.text.strip()]
+    cues = [cue for cue in one_timeline(spoken, name, warnings) if usable(cue, name, warnings)]
     language = language or header_language(header) or _language_from_name(name)
     kind = header_kind(header)
     refuse_non_speech(cues, kind, name)
@@ -65,18 +67,19 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
         return Transcript((), chapters, language, "chapters", fmt, tuple(warnings))
     segments = build_segments(_pieces(cues))
     if not segments:
-        dropped = [w.removeprefix(f"{name}, ") for w in warnings if w.endswith("; dropped")]
+        dropped = [w.removeprefix(f"{name}, ") for w in warnings if "; dropped" in w]
         why = f" or was dropped ({dropped[0]})" if dropped else ""
         raise TranscriptError(f"no caption text: every cue is empty{why}", source=name)
     return Transcript(segments, (), language, "captions", fmt, tuple(warnings))
 
 
 def _read_cues(text: str, name: str, warnings: list[str]) -> tuple[str, tuple[Cue, ...], tuple[str, ...]]:
-    fmt = format_of_text(text)
-    if fmt is None or fmt.read is None:
-        raise TranscriptError(f"no cues found: {NOT_CAPTIONS}", source=name)
-    cues, header = fmt.read(text, name, warnings)
-    return fmt.name, cues, header
+    for fmt in formats_of_text(text):
+        read = fmt.read(text, name, warnings)
+        if read is not None:
+            cues, header = read
+            return fmt.name, cues, header
+    raise TranscriptError(f"no cues found: {NOT_CAPTIONS}", source=name)
 
 
 def _language_from_name(name: str) -> str | None:

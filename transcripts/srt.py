@@ -22,7 +22,8 @@ def read_srt(text: str, source: str, warnings: list[str]) -> tuple[Cue, ...]:
         if timing is not None:
             cues.append(_cue(timing, payload))
         elif any(part.strip() for part in payload):
-            warnings.append(f"{source}, line 1: text before the first cue ignored")
+            words = sum(len(part.split()) for part in payload)
+            warnings.append(f"{source}, line 1: text before the first cue ignored ({words} words)")
         timing = read_timing(line, index + 1, source)
         payload = []
     if timing is not None:

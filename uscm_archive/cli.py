@@ -10,23 +10,43 @@ import sys
 
 import click
 
-from archive import ArchiveError
-from catalog import CatalogError
-from transcripts import TranscriptError
 from uscm_archive import __version__
-from uscm_archive.commands import register
+from uscm_archive.commands import COMMANDS, load_command
 from uscm_archive.settings import from_environment
 
-USER_ERRORS = (TranscriptError, CatalogError, ArchiveError)
+# The packages' own errors, by module and class: a module not imported yet cannot have raised its error, so the
+# command line need not import archive (and yt-dlp) or the rest to recognise them.
+USER_ERRORS = (
+    ("transcripts.errors", "TranscriptError"),
+    ("catalog.errors", "CatalogError"),
+    ("archive.errors", "ArchiveError"),
+)
+
+
+def is_user_error(exc: BaseException) -> bool:
+    for module, name in USER_ERRORS:
+        error = getattr(sys.modules.get(module), name, None)
+        if error is not None and isinstance(exc, error):
+            return True
+    return False
 
 
 class ArchiveGroup(click.Group):
-    """A group that prints our own errors as one line (``error: ...``) and exits 1, never a traceback."""
+    """A group that loads each command's module when it is used and prints our own errors as one line
+    (``error: ...``) and exits 1, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name) or load_command(self, name)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as exc:
+        except Exception as exc:
+            if not is_user_error(exc):
+                raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
 
@@ -46,9 +66,6 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
     # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
     given = ctx.obj if isinstance(ctx.obj, dict) else {}
     ctx.obj = from_environment(data_dir=data_dir, **given)
-
-
-register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

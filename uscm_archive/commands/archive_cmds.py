@@ -37,10 +37,15 @@ class StderrProgress:
 
 
 def report(result: IngestResult, *, quiet_ids: bool = False) -> None:
-    """Session ids on stdout; warnings and failures on stderr; exit 1 if anything failed."""
+    """Session ids on stdout; the words stored, warnings and failures on stderr; exit 1 if anything failed."""
     for session in result.sessions:
         for warning in session.warnings:
             click.echo(f"warning: {warning}", err=True)
+        noted = f" ({len(session.warnings)} warning{'' if len(session.warnings) == 1 else 's'})"
+        click.echo(
+            f"session {session.session_id}: {session.words:,} words stored{noted if session.warnings else ''}",
+            err=True,
+        )
         if not quiet_ids:
             click.echo(session.session_id)
     for failure in result.failures:
@@ -94,6 +99,9 @@ def ingest_options(
 @with_settings
 def ingest(settings, sources, **fields) -> None:
     """Ingest caption files (.vtt, .srt), yt-dlp .info.json files or URLs; prints each session id.
+
+    On stderr: each warning from reading the captions (file, line and what was done) and the number of words
+    stored per session.
 
     A chapters track given with one caption file becomes that session's chapters. The same file or URL
     again updates its session.

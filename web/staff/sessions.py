@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 
+from archive.saving import INGEST_WARNINGS, words_in
 from catalog import CatalogError, ChapterInput, NotFound
 from web.catalogs import catalog_for
 from web.errors import catalog_status
@@ -31,12 +32,15 @@ def session_page(request: Request, me: StaffUser, session_id: int, *, status_cod
     if session is None:
         raise NotFound(f"no session {session_id}")
     staff = staff_for(request)
+    segments = catalog.segments(session_id)
     context = {
         "me": me,
         "section": "sessions",
         "session": session,
         "status_label": STATUS_LABELS.get(session.status, session.status),
-        "segments": catalog.segments(session_id),
+        "segments": segments,
+        "stored_words": words_in(segments),
+        "ingest_warnings": session.extra.get(INGEST_WARNINGS) or [],
         "chapters": catalog.chapters(session_id),
         "reviewed": staff.edits.is_reviewed(session_id),
         "audit": staff.audit.for_session(session_id, limit=100),

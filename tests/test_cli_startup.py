@@ -1,0 +1,93 @@
+"""A fast command line: ``search``, ``sessions`` and ``export`` load only what they need (no web stack, no yt-dlp).
+
+This checks behaviour, not timing (the wall times are measured by ``python -m bench.cli``, docs/benchmarks.md):
+each command runs in a fresh interpreter on the demo archive, answers, and leaves the heavy packages unimported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from uscm_archive.commands import COMMANDS
+
+HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "yt_dlp", "argon2", "archive")
+# The published shape of a search (web/published.py: plain Python over the catalog's results) is the one part of
+# web/ the command line shares with the site; any other web module counts as the web stack.
+WEB_SHARED = ("web", "web.published")
+
+PROBE = f"""
+import json, sys
+from uscm_archive.cli import main
+code = main(sys.argv[1:])
+heavy = {{name.split(".")[0] for name in sys.modules}} & {set(HEAVY)!r}
+heavy |= {{name for name in sys.modules if name.split(".")[0] == "web" and name not in {WEB_SHARED!r}}}
+heavy = sorted(heavy)
+print("\\nIMPORTED " + json.dumps({{"code": code, "heavy": heavy}}), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory) -> Path:
+    from uscm_archive.demo import load_demo
+    from uscm_archive.settings import from_environment
+
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    assert load_demo(from_environment(data_dir=str(data_dir))) >= 3
+    return data_dir
+
+
+def run_fresh(data_dir: Path, *args: str) -> tuple[str, str, dict]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "--data", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output, _, report = done.stdout.rpartition("\nIMPORTED ")
+    return output, done.stderr, json.loads(report)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("search", "broadband"), "broadband"),
+        (("search", "housing", "--json"), '"results"'),
+        (("sessions",), "Broadband"),
+        (("export", "1", "--format", "srt"), "00:00:"),
+    ],
+)
+def test_reading_commands_answer_without_the_web_stack_or_yt_dlp(demo_data: Path, args, expected):
+    output, stderr, report = run_fresh(demo_data, *args)
+    assert report["code"] == 0, stderr
+    assert expected.lower() in output.lower()
+    assert report["heavy"] == [], f"{' '.join(args)} imported {report['heavy']}"
+
+
+def test_an_error_is_still_one_line_before_the_other_packages_are_loaded(demo_data: Path):
+    output, stderr, report = run_fresh(demo_data, "export", "999")
+    assert report["code"] == 1 and stderr.startswith("error: ") and "Traceback" not in stderr
+    assert report["heavy"] == []
+
+
+def test_every_command_is_in_the_table_that_loads_it():
+    import importlib
+    import pkgutil
+
+    import uscm_archive.commands as package
+
+    modules = [
+        importlib.import_module(f"{package.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+    ]
+    registered: dict[str, str] = {}
+    for module in (m for m in modules if hasattr(m, "register")):
+        group = click.Group()
+        module.register(group)
+        registered.update({name: module.__name__.rsplit(".", 1)[1] for name in group.commands})
+    assert registered == COMMANDS
