@@ -28,12 +28,15 @@ from catalog.models import (
 from catalog.ops import ops_for
 from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
+from catalog.search.trends import MAX_TERMS, PERIODS, Trend, TrendPeriod, TrendRequest
 from catalog.staff import KEEP, ChapterInput, Staff, User
 from catalog.store.values import parse_date
 
 __all__ = [
     "MATCH_CLOSE",
     "MATCH_OPEN",
+    "MAX_TERMS",
+    "PERIODS",
     "KEEP",
     "SESSION_ID",
     "STATUSES",
@@ -57,6 +60,9 @@ __all__ = [
     "StoredSegment",
     "TrackInfo",
     "TrackInput",
+    "Trend",
+    "TrendPeriod",
+    "TrendRequest",
     "User",
     "export_info",
     "metadata_path",

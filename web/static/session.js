@@ -17,13 +17,6 @@
   var settled = true; /* false until the player has been moved to the time in the link */
 
   /* ---- time helpers ---- */
-  function clock(seconds) {
-    var total = Math.max(0, Math.floor(seconds || 0));
-    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    var mm = h ? String(m).padStart(2, "0") : String(m);
-    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
-  }
-
   function indexAt(time) {
     var lo = 0, hi = starts.length - 1, found = -1;
     while (lo <= hi) {
@@ -93,30 +86,11 @@
     return currentIndex >= 0 ? starts[currentIndex] : 0;
   }
 
-  function speakerOf(index) {
-    for (var i = index; i >= 0; i--) {
-      var label = lines[i].parentNode.querySelector(".speaker");
-      if (label) { return label.textContent.trim(); }
-    }
-    return "";
-  }
-
   function updateMoment() {
     var seconds = Math.floor(momentTime());
     var url = root.getAttribute("data-canonical") + "?t=" + seconds;
     if (momentInput) { momentInput.value = url; }
-    if (!citation) { return; }
-    var parts = [];
-    if (currentIndex >= 0) {
-      var who = speakerOf(currentIndex);
-      if (who) { parts.push(who); }
-      var said = lines[currentIndex].querySelector(".text").textContent.trim();
-      parts.push("\u201c" + said + "\u201d");
-    }
-    parts.push(root.getAttribute("data-title"));
-    if (root.getAttribute("data-date")) { parts.push(root.getAttribute("data-date")); }
-    parts.push("at " + clock(seconds));
-    citation.textContent = parts.join(", ") + ". " + url;
+    /* the citations (cite.js) stay those of the moment the page was opened at */
   }
 
   function copyText(text, done) {
