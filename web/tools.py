@@ -36,21 +36,21 @@ def trends_page(request: Request):
     catalog = catalog_for(request)
     raw_terms = _terms(request)
     wanted, filters = trend_request(request.query_params, raw_terms)
-    problem, trend = None, None
+    notes, trend = [], None
     if len([t for t in raw_terms if t.strip()]) > MAX_TERMS:
-        problem = f"A trend compares at most {MAX_TERMS} terms: the first {MAX_TERMS} are shown."
+        notes.append(f"A trend compares at most {MAX_TERMS} terms: the first {MAX_TERMS} are shown.")
         wanted = TrendRequest(wanted.terms[:MAX_TERMS], wanted.by, **filters)
     if wanted.by not in PERIODS:
-        problem = f"“{wanted.by[:20]}” is not a period; counts are per year."
+        notes.append(f"“{wanted.by[:20]}” is not a period (year or month), so counts are per year.")
         wanted = TrendRequest(wanted.terms, "year", **filters)
     if wanted.terms:
         trend = catalog.trend(wanted)
-    context = trends_context(catalog, wanted, filters, trend, problem)
+    context = trends_context(catalog, wanted, filters, trend, notes)
     return render(request, "trends.html", {"nav": "search", **context})
 
 
 def trends_context(
-    catalog: Catalog, wanted: TrendRequest, filters: dict, trend: Trend | None, problem
+    catalog: Catalog, wanted: TrendRequest, filters: dict, trend: Trend | None, notes: list[str]
 ) -> dict:
     inputs = list(wanted.terms) + [""] * (MAX_TERMS - len(wanted.terms))
     query = [("q", t) for t in wanted.terms] + [("by", wanted.by)] + list(filters.items())
@@ -60,7 +60,7 @@ def trends_context(
         "by": wanted.by,
         "periods": PERIODS,
         "filters": filters,
-        "problem": problem,
+        "notes": notes,
         "trend": trend,
         "chart": chart(trend, filters) if trend and trend.periods else None,
         "search_link": search_link,
