@@ -132,7 +132,7 @@ def chicago(moment: CitedMoment) -> str:
     """Chicago (notes and bibliography), as a note."""
     held = _session_date(moment)
     parts = [moment.speaker, f"\u201c{moment.quote},\u201d" if moment.quote else None]
-    head = " ".join(p for p in parts if p)
+    head = ", ".join(p for p in parts if p)
     rest = [f"in {moment.title}" if head else moment.title, moment.event, long_date(held) if held else None]
     rest += [f"video, {when(moment)}", moment.publisher, f"accessed {long_date(moment.accessed)}", moment.url]
     body = ", ".join(r for r in rest if r)

@@ -67,7 +67,9 @@ def search_link(term: str, period: TrendPeriod, filters: dict[str, str], site: s
 
 def chart(trend: Trend, filters: dict[str, str]) -> Chart:
     periods, series = trend.periods, trend.series
-    top = max([c for s in series for c in s.counts] or [0])
+    most = max([c for s in series for c in s.counts] or [0])
+    tick = max(1, -(-most // 4))  # whole-number ticks, at most five
+    top = tick * -(-most // tick)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     column = plot_w / max(len(periods), 1)
     bar_w = column * 0.8 / max(len(series), 1)
@@ -85,7 +87,7 @@ def chart(trend: Trend, filters: dict[str, str]) -> Chart:
     step = max(1, -(-len(periods) // MAX_LABELS))
     labels = tuple((LEFT + i * column + column / 2, p.label) for i, p in enumerate(periods) if i % step == 0)
     ticks = (
-        tuple((baseline - plot_h * n / 4, round(top * n / 4)) for n in range(5)) if top else ((baseline, 0),)
+        tuple((baseline - plot_h * n / top, n) for n in range(0, top + 1, tick)) if top else ((baseline, 0),)
     )
     return Chart(WIDTH, HEIGHT, tuple(bars), labels, ticks, baseline, column)
 
