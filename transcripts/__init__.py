@@ -5,6 +5,7 @@ Public API (everything else is private to the package):
 - ``parse_file(path, language=None) -> Transcript``
 - ``parse_bytes(data, name, language=None) -> Transcript``
 - ``to_vtt / to_srt / to_txt / to_json(segments, ...) -> str``
+- ``subtitles_vtt / subtitles_srt(segments) -> str`` and ``subtitle_cues``: short cues for players
 - models ``Transcript``, ``Segment``, ``Mark``, ``Chapter``; errors ``TranscriptError``, ``NotCaptionsError``
 """
 
@@ -12,6 +13,7 @@ from transcripts.errors import NotCaptionsError, TranscriptError
 from transcripts.export import to_json, to_srt, to_txt, to_vtt
 from transcripts.models import Chapter, Mark, Segment, Transcript
 from transcripts.parse import MAX_CAPTION_BYTES, parse_bytes, parse_file
+from transcripts.subtitles import SubtitleCue, subtitle_cues, subtitles_srt, subtitles_vtt
 
 __all__ = [
     "MAX_CAPTION_BYTES",
@@ -19,10 +21,14 @@ __all__ = [
     "Mark",
     "NotCaptionsError",
     "Segment",
+    "SubtitleCue",
     "Transcript",
     "TranscriptError",
     "parse_bytes",
     "parse_file",
+    "subtitle_cues",
+    "subtitles_srt",
+    "subtitles_vtt",
     "to_json",
     "to_srt",
     "to_txt",

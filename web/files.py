@@ -14,15 +14,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from catalog import StoredSegment
-from transcripts import Mark, Segment, to_json, to_srt, to_txt, to_vtt
+from transcripts import Mark, Segment, subtitles_srt, subtitles_vtt, to_json, to_txt
 from web.catalogs import catalog_for
 from web.public import published_session
 
 router = APIRouter(include_in_schema=False)
 
 EXPORTS = {
-    "vtt": (to_vtt, "text/vtt; charset=utf-8"),
-    "srt": (to_srt, "application/x-subrip; charset=utf-8"),
+    "vtt": (subtitles_vtt, "text/vtt; charset=utf-8"),  # short cues: the player's track and subtitles
+    "srt": (subtitles_srt, "application/x-subrip; charset=utf-8"),
     "txt": (to_txt, "text/plain; charset=utf-8"),
     "json": (to_json, "application/json"),
 }
