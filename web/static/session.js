@@ -62,10 +62,26 @@
   function scrollToLine(link) {
     if (!list || !link) { return; }
     var item = link.parentNode;
-    var top = item.offsetTop - list.offsetTop - list.clientHeight / 3;
     scrollingByUs = true;
-    list.scrollTop = Math.max(0, top);
+    if (listScrolls()) {
+      var top = item.offsetTop - list.offsetTop - list.clientHeight / 3;
+      list.scrollTop = Math.max(0, top);
+    } else {
+      /* phone layout: the page scrolls; keep the line a little below the sticky player */
+      var frame = document.querySelector(".player-frame");
+      var below = frame ? Math.max(0, frame.getBoundingClientRect().bottom) : 0;
+      var room = window.innerHeight - below;
+      var rect = item.getBoundingClientRect();
+      if (rect.top < below || rect.bottom > window.innerHeight || rect.top > below + room / 2) {
+        window.scrollTo(0, Math.max(0, window.scrollY + rect.top - below - Math.min(room / 4, 80)));
+      }
+    }
     window.setTimeout(function () { scrollingByUs = false; }, 80);
+  }
+
+  function listScrolls() {
+    var overflow = window.getComputedStyle(list).overflowY;
+    return overflow === "auto" || overflow === "scroll";
   }
 
   var followToggle = document.getElementById("follow-toggle");
@@ -250,6 +266,8 @@
     list.addEventListener("wheel", readerScrolled, { passive: true });
     list.addEventListener("touchmove", readerScrolled, { passive: true });
     list.addEventListener("scroll", readerScrolled, { passive: true });
+    window.addEventListener("wheel", function () { if (!listScrolls()) { readerScrolled(); } }, { passive: true });
+    window.addEventListener("touchmove", function () { if (!listScrolls()) { readerScrolled(); } }, { passive: true });
     followToggle.addEventListener("click", function () { setFollowing(!following); });
     if (currentIndex >= 0) { scrollToLine(lines[currentIndex]); }
   }
