@@ -155,3 +155,61 @@ def test_no_public_page_scrolls_sideways_at_320_px_with_every_panel_open(page, d
     page.goto(f"{base}/search?q=housing")
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     browser.screenshot(page, "search-320-filters-open")
+
+
+def player_time(page) -> float:
+    return page.evaluate("document.getElementById('player').currentTime")
+
+
+def test_a_search_landing_shows_one_timeline_marker_per_match_and_steps_through_them(page, demo_site):
+    base, _ = demo_site
+    page.goto(f"{base}/search?q=land")
+    page.locator(".hit-time").first.click()
+    page.wait_for_url("**/sessions/*")
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    said = page.locator("#transcript mark").count()
+    assert said == 7  # "land" in the housing roundtable transcript
+    assert page.locator("#match-timeline .match-marker").count() == said
+    times = [
+        float(t)
+        for t in page.locator("#match-list a[data-match]").evaluate_all(
+            "links => links.map(a => a.getAttribute('data-start'))"
+        )
+    ]
+    assert len(times) == said and times == sorted(times)
+    lefts = page.locator("#match-timeline .match-marker").evaluate_all(
+        "ms => ms.map(m => parseFloat(m.style.left))"
+    )
+    duration = page.evaluate("document.getElementById('player').duration")
+    assert lefts == pytest.approx([t / duration * 100 for t in times], abs=0.01)  # positioned by time
+
+    page.evaluate("() => { const v = document.getElementById('player'); v.pause(); v.currentTime = 0; }")
+    page.locator("h1").click()  # focus on the page, not in a field
+    for expected in times:  # keyboard: N for the next match
+        page.keyboard.press("n")
+        page.wait_for_function(
+            "(t) => Math.abs(document.getElementById('player').currentTime - t) < 0.3", arg=expected
+        )
+    for expected in reversed(times[:-1]):  # P for the previous one
+        page.keyboard.press("p")
+        page.wait_for_function(
+            "(t) => Math.abs(document.getElementById('player').currentTime - t) < 0.3", arg=expected
+        )
+    assert "Match 1 of 7" in page.locator("#match-status").inner_text()
+
+
+def test_match_buttons_work_from_the_keyboard_and_follow_find_in_transcript(page, demo_site):
+    base, ids = demo_site
+    page.goto(f"{base}/sessions/{ids[0]}")
+    page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+    assert page.locator("#match-nav").is_hidden()  # no query, no matches
+    page.locator("#find-q").fill("homes")
+    page.wait_for_function("() => document.querySelectorAll('#match-timeline .match-marker').length === 4")
+    assert page.locator("#transcript mark").count() == 4
+    browser.focus_by_tab(page, "#match-next")
+    page.keyboard.press("Enter")
+    first = float(page.locator("#match-list a[data-match]").first.get_attribute("data-start"))
+    page.wait_for_function(
+        "(t) => Math.abs(document.getElementById('player').currentTime - t) < 0.3", arg=first
+    )
+    browser.screenshot(page, "session-match-markers")

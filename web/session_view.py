@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from catalog import Catalog, Session, StoredChapter, StoredSegment
 from web.highlight import highlight, query_terms, terms_pattern
+from web.hit_markers import match_times
 from web.player import Player, choose_player
 from web.timecode import clock, parse_time
 
@@ -126,6 +127,7 @@ def session_context(
     tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
     current = segment_at(segments, start, tolerance) if start is not None else None
     lines, match_count = build_lines(segments, q, current)
+    matches = match_times(segments, terms_pattern(query_terms(q)))
     moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
     player: Player = choose_player(session)
     return {
@@ -133,6 +135,8 @@ def session_context(
         "player": player,
         "lines": lines,
         "match_count": match_count,
+        "matches": matches,
+        "timeline_seconds": max([session.duration or 0.0, *(s.end for s in segments)]),
         "query": (q or "").strip(),
         "moment": moment,
         "start_given": start is not None,
