@@ -16,6 +16,7 @@ from web.jsonld import video_object_json
 from web.paging import Page, page_number
 from web.search_page import search_context
 from web.session_view import citation, moment_url, session_context
+from web.share import session_share
 from web.templating import render, site_url
 
 router = APIRouter(include_in_schema=False)
@@ -73,14 +74,17 @@ def session_page(
     context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
     context["citation"] = citation(session, context["moment"], context["moment_link"])
     context["jsonld"] = video_object_json(session, context["chapters"], site, context["player"])
+    context["share"] = session_share(session, context, site, context["canonical"])
     return render(request, "session.html", context)
 
 
 @router.get("/sessions/{session_id}/embed")
-def session_embed(request: Request, session_id: str, t: str | None = None):
+def session_embed(request: Request, session_id: str, t: str | None = None, end: str | None = None):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    context = session_context(catalog, session, t=t, end=None, q=None)
+    context = session_context(catalog, session, t=t, end=end, q=None)
+    canonical = f"{site_url(request)}/sessions/{session.id}"
+    context["share"] = session_share(session, context, site_url(request), canonical)
     request.state.embeddable = True
     return render(request, "embed.html", context)
 
@@ -88,7 +92,8 @@ def session_embed(request: Request, session_id: str, t: str | None = None):
 @router.get("/search")
 def search(request: Request):
     context = search_context(catalog_for(request), request.query_params)
-    return render(request, "search.html", {"nav": "search", **context})
+    description = "Search every word said in the archive's meetings and webinars, and play the moment."
+    return render(request, "search.html", {"nav": "search", "description": description, **context})
 
 
 @router.get("/speakers")
