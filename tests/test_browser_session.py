@@ -213,3 +213,17 @@ def test_match_buttons_work_from_the_keyboard_and_follow_find_in_transcript(page
         "(t) => Math.abs(document.getElementById('player').currentTime - t) < 0.3", arg=first
     )
     browser.screenshot(page, "session-match-markers")
+
+
+@pytest.mark.parametrize("width", [browser.DESKTOP, browser.PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_violations_on_any_public_page(page, demo_site, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    base, ids = demo_site
+    paths = public_pages(page, base, ids) + [f"/sessions/{ids[0]}?q=land", f"/sessions/{ids[2]}/embed?t=10"]
+    page.set_viewport_size(width)
+    for path in paths:
+        page.goto(base + path)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        results = Axe().run(page)
+        assert results.violations_count == 0, (path, results.generate_report())
