@@ -22,6 +22,10 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     base_url: str = ""  # e.g. https://archive.example.org, for feeds and sitemaps; empty = from the request
     site_name: str = "USCM Meeting Archive"
+    # Origins (https://media.example.org) whose media files play in the page's own <video>, in sync with the
+    # transcript; they are added to the Content-Security-Policy's media-src. Other hosts stay a link.
+    media_hosts: tuple[str, ...] = ()
+    vimeo_origin: str = "https://player.vimeo.com"  # the Vimeo player and its API script (/api/player.js)
 
     @property
     def catalog_path(self) -> Path:
@@ -50,6 +54,8 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["allow_private_urls"] = env["USCM_ARCHIVE_ALLOW_PRIVATE_URLS"].lower() in ("1", "true", "yes")
     if "USCM_ARCHIVE_SECRET_KEY" in env:
         values["secret_key"] = env["USCM_ARCHIVE_SECRET_KEY"]
+    if "USCM_ARCHIVE_MEDIA_HOSTS" in env:
+        values["media_hosts"] = tuple(env["USCM_ARCHIVE_MEDIA_HOSTS"].replace(",", " ").split())
     if "USCM_ARCHIVE_BASE_URL" in env:
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -13,7 +13,7 @@ from web import api, feeds, files, public
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
-from web.security import SecurityHeaders
+from web.security import PlayerSources, SecurityHeaders
 from web.templating import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -45,7 +45,8 @@ def create_app(settings) -> FastAPI:
     app.state.catalogs = pool
     app.state.search_cache = search_cache
     app.state.templates = make_templates(settings)
-    app.add_middleware(SecurityHeaders)
+    app.state.players = PlayerSources.from_settings(settings)
+    app.add_middleware(SecurityHeaders, players=app.state.players)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -68,7 +68,11 @@ def session_page(
 ):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    context = session_context(catalog, session, t=t, end=end, q=(q or "")[:500])
+    players = request.app.state.players
+    context = session_context(
+        catalog, session, t=t, end=end, q=(q or "")[:500], media_hosts=players.media_hosts
+    )
+    context["vimeo_origin"] = players.vimeo_origin
     site = site_url(request)
     context["canonical"] = f"{site}/sessions/{session.id}"
     context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
@@ -82,7 +86,9 @@ def session_page(
 def session_embed(request: Request, session_id: str, t: str | None = None, end: str | None = None):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    context = session_context(catalog, session, t=t, end=end, q=None)
+    players = request.app.state.players
+    context = session_context(catalog, session, t=t, end=end, q=None, media_hosts=players.media_hosts)
+    context["vimeo_origin"] = players.vimeo_origin
     canonical = f"{site_url(request)}/sessions/{session.id}"
     context["share"] = session_share(session, context, site_url(request), canonical)
     request.state.embeddable = True

@@ -114,7 +114,13 @@ def chapter_rows(chapters: list[StoredChapter]) -> list[StoredChapter]:
 
 
 def session_context(
-    catalog: Catalog, session: Session, *, t: str | None, end: str | None, q: str | None
+    catalog: Catalog,
+    session: Session,
+    *,
+    t: str | None,
+    end: str | None,
+    q: str | None,
+    media_hosts: tuple[str, ...] = (),
 ) -> dict:
     segments = catalog.segments(session.id)
     start = parse_time(t)
@@ -129,7 +135,7 @@ def session_context(
     lines, match_count = build_lines(segments, q, current)
     matches = match_times(segments, terms_pattern(query_terms(q)))
     moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
-    player: Player = choose_player(session)
+    player: Player = choose_player(session, media_hosts)
     return {
         "session": session,
         "player": player,

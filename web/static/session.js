@@ -409,4 +409,5 @@
   var video = document.getElementById("player");
   if (video && video.tagName === "VIDEO") { attach(videoAdapter(video)); }
   document.addEventListener("uscm:youtube", function (event) { attach(event.detail); });
+  document.addEventListener("uscm:player", function (event) { attach(event.detail); });
 })();
