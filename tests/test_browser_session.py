@@ -79,6 +79,8 @@ def test_every_demo_session_plays_the_line_that_is_clicked(page, demo_site):
         assert state["duration"] > 30 and not state["paused"]
         assert start <= state["time"] < start + 5, state
         assert line.get_attribute("aria-current") == "time"
+        shown = page.evaluate("document.getElementById('player').textTracks[0].activeCues.length")
+        assert shown == 1, "one caption on screen after seeking to where one cue ends and the next starts"
 
 
 def in_viewport(page, selector: str) -> bool:

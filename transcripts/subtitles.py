@@ -27,6 +27,7 @@ CUE_SECONDS = 7.0
 SENTENCE_CHARS = 30  # a cue this long ends at the end of a sentence
 _SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
 _MIN_LENGTH = 0.001
+GAP = 0.001  # between one cue's end and the next cue's start
 
 
 @dataclass(frozen=True)
@@ -172,14 +173,15 @@ def wrap(text: str) -> tuple[str, ...]:
 
 
 def _no_overlaps(cues: list[SubtitleCue]) -> list[SubtitleCue]:
-    """Starts never go back, and a cue ends by the time the next one starts (a player shows one at a time)."""
+    """Starts never go back, and a cue ends ``GAP`` before the next one starts: a player shows one at a time
+    (Chromium kept a cue that ended exactly where a seek landed on screen with the next one)."""
     result: list[SubtitleCue] = []
     for index, cue in enumerate(cues):
         start = max(cue.start, result[-1].end if result else 0.0)
         end = max(cue.end, start + _MIN_LENGTH)
         following = cues[index + 1].start if index + 1 < len(cues) else None
-        if following is not None and following < end:
-            end = max(following, start + _MIN_LENGTH)
+        if following is not None and following - GAP < end:
+            end = max(following - GAP, start + _MIN_LENGTH)
         result.append(SubtitleCue(start, end, cue.lines, cue.speaker))
     return result
 
