@@ -1,7 +1,7 @@
 """Make the demo's recordings: each demo caption cue spoken by espeak-ng, placed at the cue's start, as Ogg Opus.
 
-Run ``python -m uscm_archive.demo_audio`` (needs the ``espeak-ng`` program and the ``demo-audio`` extra:
-``pip install -e '.[demo-audio]'``, i.e. soundfile and numpy). It rewrites ``uscm_archive/demo/*.opus``; the
+Run ``python -m uscm_archive.demo_audio`` (needs the ``espeak-ng`` program and the ``media-tools`` extra:
+``pip install -e '.[media-tools]'``, i.e. soundfile and numpy). It rewrites ``uscm_archive/demo/*.opus``; the
 files are committed, so ``serve --demo`` needs none of this.
 
 How the times line up: the transcript is the timing source. Every cue of a demo caption file (a mark of its
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,8 +87,15 @@ def recording(caption: Path):
 
 
 def main() -> int:
-    import soundfile
-
+    try:
+        import numpy  # noqa: F401
+        import soundfile
+    except ImportError:
+        print("error: soundfile and numpy are missing: pip install -e '.[media-tools]'", file=sys.stderr)
+        return 1
+    if shutil.which("espeak-ng") is None:
+        print("error: the espeak-ng program is missing: apt-get install espeak-ng", file=sys.stderr)
+        return 1
     for entry in demo_sessions():
         caption = DEMO_DIR / entry["file"]
         target = DEMO_DIR / entry["media"]

@@ -1,6 +1,6 @@
 """Write tests/fixtures/direct-media.mp4: 40 s of H.264 video (160x90, one frame a second, a bar that moves with
 the time) with silent AAC audio, the "direct MP4 from an allowed host" of the browser tests. Committed; remake it
-with ``python -m tests.support.make_mp4`` after ``pip install av`` (PyAV, which bundles FFmpeg)."""
+with ``python -m tests.support.make_mp4`` after ``pip install -e '.[media-tools]'`` (PyAV, which bundles FFmpeg)."""
 
 from __future__ import annotations
 
