@@ -51,6 +51,23 @@ def test_only_bare_origins_enter_the_policy():
 
 
 def test_media_hosts_come_from_the_environment():
-    env = {"USCM_ARCHIVE_MEDIA_HOSTS": "https://a.example.org, https://b.example.org"}
+    env = {"USCM_ARCHIVE_MEDIA_HOSTS": "https://a.example.org, https://b.example.org/"}
     assert from_environment(env).media_hosts == ("https://a.example.org", "https://b.example.org")
     assert from_environment({}).media_hosts == ()
+
+
+@pytest.mark.parametrize("bad", ["*", "media.example.org", "https://x.org/videos", "'unsafe-inline'"])
+def test_a_bad_media_host_is_one_clear_error_on_the_command_line(tmp_path, bad):
+    from click.testing import CliRunner
+
+    from uscm_archive.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["--data", str(tmp_path / "d"), "serve", "--help"], env={"USCM_ARCHIVE_MEDIA_HOSTS": bad}
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: USCM_ARCHIVE_MEDIA_HOSTS: {bad!r} is not an origin like https://media.example.org "
+        "(a scheme and a host, an optional port, no path)"
+    )
+    assert not (tmp_path / "d").exists()

@@ -15,7 +15,7 @@ from catalog import CatalogError
 from transcripts import TranscriptError
 from uscm_archive import __version__
 from uscm_archive.commands import register
-from uscm_archive.settings import from_environment
+from uscm_archive.settings import SettingsError, from_environment
 
 USER_ERRORS = (TranscriptError, CatalogError, ArchiveError)
 
@@ -43,7 +43,11 @@ class ArchiveGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
-    ctx.obj = from_environment(data_dir=data_dir)
+    try:
+        ctx.obj = from_environment(data_dir=data_dir)
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
 
 
 register(cli)

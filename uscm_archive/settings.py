@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -55,12 +56,28 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
     if "USCM_ARCHIVE_SECRET_KEY" in env:
         values["secret_key"] = env["USCM_ARCHIVE_SECRET_KEY"]
     if "USCM_ARCHIVE_MEDIA_HOSTS" in env:
-        values["media_hosts"] = tuple(env["USCM_ARCHIVE_MEDIA_HOSTS"].replace(",", " ").split())
+        values["media_hosts"] = media_hosts(env["USCM_ARCHIVE_MEDIA_HOSTS"])
     if "USCM_ARCHIVE_BASE_URL" in env:
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     return Settings(**values)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, named with what it should look like."""
+
+
+def media_hosts(value: str) -> tuple[str, ...]:
+    """``USCM_ARCHIVE_MEDIA_HOSTS``: origins separated by spaces or commas (``https://media.example.org``)."""
+    hosts = tuple(host.rstrip("/") for host in value.replace(",", " ").split())
+    for host in hosts:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?", host):
+            raise SettingsError(
+                f"USCM_ARCHIVE_MEDIA_HOSTS: {host!r} is not an origin like https://media.example.org "
+                "(a scheme and a host, an optional port, no path)"
+            )
+    return hosts
 
 
 def load_or_create_secret(data_dir: Path) -> str:
