@@ -228,3 +228,15 @@ def test_axe_finds_no_violations_on_any_public_page(page, demo_site, width):
         page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         results = Axe().run(page)
         assert results.violations_count == 0, (path, results.generate_report())
+
+
+def test_a_several_word_query_marks_and_markers_agree(page, demo_site):
+    base, ids = demo_site
+    page.goto(f"{base}/sessions/{ids[0]}?q=land+homes")
+    page.wait_for_function("() => document.querySelectorAll('#match-timeline .match-marker').length > 0")
+    marks = page.locator("#transcript mark").count()
+    assert marks == 11  # "land" 7 times, "homes" 4 times, each word marked where it is said
+    assert page.locator("#match-timeline .match-marker").count() == marks
+    assert page.locator("#match-list a[data-match]").count() == marks
+    page.locator("#find-next").click()
+    assert page.inner_text("#find-status").startswith(f"Match 1 of {marks}")

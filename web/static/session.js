@@ -388,7 +388,8 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { find(findInput.value, true); }, 150);
     });
-    if (findInput.value.trim()) { find(findInput.value); }
+    /* landing with ?q=: step through the server's marks (the same matches as the timeline markers) */
+    if (findInput.value.trim()) { matches = Array.prototype.slice.call(list.querySelectorAll("mark")); }
   }
   if (matchNav) {
     matchTimes = pageMatches.slice();
