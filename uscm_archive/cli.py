@@ -43,8 +43,10 @@ class ArchiveGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
+    # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
+    given = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
-        ctx.obj = from_environment(data_dir=data_dir)
+        ctx.obj = from_environment(data_dir=data_dir, **given)
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(1)

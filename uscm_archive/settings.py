@@ -1,13 +1,19 @@
-"""Settings are built once, at the edge (the command line), and passed in. Nothing reads the environment on import."""
+"""Settings are built once, at the edge (the command line), and passed in. Nothing reads the environment on import.
+
+This is the composition root: the signing key (``with_secret``) and the yt-dlp factory (``ytdlp_factory``: yt-dlp's
+own unless a caller such as a test gives another) are chosen here, not in the packages.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from catalog import DataFolder
 
 DEFAULT_DATA_DIR = "uscm-data"
 
@@ -27,18 +33,16 @@ class Settings:
     # transcript; they are added to the Content-Security-Policy's media-src. Other hosts stay a link.
     media_hosts: tuple[str, ...] = ()
     vimeo_origin: str = "https://player.vimeo.com"  # the Vimeo player and its API script (/api/player.js)
+    # builds the yt-dlp client from its params; None is yt-dlp's own (``archive.ytdlp.make_downloader``)
+    ytdlp_factory: Callable | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def folder(self) -> DataFolder:
+        return DataFolder(self.data_dir)
 
     @property
     def catalog_path(self) -> Path:
-        return self.data_dir / "catalog.db"
-
-    @property
-    def captions_dir(self) -> Path:
-        return self.data_dir / "captions"
-
-    @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return self.folder.catalog
 
     def with_secret(self) -> Settings:
         """Settings with a secret key: the given one, or one kept in the data folder (made on first use)."""
@@ -81,7 +85,7 @@ def media_hosts(value: str) -> tuple[str, ...]:
 
 
 def load_or_create_secret(data_dir: Path) -> str:
-    path = Path(data_dir) / "secret.key"
+    path = DataFolder(data_dir).secret_key_file
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

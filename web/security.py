@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.settings import SiteSettings
+
 YOUTUBE_SCRIPTS = "https://www.youtube.com https://s.ytimg.com"
 YOUTUBE_FRAMES = "https://www.youtube-nocookie.com https://www.youtube.com"
 VIMEO_ORIGIN = "https://player.vimeo.com"
@@ -20,9 +22,9 @@ class PlayerSources:
     vimeo_origin: str = VIMEO_ORIGIN
 
     @classmethod
-    def from_settings(cls, settings) -> PlayerSources:
-        hosts = tuple(host for host in getattr(settings, "media_hosts", ()) if is_origin(host))
-        vimeo = getattr(settings, "vimeo_origin", VIMEO_ORIGIN)
+    def from_settings(cls, settings: SiteSettings) -> PlayerSources:
+        hosts = tuple(host for host in settings.media_hosts if is_origin(host))
+        vimeo = settings.vimeo_origin
         return cls(hosts, vimeo if is_origin(vimeo) else VIMEO_ORIGIN)
 
 

@@ -9,6 +9,11 @@ Three paths, chosen by ``search.plan``:
   which FTS5 walks directly; the ids found are then ranked by bm25 in one statement that scores only them.
 - **joined** (anything else): FTS5 joined with segments and sessions, counted with a cap.
 
+Every path ranks by one order, ``RANKING``: bm25 (best first), ties by segment id. Statements that also make the
+page's snippets say it as FTS5's ``ORDER BY rank`` (``BY_RANK``), which FTS5 sorts itself, scoring every match
+and keeping equal scores in rowid order: the same order, with ``snippet()`` run for the page's rows alone
+(``tests/test_search_ranking.py`` holds the two spellings to one order). No path sorts in Python.
+
 Whatever the path, more than ``rank_limit`` matches are not ranked by bm25 (it would cost up to a second):
 the page then lists the newest sessions first, in spoken order (``ordered_by="date"``).
 """
@@ -26,6 +31,10 @@ PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more p
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
 ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
+
+# The one ranking: bm25 (lower is better), ties by segment id. ``BY_RANK`` is FTS5's spelling of the same order.
+RANKING = "bm25(segments_fts), rowid"
+BY_RANK = "rank"
 
 SNIPPET_TOKENS = 32
 # Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags. The
@@ -105,14 +114,18 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
         return rowid in first
 
     conn.create_function("uscm_among_first", 1, among_first)
+    # The inner statement scans in rowid order and stops after SCORED_PASS + 1 matches (the snippets go to the
+    # first rows it sees); the outer one puts what it found in RANKING order.
+    # (MATERIALIZED: a flattened subquery would sort every match before the LIMIT.)
     scored = conn.execute(
-        f"SELECT rowid, bm25(segments_fts), {SNIPPET_FIRST} FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
+        f"WITH scored AS MATERIALIZED (SELECT rowid AS id, bm25(segments_fts) AS score, {SNIPPET_FIRST} AS snip "
+        "FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?) SELECT id, score, snip FROM scored "
+        "ORDER BY score, id",
         (plan.match, SCORED_PASS + 1),
     ).fetchall()
     if len(scored) > SCORED_PASS:
         return None
     kept = _drop_excluded(conn, plan, scored)
-    kept.sort(key=lambda row: (row[1], row[0]))
     page = kept[offset : offset + limit]
     made = {row[0]: row[2] for row in page if row[2] is not None}
     return Page([row[0] for row in page], len(kept), snippets=made)
@@ -124,13 +137,12 @@ def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int
     rowids = [
         r[0]
         for r in conn.execute(
-            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?",
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rowid LIMIT ?",
             (plan.match, ROWID_LIST_LIMIT + 1),
         )
     ]
     if len(rowids) > ROWID_LIST_LIMIT:
         return None
-    rowids.sort()
     for sid, lo, hi in ranges(conn, plan.excluded):
         left_out = set(_session_rows(conn, sid, _between(rowids, lo, hi)))
         rowids = [r for r in rowids if r not in left_out] if left_out else rowids
@@ -192,13 +204,13 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
     """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
+        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY {BY_RANK} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
     else:
         sql = (
             f"SELECT f.rowid, {SNIPPET} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
-            "ORDER BY f.rank LIMIT ? OFFSET ?"
+            f"ORDER BY f.{BY_RANK} LIMIT ? OFFSET ?"
         )
         rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
     return Page([r[0] for r in rows], total, snippets=dict(rows))
@@ -237,7 +249,7 @@ def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: 
         return []
     sql = (
         "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ? "
-        "AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(segments_fts), rowid LIMIT ? OFFSET ?"
+        f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY {RANKING} LIMIT ? OFFSET ?"
     )
     params = (plan.match, min(rowids), max(rowids), json.dumps(rowids), limit, offset)
     return [row[0] for row in conn.execute(sql, params)]
@@ -276,7 +288,7 @@ def _joined(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         f"SELECT count(*) FROM (SELECT 1 {JOINED} WHERE {where} LIMIT ?)", (*params, plan.rank_limit + 1)
     ).fetchone()[0]
     if capped <= plan.rank_limit:
-        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY f.rank LIMIT ? OFFSET ?"
+        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY f.{BY_RANK} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()
         return Page([r[0] for r in rows], capped, snippets=dict(rows))
     total = conn.execute(f"SELECT count(*) {JOINED} WHERE {where}", params).fetchone()[0]
