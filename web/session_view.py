@@ -11,6 +11,7 @@ from markupsafe import Markup
 from catalog import Catalog, Session, StoredChapter, StoredSegment
 from transcripts import EXPORT_FORMATS
 from web.highlight import highlight, query_terms, terms_pattern
+from web.hit_markers import match_times
 from web.player import Player, choose_player
 from web.timecode import clock, parse_time
 
@@ -109,7 +110,13 @@ def chapter_rows(chapters: list[StoredChapter]) -> list[StoredChapter]:
 
 
 def session_context(
-    catalog: Catalog, session: Session, *, t: str | None, end: str | None, q: str | None
+    catalog: Catalog,
+    session: Session,
+    *,
+    t: str | None,
+    end: str | None,
+    q: str | None,
+    media_hosts: tuple[str, ...] = (),
 ) -> dict:
     segments = catalog.segments(session.id)
     start = parse_time(t)
@@ -122,13 +129,16 @@ def session_context(
     tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
     current = segment_at(segments, start, tolerance) if start is not None else None
     lines, match_count = build_lines(segments, q, current)
+    matches = match_times(segments, terms_pattern(query_terms(q)))
     moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
-    player: Player = choose_player(session)
+    player: Player = choose_player(session, media_hosts)
     return {
         "session": session,
         "player": player,
         "lines": lines,
         "match_count": match_count,
+        "matches": matches,
+        "timeline_seconds": max([session.duration or 0.0, *(s.end for s in segments)]),
         "query": (q or "").strip(),
         "moment": moment,
         "start_given": start is not None,
