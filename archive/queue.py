@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive import transcription
 from archive.errors import ArchiveError
 from archive.options import IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.remote import ingest_listing, is_playlist, options_for, process_item, run_request
 from archive.retries import retrying
 from archive.ytdlp import Fetcher, check_fetch_url
-from catalog import Catalog
+from catalog import Catalog, transcription_jobs
 from catalog import items as item_store
 from catalog.items import Item
 
@@ -57,6 +58,9 @@ def retry(
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))
+        if transcription_jobs.is_job(item):  # a transcription on the queue: run it again, not a fetch
+            result.extend(transcription.retry_job(catalog, data_dir, item))
+            continue
         item_options = options_for(item, options)
         if item.parent_url is None and item.key == item.url:  # a URL as asked: may be a playlist
             result.extend(run_request(catalog, data_dir, item, item_options, progress))

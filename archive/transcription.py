@@ -115,6 +115,21 @@ def run_job(
     return result
 
 
+def retry_job(
+    catalog: Catalog, data_dir: Path, item: Item, options: TranscribeOptions | None = None
+) -> IngestResult:
+    """A failed or cancelled job queued again and run (``uscm-archive retry``, the staff "Retry")."""
+    if item.session_id is None:
+        return IngestResult(failures=[Failure(item.url, "the job's session was deleted", item.id)])
+    try:
+        session = transcribable(catalog, data_dir, item.session_id)
+    except ArchiveError as exc:
+        item_store.mark_failed(catalog, item.id, str(exc))
+        return IngestResult(failures=[Failure(item.url, str(exc), item.id)])
+    queued = jobs.queue_job(catalog, session.id, session.title)
+    return run_job(catalog, data_dir, queued, options or TranscribeOptions())
+
+
 def start_transcription(
     catalog_path: Path, data_dir: Path, session_id: int, options: TranscribeOptions, *, requested_by: str
 ) -> tuple[int, threading.Thread]:
@@ -134,19 +149,6 @@ def start_transcription(
     )
     thread.start()
     return item.id, thread
-
-
-def resume_in_background(
-    catalog_path: Path, data_dir: Path, options: TranscribeOptions
-) -> threading.Thread | None:
-    """Jobs left by a stopped server run again in one thread (the web app calls this when it starts)."""
-    if not asr.available():
-        return None
-    thread = threading.Thread(
-        target=_run_in_thread, args=(catalog_path, data_dir, None, options), name="asr-resume", daemon=True
-    )
-    thread.start()
-    return thread
 
 
 def cancel(catalog: Catalog, session_id: int) -> bool:

@@ -8,19 +8,26 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from archive import asr
+from archive import ArchiveError, asr, transcription
+from archive.asr_model import MODEL_FILES, check_pins, choose_model
 from catalog import Catalog, speaker_suggestions
+from catalog import items as item_store
+from catalog import transcription_jobs as jobs
 from catalog.models import SearchRequest
 from catalog.staff_speakers import StaffSpeakers
+from tests.support.staffsite import EDITOR, build_staff_site, csrf_of, signed_in
 from uscm_archive.cli import main
 from uscm_archive.settings import Settings
 from web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PASSAGE = (
     "Good morning and welcome to the winter meeting of the nation's mayors.",
@@ -211,3 +218,134 @@ def test_without_the_extra_transcribe_says_how_to_install_it_and_the_rest_works(
         [sys.executable, "-c", hide, "--data", data, "status"], capture_output=True, text=True
     )
     assert listed.returncode == 0 and "0 pending" in listed.stdout
+
+
+def test_a_model_file_that_differs_from_the_pin_is_refused(tmp_path):
+    wheel = choose_model().folder
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for name in MODEL_FILES:
+        (copy / name).symlink_to(wheel / name)
+    assert check_pins(copy) == choose_model().sha256
+    (copy / "config.json").unlink()
+    (copy / "config.json").write_text((wheel / "config.json").read_text().replace("50256", "50257"))
+    with pytest.raises(ArchiveError, match=r"config\.json: the model file is missing or its sha256 differs"):
+        check_pins(copy)
+
+
+def test_a_job_left_running_by_a_stopped_process_is_finished_by_transcribe_pending(
+    archive_with_speech, tmp_path
+):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        catalog.db.conn.execute("DELETE FROM segments")  # as before the first transcription
+        job = transcription.queue_sessions(catalog, data, [1])[0]
+        item_store.mark_running(catalog, job.id)  # ... and then the process was killed
+    finally:
+        catalog.close()
+    assert main(["--data", str(data), "transcribe", "--pending"]) == 0
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        assert item_store.get_item(catalog, job.id).state == "done"
+        assert jobs.job_progress(catalog)[0].percent == 100
+        assert any("hardware store" in s.text for s in catalog.segments(1))
+    finally:
+        catalog.close()
+
+
+def test_a_running_transcription_can_be_cancelled_and_stores_nothing(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    catalog = Catalog.open(data / "catalog.db")
+    catalog.db.conn.execute("DELETE FROM segments")
+    job = transcription.queue_sessions(catalog, data, [1])[0]
+    seen: list[float] = []
+
+    def progress(event):
+        if event.percent is not None:
+            seen.append(event.percent)
+            if len(seen) == 2:  # a staffer presses Cancel from another connection, mid-way
+                other = Catalog.open(data / "catalog.db")
+                assert transcription.cancel(other, 1)
+                other.close()
+
+    try:
+        result = transcription.run_jobs(catalog, data, [job], progress=progress)
+        assert [f.message for f in result.failures] == ["session 1: cancelled"]
+        assert item_store.get_item(catalog, job.id).last_error == "cancelled"
+        assert catalog.segments(1) == []
+        assert max(seen) < 100
+    finally:
+        catalog.close()
+
+
+def test_staff_transcribe_from_the_session_page_watch_progress_and_decide_suggestions(
+    archive_with_speech, tmp_path
+):
+    site = build_staff_site(tmp_path / "site")
+    media = archive_with_speech[2]
+    speaker = ["--speaker", "Andrew Ginther, Mayor of Columbus"]
+    assert main(["--data", str(site.settings.data_dir), "ingest", str(media), *speaker]) == 0  # session 3
+    with TestClient(create_app(site.settings)) as client:
+        signed_in(client, site, EDITOR)
+        page = client.get("/staff/sessions/3")
+        assert "Transcribe the media" in page.text
+        started = client.post(
+            "/staff/sessions/3/transcribe", data={"csrf": csrf_of(page.text)}, follow_redirects=False
+        )
+        assert started.status_code == 303
+        percents = set()
+        for _ in range(600):
+            queue = client.get("/staff/queue").text
+            percents.update(re.findall(r"(\d+)% of the audio", queue))
+            if "of the audio" not in queue and "Transcribe:" in queue:
+                break
+            time.sleep(0.1)
+        assert percents, "the dashboard never showed the percent done"
+        page = client.get("/staff/sessions/3")
+        assert "Automatic transcript" in page.text
+        assert "Andrew Ginther" in page.text and "Speaker suggestions" in page.text
+        suggestion = re.search(r'<li id="suggestion-(\d+)"><strong>Andrew Ginther', page.text).group(1)
+        decided = client.post(
+            f"/staff/suggestions/{suggestion}/reject",
+            data={"csrf": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert decided.status_code == 303
+        page = client.get(decided.headers["location"])
+        assert f'id="suggestion-{suggestion}"' not in page.text
+        assert "it will not be offered again" in page.text
+        public = client.get("/sessions/3")
+        assert "Automatic transcript" in public.text
+
+
+def test_the_staff_page_says_how_to_install_when_the_extra_is_missing(tmp_path):
+    hide = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def fake(name, *a, **k):\n"
+        "    if name.split('.')[0] == 'faster_whisper':\n"
+        "        raise ImportError(name)\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = fake\n"
+        "from pathlib import Path\n"
+        "from fastapi.testclient import TestClient\n"
+        "from catalog import Catalog\n"
+        "from tests.support.staffsite import EDITOR, build_staff_site, signed_in\n"
+        "from web.app import create_app\n"
+        "site = build_staff_site(Path(sys.argv[1]))\n"
+        "catalog = Catalog.open(site.catalog_path)\n"
+        "catalog.db.conn.execute(\"UPDATE sessions SET media_path = 'media/1/a.wav' WHERE id = 1\")\n"
+        "catalog.close()\n"
+        "with TestClient(create_app(site.settings)) as client:\n"
+        "    signed_in(client, site, EDITOR)\n"
+        "    print(client.get('/staff/sessions/1').text)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", hide, str(tmp_path / "site")], capture_output=True, text=True, cwd=ROOT
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Transcription is not installed on this server" in run.stdout
+    assert "pip install &#39;uscm-archive[asr]&#39;" in run.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from catalog import items
+from catalog import transcription_jobs as jobs
 from catalog.models import STATUSES
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, page, page_user, staff_for
@@ -19,7 +20,8 @@ def ingest_queue(request: Request) -> dict:
     waiting = items.list_items(catalog, states=("pending", "running"), limit=200)
     failed = items.list_items(catalog, states=("failed",), limit=200)
     done = staff_for(request).edits.recent_ingests(10)
-    return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting)}
+    progress = {job.item_id: job for job in jobs.job_progress(catalog)}  # transcriptions: percent of audio
+    return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting), "jobs": progress}
 
 
 @router.get("/staff", include_in_schema=False)
