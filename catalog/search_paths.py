@@ -19,7 +19,7 @@ import json
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
@@ -51,6 +51,7 @@ class Plan:
     scope: tuple[int, ...] | None = None  # the only sessions to search (few), newest first
     allowed: tuple[int, ...] | None = None  # the only sessions to search (many): joined path
     excluded: tuple[int, ...] = ()  # global path: sessions to leave out (drafts, filtered out)
+    asr_last: bool = False  # the archive holds unreviewed automatic transcripts: rank their lines last
 
     @property
     def rank_limit(self) -> int:
@@ -66,7 +67,27 @@ class Page:
     snippets: dict[int, str] = field(default_factory=dict)
 
 
+# A line of an automatic transcript nobody has reviewed or corrected ranks below caption lines with the same
+# words (bm25 orders within each tier). Checked only when the archive has such a transcript at all.
+ASR_TIER = (
+    "EXISTS (SELECT 1 FROM segments a JOIN tracks t ON t.id = a.track_id WHERE a.id = {rowid} "
+    "AND a.confidence IS NOT NULL AND t.source = 'asr' AND t.reviewed = 0)"
+)
+
+
+def _tier(plan: Plan, rowid: str) -> str:
+    return ASR_TIER.format(rowid=rowid) + ", " if plan.asr_last else ""
+
+
+def _has_unreviewed_asr(conn: sqlite3.Connection) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM tracks WHERE source = 'asr' AND reviewed = 0 LIMIT 1").fetchone()
+        is not None
+    )
+
+
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    plan = replace(plan, asr_last=_has_unreviewed_asr(conn))
     if plan.scope is not None:
         return _scoped(conn, plan, offset, limit)
     if plan.where == "1" and plan.allowed is None:
@@ -112,10 +133,16 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     if len(scored) > SCORED_PASS:
         return None
     kept = _drop_excluded(conn, plan, scored)
-    kept.sort(key=lambda row: (row[1], row[0]))
+    last = _asr_rows(conn, [row[0] for row in kept]) if plan.asr_last else set()
+    kept.sort(key=lambda row: (row[0] in last, row[1], row[0]))
     page = kept[offset : offset + limit]
     made = {row[0]: row[2] for row in page if row[2] is not None}
     return Page([row[0] for row in page], len(kept), snippets=made)
+
+
+def _asr_rows(conn: sqlite3.Connection, rowids: list[int]) -> set[int]:
+    sql = f"SELECT value FROM json_each(?) WHERE {ASR_TIER.format(rowid='value')}"
+    return {row[0] for row in conn.execute(sql, (json.dumps(rowids),))}
 
 
 def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
@@ -192,13 +219,16 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
     """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? "
+            f"ORDER BY {_tier(plan, 'rowid')}rank LIMIT ? OFFSET ?"
+        )
         rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
     else:
         sql = (
             f"SELECT f.rowid, {SNIPPET} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
-            "ORDER BY f.rank LIMIT ? OFFSET ?"
+            f"ORDER BY {_tier(plan, 'f.rowid')}f.rank LIMIT ? OFFSET ?"
         )
         rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
     return Page([r[0] for r in rows], total, snippets=dict(rows))
@@ -237,7 +267,8 @@ def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: 
         return []
     sql = (
         "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ? "
-        "AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY bm25(segments_fts), rowid LIMIT ? OFFSET ?"
+        f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY {_tier(plan, 'rowid')}bm25(segments_fts), rowid "
+        "LIMIT ? OFFSET ?"
     )
     params = (plan.match, min(rowids), max(rowids), json.dumps(rowids), limit, offset)
     return [row[0] for row in conn.execute(sql, params)]
@@ -276,7 +307,7 @@ def _joined(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         f"SELECT count(*) FROM (SELECT 1 {JOINED} WHERE {where} LIMIT ?)", (*params, plan.rank_limit + 1)
     ).fetchone()[0]
     if capped <= plan.rank_limit:
-        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY f.rank LIMIT ? OFFSET ?"
+        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY {_tier(plan, 'f.rowid')}f.rank LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()
         return Page([r[0] for r in rows], capped, snippets=dict(rows))
     total = conn.execute(f"SELECT count(*) {JOINED} WHERE {where}", params).fetchone()[0]

@@ -349,3 +349,24 @@ def test_the_staff_page_says_how_to_install_when_the_extra_is_missing(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "Transcription is not installed on this server" in run.stdout
     assert "pip install &#39;uscm-archive[asr]&#39;" in run.stdout
+
+
+def test_caption_lines_rank_above_automatic_lines_with_the_same_words(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    captions = tmp_path / "small-business-forum-2024-02-02.en.vtt"
+    long_line = (
+        "Across the region, owners told us that when a hardware store closes the neighbors drive farther, "
+        "spend their money elsewhere, and the storefront can sit empty for years while rents keep climbing"
+    )
+    captions.write_text(f"WEBVTT\n\n00:00:01.000 --> 00:00:09.000\n{long_line}\n", encoding="utf-8")
+    assert main(["--data", str(data), "ingest", str(captions)]) == 0  # session 2, human captions
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        hits = catalog.search(SearchRequest(query="hardware store closes")).hits
+        assert [h.session_id for h in hits] == [2, 1]  # bm25 alone puts the short automatic line first
+        catalog.db.conn.execute("UPDATE tracks SET reviewed = 1 WHERE source = 'asr'")  # staff reviewed it
+        hits = catalog.search(SearchRequest(query="hardware store closes")).hits
+        assert [h.session_id for h in hits] == [1, 2]
+    finally:
+        catalog.close()
