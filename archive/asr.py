@@ -17,8 +17,6 @@ from archive.asr_model import AsrUnavailable, ModelChoice, choose_model
 from archive.errors import ArchiveError
 from transcripts import Mark, Segment
 
-LOW_CONFIDENCE = 0.5  # words below this probability are marked for review on the session page
-
 
 class Cancelled(ArchiveError):
     """The transcription was cancelled before it finished."""

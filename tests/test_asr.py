@@ -4,6 +4,7 @@ asr extra's pinned model, then read, searched, corrected and transcribed again."
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -17,7 +18,8 @@ from fastapi.testclient import TestClient
 
 from archive import ArchiveError, asr, transcription
 from archive.asr_model import MODEL_FILES, check_pins, choose_model
-from catalog import Catalog, speaker_suggestions
+from bench.speech import PASSAGE, synthesise, word_accuracy
+from catalog import Catalog, asr_store, speaker_suggestions
 from catalog import items as item_store
 from catalog import transcription_jobs as jobs
 from catalog.models import SearchRequest
@@ -26,26 +28,10 @@ from tests.support.staffsite import EDITOR, build_staff_site, csrf_of, signed_in
 from uscm_archive.cli import main
 from uscm_archive.settings import Settings
 from web.app import create_app
+from web.session_view import LOW_CONFIDENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PASSAGE = (
-    "Good morning and welcome to the winter meeting of the nation's mayors.",
-    "Today we will talk about housing, public safety, and the future of our downtown streets.",
-    "Thank you, Mayor Schieve, for hosting us in Reno this year.",
-    "Our cities have added thousands of new homes, but rents are still rising faster than wages.",
-    "The chair recognizes the mayor of Columbus for a report on transit.",
-    "Buses now arrive every few minutes on the busiest routes, and ridership has grown for three straight years.",
-    "We also opened two new libraries and repaired many miles of sidewalk.",
-    "Water systems need steady investment, because old pipes break in the coldest weeks of the year.",
-    "I'm Mayor Garcia, and I want to thank the federal partners who helped us replace lead service lines.",
-    "Every child deserves clean water at school and at home.",
-    "Finally, let us remember that small businesses are the heart of every neighborhood.",
-    "When a bakery or a hardware store closes, the whole block feels it.",
-    "We ask Congress to keep the community grants that help these owners stay open.",
-    "Thank you all for coming, and please join us after lunch for the workshop on climate resilience.",
-)
-ESPEAK = ("espeak-ng", "-v", "en-us", "-s", "140", "-g", "3")
 # Five-word quotes: (sentence number, quote) -- each quote opens its sentence, so it is spoken at its start.
 QUOTES = (
     (1, "Today we will talk about"),
@@ -61,43 +47,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z']+", text.lower())
-
-
-def word_accuracy(reference: str, heard: str) -> float:
-    """1 - word error rate (Levenshtein distance over words)."""
-    ref, hyp = words(reference), words(heard)
-    row = list(range(len(hyp) + 1))
-    for i in range(1, len(ref) + 1):
-        diagonal, row[0] = row[0], i
-        for j in range(1, len(hyp) + 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ref[i - 1] != hyp[j - 1]))
-    return 1 - row[len(hyp)] / len(ref)
-
-
-def synthesise(folder: Path) -> tuple[Path, list[float]]:
-    """The passage as one WAV, and when each sentence starts in it."""
-    starts, frames, params = [], [], None
-    for number, sentence in enumerate(PASSAGE):
-        part = folder / f"part{number}.wav"
-        subprocess.run([*ESPEAK, "-w", str(part), sentence], check=True)
-        with wave.open(str(part)) as piece:
-            params = params or piece.getparams()
-            starts.append(sum(len(f) for f in frames) / (params.framerate * params.sampwidth))
-            frames.append(piece.readframes(piece.getnframes()))
-    out = folder / "winter-meeting-2024-01-20.wav"
-    with wave.open(str(out), "wb") as whole:
-        whole.setparams(params)
-        for chunk in frames:
-            whole.writeframes(chunk)
-    return out, starts
-
-
 @pytest.fixture(scope="module")
 def archive_with_speech(tmp_path_factory):
     folder = tmp_path_factory.mktemp("asr")
-    media, starts = synthesise(folder)
+    media, starts, _ = synthesise(folder, "winter-meeting-2024-01-20.wav")
     data = folder / "data"
     speaker = [
         "--speaker",
@@ -370,3 +323,22 @@ def test_caption_lines_rank_above_automatic_lines_with_the_same_words(archive_wi
         assert [h.session_id for h in hits] == [1, 2]
     finally:
         catalog.close()
+
+
+def test_low_confidence_words_are_marked_only_visually(archive_with_speech):
+    data, _, _ = archive_with_speech
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        low = asr_store.low_confidence_words(catalog, 1, LOW_CONFIDENCE)
+        segments = {s.id: s for s in catalog.segments(1)}
+    finally:
+        catalog.close()
+    assert low, "the synthetic voice always leaves a few words the model is unsure of"
+    with TestClient(create_app(Settings(data_dir=data))) as client:
+        page = client.get("/sessions/1").text
+    segment_id, spans = next(iter(low.items()))
+    line = re.search(rf'<li id="seg-{segment_id}".*?<span class="text">(.*?)</span></a>', page, re.S).group(1)
+    marked = re.findall(r'<span class="asr-low">([^<]*)</span>', line)
+    text = segments[segment_id].text
+    assert marked == [text[a:b] for a, b in spans]
+    assert html.unescape(re.sub(r"<[^>]+>", "", line)) == text  # the same words, nothing added for readers
