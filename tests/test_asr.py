@@ -24,7 +24,7 @@ from catalog import items as item_store
 from catalog import transcription_jobs as jobs
 from catalog.models import SearchRequest
 from catalog.staff_speakers import StaffSpeakers
-from tests.support.staffsite import EDITOR, build_staff_site, csrf_of, signed_in
+from tests.support.staffsite import EDITOR, build_staff_site, catalog_dump, csrf_of, signed_in
 from uscm_archive.cli import main
 from uscm_archive.settings import Settings
 from web.app import create_app
@@ -58,8 +58,7 @@ def archive_with_speech(tmp_path_factory):
         "--speaker",
         "Andrew Ginther, Mayor of Columbus",
     ]
-    assert main(["--data", str(data), "ingest", str(media), *speaker]) == 0
-    assert main(["--data", str(data), "transcribe", "1"]) == 0
+    assert main(["--data", str(data), "ingest", str(media), *speaker, "--transcribe"]) == 0
     return data, starts, media
 
 
@@ -98,50 +97,90 @@ def test_the_session_page_labels_the_track_automatic(archive_with_speech):
     assert "whisper-tiny.en" in page.text
 
 
-def test_a_staff_correction_survives_a_second_transcription(archive_with_speech, tmp_path):
-    data = tmp_path / "data"
+CORRECTED = "When a bakery or a hardware store closes, the whole block feels it."
+
+
+@pytest.fixture(scope="module")
+def second_run(archive_with_speech, tmp_path_factory):
+    """The archive after staff work and a second transcription: a staffer corrects a line and rejects a
+    suggestion; a new transcription is cancelled half-way; it is queued again and its process is killed while
+    running; ``transcribe --pending`` (after the restart) finishes it."""
+    data = tmp_path_factory.mktemp("second") / "data"
     shutil.copytree(archive_with_speech[0], data)
     catalog = Catalog.open(data / "catalog.db")
     try:
         line = next(s for s in catalog.segments(1) if "hardware" in s.text)
-        StaffSpeakers(catalog.db).correct(
-            line.id, "When a bakery or a hardware store closes, the whole block feels it.", "ed"
-        )
+        StaffSpeakers(catalog.db).correct(line.id, CORRECTED, "ed")
+        offered = speaker_suggestions.suggestions(catalog, 1)
+        rejected = next(s for s in offered if s.name == "Andrew Ginther")
+        speaker_suggestions.decide(catalog, rejected.id, False, "ed")
+        before_cancel = [s.text for s in catalog.segments(1)]
+        job = transcription.queue_sessions(catalog, data, [1])[0]
+        seen: list[float] = []
+
+        def progress(event):
+            if event.percent is not None:
+                seen.append(event.percent)
+                if len(seen) == 2:  # a staffer presses Cancel, from another connection, mid-way
+                    other = Catalog.open(data / "catalog.db")
+                    assert transcription.cancel(other, 1)
+                    other.close()
+
+        cancelled = transcription.run_jobs(catalog, data, [job], progress=progress)
+        cancel = {
+            "failures": [f.message for f in cancelled.failures],
+            "error": item_store.get_item(catalog, job.id).last_error,
+            "unchanged": [s.text for s in catalog.segments(1)] == before_cancel,
+            "stopped_at": max(seen),
+        }
+        transcription.queue_sessions(catalog, data, [1])
+        item_store.mark_running(catalog, job.id)  # ... and then the process was killed
     finally:
         catalog.close()
-    assert main(["--data", str(data), "transcribe", "1"]) == 0
+    assert main(["--data", str(data), "transcribe", "--pending"]) == 0
+    return data, job.id, offered, cancel
+
+
+def test_a_running_transcription_can_be_cancelled_and_stores_nothing(second_run):
+    cancel = second_run[3]
+    assert cancel["failures"] == ["session 1: cancelled"] and cancel["error"] == "cancelled"
+    assert cancel["unchanged"] and cancel["stopped_at"] < 100
+
+
+def test_a_job_left_running_by_a_stopped_process_is_finished_by_transcribe_pending(second_run):
+    data, job_id, _, _ = second_run
     catalog = Catalog.open(data / "catalog.db")
+    try:
+        assert item_store.get_item(catalog, job_id).state == "done"
+        assert jobs.job_progress(catalog)[0].percent == 100
+    finally:
+        catalog.close()
+
+
+def test_a_staff_correction_survives_a_second_transcription(second_run):
+    catalog = Catalog.open(second_run[0] / "catalog.db")
     try:
         texts = [s.text for s in catalog.segments(1)]
     finally:
         catalog.close()
-    assert "When a bakery or a hardware store closes, the whole block feels it." in texts
+    assert CORRECTED in texts
     assert (
         sum("hardware" in t for t in texts) == 1
     )  # the new automatic line there did not come back beside it
+    assert any("Every child deserves" in t for t in texts)  # the rest was transcribed again
 
 
-def test_speaker_names_are_suggested_and_a_rejected_one_does_not_come_back(archive_with_speech, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(archive_with_speech[0], data)
-    catalog = Catalog.open(data / "catalog.db")
-    try:
-        offered = speaker_suggestions.suggestions(catalog, 1)
-        names = {s.name for s in offered}
-        assert "Andrew Ginther" in names  # "the chair recognizes the mayor of Columbus": the credit's role
-        assert all(s.speaker is None for s in catalog.segments(1))  # suggestions only: nothing changed
-        rejected = next(s for s in offered if s.name == "Andrew Ginther")
-        speaker_suggestions.decide(catalog, rejected.id, False, "ed")
-    finally:
-        catalog.close()
-    assert main(["--data", str(data), "transcribe", "1"]) == 0
+def test_speaker_names_are_suggested_and_a_rejected_one_does_not_come_back(second_run):
+    data, _, offered, _ = second_run
+    assert "Andrew Ginther" in {s.name for s in offered}  # "the chair recognizes the mayor of Columbus"
     catalog = Catalog.open(data / "catalog.db")
     try:
         again = speaker_suggestions.suggestions(catalog, 1)
+        assert all(s.speaker is None for s in catalog.segments(1))  # suggestions only: nothing changed
     finally:
         catalog.close()
     assert "Andrew Ginther" not in {s.name for s in again}
-    assert again  # the others are offered again
+    assert {s.name for s in again} == {s.name for s in offered} - {"Andrew Ginther"}  # the others came back
 
 
 def test_without_the_extra_transcribe_says_how_to_install_it_and_the_rest_works(tmp_path):
@@ -184,54 +223,6 @@ def test_a_model_file_that_differs_from_the_pin_is_refused(tmp_path):
     (copy / "config.json").write_text((wheel / "config.json").read_text().replace("50256", "50257"))
     with pytest.raises(ArchiveError, match=r"config\.json: the model file is missing or its sha256 differs"):
         check_pins(copy)
-
-
-def test_a_job_left_running_by_a_stopped_process_is_finished_by_transcribe_pending(
-    archive_with_speech, tmp_path
-):
-    data = tmp_path / "data"
-    shutil.copytree(archive_with_speech[0], data)
-    catalog = Catalog.open(data / "catalog.db")
-    try:
-        catalog.db.conn.execute("DELETE FROM segments")  # as before the first transcription
-        job = transcription.queue_sessions(catalog, data, [1])[0]
-        item_store.mark_running(catalog, job.id)  # ... and then the process was killed
-    finally:
-        catalog.close()
-    assert main(["--data", str(data), "transcribe", "--pending"]) == 0
-    catalog = Catalog.open(data / "catalog.db")
-    try:
-        assert item_store.get_item(catalog, job.id).state == "done"
-        assert jobs.job_progress(catalog)[0].percent == 100
-        assert any("hardware store" in s.text for s in catalog.segments(1))
-    finally:
-        catalog.close()
-
-
-def test_a_running_transcription_can_be_cancelled_and_stores_nothing(archive_with_speech, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(archive_with_speech[0], data)
-    catalog = Catalog.open(data / "catalog.db")
-    catalog.db.conn.execute("DELETE FROM segments")
-    job = transcription.queue_sessions(catalog, data, [1])[0]
-    seen: list[float] = []
-
-    def progress(event):
-        if event.percent is not None:
-            seen.append(event.percent)
-            if len(seen) == 2:  # a staffer presses Cancel from another connection, mid-way
-                other = Catalog.open(data / "catalog.db")
-                assert transcription.cancel(other, 1)
-                other.close()
-
-    try:
-        result = transcription.run_jobs(catalog, data, [job], progress=progress)
-        assert [f.message for f in result.failures] == ["session 1: cancelled"]
-        assert item_store.get_item(catalog, job.id).last_error == "cancelled"
-        assert catalog.segments(1) == []
-        assert max(seen) < 100
-    finally:
-        catalog.close()
 
 
 def test_staff_transcribe_from_the_session_page_watch_progress_and_decide_suggestions(
@@ -342,3 +333,36 @@ def test_low_confidence_words_are_marked_only_visually(archive_with_speech):
     text = segments[segment_id].text
     assert marked == [text[a:b] for a, b in spans]
     assert html.unescape(re.sub(r"<[^>]+>", "", line)) == text  # the same words, nothing added for readers
+
+
+def test_bad_requests_get_one_error_line_and_change_nothing(archive_with_speech, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    captions = tmp_path / "forum.en.vtt"
+    captions.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHello there.\n", encoding="utf-8")
+    noise = tmp_path / "not-really-audio.wav"
+    noise.write_bytes(b"this is not a recording " * 100)
+    assert main(["--data", str(data), "ingest", str(captions), str(noise)]) == 0  # sessions 2 and 3
+    capsys.readouterr()
+    before = catalog_dump(data / "catalog.db")
+    for ids, message in (
+        (["99"], "error: no session with id 99"),
+        (["2"], "error: session 2 has no archived media to transcribe (ingest it with --media)"),
+        (["1", "99"], "error: no session with id 99"),
+    ):
+        assert main(["--data", str(data), "transcribe", *ids]) == 1
+        assert capsys.readouterr().err.strip().splitlines() == [message]
+        assert catalog_dump(data / "catalog.db") == before
+    assert main(["--data", str(data), "transcribe", "3"]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[-1].startswith("error: not-really-audio.wav: cannot transcribe:"), errors
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        job = jobs.job_progress(catalog)[0]
+        assert catalog.segments(3) == [] and job.state == "failed"
+    finally:
+        catalog.close()
+    assert (
+        main(["--data", str(data), "retry", str(job.item_id)]) == 1
+    )  # retried as a transcription, not a fetch
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: not-really-audio.wav: cannot")
