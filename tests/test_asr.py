@@ -24,11 +24,14 @@ from catalog import items as item_store
 from catalog import transcription_jobs as jobs
 from catalog.models import SearchRequest
 from catalog.staff_speakers import StaffSpeakers
+from tests.support import browser
 from tests.support.staffsite import EDITOR, build_staff_site, catalog_dump, csrf_of, signed_in
 from uscm_archive.cli import main
 from uscm_archive.settings import Settings
 from web.app import create_app
 from web.session_view import LOW_CONFIDENCE
+
+browser_session = browser.browser_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -366,3 +369,24 @@ def test_bad_requests_get_one_error_line_and_change_nothing(archive_with_speech,
         main(["--data", str(data), "retry", str(job.item_id)]) == 1
     )  # retried as a transcription, not a fetch
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: not-really-audio.wav: cannot")
+
+
+@pytest.mark.browser
+def test_the_automatic_transcript_page_passes_axe_and_reads_the_same(archive_with_speech, browser_session):
+    from axe_playwright_python.sync_playwright import Axe
+
+    data = archive_with_speech[0]
+    with browser.serve(Settings(data_dir=data)) as base:
+        context = browser_session.new_context(viewport=browser.DESKTOP)
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/sessions/1")
+            assert page.locator(".asr-low").count() > 0
+            results = Axe().run(page)
+            assert results.violations_count == 0, results.generate_report()
+            # the accessibility tree gives a marked line's words exactly as stored
+            line = page.locator("li:has(.asr-low) .text").first
+            assert line.evaluate("e => e.innerText") == line.text_content()
+            browser.screenshot(page, "session-automatic-transcript")
+        finally:
+            context.close()
