@@ -118,7 +118,11 @@ def human_captions(conn: sqlite3.Connection, session_id: int) -> bool:
 
 
 def _asr_track_row(conn: sqlite3.Connection, session_id: int, language: str, model: str, sha: str) -> int:
-    conn.execute("DELETE FROM tracks WHERE session_id = ? AND source != 'asr'", (session_id,))
+    # an empty caption track in the language gives way (one track per language); other languages stay
+    conn.execute(
+        "DELETE FROM tracks WHERE session_id = ? AND source != 'asr' AND language = ?", (session_id, language)
+    )
+    conn.execute("UPDATE tracks SET is_primary = 0 WHERE session_id = ? AND source != 'asr'", (session_id,))
     row = conn.execute(
         "SELECT id FROM tracks WHERE session_id = ? AND source = 'asr'", (session_id,)
     ).fetchone()

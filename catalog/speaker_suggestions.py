@@ -47,6 +47,7 @@ def offer(catalog: Catalog, session_id: int, offers: Sequence[Offer]) -> int:
         decided = conn.execute(
             "SELECT lower(name), start FROM speaker_suggestions WHERE session_id = ?", (session_id,)
         ).fetchall()
+        decided += _decided_in_audit(conn, session_id)
         for item in offers:
             if any(n == item.name.lower() and abs(s - item.start) <= SAME_PLACE for n, s in decided):
                 continue
@@ -98,6 +99,18 @@ def decide(catalog: Catalog, suggestion_id: int, accept: bool, by: str) -> Sugge
             start=current.start,
         )
     return Suggestion(*row[:6], state)
+
+
+def _decided_in_audit(conn, session_id: int) -> list[tuple[str, float]]:
+    """Decisions as the audit log keeps them: they survive a dump and load, which the table does not."""
+    rows = conn.execute(
+        "SELECT json_extract(detail, '$.name'), json_extract(detail, '$.start') FROM audit "
+        "WHERE session_id = ? AND action IN ('speaker_suggestion.accepted', 'speaker_suggestion.rejected')",
+        (session_id,),
+    ).fetchall()
+    return [
+        (str(name).lower(), float(start)) for name, start in rows if name is not None and start is not None
+    ]
 
 
 def _assign(conn, suggestion: Suggestion, by: str) -> None:

@@ -390,3 +390,26 @@ def test_the_automatic_transcript_page_passes_axe_and_reads_the_same(archive_wit
             browser.screenshot(page, "session-automatic-transcript")
         finally:
             context.close()
+
+
+def test_dump_and_load_keep_the_automatic_track_its_confidences_and_decisions(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        offered = speaker_suggestions.suggestions(catalog, 1)[0]
+        speaker_suggestions.decide(catalog, offered.id, False, "ed")
+        low = asr_store.low_confidence_words(catalog, 1, LOW_CONFIDENCE)
+    finally:
+        catalog.close()
+    assert main(["--data", str(data), "dump", str(tmp_path / "dump")]) == 0
+    assert main(["--data", str(tmp_path / "loaded"), "load", str(tmp_path / "dump")]) == 0
+    catalog = Catalog.open(tmp_path / "loaded" / "catalog.db")
+    try:
+        track = asr_store.asr_track(catalog, 1)
+        assert track is not None and track.model.startswith("whisper-tiny.en")
+        assert asr_store.low_confidence_words(catalog, 1, LOW_CONFIDENCE) == low
+        again = [speaker_suggestions.Offer(offered.start, offered.end, offered.name, offered.reason)]
+        assert speaker_suggestions.offer(catalog, 1, again) == 0  # rejected before the dump: still rejected
+    finally:
+        catalog.close()
