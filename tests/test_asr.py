@@ -413,3 +413,21 @@ def test_dump_and_load_keep_the_automatic_track_its_confidences_and_decisions(ar
         assert speaker_suggestions.offer(catalog, 1, again) == 0  # rejected before the dump: still rejected
     finally:
         catalog.close()
+
+
+def test_ingesting_the_recording_again_keeps_its_automatic_transcript(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    assert (
+        main(["--data", str(data), "ingest", str(archive_with_speech[2]), "--title", "Winter meeting"]) == 0
+    )
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        session = catalog.get_session(1)
+        assert session.title == "Winter meeting"  # the metadata was refreshed ...
+        assert (
+            asr_store.asr_track(catalog, 1) is not None
+        )  # ... and the transcript kept (the source has none)
+        assert any("hardware store" in s.text for s in catalog.segments(1))
+    finally:
+        catalog.close()

@@ -113,10 +113,11 @@ def ingest_options(
 )
 @with_settings
 def ingest(settings, sources, transcribe: bool, **fields) -> None:
-    """Ingest caption files (.vtt, .srt), yt-dlp .info.json files or URLs; prints each session id.
+    """Ingest caption files (.vtt, .srt), yt-dlp .info.json files, URLs or recordings; prints each session id.
 
-    A chapters track given with one caption file becomes that session's chapters. The same file or URL
-    again updates its session.
+    A chapters track given with one caption file becomes that session's chapters. A recording (.wav, .mp3,
+    .mp4, ...) becomes a session with its media and no transcript: --transcribe makes one. The same file or
+    URL again updates its session.
     """
     options = ingest_options(**fields)
     if transcribe:
