@@ -202,16 +202,25 @@ def test_without_the_extra_transcribe_says_how_to_install_it_and_the_rest_works(
         "sys.exit(main(sys.argv[1:]))\n"
     )
     data = str(tmp_path / "data")
-    run = subprocess.run(
-        [sys.executable, "-c", hide, "--data", data, "transcribe", "1"], capture_output=True, text=True
-    )
-    assert run.returncode == 1
-    assert run.stderr.strip().splitlines() == [
-        "error: transcription needs the asr extra: pip install 'uscm-archive[asr]'"
-    ]
-    listed = subprocess.run(
-        [sys.executable, "-c", hide, "--data", data, "status"], capture_output=True, text=True
-    )
+
+    def hidden(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", hide, "--data", data, *args], capture_output=True, text=True
+        )
+
+    hint = ["error: transcription needs the asr extra: pip install 'uscm-archive[asr]'"]
+    captions = tmp_path / "forum.en.vtt"
+    captions.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nLead service lines.\n", encoding="utf-8")
+    recording = tmp_path / "forum.wav"
+    recording.write_bytes(b"RIFF")
+    for args in (("transcribe", "1"), ("ingest", str(recording), "--transcribe")):
+        run = hidden(*args)
+        assert run.returncode == 1 and run.stderr.strip().splitlines() == hint, args
+    assert not (tmp_path / "data" / "media").exists()  # the refused ingest stored nothing
+    assert hidden("ingest", str(captions)).returncode == 0  # the rest works
+    found = hidden("search", "service lines")
+    assert found.returncode == 0 and "Lead service lines." in found.stdout
+    listed = hidden("status")
     assert listed.returncode == 0 and "0 pending" in listed.stdout
 
 
