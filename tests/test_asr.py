@@ -440,3 +440,29 @@ def test_ingesting_the_recording_again_keeps_its_automatic_transcript(archive_wi
         assert any("hardware store" in s.text for s in catalog.segments(1))
     finally:
         catalog.close()
+
+
+def test_sync_transcribes_the_entries_with_media_and_no_captions(archive_with_speech, tmp_path, monkeypatch):
+    from support.httpserver import LocalServer, Reply
+    from support.ytdlp_fake import FakeSite, vtt
+
+    with LocalServer() as server:
+        site = FakeSite(server)
+        site.video("talk", "Winter meeting, no captions")
+        server.add("/fake/media/talk.mp4", Reply(body=archive_with_speech[2].read_bytes()))
+        site.video("cap", "Captioned plenary", manual={"en": vtt("welcome to the plenary session")})
+        site.channel("mayors", ["talk", "cap"])
+        monkeypatch.setenv("USCM_ARCHIVE_YTDLP_FACTORY", "support.ytdlp_fake:make_downloader")
+        data = tmp_path / "data"
+        assert main(["--data", str(data), "sync", site.channel_url("mayors"), "--media", "--transcribe"]) == 0
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        sessions = [catalog.get_session(i) for i in (1, 2)]
+        talk = next(s for s in sessions if s.title.startswith("Winter"))
+        cap = next(s for s in sessions if s.title == "Captioned plenary")
+        assert [t.source for t in talk.tracks] == ["asr"]
+        assert any("hardware store" in s.text for s in catalog.segments(talk.id))
+        assert [t.source for t in cap.tracks] == ["manual"]  # captions already: not transcribed
+        assert [j.session_id for j in jobs.job_progress(catalog)] == [talk.id]
+    finally:
+        catalog.close()
