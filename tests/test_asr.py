@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from archive import ArchiveError, asr, transcription
 from archive.asr_model import MODEL_FILES, check_pins, choose_model
 from bench.speech import PASSAGE, synthesise, word_accuracy
-from catalog import Catalog, asr_store, speaker_suggestions
+from catalog import Catalog, CatalogError, asr_store, speaker_suggestions
 from catalog import items as item_store
 from catalog import transcription_jobs as jobs
 from catalog.models import SearchRequest
@@ -466,3 +466,46 @@ def test_sync_transcribes_the_entries_with_media_and_no_captions(archive_with_sp
         assert [j.session_id for j in jobs.job_progress(catalog)] == [talk.id]
     finally:
         catalog.close()
+
+
+def test_accepting_a_suggestion_sets_the_speaker_on_that_turn_only(archive_with_speech, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        chosen = next(s for s in speaker_suggestions.suggestions(catalog, 1) if s.name == "Andrew Ginther")
+        speaker_suggestions.decide(catalog, chosen.id, True, "ed")
+        lines = catalog.segments(1)
+        named = [s for s in lines if s.speaker == "Andrew Ginther"]
+        assert named and all(chosen.start <= s.start < chosen.end for s in named)
+        assert all(s.speaker is None for s in lines if s not in named)
+        assert "Andrew Ginther" not in {s.name for s in speaker_suggestions.suggestions(catalog, 1)}
+        with pytest.raises(CatalogError, match="already accepted"):
+            speaker_suggestions.decide(catalog, chosen.id, False, "ed")
+    finally:
+        catalog.close()
+    with TestClient(create_app(Settings(data_dir=data))) as client:
+        assert (
+            '<span class="speaker"><a href="/speakers/andrew-ginther">Andrew Ginther</a>'
+            in client.get("/sessions/1").text
+        )
+
+
+def test_transcribe_status_and_cancel_from_the_command_line(archive_with_speech, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(archive_with_speech[0], data)
+    capsys.readouterr()
+    assert main(["--data", str(data), "transcribe", "--status"]) == 0
+    assert capsys.readouterr().out.strip() == "#1 session 1 done 100%"
+    assert main(["--data", str(data), "transcribe", "--cancel", "1"]) == 1
+    assert capsys.readouterr().err.strip() == "error: session 1 has no transcription waiting or running"
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        transcription.queue_sessions(catalog, data, [1])
+    finally:
+        catalog.close()
+    assert (
+        main(["--data", str(data), "transcribe", "--cancel", "1"]) == 0
+    )  # queued, not started: cancelled now
+    assert main(["--data", str(data), "transcribe", "--status"]) == 0
+    assert capsys.readouterr().out.strip().endswith("#1 session 1 failed 0% (cancelled)")
