@@ -36,6 +36,7 @@ class AsrTrack:
     model: str | None
     model_sha256: str | None
     created_at: str
+    reviewed: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,11 @@ def save_asr_track(
 def asr_track(catalog: Catalog, session_id: int) -> AsrTrack | None:
     """The session's automatic track, if its transcript is one."""
     row = catalog.db.conn.execute(
-        "SELECT id, language, model, model_sha256, created_at FROM tracks "
+        "SELECT id, language, model, model_sha256, created_at, reviewed FROM tracks "
         "WHERE session_id = ? AND source = 'asr' AND is_primary = 1",
         (session_id,),
     ).fetchone()
-    return AsrTrack(*row) if row else None
+    return AsrTrack(*row[:5], reviewed=bool(row[5])) if row else None
 
 
 def low_confidence_words(catalog: Catalog, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
@@ -128,8 +129,8 @@ def _asr_track_row(conn: sqlite3.Connection, session_id: int, language: str, mod
     ).fetchone()
     if row:
         conn.execute(
-            "UPDATE tracks SET language = ?, model = ?, model_sha256 = ?, is_primary = 1, created_at = ? "
-            "WHERE id = ?",
+            "UPDATE tracks SET language = ?, model = ?, model_sha256 = ?, is_primary = 1, reviewed = 0, "
+            "created_at = ? WHERE id = ?",  # new automatic lines: nobody has reviewed them yet
             (language, model, sha, utcnow(), row[0]),
         )
         return row[0]

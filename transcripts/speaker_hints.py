@@ -69,6 +69,11 @@ def suggest_speakers(lines: Sequence[Line], credits: Sequence[Credit] = ()) -> l
                     hints.setdefault(
                         (target, resolved.lower()), SpeakerHint(span[0].start, span[-1].end, resolved, reason)
                     )
+    if not hints and len(credits) == 1 and lines:  # one credited speaker and nobody else named: likely them
+        only = credits[0].name
+        hints[(0, only.lower())] = SpeakerHint(
+            lines[0].start, lines[-1].end, only, "the only speaker credited"
+        )
     return sorted(hints.values(), key=lambda h: (h.start, h.name))
 
 
