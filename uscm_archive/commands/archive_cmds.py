@@ -125,9 +125,10 @@ def ingest(settings, sources, transcribe: bool, **fields) -> None:
     with open_catalog(settings) as catalog:
         result = archive.ingest(catalog, settings.data_dir, list(sources), options, StderrProgress())
         if transcribe:
-            result.extend(
-                transcribe_cmd.transcribe_new(catalog, settings, result.session_ids, StderrProgress())
+            transcribed = transcribe_cmd.transcribe_new(
+                catalog, settings, result.session_ids, transcribe_cmd.TranscribeProgress()
             )
+            result.failures.extend(transcribed.failures)  # its sessions are listed already
     report(result)
 
 
@@ -188,9 +189,10 @@ def sync(settings, url: str, languages, media: bool, refresh: int, transcribe: b
     with open_catalog(settings) as catalog:
         result = archive.sync(catalog, settings.data_dir, url, options, StderrProgress())
         if transcribe:
-            result.extend(
-                transcribe_cmd.transcribe_new(catalog, settings, result.session_ids, StderrProgress())
+            transcribed = transcribe_cmd.transcribe_new(
+                catalog, settings, result.session_ids, transcribe_cmd.TranscribeProgress()
             )
+            result.failures.extend(transcribed.failures)  # its sessions are listed already
     click.echo(
         f"{len(result.sessions)} fetched, {result.skipped} already in the archive, {len(result.failures)} failed",
         err=True,
