@@ -110,7 +110,9 @@ def run_job(
         return result
     item_store.mark_done(catalog, item.id, session_id=session.id, title=None)
     result.sessions.append(
-        IngestedSession(session.id, session.source_key, session.title, False, (("en", "asr"),), saved)
+        IngestedSession(
+            session.id, session.source_key, session.title, False, ((session.language or "en", "asr"),), saved
+        )
     )
     return result
 
