@@ -17,9 +17,7 @@ from archive.options import IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.remote import ingest_listing, is_playlist, options_for, process_item, run_request
 from archive.retries import retrying
 from archive.ytdlp import Fetcher, check_fetch_url
-from catalog import Catalog, transcription_jobs
-from catalog import items as item_store
-from catalog.items import Item
+from catalog import Catalog, Item
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ def sync(
     entries = len(listing.get("entries") or ())
     _report(progress, ProgressEvent(0, 0, message=f"{listing.get('title') or url}: {entries} entries"))
     result = ingest_listing(catalog, data_dir, url, listing, fetcher, options, progress, only_new=True)
-    item_store.record_sync(catalog, url, options={"languages": list(options.url_languages)}, count=entries)
+    catalog.queue.record_sync(url, options={"languages": list(options.url_languages)}, count=entries)
     return result
 
 
@@ -58,7 +56,7 @@ def retry(
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))
-        if transcription_jobs.is_job(item):  # a transcription on the queue: run it again, not a fetch
+        if catalog.queue.is_transcription(item):  # a transcription on the queue: run it again, not a fetch
             result.extend(transcription.retry_job(catalog, data_dir, item))
             continue
         item_options = options_for(item, options)
@@ -71,18 +69,18 @@ def retry(
 
 def status(catalog: Catalog) -> Status:
     return Status(
-        counts=item_store.count_by_state(catalog),
-        failures=item_store.list_items(catalog, states=("failed",)),
-        running=item_store.list_items(catalog, states=("running", "pending")),
+        counts=catalog.queue.count_by_state(),
+        failures=catalog.queue.list(states=("failed",)),
+        running=catalog.queue.list(states=("running", "pending")),
     )
 
 
 def _targets(catalog: Catalog, item_ids: list[int] | None) -> list[Item]:
     if item_ids is None:
-        return item_store.list_items(catalog, states=("failed",))
+        return catalog.queue.list(states=("failed",))
     targets = []
     for item_id in item_ids:
-        item = item_store.get_item(catalog, item_id)
+        item = catalog.queue.get(item_id)
         if item is None:
             raise ArchiveError(f"no item with id {item_id} (see `uscm-archive status`)")
         targets.append(item)

@@ -16,10 +16,7 @@ from pathlib import Path
 from archive import asr
 from archive.errors import ArchiveError
 from archive.options import Failure, IngestedSession, IngestResult, Progress, ProgressEvent
-from catalog import Catalog, CatalogError, Session, asr_store, speaker_suggestions
-from catalog import items as item_store
-from catalog import transcription_jobs as jobs
-from catalog.items import Item
+from catalog import AsrLine, Catalog, CatalogError, Item, Offer, Session
 from transcripts.speaker_hints import Credit, Line, suggest_speakers
 
 
@@ -34,7 +31,7 @@ def queue_sessions(
 ) -> list[Item]:
     """A pending job per session; raises (queuing nothing) if any session cannot be transcribed."""
     sessions = [transcribable(catalog, data_dir, session_id) for session_id in session_ids]
-    return [jobs.queue_job(catalog, s.id, s.title, requested_by=requested_by) for s in sessions]
+    return [catalog.queue.queue_transcription(s.id, s.title, requested_by=requested_by) for s in sessions]
 
 
 def transcribable(catalog: Catalog, data_dir: Path, session_id: int) -> Session:
@@ -73,7 +70,7 @@ def run_jobs(
 ) -> IngestResult:
     """Run ``items`` (default: every queued or interrupted job); one failure never stops the others."""
     options = options or TranscribeOptions()
-    targets = list(jobs.unfinished(catalog) if items is None else items)
+    targets = list(catalog.queue.unfinished_transcriptions() if items is None else items)
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title))
@@ -85,10 +82,10 @@ def run_job(
     catalog: Catalog, data_dir: Path, item: Item, options: TranscribeOptions, progress: Progress | None = None
 ) -> IngestResult:
     result = IngestResult()
-    current = item_store.get_item(catalog, item.id)
+    current = catalog.queue.get(item.id)
     if current is None or current.state not in ("pending", "running") or item.session_id is None:
         return result
-    item_store.mark_running(catalog, item.id)
+    catalog.queue.mark_running(item.id)
     try:
         session = transcribable(catalog, data_dir, item.session_id)
         recognition = asr.recognise(
@@ -97,18 +94,18 @@ def run_job(
             language=session.language or "en",
             threads=options.threads,
             progress=_progress_keeper(catalog, item, progress),
-            keep_going=lambda: not jobs.cancel_requested(catalog, item.id),
+            keep_going=lambda: not catalog.queue.cancel_requested(item.id),
         )
         saved = _store(catalog, session, recognition)
     except asr.Cancelled:
-        item_store.mark_failed(catalog, item.id, jobs.CANCELLED)
+        catalog.queue.mark_cancelled(item.id)
         result.failures.append(Failure(item.url, f"session {item.session_id}: cancelled", item.id))
         return result
     except (ArchiveError, CatalogError) as exc:
-        item_store.mark_failed(catalog, item.id, str(exc))
+        catalog.queue.mark_failed(item.id, str(exc))
         result.failures.append(Failure(item.url, str(exc), item.id))
         return result
-    item_store.mark_done(catalog, item.id, session_id=session.id, title=None)
+    catalog.queue.mark_done(item.id, session_id=session.id, title=None)
     result.sessions.append(
         IngestedSession(
             session.id, session.source_key, session.title, False, ((session.language or "en", "asr"),), saved
@@ -126,9 +123,9 @@ def retry_job(
     try:
         session = transcribable(catalog, data_dir, item.session_id)
     except ArchiveError as exc:
-        item_store.mark_failed(catalog, item.id, str(exc))
+        catalog.queue.mark_failed(item.id, str(exc))
         return IngestResult(failures=[Failure(item.url, str(exc), item.id)])
-    queued = jobs.queue_job(catalog, session.id, session.title)
+    queued = catalog.queue.queue_transcription(session.id, session.title)
     return run_job(catalog, data_dir, queued, options or TranscribeOptions())
 
 
@@ -154,8 +151,8 @@ def start_transcription(
 
 
 def cancel(catalog: Catalog, session_id: int) -> bool:
-    item = jobs.find_job(catalog, session_id)
-    return item is not None and jobs.request_cancel(catalog, item.id)
+    item = catalog.queue.find_transcription(session_id)
+    return item is not None and catalog.queue.request_cancel(item.id)
 
 
 def _run_in_thread(catalog_path: Path, data_dir: Path, item: Item | None, options: TranscribeOptions) -> None:
@@ -164,15 +161,14 @@ def _run_in_thread(catalog_path: Path, data_dir: Path, item: Item | None, option
         run_jobs(catalog, data_dir, None if item is None else [item], options)
     except Exception as exc:  # noqa: BLE001 - a thread has no caller: record it on the job
         if item is not None:
-            item_store.mark_failed(catalog, item.id, f"{type(exc).__name__}: {exc}")
+            catalog.queue.mark_failed(item.id, f"{type(exc).__name__}: {exc}")
     finally:
         catalog.close()
 
 
 def _store(catalog: Catalog, session: Session, recognition: asr.Recognition) -> tuple[str, ...]:
-    lines = [asr_store.AsrLine(r.segment, r.confidence) for r in recognition.segments]
-    saved = asr_store.save_asr_track(
-        catalog,
+    lines = [AsrLine(r.segment, r.confidence) for r in recognition.segments]
+    saved = catalog.save_asr_track(
         session.id,
         lines,
         model=recognition.model.name,
@@ -183,9 +179,7 @@ def _store(catalog: Catalog, session: Session, recognition: asr.Recognition) -> 
     hints = suggest_speakers(
         [Line(s.start, s.end, s.text) for s in stored], [Credit(c.name, c.role) for c in session.speakers]
     )
-    speaker_suggestions.offer(
-        catalog, session.id, [speaker_suggestions.Offer(h.start, h.end, h.name, h.reason) for h in hints]
-    )
+    catalog.staff.suggestions.offer(session.id, [Offer(h.start, h.end, h.name, h.reason) for h in hints])
     return (f"kept {saved.kept} corrected lines",) if saved.kept else ()
 
 
@@ -195,7 +189,7 @@ def _progress_keeper(catalog: Catalog, item: Item, progress: Progress | None) ->
     def keep(percent: float) -> None:
         if percent - last[0] >= 1.0 or percent >= 100.0:
             last[0] = percent
-            jobs.set_progress(catalog, item.id, percent)
+            catalog.queue.set_progress(item.id, percent)
             _report(progress, ProgressEvent(0, 0, item.title, percent=percent))
 
     return keep

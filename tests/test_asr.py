@@ -14,19 +14,16 @@ import wave
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from archive import ArchiveError, asr, transcription
 from archive.asr_model import MODEL_FILES, check_pins, choose_model
 from bench.speech import PASSAGE, synthesise, word_accuracy
-from catalog import Catalog, CatalogError, asr_store, speaker_suggestions
-from catalog import items as item_store
-from catalog import transcription_jobs as jobs
-from catalog.models import SearchRequest
-from catalog.staff_speakers import StaffSpeakers
+from catalog import Catalog, CatalogError, Offer, SearchRequest
 from tests.support import browser
 from tests.support.staffsite import EDITOR, build_staff_site, catalog_dump, csrf_of, signed_in
-from uscm_archive.cli import main
+from uscm_archive.cli import cli, main
 from uscm_archive.settings import Settings
 from web.app import create_app
 from web.session_view import LOW_CONFIDENCE
@@ -113,10 +110,10 @@ def second_run(archive_with_speech, tmp_path_factory):
     catalog = Catalog.open(data / "catalog.db")
     try:
         line = next(s for s in catalog.segments(1) if "hardware" in s.text)
-        StaffSpeakers(catalog.db).correct(line.id, CORRECTED, "ed")
-        offered = speaker_suggestions.suggestions(catalog, 1)
+        catalog.staff.segments.correct(line.id, CORRECTED, "ed")
+        offered = catalog.staff.suggestions.for_session(1)
         rejected = next(s for s in offered if s.name == "Andrew Ginther")
-        speaker_suggestions.decide(catalog, rejected.id, False, "ed")
+        catalog.staff.suggestions.decide(rejected.id, False, "ed")
         before_cancel = [s.text for s in catalog.segments(1)]
         job = transcription.queue_sessions(catalog, data, [1])[0]
         seen: list[float] = []
@@ -132,12 +129,12 @@ def second_run(archive_with_speech, tmp_path_factory):
         cancelled = transcription.run_jobs(catalog, data, [job], progress=progress)
         cancel = {
             "failures": [f.message for f in cancelled.failures],
-            "error": item_store.get_item(catalog, job.id).last_error,
+            "error": catalog.queue.get(job.id).last_error,
             "unchanged": [s.text for s in catalog.segments(1)] == before_cancel,
             "stopped_at": max(seen),
         }
         transcription.queue_sessions(catalog, data, [1])
-        item_store.mark_running(catalog, job.id)  # ... and then the process was killed
+        catalog.queue.mark_running(job.id)  # ... and then the process was killed
     finally:
         catalog.close()
     assert main(["--data", str(data), "transcribe", "--pending"]) == 0
@@ -154,8 +151,8 @@ def test_a_job_left_running_by_a_stopped_process_is_finished_by_transcribe_pendi
     data, job_id, _, _ = second_run
     catalog = Catalog.open(data / "catalog.db")
     try:
-        assert item_store.get_item(catalog, job_id).state == "done"
-        assert jobs.job_progress(catalog)[0].percent == 100
+        assert catalog.queue.get(job_id).state == "done"
+        assert catalog.queue.transcriptions()[0].percent == 100
     finally:
         catalog.close()
 
@@ -178,7 +175,7 @@ def test_speaker_names_are_suggested_and_a_rejected_one_does_not_come_back(secon
     assert "Andrew Ginther" in {s.name for s in offered}  # "the chair recognizes the mayor of Columbus"
     catalog = Catalog.open(data / "catalog.db")
     try:
-        again = speaker_suggestions.suggestions(catalog, 1)
+        again = catalog.staff.suggestions.for_session(1)
         assert all(s.speaker is None for s in catalog.segments(1))  # suggestions only: nothing changed
     finally:
         catalog.close()
@@ -288,13 +285,11 @@ def test_the_staff_page_says_how_to_install_when_the_extra_is_missing(tmp_path):
         "builtins.__import__ = fake\n"
         "from pathlib import Path\n"
         "from fastapi.testclient import TestClient\n"
-        "from catalog import Catalog\n"
         "from tests.support.staffsite import EDITOR, build_staff_site, signed_in\n"
         "from web.app import create_app\n"
         "site = build_staff_site(Path(sys.argv[1]))\n"
-        "catalog = Catalog.open(site.catalog_path)\n"
-        "catalog.db.conn.execute(\"UPDATE sessions SET media_path = 'media/1/a.wav' WHERE id = 1\")\n"
-        "catalog.close()\n"
+        "from tests.support.dbfile import execute\n"
+        "execute(site.catalog_path, \"UPDATE sessions SET media_path = 'media/1/a.wav' WHERE id = 1\")\n"
         "with TestClient(create_app(site.settings)) as client:\n"
         "    signed_in(client, site, EDITOR)\n"
         "    print(client.get('/staff/sessions/1').text)\n"
@@ -321,7 +316,7 @@ def test_caption_lines_rank_above_automatic_lines_with_the_same_words(archive_wi
     try:
         hits = catalog.search(SearchRequest(query="hardware store closes")).hits
         assert [h.session_id for h in hits] == [2, 1]  # bm25 alone puts the short automatic line first
-        catalog.db.conn.execute("UPDATE tracks SET reviewed = 1 WHERE source = 'asr'")  # staff reviewed it
+        catalog.staff.edits.set_reviewed(1, True, "ed")  # staff reviewed the automatic transcript
         hits = catalog.search(SearchRequest(query="hardware store closes")).hits
         assert [h.session_id for h in hits] == [1, 2]
     finally:
@@ -332,7 +327,7 @@ def test_low_confidence_words_are_marked_only_visually(archive_with_speech):
     data, _, _ = archive_with_speech
     catalog = Catalog.open(data / "catalog.db")
     try:
-        low = asr_store.low_confidence_words(catalog, 1, LOW_CONFIDENCE)
+        low = catalog.low_confidence_words(1, LOW_CONFIDENCE)
         segments = {s.id: s for s in catalog.segments(1)}
     finally:
         catalog.close()
@@ -370,7 +365,7 @@ def test_bad_requests_get_one_error_line_and_change_nothing(archive_with_speech,
     assert errors[-1].startswith("error: not-really-audio.wav: cannot transcribe:"), errors
     catalog = Catalog.open(data / "catalog.db")
     try:
-        job = jobs.job_progress(catalog)[0]
+        job = catalog.queue.transcriptions()[0]
         assert catalog.segments(3) == [] and job.state == "failed"
     finally:
         catalog.close()
@@ -406,20 +401,20 @@ def test_dump_and_load_keep_the_automatic_track_its_confidences_and_decisions(ar
     shutil.copytree(archive_with_speech[0], data)
     catalog = Catalog.open(data / "catalog.db")
     try:
-        offered = speaker_suggestions.suggestions(catalog, 1)[0]
-        speaker_suggestions.decide(catalog, offered.id, False, "ed")
-        low = asr_store.low_confidence_words(catalog, 1, LOW_CONFIDENCE)
+        offered = catalog.staff.suggestions.for_session(1)[0]
+        catalog.staff.suggestions.decide(offered.id, False, "ed")
+        low = catalog.low_confidence_words(1, LOW_CONFIDENCE)
     finally:
         catalog.close()
     assert main(["--data", str(data), "dump", str(tmp_path / "dump")]) == 0
     assert main(["--data", str(tmp_path / "loaded"), "load", str(tmp_path / "dump")]) == 0
     catalog = Catalog.open(tmp_path / "loaded" / "catalog.db")
     try:
-        track = asr_store.asr_track(catalog, 1)
+        track = catalog.asr_track(1)
         assert track is not None and track.model.startswith("whisper-tiny.en")
-        assert asr_store.low_confidence_words(catalog, 1, LOW_CONFIDENCE) == low
-        again = [speaker_suggestions.Offer(offered.start, offered.end, offered.name, offered.reason)]
-        assert speaker_suggestions.offer(catalog, 1, again) == 0  # rejected before the dump: still rejected
+        assert catalog.low_confidence_words(1, LOW_CONFIDENCE) == low
+        again = [Offer(offered.start, offered.end, offered.name, offered.reason)]
+        assert catalog.staff.suggestions.offer(1, again) == 0  # rejected before the dump: still rejected
     finally:
         catalog.close()
 
@@ -434,17 +429,15 @@ def test_ingesting_the_recording_again_keeps_its_automatic_transcript(archive_wi
     try:
         session = catalog.get_session(1)
         assert session.title == "Winter meeting"  # the metadata was refreshed ...
-        assert (
-            asr_store.asr_track(catalog, 1) is not None
-        )  # ... and the transcript kept (the source has none)
+        assert catalog.asr_track(1) is not None  # ... and the transcript kept (the source has none)
         assert any("hardware store" in s.text for s in catalog.segments(1))
     finally:
         catalog.close()
 
 
-def test_sync_transcribes_the_entries_with_media_and_no_captions(archive_with_speech, tmp_path, monkeypatch):
+def test_sync_transcribes_the_entries_with_media_and_no_captions(archive_with_speech, tmp_path):
     from support.httpserver import LocalServer, Reply
-    from support.ytdlp_fake import FakeSite, vtt
+    from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
     with LocalServer() as server:
         site = FakeSite(server)
@@ -452,9 +445,10 @@ def test_sync_transcribes_the_entries_with_media_and_no_captions(archive_with_sp
         server.add("/fake/media/talk.mp4", Reply(body=archive_with_speech[2].read_bytes()))
         site.video("cap", "Captioned plenary", manual={"en": vtt("welcome to the plenary session")})
         site.channel("mayors", ["talk", "cap"])
-        monkeypatch.setenv("USCM_ARCHIVE_YTDLP_FACTORY", "support.ytdlp_fake:make_downloader")
         data = tmp_path / "data"
-        assert main(["--data", str(data), "sync", site.channel_url("mayors"), "--media", "--transcribe"]) == 0
+        args = ["--data", str(data), "sync", site.channel_url("mayors"), "--media", "--transcribe"]
+        synced = CliRunner().invoke(cli, args, obj={"ytdlp_factory": make_downloader})
+        assert synced.exit_code == 0, synced.output
     catalog = Catalog.open(data / "catalog.db")
     try:
         sessions = [catalog.get_session(i) for i in (1, 2)]
@@ -463,7 +457,7 @@ def test_sync_transcribes_the_entries_with_media_and_no_captions(archive_with_sp
         assert [t.source for t in talk.tracks] == ["asr"]
         assert any("hardware store" in s.text for s in catalog.segments(talk.id))
         assert [t.source for t in cap.tracks] == ["manual"]  # captions already: not transcribed
-        assert [j.session_id for j in jobs.job_progress(catalog)] == [talk.id]
+        assert [j.session_id for j in catalog.queue.transcriptions()] == [talk.id]
     finally:
         catalog.close()
 
@@ -473,15 +467,15 @@ def test_accepting_a_suggestion_sets_the_speaker_on_that_turn_only(archive_with_
     shutil.copytree(archive_with_speech[0], data)
     catalog = Catalog.open(data / "catalog.db")
     try:
-        chosen = next(s for s in speaker_suggestions.suggestions(catalog, 1) if s.name == "Andrew Ginther")
-        speaker_suggestions.decide(catalog, chosen.id, True, "ed")
+        chosen = next(s for s in catalog.staff.suggestions.for_session(1) if s.name == "Andrew Ginther")
+        catalog.staff.suggestions.decide(chosen.id, True, "ed")
         lines = catalog.segments(1)
         named = [s for s in lines if s.speaker == "Andrew Ginther"]
         assert named and all(chosen.start <= s.start < chosen.end for s in named)
         assert all(s.speaker is None for s in lines if s not in named)
-        assert "Andrew Ginther" not in {s.name for s in speaker_suggestions.suggestions(catalog, 1)}
+        assert "Andrew Ginther" not in {s.name for s in catalog.staff.suggestions.for_session(1)}
         with pytest.raises(CatalogError, match="already accepted"):
-            speaker_suggestions.decide(catalog, chosen.id, False, "ed")
+            catalog.staff.suggestions.decide(chosen.id, False, "ed")
     finally:
         catalog.close()
     with TestClient(create_app(Settings(data_dir=data))) as client:

@@ -8,17 +8,13 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from catalog import Catalog, Session, StoredChapter, StoredSegment, asr_store
+from catalog import Catalog, Session, StoredChapter, StoredSegment
+from transcripts import EXPORT_FORMATS
 from web.highlight import highlight, query_terms, terms_pattern
 from web.player import Player, choose_player
 from web.timecode import clock, parse_time
 
-DOWNLOAD_FORMATS = (
-    ("vtt", "WebVTT captions"),
-    ("srt", "SubRip captions"),
-    ("txt", "Plain text"),
-    ("json", "JSON"),
-)
+DOWNLOAD_FORMATS = tuple((fmt.name, fmt.label) for fmt in EXPORT_FORMATS)
 TOLERANCE = 0.011  # link times carry two decimals; a rounded time still lands in its own segment
 WHOLE_SECOND = 0.999  # a whole-second link (``?t=148``) was rounded down from somewhere in that second
 
@@ -147,8 +143,8 @@ def session_context(
         stop = None
     tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
     current = segment_at(segments, start, tolerance) if start is not None else None
-    asr = asr_store.asr_track(catalog, session.id)
-    low = asr_store.low_confidence_words(catalog, session.id, LOW_CONFIDENCE) if asr else None
+    asr = catalog.asr_track(session.id)
+    low = catalog.low_confidence_words(session.id, LOW_CONFIDENCE) if asr else None
     lines, match_count = build_lines(segments, q, current, low)
     moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
     player: Player = choose_player(session)

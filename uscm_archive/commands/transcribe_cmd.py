@@ -11,7 +11,6 @@ import click
 
 from archive import ArchiveError, IngestResult, ProgressEvent, asr, transcription
 from catalog import Catalog
-from catalog import transcription_jobs as jobs
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.settings import Settings
 
@@ -69,7 +68,7 @@ def transcribe(settings, session_ids, pending: bool, cancel: bool, show_status: 
     """Transcribe sessions that have archived media but no captions (offline; prints each session id)."""
     with open_catalog(settings) as catalog:
         if show_status:
-            for job in jobs.job_progress(catalog):
+            for job in catalog.queue.transcriptions():
                 percent = "" if job.percent is None else f" {job.percent:.0f}%"
                 error = f" ({job.last_error})" if job.last_error else ""
                 click.echo(f"#{job.item_id} session {job.session_id} {job.state}{percent}{error}")

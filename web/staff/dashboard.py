@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from catalog import items
-from catalog import transcription_jobs as jobs
-from catalog.models import STATUSES
+from catalog import STATUSES
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, page, page_user, staff_for
 
@@ -17,10 +15,10 @@ PAGE_SIZE = 50
 def ingest_queue(request: Request) -> dict:
     """What the ingest queue shows: items waiting or running, failures (to retry), the last few done."""
     catalog = catalog_for(request)
-    waiting = items.list_items(catalog, states=("pending", "running"), limit=200)
-    failed = items.list_items(catalog, states=("failed",), limit=200)
+    waiting = catalog.queue.list(states=("pending", "running"), limit=200)
+    failed = catalog.queue.list(states=("failed",), limit=200)
     done = staff_for(request).edits.recent_ingests(10)
-    progress = {job.item_id: job for job in jobs.job_progress(catalog)}  # transcriptions: percent of audio
+    progress = {job.item_id: job for job in catalog.queue.transcriptions()}  # percent of audio done
     return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting), "jobs": progress}
 
 

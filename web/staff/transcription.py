@@ -9,8 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive import ArchiveError, asr, transcription
 from archive.asr_model import INSTALL_HINT
-from catalog import Catalog, CatalogError, Session, asr_store, speaker_suggestions
-from catalog import transcription_jobs as jobs
+from catalog import Catalog, CatalogError, Session
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, form_user, see_other, staff_for
 
@@ -26,15 +25,15 @@ NOTICES = {
 
 def transcription_context(catalog: Catalog, data_dir, session: Session) -> dict:
     """What the staff session page shows about transcription."""
-    job = jobs.find_job(catalog, session.id)
-    progress = next((p for p in jobs.job_progress(catalog) if job and p.item_id == job.id), None)
+    job = catalog.queue.find_transcription(session.id)
+    progress = next((p for p in catalog.queue.transcriptions() if job and p.item_id == job.id), None)
     return {
-        "asr_track": asr_store.asr_track(catalog, session.id),
+        "asr_track": catalog.asr_track(session.id),
         "asr_installed": asr.available(),
         "can_transcribe": _can_transcribe(catalog, data_dir, session),
         "asr_job": progress,
         "asr_hint": INSTALL_HINT,
-        "suggestions": speaker_suggestions.suggestions(catalog, session.id),
+        "suggestions": catalog.staff.suggestions.for_session(session.id),
     }
 
 
@@ -78,6 +77,6 @@ def cancel(request: Request, session_id: int, me: StaffUser = Depends(form_user)
 def decide(request: Request, suggestion_id: int, verdict: str, me: StaffUser = Depends(form_user)):
     if verdict not in ("accept", "reject"):
         raise CatalogError(f"{verdict!r}: a suggestion is accepted or rejected")
-    decided = speaker_suggestions.decide(catalog_for(request), suggestion_id, verdict == "accept", me.name)
+    decided = staff_for(request).suggestions.decide(suggestion_id, verdict == "accept", me.name)
     notice = "suggestion-accepted" if verdict == "accept" else "suggestion-rejected"
     return see_other(f"/staff/sessions/{decided.session_id}?notice={notice}#h-suggestions")

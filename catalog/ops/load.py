@@ -11,9 +11,13 @@ import shutil
 import sqlite3
 from pathlib import Path, PurePosixPath
 
-from catalog.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+import sqlite_utils
+
 from catalog.errors import CatalogError
-from catalog.ops import session_count_problems
+from catalog.folder import CAPTIONS, MEDIA, DataFolder
+from catalog.ops.backup import session_count_problems
+from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+from catalog.store.names import free_slug, slugify
 
 
 def load_archive(
@@ -33,7 +37,11 @@ def load_archive(
     created: list[Path] = []
     try:
         files = (
-            0 if merge else sum(copy_tree(in_dir / name, data_dir / name, created) for name in FILE_FOLDERS)
+            0
+            if merge
+            else sum(
+                copy_tree(in_dir / name, DataFolder(data_dir).area(name), created) for name in FILE_FOLDERS
+            )
         )
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -144,19 +152,14 @@ class _Loader:
         return 1
 
     def _free_slug(self, table: str, line: dict) -> str:
-        slug = _text(line["slug"], "slug")
-        candidate, n = slug, 1
-        while self.conn.execute(f"SELECT 1 FROM {table} WHERE slug = ?", (candidate,)).fetchone():
-            n += 1
-            candidate = f"{slug}-{n}"
-        return candidate
+        return free_slug(self.conn, table, _text(line["slug"], "slug"))
 
     def _speaker_id(self, name: str) -> int:
         key = _text(name, "speaker").casefold()
         if key not in self.speakers:
             self.speakers[key] = self._lookup("speakers", name) or self._insert(
                 "speakers",
-                {"name": name, "slug": self._free_slug("speakers", {"slug": _slugify(name)})},
+                {"name": name, "slug": self._free_slug("speakers", {"slug": slugify(name)})},
                 None,
             )
         return self.speakers[key]
@@ -165,7 +168,7 @@ class _Loader:
         key = _text(name, "topic").casefold()
         if key not in self.topics:
             self.topics[key] = self._lookup("topics", name) or self._insert(
-                "topics", {"name": name, "slug": self._free_slug("topics", {"slug": _slugify(name)})}, None
+                "topics", {"name": name, "slug": self._free_slug("topics", {"slug": slugify(name)})}, None
             )
         return self.topics[key]
 
@@ -184,7 +187,7 @@ class _Loader:
         session_id = self._insert("sessions", values, dump_id)
         self.sessions[dump_id] = session_id
         if values["media_path"] and not self.keep_ids:
-            moved = self._bring_file(values["media_path"], "media", session_id)
+            moved = self._bring_file(values["media_path"], MEDIA, session_id)
             self.conn.execute("UPDATE sessions SET media_path = ? WHERE id = ?", (moved, session_id))
         self._session_parts(line, dump_id, session_id)
 
@@ -208,7 +211,7 @@ class _Loader:
             values = {k: track.get(k) for k in _columns(self.conn, "tracks") if k not in ("id", "session_id")}
             values["raw_path"] = _relative_path(track.get("raw_path"))
             if values["raw_path"] and not self.keep_ids:
-                values["raw_path"] = self._bring_file(values["raw_path"], "captions", session_id)
+                values["raw_path"] = self._bring_file(values["raw_path"], CAPTIONS, session_id)
             track_id = self._insert("tracks", {"session_id": session_id, **values}, track.get("id"))
             self.tracks[(dump_id, _text(track["language"], "language"))] = track_id
         for chapter in line.get("chapters") or []:
@@ -221,8 +224,8 @@ class _Loader:
         if not source.is_file():
             return None  # the dump was made without it (media are optional)
         name = PurePosixPath(relpath).name
-        target = f"{folder}/{session_id}/{name}"
-        destination = self.data_dir / target
+        target = DataFolder.session_relpath(folder, session_id, name)
+        destination = DataFolder(self.data_dir).path(target)
         if destination.exists():
             raise CatalogError(f"{destination}: already exists; the data folder holds files of no session")
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -269,7 +272,7 @@ class _Loader:
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    return list(sqlite_utils.Database(conn)[table].columns_dict)
 
 
 def _text(value, name: str, *, allow_empty: bool = False) -> str:
@@ -292,11 +295,6 @@ def _relative_path(value, name: str = "raw_path") -> str | None:
     if path.is_absolute() or ".." in path.parts or "\\" in value:
         raise ValueError(f"{name} {value!r} must stay inside the data folder")
     return str(path)
-
-
-def _slugify(name: str) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in name.casefold())
-    return "-".join(part for part in slug.split("-") if part) or "x"
 
 
 def _compact(value) -> str:

@@ -14,10 +14,11 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from catalog.db import transaction, utcnow
+import sqlite_utils
+
 from catalog.errors import CatalogError, NotFound
-from catalog.sessions import _segment_fields
-from catalog.store import Catalog
+from catalog.store.db import transaction, utcnow
+from catalog.store.sessions import _segment_fields
 from transcripts import Segment
 
 
@@ -47,7 +48,7 @@ class SavedAsr:
 
 
 def save_asr_track(
-    catalog: Catalog,
+    db: sqlite_utils.Database,
     session_id: int,
     lines: Sequence[AsrLine],
     *,
@@ -56,7 +57,7 @@ def save_asr_track(
     language: str = "en",
 ) -> SavedAsr:
     """Store ``lines`` as the session's primary, automatic track (one transaction)."""
-    with transaction(catalog.db) as conn:
+    with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
             raise NotFound(f"no session with id {session_id}")
         if human_captions(conn, session_id):
@@ -82,9 +83,9 @@ def save_asr_track(
     return SavedAsr(track_id, len(fresh), len(kept))
 
 
-def asr_track(catalog: Catalog, session_id: int) -> AsrTrack | None:
+def asr_track(db: sqlite_utils.Database, session_id: int) -> AsrTrack | None:
     """The session's automatic track, if its transcript is one."""
-    row = catalog.db.conn.execute(
+    row = db.conn.execute(
         "SELECT id, language, model, model_sha256, created_at, reviewed FROM tracks "
         "WHERE session_id = ? AND source = 'asr' AND is_primary = 1",
         (session_id,),
@@ -92,10 +93,12 @@ def asr_track(catalog: Catalog, session_id: int) -> AsrTrack | None:
     return AsrTrack(*row[:5], reviewed=bool(row[5])) if row else None
 
 
-def low_confidence_words(catalog: Catalog, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
+def low_confidence_words(
+    db: sqlite_utils.Database, session_id: int, below: float
+) -> dict[int, list[tuple[int, int]]]:
     """``{segment id: [(char offset, char end), ...]}`` of words recognised with probability under ``below``;
     lines a staffer corrected have none (a person has read them)."""
-    rows = catalog.db.conn.execute(
+    rows = db.conn.execute(
         "SELECT id, confidence FROM segments WHERE session_id = ? AND confidence IS NOT NULL "
         "AND id NOT IN (SELECT segment_id FROM segment_versions)",
         (session_id,),

@@ -61,7 +61,7 @@ def _changed_fields(detail: str) -> set[str]:
 
 
 def keeps_asr_track(conn: sqlite3.Connection, session_id: int, tracks: Sequence[TrackInput]) -> bool:
-    """A save from a source that still has no captions keeps the automatic transcript (``catalog.asr_store``)."""
+    """A save from a source that still has no captions keeps the automatic transcript (``catalog/store/asr.py``)."""
     if any(track.transcript.segments for track in tracks):
         return False
     row = conn.execute(

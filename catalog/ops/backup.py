@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from catalog.db import migrate
+import sqlite_utils
+
 from catalog.errors import CatalogError
-from catalog.schema import SCHEMA_VERSION
+from catalog.store.db import migrate
+from catalog.store.schema import SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 REQUIRED_TABLES = (
@@ -166,7 +168,7 @@ def _inspect_copy(original: Path, copy: Path) -> CatalogFileInfo:
 
 
 def _schema_version(conn: sqlite3.Connection, original: Path) -> int:
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = set(sqlite_utils.Database(conn).table_names())  # FTS5 tables and their shadow tables too
     missing = [name for name in REQUIRED_TABLES if name not in tables]
     if missing:
         raise CatalogError(f"{original}: not a uscm-archive catalog (no table {missing[0]!r})")

@@ -25,13 +25,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalog.db import utcnow
 from catalog.errors import CatalogError
-from catalog.schema import SCHEMA_VERSION
+from catalog.folder import FILE_AREAS, DataFolder
+from catalog.store.db import utcnow
+from catalog.store.schema import SCHEMA_VERSION
 
 DUMP_FORMAT = "uscm-archive-dump"
 DUMP_VERSION = 1
-FILE_FOLDERS = ("captions", "media")
+FILE_FOLDERS = FILE_AREAS  # captions, media
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def dump_archive(
         }
     finally:
         conn.execute("COMMIT")
-    files = sum(copy_tree(Path(data_dir) / name, out_dir / name, []) for name in _folders(media))
+    folder = DataFolder(data_dir)
+    files = sum(copy_tree(folder.area(name), out_dir / name, []) for name in _folders(media))
     manifest = {
         "format": DUMP_FORMAT,
         "dump_version": DUMP_VERSION,

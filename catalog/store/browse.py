@@ -6,9 +6,12 @@ Published sessions only: drafts and retracted sessions never show here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from catalog.models import Session
-from catalog.store import Catalog
+
+if TYPE_CHECKING:
+    from catalog.facade import Catalog
 
 _PRIMARY_SEGMENT = "(seg.track_id IS NULL OR seg.track_id IN (SELECT id FROM tracks WHERE is_primary = 1))"
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from catalog.db import transaction, utcnow
-from catalog.items import Item, get_item, list_items
-from catalog.store import Catalog
+from catalog.queue.items import Item, get_item, list_items
+from catalog.store.db import transaction, utcnow
+
+if TYPE_CHECKING:
+    from catalog.facade import Catalog
 
 KEY_PREFIX = "transcribe:"
 CANCELLED = "cancelled"

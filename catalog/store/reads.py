@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from catalog.errors import CatalogError
 from catalog.models import Session, SpeakerRef, StoredChapter, StoredSegment, TopicRef, TrackInfo
-from catalog.names import find_speaker_id, find_topic_id, slugify, speaker_ids_standing_for
+from catalog.store.names import find_speaker_id, find_topic_id, slugify, speaker_ids_standing_for
 
 SESSION_COLUMNS = (
     "id, source_key, title, date, event, description, source_url, video_url, thumbnail_url, duration, language, "

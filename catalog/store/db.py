@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlite_utils
 
 from catalog.errors import CatalogError
-from catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from catalog.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 def utcnow() -> str:
@@ -66,6 +66,11 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
     if buffer.strip():
         yield buffer.strip()
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """``PRAGMA data_version`` on this connection: it moves whenever any *other* connection commits."""
+    return db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from catalog.db import transaction, utcnow
+from catalog.store.db import transaction, utcnow
 
 
 @dataclass(frozen=True)

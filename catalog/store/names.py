@@ -10,6 +10,8 @@ from catalog.errors import CatalogError
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_MERGE_HOPS = 32
+MAX_NAME = 200  # characters in a speaker or topic name, however it arrives (ingest, staff, load)
+MAX_ROLE = 200
 
 
 def slugify(name: str) -> str:
@@ -19,19 +21,46 @@ def slugify(name: str) -> str:
     return slug[:80].strip("-") or "x"
 
 
-def clean_name(name: object, what: str) -> str:
+def clean_name(name: object, what: str = "speaker") -> str:
+    """A speaker or topic name as stored: whitespace folded, not empty, at most ``MAX_NAME`` characters."""
     if not isinstance(name, str) or not name.strip():
         raise CatalogError(f"{what} name must be a non-empty text, got {name!r}")
-    return " ".join(name.split())
+    cleaned = " ".join(name.split())
+    if len(cleaned) > MAX_NAME:
+        raise CatalogError(f"a {what} name has at most {MAX_NAME} characters")
+    return cleaned
 
 
-def _unique_slug(conn: sqlite3.Connection, table: str, name: str) -> str:
-    base = slugify(name)
-    slug, n = base, 1
-    while conn.execute(f"SELECT 1 FROM {table} WHERE slug = ?", (slug,)).fetchone():
+def clean_role(role: str | None) -> str | None:
+    """A credit's role ("Mayor of Tulsa") as stored: whitespace folded, cut at ``MAX_ROLE``; empty is none."""
+    return " ".join((role or "").split())[:MAX_ROLE] or None
+
+
+def free_slug(conn: sqlite3.Connection, table: str, slug: str) -> str:
+    """``slug`` if no row of ``table`` has it yet, else the first free ``slug-2``, ``slug-3``..."""
+    candidate, n = slug, 1
+    while conn.execute(f"SELECT 1 FROM {table} WHERE slug = ?", (candidate,)).fetchone():
         n += 1
-        slug = f"{base}-{n}"
-    return slug
+        candidate = f"{slug}-{n}"
+    return candidate
+
+
+def unique_slug(conn: sqlite3.Connection, table: str, name: str) -> str:
+    return free_slug(conn, table, slugify(name))
+
+
+def credit_speaker(
+    conn: sqlite3.Connection, session_id: int, speaker_id: int, role: str | None = None
+) -> None:
+    """Credit ``speaker_id`` on the session, after those credited already (kept as is if credited before).
+
+    The one position rule for every writer (ingest, staff edits, corrections): one past the last position.
+    """
+    conn.execute(
+        "INSERT OR IGNORE INTO session_speakers (session_id, speaker_id, role, position) VALUES (?, ?, ?, "
+        "(SELECT coalesce(max(position), -1) + 1 FROM session_speakers WHERE session_id = ?))",
+        (session_id, speaker_id, clean_role(role), session_id),
+    )
 
 
 def canonical_speaker(conn: sqlite3.Connection, speaker_id: int) -> int:
@@ -53,7 +82,7 @@ def ensure_speaker(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT id FROM speakers WHERE name = ?", (name,)).fetchone()
     if row:
         return canonical_speaker(conn, row[0])
-    slug = _unique_slug(conn, "speakers", name)
+    slug = unique_slug(conn, "speakers", name)
     return conn.execute("INSERT INTO speakers (name, slug) VALUES (?, ?)", (name, slug)).lastrowid
 
 
@@ -62,7 +91,7 @@ def ensure_topic(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT id FROM topics WHERE name = ?", (name,)).fetchone()
     if row:
         return row[0]
-    slug = _unique_slug(conn, "topics", name)
+    slug = unique_slug(conn, "topics", name)
     return conn.execute("INSERT INTO topics (name, slug) VALUES (?, ?)", (name, slug)).lastrowid
 
 

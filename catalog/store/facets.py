@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from catalog.models import Facet, SpeakerRef
-from catalog.names import find_speaker_id, slugify, speaker_ids_standing_for
-from catalog.reads import visible
+from catalog.store.names import find_speaker_id, slugify, speaker_ids_standing_for
+from catalog.store.reads import visible
 
 
 def facets(conn: sqlite3.Connection, include_drafts: bool) -> dict[str, list[Facet]]:

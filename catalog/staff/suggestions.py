@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from catalog.db import transaction, utcnow
+import sqlite_utils
+
 from catalog.errors import CatalogError, NotFound
-from catalog.staff_audit import record
-from catalog.staff_speakers import find_or_create_speaker
-from catalog.store import Catalog
+from catalog.staff.audit import record
+from catalog.store.db import transaction, utcnow
+from catalog.store.names import clean_name, credit_speaker, ensure_speaker
 
 SAME_PLACE = 2.0  # seconds: a suggestion this close to a decided one (same name) is the same suggestion
 
@@ -38,11 +39,29 @@ class Offer:
     reason: str
 
 
-def offer(catalog: Catalog, session_id: int, offers: Sequence[Offer]) -> int:
+class SpeakerSuggestions:
+    """``catalog.staff.suggestions``: offer, list and decide a session's speaker-name suggestions."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    def offer(self, session_id: int, offers: Sequence[Offer]) -> int:
+        """Store new open suggestions (see ``offer``); returns how many were stored."""
+        return offer(self.db, session_id, offers)
+
+    def for_session(self, session_id: int, *, states: Sequence[str] = ("open",)) -> list[Suggestion]:
+        return suggestions(self.db, session_id, states=states)
+
+    def decide(self, suggestion_id: int, accept: bool, by: str) -> Suggestion:
+        """Accept (the speaker is set on the lines of the span) or reject an open suggestion."""
+        return decide(self.db, suggestion_id, accept, by)
+
+
+def offer(db: sqlite_utils.Database, session_id: int, offers: Sequence[Offer]) -> int:
     """Store new open suggestions, replacing the session's open ones; decided ones stay, and an offer matching
     a decided one (same name, about the same time) is not stored. Returns how many were stored."""
     stored = 0
-    with transaction(catalog.db) as conn:
+    with transaction(db) as conn:
         conn.execute("DELETE FROM speaker_suggestions WHERE session_id = ? AND state = 'open'", (session_id,))
         decided = conn.execute(
             "SELECT lower(name), start FROM speaker_suggestions WHERE session_id = ?", (session_id,)
@@ -61,9 +80,11 @@ def offer(catalog: Catalog, session_id: int, offers: Sequence[Offer]) -> int:
     return stored
 
 
-def suggestions(catalog: Catalog, session_id: int, *, states: Sequence[str] = ("open",)) -> list[Suggestion]:
+def suggestions(
+    db: sqlite_utils.Database, session_id: int, *, states: Sequence[str] = ("open",)
+) -> list[Suggestion]:
     marks = ", ".join("?" * len(states))
-    rows = catalog.db.conn.execute(
+    rows = db.conn.execute(
         "SELECT id, session_id, start, end, name, reason, state FROM speaker_suggestions "
         f"WHERE session_id = ? AND state IN ({marks}) ORDER BY start, id",
         (session_id, *states),
@@ -71,9 +92,9 @@ def suggestions(catalog: Catalog, session_id: int, *, states: Sequence[str] = ("
     return [Suggestion(*row) for row in rows]
 
 
-def decide(catalog: Catalog, suggestion_id: int, accept: bool, by: str) -> Suggestion:
+def decide(db: sqlite_utils.Database, suggestion_id: int, accept: bool, by: str) -> Suggestion:
     """Accept (the speaker is set on the lines of the span) or reject an open suggestion."""
-    with transaction(catalog.db) as conn:
+    with transaction(db) as conn:
         row = conn.execute(
             "SELECT id, session_id, start, end, name, reason, state FROM speaker_suggestions WHERE id = ?",
             (suggestion_id,),
@@ -114,7 +135,7 @@ def _decided_in_audit(conn, session_id: int) -> list[tuple[str, float]]:
 
 
 def _assign(conn, suggestion: Suggestion, by: str) -> None:
-    speaker_id = find_or_create_speaker(conn, suggestion.name)
+    speaker_id = ensure_speaker(conn, clean_name(suggestion.name))
     rows = conn.execute(
         "SELECT id, text, speaker_id FROM segments WHERE session_id = ? AND start >= ? AND start < ?",
         (suggestion.session_id, suggestion.start - 0.05, max(suggestion.end, suggestion.start + 0.1)),
@@ -129,8 +150,4 @@ def _assign(conn, suggestion: Suggestion, by: str) -> None:
             (segment_id, text, old_speaker, by, now),
         )
         conn.execute("UPDATE segments SET speaker_id = ? WHERE id = ?", (speaker_id, segment_id))
-    conn.execute(
-        "INSERT OR IGNORE INTO session_speakers (session_id, speaker_id, position) "
-        "VALUES (?, ?, (SELECT count(*) FROM session_speakers WHERE session_id = ?))",
-        (suggestion.session_id, speaker_id, suggestion.session_id),
-    )
+    credit_speaker(conn, suggestion.session_id, speaker_id)

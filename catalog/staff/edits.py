@@ -11,14 +11,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date as _date
 
 import sqlite_utils
 
-from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, Conflict, NotFound
-from catalog.staff_audit import AuditLog, record, touch_session
-from catalog.staff_speakers import find_or_create_speaker, find_or_create_topic
+from catalog.staff.audit import AuditLog, record, touch_session
+from catalog.store.db import transaction, utcnow
+from catalog.store.names import clean_role, credit_speaker, ensure_speaker, ensure_topic
+from catalog.store.values import check_date
 
 EDITABLE_FIELDS = (
     "title",
@@ -76,25 +76,16 @@ def _clean_field(name: str, value):
     else:
         text = " ".join(str(value).split()) or None
     if name == "title" and not text:
-        raise CatalogError("title: a session needs a title")
+        raise CatalogError("a session needs a title", field="title")
     if text and len(text) > MAX_TEXT.get(name, 2000):
-        raise CatalogError(f"{name}: at most {MAX_TEXT.get(name, 2000)} characters")
+        raise CatalogError(f"at most {MAX_TEXT.get(name, 2000)} characters", field=name)
     if name == "date" and text:
-        _check_date(text)
+        check_date(text, "date")
     if name in _URL_FIELDS and text and not re.match(r"^https?://[^\s/]+", text, re.IGNORECASE):
-        raise CatalogError(f"{name}: give a web address starting with http:// or https://")
+        raise CatalogError("give a web address starting with http:// or https://", field=name)
     if name == "language" and text and not _LANGUAGE.match(text):
-        raise CatalogError(f"language: {text!r} is not a language code such as en or en-US")
+        raise CatalogError(f"{text!r} is not a language code such as en or en-US", field="language")
     return text
-
-
-def _check_date(text: str) -> None:
-    try:
-        parsed = _date.fromisoformat(text)
-    except ValueError:
-        parsed = None
-    if parsed is None or len(text) != 10:
-        raise CatalogError(f"date: {text!r} is not a date in the form YYYY-MM-DD")
 
 
 def clean_chapters(chapters: Sequence[ChapterInput], duration: float | None) -> list[ChapterInput]:
@@ -142,17 +133,8 @@ class StaffEdits:
             self._require(conn, session_id)
             before = self._credit_names(conn, session_id)
             conn.execute("DELETE FROM session_speakers WHERE session_id = ?", (session_id,))
-            seen: set[int] = set()
-            for position, (name, role) in enumerate(credits):
-                speaker_id = find_or_create_speaker(conn, name)
-                if speaker_id in seen:
-                    continue
-                seen.add(speaker_id)
-                role = " ".join((role or "").split())[:200] or None
-                conn.execute(
-                    "INSERT INTO session_speakers (session_id, speaker_id, role, position) VALUES (?, ?, ?, ?)",
-                    (session_id, speaker_id, role, position),
-                )
+            for name, role in credits:
+                credit_speaker(conn, session_id, ensure_speaker(conn, name), clean_role(role))
             after = self._credit_names(conn, session_id)
             touch_session(conn, session_id)
             record(conn, by, session_id, "speakers.edit", before=before, after=after)
@@ -165,7 +147,7 @@ class StaffEdits:
             for name in names:
                 if not " ".join((name or "").split()):
                     continue
-                topic_id = find_or_create_topic(conn, name)
+                topic_id = ensure_topic(conn, name)
                 conn.execute("INSERT OR IGNORE INTO session_topics VALUES (?, ?)", (session_id, topic_id))
             touch_session(conn, session_id)
             record(
@@ -298,16 +280,3 @@ class StaffEdits:
             (session_id,),
         ).fetchall()
         return [r[0] for r in rows]
-
-
-class Staff:
-    """Everything staff can do to the catalog, on one catalog connection."""
-
-    def __init__(self, db: sqlite_utils.Database):
-        from catalog.staff_speakers import StaffSpeakers
-        from catalog.staff_users import StaffUsers
-
-        self.users = StaffUsers(db)
-        self.edits = StaffEdits(db)
-        self.speakers = StaffSpeakers(db)
-        self.audit = AuditLog(db)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.store.db import transaction, utcnow
 
 ROLES = ("editor", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from catalog.db import transaction, utcnow
 from catalog.errors import NotFound
-from catalog.store import Catalog
+from catalog.store.db import transaction, utcnow
+
+if TYPE_CHECKING:
+    from catalog.facade import Catalog
 
 ITEM_STATES = ("pending", "running", "done", "failed")
 CAPTION_STATES = ("pending", "done", "missing", "failed")

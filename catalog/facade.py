@@ -1,10 +1,10 @@
-"""The ``Catalog``: one SQLite file holding sessions, speakers, topics, transcripts and their FTS5 indexes.
+"""The ``Catalog``: the one public entry to the catalog, and the contract a second backend implements.
 
-The work is done in focused modules this class delegates to: ``sessions`` (writes), ``reads``, ``search``
-(with ``query``, the input translator), ``facets`` and ``names`` (speakers and topics).
+Its methods store and read sessions (``catalog/store/``) and search them (``catalog/search/``); its parts share
+its connection: ``staff`` (``catalog/staff/``), ``queue`` (``catalog/queue/``) and ``ops`` (``catalog/ops/``).
 
 Contract for the other packages (signatures are stable; bodies may change):
-each method runs its own statements; writes are one transaction each (``catalog.db.transaction``).
+each method runs its own statements; writes are one transaction each (``catalog.store.db.transaction``).
 A ``Catalog`` holds one connection: use one per thread (the web app keeps one per worker thread).
 """
 
@@ -15,10 +15,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from catalog import facets as _facets
-from catalog import reads, sessions
-from catalog import search as _search
-from catalog.db import connect
 from catalog.models import (
     Facet,
     MediaInput,
@@ -31,13 +27,24 @@ from catalog.models import (
     StoredSegment,
     TrackInput,
 )
+from catalog.ops import CatalogOps
+from catalog.queue import Queue
+from catalog.search import engine as _search
+from catalog.staff import Staff
+from catalog.store import asr, browse, reads, sessions
+from catalog.store import facets as _facets
+from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+from catalog.store.db import connect, data_version
 from transcripts import Chapter
 
 
 class Catalog:
-    def __init__(self, db: sqlite_utils.Database, path: Path | None = None):
-        self.db = db
-        self.path = path
+    def __init__(self, db: sqlite_utils.Database, path: Path):
+        self.db = db  # inside catalog/ only: outside code uses the methods and parts
+        self.path = Path(path)
+        self.staff = Staff(db)
+        self.queue = Queue(self)
+        self.ops = CatalogOps(self.path, self)
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
@@ -46,6 +53,10 @@ class Catalog:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    def data_version(self) -> int:
+        """A number that moves whenever another connection commits a change (``PRAGMA data_version``)."""
+        return data_version(self.db)
 
     # -- writing -------------------------------------------------------------------------------------------
     def save_session(
@@ -71,6 +82,21 @@ class Catalog:
     def delete_session(self, session_id: int) -> None:
         """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
         sessions.delete_session(self.db, session_id)
+
+    def save_asr_track(
+        self,
+        session_id: int,
+        lines: Sequence[AsrLine],
+        *,
+        model: str,
+        model_sha256: str,
+        language: str = "en",
+    ) -> SavedAsr:
+        """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
+        staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
+        return asr.save_asr_track(
+            self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language
+        )
 
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
@@ -110,6 +136,14 @@ class Catalog:
     def chapters(self, session_id: int) -> list[StoredChapter]:
         return reads.chapters(self.db.conn, session_id)
 
+    def asr_track(self, session_id: int) -> AsrTrack | None:
+        """The session's automatic track (model, hash, reviewed), if its transcript is one."""
+        return asr.asr_track(self.db, session_id)
+
+    def low_confidence_words(self, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
+        """``{segment id: [(char offset, char end), ...]}`` of words recognised with probability under ``below``."""
+        return asr.low_confidence_words(self.db, session_id, below)
+
     def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
         """Counts of published sessions by ``events``, ``topics``, ``years``, ``speakers``."""
         return _facets.facets(self.db.conn, include_drafts)
@@ -117,6 +151,18 @@ class Catalog:
     def speaker(self, slug_or_name: str, *, include_drafts: bool = False) -> SpeakerRef | None:
         """A speaker by slug or name, following merges; publicly only one credited on a published session."""
         return _facets.speaker(self.db.conn, slug_or_name, include_drafts)
+
+    def speaker_moments(self, speaker_id: int, *, limit: int = 50, offset: int = 0):
+        """(total, page of ``SpeakerMoment``) of what a speaker (and those merged into it) said, newest first."""
+        return browse.speaker_moments(self, speaker_id, limit=limit, offset=offset)
+
+    def recently_added(self, *, limit: int = 30) -> list[Session]:
+        """Published sessions, the most recently published (or added) first."""
+        return browse.recently_added(self, limit=limit)
+
+    def published_count(self) -> int:
+        """How many sessions the public can see (also proves the catalog answers)."""
+        return browse.published_count(self)
 
     # -- search --------------------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:

@@ -11,23 +11,20 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import sqlite3
 from dataclasses import replace
 
 from catalog.errors import CatalogError, NotFound
-from catalog.models import Hit, SearchRequest, SearchResults
-from catalog.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
-from catalog.query import Query, literal_matcher, parse
-from catalog.reads import event_names, visible
-from catalog.search_paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
-from catalog.sessions import check_date
+from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchResults
+from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
+from catalog.search.query import Query, literal_matcher, parse
+from catalog.store.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
+from catalog.store.reads import event_names, visible
+from catalog.store.values import check_date
 
 MAX_LIMIT = 100
-OPEN, CLOSE, ELLIPSIS = "\x02", "\x03", "…"
-_WELL_MARKED = re.compile("[^\x02\x03]*(?:\x02[^\x02\x03]*\x03[^\x02\x03]*)*")
+OPEN, CLOSE, ELLIPSIS = MATCH_OPEN, MATCH_CLOSE, "…"
 NO_SPEAKER_MESSAGE = "No speaker is called {!r}."
 NO_TOPIC_MESSAGE = "No topic is called {!r}."
 
@@ -206,8 +203,7 @@ def _hit(row: tuple, snippet: str, literal) -> Hit:
         end,
         speaker,
         text,
-        marked_html(snippet or text[:200]),
-        f"/sessions/{session_id}?t={int(at)}",
+        snippet or text[:200],
     )
 
 
@@ -232,24 +228,6 @@ def time_at(start: float, marks: list, offset: int) -> float:
             break
         best = seconds
     return best
-
-
-def marked_html(text: str) -> str:
-    """Escape everything, then turn the control-character markers into ``<mark>`` tags (balanced)."""
-    escaped = html.escape(text.replace(OPEN + CLOSE, ""), quote=True)
-    if _WELL_MARKED.fullmatch(escaped):
-        return escaped.replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
-    out, depth = [], 0
-    for char in escaped:
-        if char == OPEN:
-            out.append("<mark>" if depth == 0 else "")
-            depth += 1
-        elif char == CLOSE:
-            out.append("</mark>" if depth == 1 else "")
-            depth = max(depth - 1, 0)
-        else:
-            out.append(char)
-    return "".join(out) + ("</mark>" if depth else "")
 
 
 def search_sessions(conn: sqlite3.Connection, text: str, *, limit: int, include_drafts: bool) -> list[int]:

@@ -1,9 +1,9 @@
 """A small in-process cache of answers to identical requests, dropped whenever the catalog file changes.
 
-The web app keeps one per process. The cache holds a connection of its own to the catalog file, which never
-writes: ``PRAGMA data_version`` on it moves whenever *any other* connection commits, be it a thread of this
-process, another worker process or a command-line ingest. It is asked before every lookup; any change empties the
-whole cache.
+The web app keeps one per process. The cache holds a catalog of its own on the file, which never writes: its
+``data_version()`` moves whenever *any other* connection commits, be it a thread of this process, another worker
+process or a command-line ingest. It is asked before every lookup (outside the cache's lock, so threads never
+queue behind SQLite); any change empties the whole cache.
 
 An answer computed while a change lands is not kept: it is stored only if no change was seen between the check
 that preceded it and its storing; a change seen later drops it with the rest.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TypeVar
 
-from catalog.db import connect
+from catalog import Catalog
 
 T = TypeVar("T")
 
@@ -32,23 +32,24 @@ class SearchCache:
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
         self._generation = 0
         self._watcher = None  # the cache's own connection, opened on first use
-        self._version: int | None = None
+        self._version: tuple | None = None  # (watcher, its data_version): versions of two connections differ
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get(self, key: Hashable, compute: Callable[[], T], *, fresh: bool = False) -> T:
         """The cached answer for ``key``, or ``compute()``'s (kept when the catalog did not change meanwhile).
         ``fresh`` computes it anew whatever the cache holds (and keeps that)."""
+        generation = self._check()
         with self._lock:
-            generation = self._check()
             if key in self._entries and not fresh:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return self._entries[key]  # type: ignore[return-value]
             self.misses += 1
         value = compute()
+        unchanged = self._check() == generation
         with self._lock:
-            if self._check() == generation:  # nothing changed while computing: keep it
+            if unchanged and self._generation == generation:  # nothing changed while computing: keep it
                 self._entries[key] = value
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
@@ -73,13 +74,29 @@ class SearchCache:
         return len(self._entries)
 
     def _check(self) -> int:
-        """The generation after asking the file whether it changed (under the lock); a change empties the cache."""
-        if self._watcher is None:
-            self._watcher = connect(self.path).conn
-            self._version = None  # a new connection: whatever was cached before it counts as changed
-        version = self._watcher.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._version:
-            self._version = version
-            self._entries.clear()
-            self._generation += 1
-        return self._generation
+        """The generation after asking the catalog whether it changed; a change empties the cache.
+
+        The catalog is asked with the lock released; only the comparison and the clearing hold it. A version read
+        late by a slow thread at worst empties the cache once more: it never keeps an answer older than a change.
+        """
+        watcher = self._watcher_catalog()
+        version = (watcher, watcher.data_version())
+        with self._lock:
+            if version != self._version:
+                self._version = version
+                self._entries.clear()
+                self._generation += 1
+            return self._generation
+
+    def _watcher_catalog(self) -> Catalog:
+        watcher = self._watcher
+        if watcher is not None:
+            return watcher
+        opened = Catalog.open(self.path)  # a new connection: what was cached before it counts as changed
+        with self._lock:
+            if self._watcher is None:
+                self._watcher = opened
+                return opened
+            watcher = self._watcher
+        opened.close()
+        return watcher

@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date as Date
 
 import sqlite_utils
 
-from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
-from catalog.names import ensure_speaker, ensure_topic
-from catalog.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
+from catalog.store.db import transaction, utcnow
+from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
+from catalog.store.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
+from catalog.store.values import check_date, clean_segment_text
 from transcripts import Chapter, Segment
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def check_date(value: str | None, what: str = "date") -> str | None:
-    """``None`` or a real calendar date written ``YYYY-MM-DD``; anything else is a clear error."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise CatalogError(f"{what} must be written YYYY-MM-DD, got {value!r}")
-    try:
-        Date.fromisoformat(value)
-    except ValueError as exc:
-        raise CatalogError(f"{what} {value!r} is not a real date") from exc
-    return value
 
 
 def check_status(status: str) -> str:
@@ -186,21 +170,13 @@ def _clear_children(conn: sqlite3.Connection, session_id: int, edits: HandEdits)
 def _store_credits(conn: sqlite3.Connection, session_id: int, meta: SessionMeta, edits: HandEdits) -> None:
     for credit in () if edits.speakers else meta.speakers:
         speaker_id = ensure_speaker(conn, credit.name)
-        _credit(conn, session_id, speaker_id, credit.role)
+        credit_speaker(conn, session_id, speaker_id, credit.role)
     for topic in () if edits.topics else meta.topics:
         topic_id = ensure_topic(conn, topic)
         conn.execute(
             "INSERT OR IGNORE INTO session_topics (session_id, topic_id) VALUES (?, ?)",
             (session_id, topic_id),
         )
-
-
-def _credit(conn: sqlite3.Connection, session_id: int, speaker_id: int, role: str | None) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO session_speakers (session_id, speaker_id, role, position) "
-        "VALUES (?, ?, ?, (SELECT count(*) FROM session_speakers WHERE session_id = ?))",
-        (session_id, speaker_id, role, session_id),
-    )
 
 
 def _store_tracks(conn: sqlite3.Connection, session_id: int, tracks: Sequence[TrackInput]) -> int:
@@ -242,7 +218,7 @@ def _store_segments(
     for segment in segments:
         if segment.speaker and segment.speaker not in speakers:
             speakers[segment.speaker] = ensure_speaker(conn, segment.speaker)
-            _credit(conn, session_id, speakers[segment.speaker], None)
+            credit_speaker(conn, session_id, speakers[segment.speaker])
 
     def rows() -> Iterator[tuple]:
         for position, segment in enumerate(segments):
@@ -266,8 +242,7 @@ def _segment_fields(segment: Segment, position: int) -> tuple[float, float, str,
         )
     if not isinstance(text, str):
         raise CatalogError(f"segment {position + 1}: text must be text, got {type(text).__name__}")
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(" ", text)
+    text = clean_segment_text(text)
     marks = []
     for mark in segment.marks:
         offset, seconds = mark.offset, mark.time
