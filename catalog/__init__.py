@@ -28,7 +28,8 @@ from catalog.models import (
 from catalog.ops import ops_for
 from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
-from catalog.staff import KEEP, ChapterInput, Staff, User
+from catalog.staff import KEEP, ChapterInput, Offer, Staff, User
+from catalog.store.asr import AsrLine
 from catalog.store.values import parse_date
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "KEEP",
     "SESSION_ID",
     "STATUSES",
+    "AsrLine",
     "CaptionState",
     "Catalog",
     "CatalogError",
@@ -47,6 +49,7 @@ __all__ = [
     "Item",
     "MediaInput",
     "NotFound",
+    "Offer",
     "SearchRequest",
     "SearchResults",
     "Session",

@@ -27,6 +27,9 @@ OWNER_OF = {
     "jinja2": {"web"},
     "uvicorn": {"uscm_archive"},
     "click": {"uscm_archive"},
+    "faster_whisper": {"archive"},  # archive/asr.py alone
+    "ctranslate2": {"archive"},
+    "av": {"archive"},
 }
 
 

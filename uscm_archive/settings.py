@@ -33,6 +33,9 @@ class Settings:
     # transcript; they are added to the Content-Security-Policy's media-src. Other hosts stay a link.
     media_hosts: tuple[str, ...] = ()
     vimeo_origin: str = "https://player.vimeo.com"  # the Vimeo player and its API script (/api/player.js)
+    asr_model_dir: Path | None = (
+        None  # a CTranslate2 Whisper folder; default: the model wheel of the asr extra
+    )
     # builds the yt-dlp client from its params; None is yt-dlp's own (``archive.ytdlp.make_downloader``)
     ytdlp_factory: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -63,6 +66,8 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["media_hosts"] = media_hosts(env["USCM_ARCHIVE_MEDIA_HOSTS"])
     if "USCM_ARCHIVE_BASE_URL" in env:
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
+    if env.get("USCM_ARCHIVE_ASR_MODEL"):
+        values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     return Settings(**values)

@@ -140,13 +140,16 @@ def _session_lines(conn: sqlite3.Connection) -> Iterator[dict]:
 
 def _segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:
     sql = """SELECT g.id, g.session_id, t.language AS track, g.position, g.start, g.end, p.name AS speaker,
-                    g.text, g.marks
+                    g.text, g.marks, g.confidence
              FROM segments g LEFT JOIN tracks t ON t.id = g.track_id LEFT JOIN speakers p ON p.id = g.speaker_id
              ORDER BY g.session_id, g.track_id, g.position, g.id"""
     versions_sql = """SELECT v.text, p.name AS speaker, v.changed_by, v.changed_at FROM segment_versions v
                       LEFT JOIN speakers p ON p.id = v.speaker_id WHERE v.segment_id = ? ORDER BY v.id"""
     for segment in _rows(conn, sql):
         segment["marks"] = json.loads(segment["marks"] or "[]")
+        confidence = segment.pop("confidence")
+        if confidence is not None:  # automatic transcripts: per word (char offset, char end, probability)
+            segment["confidence"] = json.loads(confidence)
         segment["versions"] = list(_rows(conn, versions_sql, (segment["id"],)))
         yield segment
 

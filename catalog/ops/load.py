@@ -247,6 +247,9 @@ class _Loader:
             "speaker_id": self._speaker_id(line["speaker"]) if line.get("speaker") else None,
             "text": _text(line["text"], "text", allow_empty=True),
             "marks": _compact([[int(offset), float(time)] for offset, time in line.get("marks") or []]),
+            "confidence": _compact([[int(a), int(b), float(p)] for a, b, p in line["confidence"]])
+            if line.get("confidence")
+            else None,
         }
         segment_id = self._insert("segments", values, line.get("id"))
         for version in line.get("versions") or []:

@@ -12,6 +12,7 @@ from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
 from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
+from catalog.staff.suggestions import Offer, SpeakerSuggestions, Suggestion
 from catalog.staff.users import ROLES, ApiToken, StaffUsers, User
 
 __all__ = [
@@ -21,21 +22,25 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChapterInput",
+    "Offer",
     "SegmentVersion",
     "SpeakerSummary",
     "Staff",
     "StaffSegment",
     "StaffSessionRow",
+    "Suggestion",
     "User",
 ]
 
 
 class Staff:
-    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``."""
+    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``,
+    ``suggestions`` (speaker names offered by transcription), ``audit``."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
         self.edits = StaffEdits(db)
         self.segments = StaffSegments(db)
         self.speakers = StaffSpeakers(db)
+        self.suggestions = SpeakerSuggestions(db)
         self.audit = AuditLog(db)

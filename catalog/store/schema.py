@@ -219,5 +219,35 @@ MIGRATION_2 = """
 CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
+# Offline transcription (docs/ingest.md): tracks made by ASR (source 'asr', with the model's name and hash), each
+# word's confidence, transcription progress and cancellation on the ingest queue's items, and speaker-name
+# suggestions staff accept or reject. Widening the CHECK on tracks.source edits the stored table definition in
+# place (SQLite's documented way to loosen a CHECK, no table rebuild: segments keep their rows and ids); every
+# ALTER only appends a column. O(1) on a catalog of any size.
+MIGRATION_ASR_TRANSCRIPTS = """
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (source IN (''manual'', ''auto'', ''upload''))',
+    'CHECK (source IN (''manual'', ''auto'', ''upload'', ''asr''))') WHERE type = 'table' AND name = 'tracks';
+PRAGMA writable_schema = RESET;
+ALTER TABLE tracks ADD COLUMN model TEXT;              -- asr: the model's name, e.g. whisper-tiny.en
+ALTER TABLE tracks ADD COLUMN model_sha256 TEXT;       -- asr: sha256 over the model's files
+ALTER TABLE segments ADD COLUMN confidence TEXT;       -- asr: JSON [[char_offset, char_end, probability], ...]
+ALTER TABLE items ADD COLUMN progress REAL;            -- percent of the audio transcribed so far
+ALTER TABLE items ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE speaker_suggestions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    start REAL NOT NULL,                      -- the turn it names begins here (seconds)
+    end REAL NOT NULL,
+    name TEXT NOT NULL,
+    reason TEXT NOT NULL,                     -- what the transcript says, e.g. "I'm Mayor Garcia"
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'accepted', 'rejected')),
+    decided_by TEXT,
+    decided_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX speaker_suggestions_session ON speaker_suggestions(session_id, start);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_ASR_TRANSCRIPTS)
 SCHEMA_VERSION = len(MIGRATIONS)

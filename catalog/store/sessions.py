@@ -6,6 +6,7 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import sqlite_utils
 
@@ -13,7 +14,7 @@ from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.store.db import transaction, utcnow
 from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
-from catalog.store.refetch import NO_EDITS, HandEdits, staff_edits
+from catalog.store.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
 from catalog.store.values import check_date, clean_segment_text
 from transcripts import Chapter, Segment
 
@@ -95,6 +96,8 @@ def save_session(
     try:
         with transaction(db) as conn:
             session_id, edits = _upsert_session(conn, source_key, meta, media)
+            if not edits.transcript and keeps_asr_track(conn, session_id, tracks):
+                edits = replace(edits, transcript=True)  # no captions at the source: keep the automatic ones
             _clear_children(conn, session_id, edits)
             _store_credits(conn, session_id, meta, edits)
             _resolve_media_path(conn, session_id)
