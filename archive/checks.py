@@ -18,7 +18,9 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 Resolver = Callable[[str], list[str]]  # host name -> its addresses
 AddressCheck = Callable[[str, int], bool]  # (address, port) -> may the archive connect there?
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d, still routed to a.b.c.d by some stacks
+_IPV4_COMPATIBLE = ipaddress.ip_network(
+    "::/96"
+)  # deprecated ::a.b.c.d, still routed to a.b.c.d by some stacks
 
 
 def check_date(value: str | None) -> str | None:
