@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from catalog.search_cache import SearchCache
 from web import api, feeds, files, public
+from web.body_limit import BodyLimit
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
@@ -45,6 +46,7 @@ def create_app(settings) -> FastAPI:
     app.state.catalogs = pool
     app.state.search_cache = search_cache
     app.state.templates = make_templates(settings)
+    app.add_middleware(BodyLimit, settings=settings)  # innermost of ours: refusals get the security headers
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
