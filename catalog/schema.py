@@ -219,5 +219,25 @@ MIGRATION_2 = """
 CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
+# Staff sign-in, shared by every server process through the catalog: failed sign-ins (per client, and per user
+# name from a client) for the growing delays of catalog/signin_limits.py, and each user's session generation
+# (catalog/staff_sessions.py): a staff cookie names the generation it was signed in under, and signing out,
+# changing the password or "sign out everywhere" moves it on, so every older cookie stops working at once.
+# Two new empty tables: free on any catalog.
+MIGRATION_SIGNIN_LIMITS_AND_SESSION_GENERATIONS = """
+CREATE TABLE signin_failures (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,                        -- 'client <address>' or 'user <name, case-folded> <address>'
+    at REAL NOT NULL                          -- Unix time of the failed attempt
+);
+CREATE INDEX signin_failures_key ON signin_failures(key, at);
+CREATE INDEX signin_failures_at ON signin_failures(at);
+
+CREATE TABLE session_generations (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    generation INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SIGNIN_LIMITS_AND_SESSION_GENERATIONS)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -304,10 +304,14 @@ class Staff:
     """Everything staff can do to the catalog, on one catalog connection."""
 
     def __init__(self, db: sqlite_utils.Database):
+        from catalog.signin_limits import SigninLimits
+        from catalog.staff_sessions import SessionGenerations
         from catalog.staff_speakers import StaffSpeakers
         from catalog.staff_users import StaffUsers
 
         self.users = StaffUsers(db)
+        self.signins = SigninLimits(db)
+        self.session_generations = SessionGenerations(db)
         self.edits = StaffEdits(db)
         self.speakers = StaffSpeakers(db)
         self.audit = AuditLog(db)

@@ -109,10 +109,12 @@ def signed_in(client: TestClient, site: StaffSite, name: str) -> TestClient:
     another argon2 check. Tests of signing in itself use ``sign_in``."""
     catalog = Catalog.open(site.catalog_path)
     try:
-        user = Staff(catalog.db).users.require(name)
+        staff = Staff(catalog.db)
+        user = staff.users.require(name)
+        generation = staff.session_generations.current(user.id)
     finally:
         catalog.close()
-    session = CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash))
+    session = CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash), generation)
     client.cookies.set(COOKIE_NAME, CookieSigner(site.settings.secret_key).dumps(session))
     return client
 
