@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from catalog.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
 from catalog.errors import CatalogError
 from catalog.ops import session_count_problems
+from catalog.schema_check import schema_problems
 
 
 def load_archive(
@@ -27,6 +28,9 @@ def load_archive(
     """
     in_dir, data_dir = Path(in_dir), Path(data_dir)
     read_manifest(in_dir)
+    foreign = schema_problems(conn)
+    if foreign:
+        raise CatalogError(f"the archive's catalog is not a schema this program made: {foreign[0]}")
     has_sessions = conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0]
     if has_sessions and not merge:
         raise CatalogError("the archive is not empty: load into an empty data folder, or pass --merge")

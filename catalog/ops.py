@@ -26,6 +26,7 @@ from pathlib import Path
 from catalog.db import migrate
 from catalog.errors import CatalogError
 from catalog.schema import SCHEMA_VERSION
+from catalog.schema_check import schema_problems
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 REQUIRED_TABLES = (
@@ -155,7 +156,7 @@ def _inspect_copy(original: Path, copy: Path) -> CatalogFileInfo:
         version = _schema_version(conn, original)
         problems = check_connection(conn)
         if problems:
-            raise CatalogError(f"{original}: damaged catalog: {problems[0]}")
+            raise CatalogError(f"{original}: not a sound catalog, refused: {problems[0]}")
         sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
         segments = conn.execute("SELECT count(*) FROM segments").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -188,6 +189,7 @@ def check_connection(conn: sqlite3.Connection) -> list[str]:
     for fts, content, columns in FTS_TABLES:
         problems += _fts_matches_content(conn, fts, content, columns)
     problems += _session_counts(conn)
+    problems += schema_problems(conn)  # an extra trigger or view would run inside the archive
     return problems
 
 
