@@ -1,5 +1,6 @@
 """The catalog: the SQLite file, its schema, FTS5 indexes, search. Every SQL statement of the project lives here."""
 
+from catalog.data_files import DataFiles, ExpectedFile
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.models import (
     Facet,
@@ -23,6 +24,8 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Conflict",
+    "DataFiles",
+    "ExpectedFile",
     "Facet",
     "Hit",
     "MediaInput",

@@ -223,8 +223,9 @@ CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 # name from a client) for the growing delays of catalog/signin_limits.py, and each user's session generation
 # (catalog/staff_sessions.py): a staff cookie names the generation it was signed in under, and signing out,
 # changing the password or "sign out everywhere" moves it on, so every older cookie stops working at once.
-# Two new empty tables: free on any catalog.
-MIGRATION_SIGNIN_LIMITS_AND_SESSION_GENERATIONS = """
+# And the size and sha256 of each raw caption (and loaded media) file as placed, so that `check` can verify the
+# files against them (catalog/data_files.py). Three new empty tables: free on any catalog.
+MIGRATION_SIGNIN_SESSIONS_FILE_HASHES = """
 CREATE TABLE signin_failures (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL,                        -- 'client <address>' or 'user <name, case-folded> <address>'
@@ -237,7 +238,13 @@ CREATE TABLE session_generations (
     user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
     generation INTEGER NOT NULL DEFAULT 0
 );
+
+CREATE TABLE data_files (
+    path TEXT PRIMARY KEY,                    -- relative to the data folder, e.g. captions/12/en.manual.vtt
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SIGNIN_LIMITS_AND_SESSION_GENERATIONS)
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SIGNIN_SESSIONS_FILE_HASHES)
 SCHEMA_VERSION = len(MIGRATIONS)
