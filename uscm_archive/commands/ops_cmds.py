@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from archive.file_check import check_files
 from catalog import CatalogError
 from catalog.dump import dump_archive
 from catalog.load import load_archive
@@ -103,7 +102,12 @@ def check_cmd(settings: Settings, quick: bool) -> None:
 
     Exits 1 and lists the problems when there are any.
     """
+    from archive.file_check import check_files  # archive/ pulls in yt-dlp: only when checking
+    from archive.leftovers import sweep_leftovers
+
     _require_catalog(settings)
+    for line in sweep_leftovers(settings.data_dir):
+        click.echo(f"removed crash leftover: {line}")
     problems = check_file(settings.catalog_path)
     if not problems:
         with open_catalog(settings) as catalog:

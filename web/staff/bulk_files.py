@@ -13,7 +13,9 @@ import re
 import secrets
 from pathlib import Path
 
-BULK_FOLDER = ".staff-bulk"
+from archive.leftovers import STAFF_BULK
+
+BULK_FOLDER = STAFF_BULK  # swept after an hour (archive/leftovers.py)
 LIST_FIELDS = ("speakers", "topics")
 CSV_FIELDS = ("title", "date", "event", "description", "speakers", "topics", "source_url", "video_url")
 CSV_FIELDS += ("language", "draft", "key")
