@@ -2,6 +2,7 @@
 
 from catalog.data_files import DataFiles, ExpectedFile
 from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.field_limits import FIELD_LIMITS, check_items, check_length
 from catalog.models import (
     Facet,
     Hit,
@@ -26,6 +27,9 @@ __all__ = [
     "Conflict",
     "DataFiles",
     "ExpectedFile",
+    "FIELD_LIMITS",
+    "check_items",
+    "check_length",
     "Facet",
     "Hit",
     "MediaInput",

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.field_limits import FIELD_LIMITS
 from catalog.staff_audit import AuditLog, record, touch_session
 from catalog.staff_speakers import find_or_create_speaker, find_or_create_topic
 
@@ -33,7 +34,7 @@ EDITABLE_FIELDS = (
 )
 _URL_FIELDS = ("source_url", "video_url", "thumbnail_url")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-MAX_TEXT = {"title": 500, "event": 300, "description": 20000, "language": 35}
+MAX_TEXT = FIELD_LIMITS  # the same limits as every import (catalog/field_limits.py)
 
 
 @dataclass(frozen=True)
