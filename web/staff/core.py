@@ -27,11 +27,11 @@ from web.auth import (
     password_fingerprint,
     token_digest,
 )
+from web.body_limit import MEDIA_FORMS  # forms that may carry a media file
 from web.catalogs import catalog_for
 from web.templating import render
 
 API_PREFIX = "/api/staff"
-MEDIA_FORMS = frozenset({"/staff/sessions/new/upload"})  # forms that may carry a media file
 
 
 class StaffRefusal(Exception):
