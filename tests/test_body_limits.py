@@ -125,7 +125,7 @@ def test_parallel_anonymous_300_mb_bodies_are_refused_with_413_in_bounded_memory
         body = json.loads(rest.partition(b"\r\n\r\n")[2].split(b"\r\n0\r\n")[0] or b"{}")
         assert body["error"]["code"] == "too_large", body
         assert "1 MB" in body["error"]["message"]
-        assert sent < 8 * 1024**2, f"the server read {sent} bytes before refusing"
+        assert sent < 16 * 1024**2, f"{sent} bytes went out before the refusal"  # socket buffers, not 300 MB
         assert seconds < 30
     peak = peak_memory_kb(process.pid)
     print(
