@@ -5,8 +5,8 @@ like "Mayor Tim Keller of Albuquerque", or ``{"name", "role"}`` objects), ``topi
 ``video_url``, ``language``, ``draft`` (a JSON boolean: ``"yes"``, ``"true"`` or ``1`` are errors), ``transcript``
 (a caption file, relative to the JSONL file), ``key`` (optional stable id). Any other field is kept in the
 session's ``extra``. Types are strict (text fields are JSON strings) and every field has one length limit
-(``catalog.FIELD_LIMITS``, the same as the staff forms and API); a line breaking either is refused naming the
-field. ``drafts=True`` (the staff "add as drafts" box) makes every new session a draft, whatever its line says.
+(``catalog/store/field_limits.py``, the same as the staff forms and API); a line breaking either is refused
+naming the field. ``drafts=True`` (the staff "add as drafts" box) makes every new session a draft, whatever its line says.
 
 Source key: ``catalog:<key>`` when a line has ``key``, else ``catalog:<title slug>:<date or "undated">``: the
 same line imported again updates its session. Every line is checked before anything is written; a bad line

@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.storage import file_digest
-from catalog import Catalog, DataFiles, ExpectedFile
-
-FOLDERS = ("captions", "media")
+from catalog import Catalog, DataFolder, ExpectedFile
 
 
 @dataclass
@@ -24,7 +22,7 @@ class FileReport:
 
 def check_files(catalog: Catalog, data_dir: Path, *, quick: bool = False) -> FileReport:
     report = FileReport()
-    expected = DataFiles(catalog.db).expected_files()
+    expected = catalog.ops.expected_files()
     for wanted in expected:
         problem = _file_problem(Path(data_dir), wanted, quick, report)
         if problem:
@@ -38,7 +36,7 @@ def check_files(catalog: Catalog, data_dir: Path, *, quick: bool = False) -> Fil
 
 
 def _file_problem(data_dir: Path, wanted: ExpectedFile, quick: bool, report: FileReport) -> str | None:
-    path = data_dir / wanted.path
+    path = DataFolder(data_dir).path(wanted.path)
     where = f"{wanted.kind} file {wanted.path} of session {wanted.session_id}"
     if not path.is_file():
         return f"{where}: missing"
@@ -56,8 +54,8 @@ def _file_problem(data_dir: Path, wanted: ExpectedFile, quick: bool, report: Fil
 
 def _files_under(data_dir: Path) -> list[str]:
     found = []
-    for folder in FOLDERS:
-        root = data_dir / folder
+    folder = DataFolder(data_dir)
+    for root in (folder.captions, folder.media):
         if root.is_dir():
             found += [p.relative_to(data_dir).as_posix() for p in sorted(root.rglob("*")) if p.is_file()]
     return found

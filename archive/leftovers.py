@@ -14,18 +14,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.storage import STAGING
+from catalog import DataFolder
 
 MAX_AGE = 3600.0
-STAFF_BULK = ".staff-bulk"  # the staff area's unconfirmed bulk uploads (web/staff/bulk_files.py)
-CHECK_COPIES = ".uscm-check-*"  # catalog/ops.py's scratch copies (beside the catalog, and in the temp folder)
+# catalog/ops/backup.py's scratch copies (beside the catalog, and in the temp folder)
+CHECK_COPIES = ".uscm-check-*"
 PARTIAL = ("captions/**/.*.partial", "media/**/.*.partial", ".*.partial-*")
 
 
 def sweep_leftovers(data_dir: Path, *, max_age: float = MAX_AGE, now: float | None = None) -> list[str]:
     """Remove crash leftovers older than ``max_age`` seconds; one line for each thing removed."""
     data_dir, now = Path(data_dir), time.time() if now is None else now
-    candidates = [*_children(data_dir / STAGING), *_children(data_dir / STAFF_BULK)]
+    folder = DataFolder(data_dir)
+    candidates = [*_children(folder.staging), *_children(folder.bulk_uploads)]
     candidates += sorted(data_dir.glob(CHECK_COPIES)) + sorted(Path(tempfile.gettempdir()).glob(CHECK_COPIES))
     for pattern in PARTIAL:
         candidates += sorted(data_dir.glob(pattern))

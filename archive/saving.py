@@ -15,8 +15,7 @@ from pathlib import Path
 
 from archive import storage
 from archive.options import IngestedSession
-from catalog import Catalog, DataFiles, MediaInput, SessionMeta, TrackInput
-from catalog.models import SESSION_ID
+from catalog import SESSION_ID, Catalog, DataFolder, MediaInput, SessionMeta, TrackInput
 from transcripts import Chapter, Transcript
 
 
@@ -71,7 +70,7 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
     _move_files(data_dir, session_id, staged, fetched.media)
     _record_captions(catalog, session_id, staged)
     kept = {t.raw_path.replace(SESSION_ID, str(session_id)) for t in tracks if t.raw_path}
-    storage.prune(data_dir, f"captions/{session_id}", kept)
+    storage.prune(data_dir, DataFolder.session_relpath("captions", session_id), kept)
     return IngestedSession(
         session_id=session_id,
         source_key=fetched.source_key,
@@ -134,7 +133,7 @@ def _record_captions(
     catalog: Catalog, session_id: int, staged: list[tuple[FetchedTrack, storage.StagedFile | None]]
 ) -> None:
     """Note each placed caption file's size and sha256, for ``check`` to verify the file against later."""
-    DataFiles(catalog.db).record(
+    catalog.ops.record_files(
         (
             storage.caption_relpath(session_id, track.language, track.source, track.ext),
             len(track.raw),

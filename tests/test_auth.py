@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog, CatalogError, Conflict
-from catalog.staff import Staff
+from tests.support.dbfile import scalar
 from uscm_archive.cli import cli
 from web.auth import (
     CookieSession,
@@ -70,9 +70,9 @@ def test_csrf_comparison():
 # password got 429 too, so anyone could lock out an admin). Now: counts per client and per user from one client,
 # in the catalog (shared by every server process), with growing delays.
 def test_sign_in_limits_count_per_client_and_per_user_from_one_client(catalog: Catalog):
-    from catalog.signin_limits import BASE_DELAY, PER_CLIENT, PER_USER_AND_CLIENT, WINDOW
+    from catalog.staff.signin_limits import BASE_DELAY, PER_CLIENT, PER_USER_AND_CLIENT, WINDOW
 
-    limits, now = Staff(catalog.db).signins, 1_000_000.0
+    limits, now = catalog.staff.signins, 1_000_000.0
     for _ in range(PER_USER_AND_CLIENT.free):
         assert limits.retry_after("Ann", "10.0.0.1", now) == 0
         limits.failed("Ann", "10.0.0.1", now)
@@ -90,19 +90,19 @@ def test_sign_in_limits_count_per_client_and_per_user_from_one_client(catalog: C
 
 
 def test_failed_sign_ins_are_shared_by_every_connection_to_the_catalog(catalog: Catalog, tmp_path):
-    limits = Staff(catalog.db).signins
+    limits = catalog.staff.signins
     for _ in range(5):
         limits.failed("ann", "10.0.0.1")
-    other = Catalog.open(catalog.db.conn.execute("PRAGMA database_list").fetchone()[2])
+    other = Catalog.open(catalog.path)
     try:
-        assert Staff(other.db).signins.retry_after("ann", "10.0.0.1") > 0  # another worker process sees it
+        assert other.staff.signins.retry_after("ann", "10.0.0.1") > 0  # another worker process sees it
     finally:
         other.close()
 
 
 # -- accounts in the catalog --------------------------------------------------------------------------------
 def test_user_names_are_unique_case_insensitively_and_checked(catalog: Catalog):
-    users, hashed = Staff(catalog.db).users, hash_password(PASSWORD)
+    users, hashed = catalog.staff.users, hash_password(PASSWORD)
     users.add("ann", hashed, "admin")
     with pytest.raises(Conflict):
         users.add("ANN", hashed)
@@ -115,7 +115,7 @@ def test_user_names_are_unique_case_insensitively_and_checked(catalog: Catalog):
 
 
 def test_the_last_admin_cannot_be_removed_or_demoted(catalog: Catalog):
-    users = Staff(catalog.db).users
+    users = catalog.staff.users
     users.add("ann", hash_password(PASSWORD), "admin")
     users.add("bob", hash_password(PASSWORD), "editor")
     for change in (lambda: users.remove("ann"), lambda: users.set_role("ann", "editor")):
@@ -127,10 +127,10 @@ def test_the_last_admin_cannot_be_removed_or_demoted(catalog: Catalog):
 
 
 def test_api_tokens_are_stored_hashed_and_revocable(catalog: Catalog):
-    users = Staff(catalog.db).users
+    users = catalog.staff.users
     ann = users.add("ann", hash_password(PASSWORD))
     token = users.add_token(ann.id, token_digest("uscm_secret"), "script")
-    stored = catalog.db.conn.execute("SELECT token_hash FROM api_tokens").fetchone()[0]
+    stored = scalar(catalog.path, "SELECT token_hash FROM api_tokens")
     assert stored == token_digest("uscm_secret") and "uscm_secret" not in stored
     assert users.user_for_token(token_digest("uscm_secret")).name == "ann"
     assert users.user_for_token(token_digest("uscm_other")) is None
@@ -193,6 +193,6 @@ def test_user_token_prints_a_token_that_authenticates(data_dir):
     assert token.startswith("uscm_")
     catalog = Catalog.open(data_dir / "catalog.db")
     try:
-        assert Staff(catalog.db).users.user_for_token(token_digest(token)).name == "ann"
+        assert catalog.staff.users.user_for_token(token_digest(token)).name == "ann"
     finally:
         catalog.close()

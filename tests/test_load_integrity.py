@@ -52,8 +52,7 @@ def write_recording(path: Path) -> tuple[int, str]:
 @pytest.fixture
 def dump(catalog, data_dir, corpus, tmp_path):
     """A dump (with --media) of five corpus sessions and one with a 50 MB recording."""
-    from catalog import MediaInput, SessionMeta, TrackInput
-    from catalog.models import SESSION_ID
+    from catalog import SESSION_ID, MediaInput, SessionMeta, TrackInput
     from transcripts import Segment, Transcript
 
     fill_archive(catalog, data_dir, corpus)

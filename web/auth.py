@@ -1,7 +1,7 @@
 """Staff authentication: argon2 password hashes, signed session cookies, CSRF tokens, API tokens.
 
-Nothing here touches the database: the catalog stores hashes (``catalog.staff_users``), session generations
-(``catalog.staff_sessions``) and failed sign-ins (``catalog.signin_limits``); this module makes and checks
+Nothing here touches the database: the catalog stores hashes (``catalog.staff.users``), session generations
+(``catalog.staff.session_generations``) and failed sign-ins (``catalog.staff.signins``); this module makes and checks
 cookies and hashes. A session cookie is an itsdangerous-signed ``{"uid", "pw", "gen", "csrf"}``: ``pw`` is a
 fingerprint of the user's password hash and ``gen`` the user's session generation when signing in, so changing a
 password, signing out, "sign out everywhere" (or removing the user) ends every session signed in before.
@@ -83,7 +83,8 @@ class CookieSession:
     csrf: str
     user_id: int | None = None
     fingerprint: str | None = None
-    generation: int | None = None  # the user's session generation at sign-in (catalog.staff_sessions)
+    # the user's session generation at sign-in (catalog.staff.session_generations)
+    generation: int | None = None
 
 
 def new_csrf_token() -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
-from catalog import Catalog, CatalogError, Hit, SearchRequest
+from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
+from web.published import PublishedHit, published
 from web.session_view import moment_url
 
 PER_PAGE = 20
@@ -24,17 +23,11 @@ class HitGroup:
     session_id: int
     title: str
     date: str | None
-    hits: list[tuple[Hit, str]] = field(default_factory=list)  # (hit, link to the moment)
+    hits: list[tuple[PublishedHit, str]] = field(default_factory=list)  # (hit, link to the moment)
 
 
 def valid_date(text: str) -> bool:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+    return parse_date(text) is not None
 
 
 def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -52,7 +45,7 @@ def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     return filters, notes
 
 
-def group_hits(hits: tuple[Hit, ...], query: str) -> list[HitGroup]:
+def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
     """A page's hits by session (sessions in the order of their best hit), each session's hits in time order."""
     groups: dict[int, HitGroup] = {}
     for hit in hits:
@@ -69,7 +62,7 @@ def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: in
     offset = (number - 1) * PER_PAGE
     request = SearchRequest(query=query, limit=PER_PAGE, offset=offset, exact=exact, **filters)
     try:
-        return catalog.search(request), None
+        return published(catalog.search(request)), None
     except CatalogError as exc:
         return None, str(exc)
 

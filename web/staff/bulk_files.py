@@ -13,9 +13,8 @@ import re
 import secrets
 from pathlib import Path
 
-from archive.leftovers import STAFF_BULK
+from catalog import DataFolder
 
-BULK_FOLDER = STAFF_BULK  # swept after an hour (archive/leftovers.py)
 LIST_FIELDS = ("speakers", "topics")
 CSV_FIELDS = ("title", "date", "event", "description", "speakers", "topics", "source_url", "video_url")
 CSV_FIELDS += ("language", "draft", "key")
@@ -100,7 +99,7 @@ def _csv_draft(value: str, line: int) -> bool:
 
 def keep_upload(data_dir: Path, text: str) -> str:
     """Keep the converted file until the staffer confirms; returns its token."""
-    folder = Path(data_dir) / BULK_FOLDER
+    folder = DataFolder(data_dir).bulk_uploads
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
     (folder / f"{token}.jsonl").write_text(text, encoding="utf-8")
@@ -108,7 +107,7 @@ def keep_upload(data_dir: Path, text: str) -> str:
 
 
 def kept_upload(data_dir: Path, token: str) -> Path:
-    path = Path(data_dir) / BULK_FOLDER / f"{token}.jsonl"
+    path = DataFolder(data_dir).bulk_uploads / f"{token}.jsonl"
     if not _TOKEN.match(token or "") or not path.is_file():
         raise BulkFileError("this upload is no longer here: upload the file again")
     return path

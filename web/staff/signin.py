@@ -1,5 +1,5 @@
 """Sign in and sign out. Failed attempts are limited per client address and per user name from one address
-(``catalog.signin_limits``, shared by every server process): guessing is slowed down, nobody is locked out."""
+(``catalog.staff.signins``, shared by every server process): guessing is slowed down, nobody is locked out."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 
 from catalog import CatalogError
 from web.auth import PasswordError, hash_password, new_api_token, token_digest, verify_password
+from web.errors import catalog_status
 from web.staff.core import (
     StaffRoute,
     StaffUser,
@@ -62,7 +63,7 @@ def add_user(
     except PasswordError as exc:
         return users_page(request, me, 400, field_errors={"password": str(exc)}, new_name=name)
     except CatalogError as exc:
-        return users_page(request, me, 400, field_errors={"name": str(exc)}, new_name=name)
+        return users_page(request, me, catalog_status(exc), field_errors={"name": str(exc)}, new_name=name)
     return see_other("/staff/users?notice=added")
 
 
@@ -110,7 +111,7 @@ def _user_change(request: Request, me: StaffUser, change, notice: str = "changed
     try:
         change(staff_for(request).users)
     except CatalogError as exc:
-        return users_page(request, me, 400, error=str(exc))
+        return users_page(request, me, catalog_status(exc), error=str(exc))
     return see_other(f"/staff/users?notice={notice}")
 
 
