@@ -75,6 +75,7 @@ WHITE_BOX = {
     "catalog.search.paths": {"RANK_LIMIT"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
+    "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
 }
 CONNECTION_ATTRIBUTES = {"db", "conn"}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from web import api, feeds, files, open_data, public
+from web.body_limit import BodyLimit
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
@@ -62,6 +63,9 @@ def create_app(settings: SiteSettings) -> FastAPI:
     app.state.players = PlayerSources.from_settings(settings)
     app.add_middleware(HeadAsGet)  # innermost: a HEAD runs as GET where only GET is declared
     app.add_middleware(Validators, catalog_path=settings.catalog_path, build=build_id(*BUILD_SOURCES))
+    app.add_middleware(
+        BodyLimit, settings=settings
+    )  # before routing and parsing; refusals get the security headers
     app.add_middleware(SecurityHeaders, players=app.state.players)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
