@@ -58,7 +58,9 @@ def test_trends_as_a_table_and_as_csv(archive):
     assert lines[0].split() == ["period", "monetary", "council"]
     assert lines[-1].split() == ["total", "0", str(total(archive, "council", event="council"))]
     rows = list(csv.DictReader(io.StringIO(run(archive, "trends", "monetary", "--csv").output)))
-    assert [(r["period"], r["count"]) for r in rows] == [("2019", "1"), ("2020", "0"), ("2021", "4")]
+    assert [r["period"] for r in rows] == ["2019", "2020", "2021"] and rows[1]["count"] == "0"
+    for row in rows:
+        assert int(row["count"]) == total(archive, "monetary", since=row["since"], until=row["until"])
     assert rows[0]["search_url"] == "/search?q=monetary&since=2019-01-01&until=2019-12-31"
 
 

@@ -17,9 +17,23 @@ from web.staff import (
     sessions,
     signin,
     speakers,
+    transcription,
     users,
 )
 
 router = APIRouter()
-for _module in (signin, dashboard, add, items, bulk, sessions, segments, speakers, users, api, api_ingest):
+for _module in (
+    signin,
+    dashboard,
+    add,
+    items,
+    bulk,
+    sessions,
+    segments,
+    speakers,
+    transcription,
+    users,
+    api,
+    api_ingest,
+):
     router.include_router(_module.router)
