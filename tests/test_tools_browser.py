@@ -162,3 +162,33 @@ def test_axe_finds_no_accessibility_violations(page, site, which):
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
     browser.screenshot(page, f"tools-{which.split()[0]}")
+
+
+def test_citing_the_moment_playing_now_after_seeking(browser_session, tmp_path):
+    """With a recording, clicking a line seeks in place; "Cite the moment playing now" then cites that moment."""
+    from tests.support.webarchive import build_sample_archive
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    sample = build_sample_archive(data_dir)
+    with browser.serve(Settings(data_dir=data_dir)) as base:
+        context = browser_session.new_context(viewport=browser.DESKTOP)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            page.goto(f"{base}/sessions/{sample.main}?t=10")
+            page.wait_for_function("() => document.getElementById('player').readyState >= 1")
+            assert "?t=10&end=20" in page.locator("#citation").text_content()
+            page.locator("a.seg").nth(4).click()
+            page.wait_for_function("() => document.getElementById('moment-url').value.endsWith('?t=40')")
+            page.click(".cite summary")
+            page.click("#cite-now")
+            page.wait_for_function(
+                "() => document.getElementById('cite-apa').textContent.includes('?t=40&end=50')"
+            )
+            assert page.url.endswith(f"/sessions/{sample.main}?t=40#cite")
+            assert page.locator("#cite").get_attribute("open") is not None
+            assert f"/sessions/{sample.main}?t=40&end=50" in page.locator("#cite-apa").inner_text()
+            assert "broadband plan" in page.locator("#cite-quote").inner_text()
+        finally:
+            context.close()
