@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 from pathlib import Path, PurePosixPath
 
+from catalog.crosscut import index_session
 from catalog.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
 from catalog.errors import CatalogError
 from catalog.ops import session_count_problems
@@ -76,6 +77,8 @@ class _Loader:
             topics = self._each("topics.jsonl", self._topic)
             self._each("sessions.jsonl", self._session)
             segments = self._each("segments.jsonl", self._segment)
+            for session_id in self.sessions.values():
+                index_session(self.conn, session_id)
             self._each("audit.jsonl", self._audit)
             self.where = str(self.in_dir / "segments.jsonl")
             problems = session_count_problems(self.conn, self.sessions.values())

@@ -156,6 +156,7 @@ class SearchRequest:
     until: str | None = None  # YYYY-MM-DD inclusive
     exact: bool = False
     include_drafts: bool = False
+    correct: bool = True  # read a misspelt word as the archive's nearest word (catalog/typos.py)
 
 
 @dataclass(frozen=True)
@@ -181,11 +182,13 @@ class SearchResults:
     offset: int
     message: str | None = None  # e.g. "Type a word or phrase to search." for an empty query
     ordered_by: str = "relevance"  # or "date" when the query matched too much to rank
+    corrected_query: str | None = None  # the query searched instead of ``query`` when it held a typo
 
     def public_dict(self) -> dict:
         """The one published shape of a search, shared by ``search --json`` and ``/api/search``."""
         return {
             "query": self.query,
+            "corrected_query": self.corrected_query,
             "total": self.total,
             "results": [
                 {

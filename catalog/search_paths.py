@@ -64,6 +64,8 @@ class Page:
     ordered_by: str = "relevance"
     # snippets of rows whose FTS5 pass already made them: no second MATCH is needed for those.
     snippets: dict[int, str] = field(default_factory=dict)
+    # where the match begins in the text of rows whose snippet is not theirs alone (cross-cut hits)
+    starts: dict[int, int] = field(default_factory=dict)
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:

@@ -11,6 +11,7 @@ from datetime import date as Date
 
 import sqlite_utils
 
+from catalog.crosscut import index_session
 from catalog.db import transaction, utcnow
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
@@ -252,6 +253,7 @@ def _store_segments(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows(),
     )
+    index_session(conn, session_id)
     return len(segments)
 
 

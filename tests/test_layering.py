@@ -27,6 +27,7 @@ OWNER_OF = {
     "jinja2": {"web"},
     "uvicorn": {"uscm_archive"},
     "click": {"uscm_archive"},
+    "rapidfuzz": {"catalog"},
 }
 
 

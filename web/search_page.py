@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 from catalog import Catalog, CatalogError, Hit, SearchRequest
 from web.paging import Page, page_number
@@ -65,9 +66,18 @@ def group_hits(hits: tuple[Hit, ...], query: str) -> list[HitGroup]:
     return list(groups.values())
 
 
-def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int, exact: bool = False):
+def run_search(
+    catalog: Catalog,
+    query: str,
+    filters: dict[str, str],
+    number: int,
+    exact: bool = False,
+    correct: bool = True,
+):
     offset = (number - 1) * PER_PAGE
-    request = SearchRequest(query=query, limit=PER_PAGE, offset=offset, exact=exact, **filters)
+    request = SearchRequest(
+        query=query, limit=PER_PAGE, offset=offset, exact=exact, correct=correct, **filters
+    )
     try:
         return catalog.search(request), None
     except CatalogError as exc:
@@ -90,15 +100,18 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     filters, notes = read_filters(params)
     number = page_number(params.get("page"))
     exact = params.get("exact") == "1"
+    correct = params.get("correct") != "0"
     results, problem, sessions = (None, None, [])
     if query.strip():
-        results, problem = run_search(catalog, query, filters, number, exact)
+        results, problem = run_search(catalog, query, filters, number, exact, correct)
         sessions = [] if filters else matching_sessions(catalog, query, number)
     if problem:
         notes.append(problem)
     total = results.total if results else 0
-    pager = Page(number, PER_PAGE, total, "/search", {"q": query, **filters, "exact": "1" if exact else ""})
+    kept = {"q": query, **filters, "exact": "1" if exact else "", "correct": "" if correct else "0"}
+    pager = Page(number, PER_PAGE, total, "/search", kept)
     return {
+        "original_url": "/search?" + urlencode({**kept, "correct": "0"}),
         "query": query,
         "exact": exact,
         "filters": filters,

@@ -1,0 +1,204 @@
+"""Matches that run across segment cuts: a phrase (or all the words of a query) said over two or more consecutive
+segments is one hit, starting at its first word, in the segment where that word is.
+
+``segment_windows_fts`` (schema ``MIGRATION_SEGMENT_WINDOWS``) indexes each segment's text followed by the head
+of the next segments (``HEAD_CHARS``). A window that matches while its segment alone does not, with the match
+starting in the segment's own text and ending past the cut, is a cross-cut hit. A match lying wholly in the head
+belongs to the next segment (found there, on its own or through its window), so no moment is reported twice.
+Cross-cut hits are ranked with the segments' own hits by the same bm25 formula, merged page by page.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from catalog.query import Query
+from catalog.schema import SEGMENT_WINDOWS
+from catalog.search_paths import Page, Plan
+
+OPEN, CLOSE = "\x02", "\x03"
+WINDOW_LIMIT = (
+    500  # window matches looked at: a query matching more across cuts than this keeps the first ones
+)
+SNIPPET_BEFORE = 120  # characters of the segment shown before the match in a cross-cut hit's snippet
+LOOSE_SLACK = 3  # an unquoted query's words may run over at most (words + slack) words to count as one run
+ENABLED = True  # switched off only to show that the quote test needs it
+
+
+@dataclass(frozen=True)
+class Crossing:
+    segment_id: int
+    offset: int  # where, in the segment's text, the match begins
+    score: float  # bm25 over the window (lower is better, as FTS5's)
+    snippet: str  # the window's text around the match, with OPEN/CLOSE markers
+
+
+def index_session(conn: sqlite3.Connection, session_id: int) -> None:
+    """Write the windows of a session's segments (after they are stored)."""
+    conn.execute(
+        "INSERT INTO segment_windows_fts(rowid, text) " + SEGMENT_WINDOWS.format(where="s.session_id = ?"),
+        (session_id,),
+    )
+
+
+def applies(query: Query) -> bool:
+    """Only a query of two or more words can run across a cut."""
+    words = sum(len(term.words()) for group in query.groups for term in group[:1])
+    return ENABLED and words >= 2 and all(len(group) == 1 for group in query.groups)
+
+
+def with_crossings(
+    conn: sqlite3.Connection,
+    plan: Plan,
+    query: Query,
+    offset: int,
+    limit: int,
+    run_page: Callable[[int, int], Page],
+    literal=None,
+) -> Page:
+    """The page of hits, cross-cut ones merged in by score; just ``run_page(offset, limit)`` when there are none."""
+    crossings = find(conn, plan, query, literal) if applies(query) else []
+    if not crossings:
+        return run_page(offset, limit)
+    page = run_page(0, offset + limit)
+    if page.ordered_by == "relevance":
+        scores = _segment_scores(conn, plan, page.rowids)
+        ranked = [(scores.get(r, 0.0), n, r) for n, r in enumerate(page.rowids)]
+        ranked += [(c.score, len(page.rowids) + n, c.segment_id) for n, c in enumerate(crossings)]
+        order = [r for *_, r in sorted(ranked)]
+    else:
+        order = page.rowids + [c.segment_id for c in crossings]
+    snippets = {**page.snippets, **{c.segment_id: c.snippet for c in crossings}}
+    starts = {**page.starts, **{c.segment_id: c.offset for c in crossings}}
+    chosen = order[offset : offset + limit]
+    return replace(page, rowids=chosen, total=page.total + len(crossings), snippets=snippets, starts=starts)
+
+
+def find(conn: sqlite3.Connection, plan: Plan, query: Query, literal=None) -> list[Crossing]:
+    """The cross-cut hits the plan allows, best first."""
+    rows = conn.execute(
+        "SELECT rowid, bm25(segment_windows_fts), highlight(segment_windows_fts, 0, char(2), char(3)) "
+        "FROM segment_windows_fts WHERE segment_windows_fts MATCH ? "
+        "AND rowid NOT IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?) LIMIT ?",
+        (plan.match, plan.match, WINDOW_LIMIT),
+    ).fetchall()
+    if not rows:
+        return []
+    texts = _allowed_texts(conn, plan, [r[0] for r in rows])
+    phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
+    words = sum(len(t.words()) for group in query.groups for t in group)
+    found = []
+    for rowid, score, marked in rows:
+        if rowid not in texts:
+            continue
+        at = _crossing_start(marked, len(texts[rowid]), words, phrase, literal)
+        if at is not None:
+            found.append(Crossing(rowid, at, score, _snippet(marked, at)))
+    found.sort(key=lambda c: (c.score, c.segment_id))
+    return found
+
+
+def _allowed_texts(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, str]:
+    """Texts of those segments that the plan's filters (sessions, speaker) allow."""
+    where = plan.where.replace("uscm_literal_at(s.text) IS NOT NULL", "1")  # exact: checked on the window
+    sessions, params = "", list(plan.params)
+    for ids, sql in ((plan.scope, "IN"), (plan.allowed, "IN"), (plan.excluded or None, "NOT IN")):
+        if ids is not None:
+            sessions += f" AND s.session_id {sql} ({','.join('?' * len(ids)) or 'NULL'})"
+            params += ids
+    marks = ",".join("?" * len(rowids))
+    rows = conn.execute(
+        f"SELECT s.id, s.text FROM segments s JOIN sessions se ON se.id = s.session_id "
+        f"WHERE s.id IN ({marks}) AND {where}{sessions}",
+        (*rowids, *params),
+    ).fetchall()
+    return dict(rows)
+
+
+def _crossing_start(marked: str, cut: int, words: int, phrase: bool, literal) -> int | None:
+    """Where the match begins in the segment's own text, if it starts there and runs past the cut."""
+    plain, spans = _spans(marked)
+    if literal is not None:
+        at = literal(plain)
+        if at is None or at >= cut:
+            return None
+        return at
+    run = _shortest_run(plain, spans) if not phrase else _first_crossing(spans, cut)
+    if run is None:
+        return None
+    start, end = run
+    if start >= cut or end <= cut:
+        return None
+    if not phrase and len(plain[start:end].split()) > words + LOOSE_SLACK:
+        return None
+    return start
+
+
+def _spans(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without markers, and the (start, end) of each marked word in it."""
+    plain, spans, start = [], [], None
+    length = 0
+    for char in marked:
+        if char == OPEN:
+            start = length
+        elif char == CLOSE:
+            if start is not None:
+                spans.append((start, length))
+            start = None
+        else:
+            plain.append(char)
+            length += 1
+    return "".join(plain), spans
+
+
+def _first_crossing(spans: list[tuple[int, int]], cut: int) -> tuple[int, int] | None:
+    """A phrase is one marked span: the first one that runs over the cut."""
+    return next(((a, b) for a, b in spans if a < cut < b), None)
+
+
+def _shortest_run(plain: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The shortest stretch holding every different marked word (the query's words said together)."""
+    if not spans:
+        return None
+    forms = [plain[a:b].lower() for a, b in spans]
+    wanted, best, counts, left = len(set(forms)), None, {}, 0
+    for right, form in enumerate(forms):
+        counts[form] = counts.get(form, 0) + 1
+        while len(counts) == wanted:
+            span = (spans[left][0], spans[right][1])
+            if best is None or span[1] - span[0] < best[1] - best[0]:
+                best = span
+            counts[forms[left]] -= 1
+            if not counts[forms[left]]:
+                del counts[forms[left]]
+            left += 1
+    return best
+
+
+def _snippet(marked: str, at: int) -> str:
+    """The window from a little before the match to its end, markers kept (offsets counted without them)."""
+    seen, begin = 0, 0
+    for index, char in enumerate(marked):
+        if char in (OPEN, CLOSE):
+            continue
+        if seen == max(at - SNIPPET_BEFORE, 0):
+            begin = index
+            break
+        seen += 1
+    head = "…" if begin else ""
+    space = marked.find(" ", begin) if begin else -1
+    begin = space + 1 if begin and 0 <= space < begin + 20 else begin
+    return head + marked[begin:] + "…"
+
+
+def _segment_scores(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, float]:
+    if not rowids:
+        return {}
+    marks = ",".join("?" * len(rowids))
+    rows = conn.execute(
+        f"SELECT rowid, bm25(segments_fts) FROM segments_fts WHERE segments_fts MATCH ? AND rowid IN ({marks})",
+        (plan.match, *rowids),
+    )
+    return dict(rows.fetchall())
