@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from catalog.query import Query
+from catalog.query import Query, words_of
 from catalog.schema import SEGMENT_WINDOWS
 from catalog.search_paths import Page, Plan
 
@@ -45,8 +45,8 @@ def index_session(conn: sqlite3.Connection, session_id: int) -> None:
 
 def applies(query: Query) -> bool:
     """Only a query of two or more words can run across a cut."""
-    words = sum(len(term.words()) for group in query.groups for term in group[:1])
-    return ENABLED and words >= 2 and all(len(group) == 1 for group in query.groups)
+    words = sum(len(group[0].words()) for group in query.groups)
+    return ENABLED and words >= 2
 
 
 def with_crossings(
@@ -64,10 +64,12 @@ def with_crossings(
         return run_page(offset, limit)
     page = run_page(0, offset + limit)
     if page.ordered_by == "relevance":
-        scores = _segment_scores(conn, plan, page.rowids)
-        ranked = [(scores.get(r, 0.0), n, r) for n, r in enumerate(page.rowids)]
-        ranked += [(c.score, len(page.rowids) + n, c.segment_id) for n, c in enumerate(crossings)]
-        order = [r for *_, r in sorted(ranked)]
+        # a first tier (words said together, catalog/proximity.py) stays first: cross-cut runs join it
+        lead = len(page.rowids) if page.leading is None else page.leading
+        scores = _segment_scores(conn, plan, page.rowids[:lead])
+        ranked = [(scores.get(r, 0.0), n, r) for n, r in enumerate(page.rowids[:lead])]
+        ranked += [(c.score, lead + n, c.segment_id) for n, c in enumerate(crossings)]
+        order = [r for *_, r in sorted(ranked)] + page.rowids[lead:]
     else:
         order = page.rowids + [c.segment_id for c in crossings]
     snippets = {**page.snippets, **{c.segment_id: c.snippet for c in crossings}}
@@ -88,12 +90,12 @@ def find(conn: sqlite3.Connection, plan: Plan, query: Query, literal=None) -> li
         return []
     texts = _allowed_texts(conn, plan, [r[0] for r in rows])
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
-    words = sum(len(t.words()) for group in query.groups for t in group)
+    typed = [" ".join(group[0].words()).lower() for group in query.groups]
     found = []
     for rowid, score, marked in rows:
         if rowid not in texts:
             continue
-        at = _crossing_start(marked, len(texts[rowid]), words, phrase, literal)
+        at = _crossing_start(marked, len(texts[rowid]), typed, phrase, literal)
         if at is not None:
             found.append(Crossing(rowid, at, score, _snippet(marked, at)))
     found.sort(key=lambda c: (c.score, c.segment_id))
@@ -117,7 +119,7 @@ def _allowed_texts(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> d
     return dict(rows)
 
 
-def _crossing_start(marked: str, cut: int, words: int, phrase: bool, literal) -> int | None:
+def _crossing_start(marked: str, cut: int, typed: list[str], phrase: bool, literal) -> int | None:
     """Where the match begins in the segment's own text, if it starts there and runs past the cut."""
     plain, spans = _spans(marked)
     if literal is not None:
@@ -125,13 +127,13 @@ def _crossing_start(marked: str, cut: int, words: int, phrase: bool, literal) ->
         if at is None or at >= cut:
             return None
         return at
-    run = _shortest_run(plain, spans) if not phrase else _first_crossing(spans, cut)
+    run = _shortest_run(plain, spans, typed) if not phrase else _first_crossing(spans, cut)
     if run is None:
         return None
     start, end = run
     if start >= cut or end <= cut:
         return None
-    if not phrase and len(plain[start:end].split()) > words + LOOSE_SLACK:
+    if not phrase and len(words_of(plain[start:end])) > len(" ".join(typed).split()) + LOOSE_SLACK:
         return None
     return start
 
@@ -158,15 +160,17 @@ def _first_crossing(spans: list[tuple[int, int]], cut: int) -> tuple[int, int] |
     return next(((a, b) for a, b in spans if a < cut < b), None)
 
 
-def _shortest_run(plain: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """The shortest stretch holding every different marked word (the query's words said together)."""
+def _shortest_run(plain: str, spans: list[tuple[int, int]], typed: list[str]) -> tuple[int, int] | None:
+    """The shortest stretch holding every different marked word, as often as the query says it (the query's
+    words said together)."""
     if not spans:
         return None
-    forms = [plain[a:b].lower() for a, b in spans]
-    wanted, best, counts, left = len(set(forms)), None, {}, 0
+    forms = [" ".join(words_of(plain[a:b])).lower() for a, b in spans]
+    needed = {form: min(max(typed.count(form), 1), forms.count(form)) for form in forms}
+    best, counts, left = None, {}, 0
     for right, form in enumerate(forms):
         counts[form] = counts.get(form, 0) + 1
-        while len(counts) == wanted:
+        while all(counts.get(f, 0) >= n for f, n in needed.items()):
             span = (spans[left][0], spans[right][1])
             if best is None or span[1] - span[0] < best[1] - best[0]:
                 best = span

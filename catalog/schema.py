@@ -220,12 +220,12 @@ CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 """
 
 # Search across segment cuts and typo tolerance (catalog/crosscut.py, catalog/typos.py): each segment's text plus
-# the head of the following segments (up to 60 characters, whole words), indexed without stemming. A phrase that
+# the head of the following segments (up to 80 characters, whole words), indexed without stemming. A phrase that
 # runs over a cut is found in the window of the segment where it starts; fts5vocab over it gives the archive's
 # words. A session's windows are written by catalog/crosscut.py after its segments; the triggers keep them right
 # when a segment's text is corrected or a segment is removed. The last INSERT builds the windows of an existing
 # catalog in one pass (see docs/schema.md for its cost).
-HEAD_CHARS = 60
+HEAD_CHARS = 80
 _WORD_CHARS = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789''\u2019"
     "\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e6\u00e7\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef"
@@ -233,14 +233,17 @@ _WORD_CHARS = (
     "\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c7\u00c8\u00c9\u00ca\u00cb\u00cc\u00cd\u00ce\u00cf"
     "\u00d1\u00d2\u00d3\u00d4\u00d5\u00d6\u00d8\u00d9\u00da\u00db\u00dc\u00dd"
 )
-_NEXT = "coalesce((SELECT n.text FROM segments n WHERE n.session_id = s.session_id AND n.position = s.position + {}), '')"
+HEAD_SEGMENTS = 8  # the head is taken from at most this many following segments
+_FOLLOWING = (
+    "(SELECT group_concat(t, ' ') FROM (SELECT n.text AS t FROM segments n WHERE n.session_id = s.session_id "
+    f"AND n.position > s.position ORDER BY n.position LIMIT {HEAD_SEGMENTS}))"
+)
 # (rowid, window text) of the segments ``s`` that ``{where}`` picks: a cut inside a word drops that word.
 SEGMENT_WINDOWS = (
-    "SELECT id, text || CASE WHEN following = '' THEN '' "
+    "SELECT id, text || CASE WHEN following IS NULL OR following = '' THEN '' "
     f"WHEN length(following) > {HEAD_CHARS} THEN ' ' || rtrim(substr(following, 1, {HEAD_CHARS}), '{_WORD_CHARS}') "
     "ELSE ' ' || following END "
-    f"FROM (SELECT s.id, s.text, trim({_NEXT.format(1)} || ' ' || {_NEXT.format(2)} || ' ' || {_NEXT.format(3)}) "
-    "AS following FROM segments s WHERE {where})"
+    f"FROM (SELECT s.id, s.text, {_FOLLOWING} AS following FROM segments s WHERE {{where}})"
 )
 MIGRATION_SEGMENT_WINDOWS = f"""
 CREATE VIRTUAL TABLE segment_windows_fts USING fts5(text, tokenize='unicode61 remove_diacritics 2');
@@ -251,10 +254,11 @@ END;
 CREATE TRIGGER segment_windows_au AFTER UPDATE OF text ON segments BEGIN
     DELETE FROM segment_windows_fts WHERE rowid IN (
         SELECT id FROM segments WHERE session_id = new.session_id
-        AND position BETWEEN new.position - 3 AND new.position);
+        AND position BETWEEN new.position - {HEAD_SEGMENTS} AND new.position);
     INSERT INTO segment_windows_fts(rowid, text) {
     SEGMENT_WINDOWS.format(
-        where="s.session_id = new.session_id AND s.position BETWEEN new.position - 3 AND new.position"
+        where="s.session_id = new.session_id "
+        f"AND s.position BETWEEN new.position - {HEAD_SEGMENTS} AND new.position"
     )
 };
 END;

@@ -21,11 +21,12 @@ from catalog.crosscut import with_crossings
 from catalog.errors import CatalogError, NotFound
 from catalog.models import Hit, SearchRequest, SearchResults
 from catalog.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
+from catalog.proximity import near_first
 from catalog.query import Query, literal_matcher, parse
 from catalog.reads import event_names, visible
 from catalog.search_paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
 from catalog.sessions import check_date
-from catalog.typos import corrected_text
+from catalog.typos import corrected
 
 MAX_LIMIT = 100
 OPEN, CLOSE, ELLIPSIS = "\x02", "\x03", "…"
@@ -43,13 +44,15 @@ def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
         return _nothing(request, query.message)
     if not request.correct:
         return _search(conn, request, query)
-    fixed = None if request.exact else corrected_text(conn, request.query, query, in_phrases=False)
-    results = _search(conn, request, parse(fixed) if fixed else query)
+    fix = None if request.exact else corrected(conn, query, in_phrases=False)
+    results = _search(conn, request, fix.query if fix else query)
     if results.total == 0:
-        again = corrected_text(conn, request.query, query, in_phrases=True)
-        if again and again != fixed:
-            fixed, results = again, _search(conn, request, parse(again))
-    return replace(results, corrected_query=fixed) if fixed else results
+        again = corrected(conn, query, in_phrases=True)
+        if again and (fix is None or again.choices != fix.choices):
+            fix, results = again, _search(conn, request, again.query)
+    if fix is None or not results.hits:
+        return results
+    return replace(results, corrected_query=fix.text(request.query, results.hits[0].snippet))
 
 
 def _search(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> SearchResults:
@@ -59,9 +62,8 @@ def _search(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> S
     literal = literal_matcher(query) if request.exact else None
     if literal is not None:
         conn.create_function("uscm_literal_at", 1, lambda text: literal(text or ""), deterministic=True)
-    page = with_crossings(
-        conn, plan, query, request.offset, request.limit, lambda o, n: run(conn, plan, o, n), literal
-    )
+    run_page = near_first(conn, plan, query, run)
+    page = with_crossings(conn, plan, query, request.offset, request.limit, run_page, literal)
     hits = tuple(_hits(conn, plan, page, literal))
     return SearchResults(
         request.query, page.total, hits, request.limit, request.offset, None, page.ordered_by

@@ -66,6 +66,7 @@ class Page:
     snippets: dict[int, str] = field(default_factory=dict)
     # where the match begins in the text of rows whose snippet is not theirs alone (cross-cut hits)
     starts: dict[int, int] = field(default_factory=dict)
+    leading: int | None = None  # rows (from the top) of a first tier ranked above the rest, if tiered
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import islice, product
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from catalog.query import Query, words_of
+from catalog.query import Query, Term, words_of
 
 ONE_EDIT, TWO_EDITS = 5, 9  # word lengths from which one, then two edits are allowed
 ENABLED = True  # switched off only to show that the quote test needs it
@@ -39,44 +40,73 @@ def folded(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def corrected_text(conn: sqlite3.Connection, text: str, query: Query, *, in_phrases: bool) -> str | None:
-    """``text`` with each misspelt word replaced by the archive's word, or ``None`` when nothing changes.
-    Bare words are looked at; the words of quoted phrases only when ``in_phrases``."""
+MAX_CHOICES = 4  # archive words tried for one misspelt word (all equally near: the hits decide)
+MAX_VARIANTS = 8  # spellings of one phrase tried
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A query whose misspelt words are widened to the archive words nearest them (any of them may match)."""
+
+    query: Query
+    choices: dict[str, tuple[str, ...]]  # typed word -> archive words, nearest and most used first
+
+    def text(self, typed: str, shown: str) -> str:
+        """``typed`` with each misspelt word replaced by the choice that ``shown`` (the best hit) holds."""
+        held = {folded(w) for w in words_of(shown)}
+        chosen = {w: next((c for c in cs if c in held), cs[0]) for w, cs in self.choices.items()}
+        pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, chosen)) + r")(?!\w)")
+        return pattern.sub(lambda m: chosen[m.group(1)], typed)
+
+
+def corrected(conn: sqlite3.Connection, query: Query, *, in_phrases: bool) -> Correction | None:
+    """``query`` with its misspelt words widened, or ``None`` when none is misspelt. Bare words are looked at;
+    the words of quoted phrases only when ``in_phrases``."""
     if not ENABLED:
         return None
-    changes: dict[str, str] = {}
+    choices: dict[str, tuple[str, ...]] = {}
     for group in query.groups:
         for term in group:
             if term.prefix or (" " in term.text and not in_phrases):
                 continue
             for word in term.words():
-                fix = correction(conn, word)
-                if fix is not None:
-                    changes[word] = fix
-    if not changes:
+                found = nearest(conn, word)
+                if found:
+                    choices[word] = found
+    if not choices:
         return None
-    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, changes)) + r")(?!\w)")
-    return pattern.sub(lambda m: changes[m.group(1)], text)
+    groups = tuple(tuple(t for term in group for t in _variants(term, choices)) for group in query.groups)
+    return Correction(replace(query, groups=groups), choices)
 
 
-def correction(conn: sqlite3.Connection, word: str) -> str | None:
-    """The archive word this one is a typo of, or ``None`` (too short, held by the archive, or nothing near)."""
+def _variants(term: Term, choices: dict[str, tuple[str, ...]]) -> list[Term]:
+    words = term.words()
+    if not any(w in choices for w in words) or (term.prefix and len(words) == 1):
+        return [term]
+    spellings = product(*[choices.get(w, (w,)) for w in words])
+    return [replace(term, text=" ".join(s)) for s in islice(spellings, MAX_VARIANTS)]
+
+
+def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
+    """The archive words this one may be a typo of, nearest and most used first; none when the word is short,
+    held by the archive, or has nothing near enough."""
     if len(word) < ONE_EDIT or not word.isalpha():
-        return None
+        return ()
     form = folded(word)
     vocabulary = vocabulary_of(conn)
     if form in vocabulary.names or _in_archive(conn, form):
-        return None
+        return ()
     edits = 2 if len(form) >= TWO_EDITS else 1
-    best: tuple[int, int, str] | None = None
+    found: list[tuple[int, int, str]] = []
     for length in range(len(form) - edits, len(form) + edits + 1):
-        words = vocabulary.by_length.get(length)
-        if not words:
-            continue
-        found = process.extractOne(form, words, scorer=OSA.distance, score_cutoff=edits)
-        if found is not None and (best is None or (found[1], found[2]) < best[:2]):
-            best = (found[1], found[2], found[0])
-    return best[2] if best else None
+        words = vocabulary.by_length.get(length, [])
+        for choice, distance, index in process.extract(
+            form, words, scorer=OSA.distance, score_cutoff=edits, limit=MAX_CHOICES
+        ):
+            found.append((distance, index, choice))
+    found.sort()
+    best = [choice for distance, _, choice in found if distance == found[0][0]] if found else []
+    return tuple(best[:MAX_CHOICES])
 
 
 def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
