@@ -53,6 +53,7 @@ def near_first(
             first.ordered_by if first.rowids else rest.ordered_by,
             {**rest.snippets, **first.snippets},
             leading=len(first.rowids),
+            scores={**rest.scores, **first.scores},
         )
 
     return page

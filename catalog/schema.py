@@ -219,13 +219,16 @@ MIGRATION_2 = """
 CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 """
 
-# Search across segment cuts and typo tolerance (catalog/crosscut.py, catalog/typos.py): each segment's text plus
-# the head of the following segments (up to 80 characters, whole words), indexed without stemming. A phrase that
-# runs over a cut is found in the window of the segment where it starts; fts5vocab over it gives the archive's
-# words. A session's windows are written by catalog/crosscut.py after its segments; the triggers keep them right
-# when a segment's text is corrected or a segment is removed. The last INSERT builds the windows of an existing
-# catalog in one pass (see docs/schema.md for its cost).
+# Search across segment cuts and typo tolerance (catalog/crosscut.py, catalog/typos.py): the view
+# ``segment_windows`` is each segment's text followed by the head of the next segments of its session (at most
+# HEAD_CHARS characters of at most HEAD_SEGMENTS segments, whole words), and ``segment_windows_fts`` indexes it
+# without stemming, as external content (the text is not stored twice). A phrase that runs over a cut is found in
+# the window of the segment where it starts; fts5vocab over it gives the archive's words. A session's windows are
+# written by catalog/crosscut.py after its segments; the triggers take a segment's window (and those whose head
+# holds it) out before it changes or goes, and put them back after a correction. Opening an existing catalog
+# builds the index in one pass ('rebuild'; see docs/schema.md for its cost).
 HEAD_CHARS = 80
+HEAD_SEGMENTS = 8
 _WORD_CHARS = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789''\u2019"
     "\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e6\u00e7\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef"
@@ -233,36 +236,36 @@ _WORD_CHARS = (
     "\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c7\u00c8\u00c9\u00ca\u00cb\u00cc\u00cd\u00ce\u00cf"
     "\u00d1\u00d2\u00d3\u00d4\u00d5\u00d6\u00d8\u00d9\u00da\u00db\u00dc\u00dd"
 )
-HEAD_SEGMENTS = 8  # the head is taken from at most this many following segments
 _FOLLOWING = (
     "(SELECT group_concat(t, ' ') FROM (SELECT n.text AS t FROM segments n WHERE n.session_id = s.session_id "
     f"AND n.position > s.position ORDER BY n.position LIMIT {HEAD_SEGMENTS}))"
 )
-# (rowid, window text) of the segments ``s`` that ``{where}`` picks: a cut inside a word drops that word.
-SEGMENT_WINDOWS = (
-    "SELECT id, text || CASE WHEN following IS NULL OR following = '' THEN '' "
-    f"WHEN length(following) > {HEAD_CHARS} THEN ' ' || rtrim(substr(following, 1, {HEAD_CHARS}), '{_WORD_CHARS}') "
-    "ELSE ' ' || following END "
-    f"FROM (SELECT s.id, s.text, {_FOLLOWING} AS following FROM segments s WHERE {{where}})"
+# the first HEAD_CHARS characters of what follows, a word cut at the end dropped (one more character is read
+# to tell whether the last word is whole)
+_HEAD = f"rtrim(rtrim(substr({_FOLLOWING} || ' ', 1, {HEAD_CHARS + 1}), '{_WORD_CHARS}'), ' ')"
+_AFFECTED = (
+    "(SELECT id FROM segments WHERE session_id = old.session_id "
+    f"AND position BETWEEN old.position - {HEAD_SEGMENTS} AND old.position)"
 )
 MIGRATION_SEGMENT_WINDOWS = f"""
-CREATE VIRTUAL TABLE segment_windows_fts USING fts5(text, tokenize='unicode61 remove_diacritics 2');
+CREATE VIEW segment_windows (id, text) AS
+    SELECT s.id, s.text || coalesce(' ' || nullif({_HEAD}, ''), '') FROM segments s;
+CREATE VIRTUAL TABLE segment_windows_fts USING fts5(
+    text, content='segment_windows', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
 CREATE VIRTUAL TABLE segment_words USING fts5vocab(segment_windows_fts, 'row');
-CREATE TRIGGER segment_windows_ad AFTER DELETE ON segments BEGIN
-    DELETE FROM segment_windows_fts WHERE rowid = old.id;
+CREATE TRIGGER segment_windows_bd BEFORE DELETE ON segments BEGIN
+    INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text)
+        SELECT 'delete', id, text FROM segment_windows WHERE id = old.id;
+END;
+CREATE TRIGGER segment_windows_bu BEFORE UPDATE OF text ON segments BEGIN
+    INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text)
+        SELECT 'delete', id, text FROM segment_windows WHERE id IN {_AFFECTED};
 END;
 CREATE TRIGGER segment_windows_au AFTER UPDATE OF text ON segments BEGIN
-    DELETE FROM segment_windows_fts WHERE rowid IN (
-        SELECT id FROM segments WHERE session_id = new.session_id
-        AND position BETWEEN new.position - {HEAD_SEGMENTS} AND new.position);
-    INSERT INTO segment_windows_fts(rowid, text) {
-    SEGMENT_WINDOWS.format(
-        where="s.session_id = new.session_id "
-        f"AND s.position BETWEEN new.position - {HEAD_SEGMENTS} AND new.position"
-    )
-};
+    INSERT INTO segment_windows_fts(rowid, text) SELECT id, text FROM segment_windows WHERE id IN {_AFFECTED};
 END;
-INSERT INTO segment_windows_fts(rowid, text) {SEGMENT_WINDOWS.format(where="1")};
+INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild');
 """
 
 MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SEGMENT_WINDOWS)

@@ -67,6 +67,7 @@ class Page:
     # where the match begins in the text of rows whose snippet is not theirs alone (cross-cut hits)
     starts: dict[int, int] = field(default_factory=dict)
     leading: int | None = None  # rows (from the top) of a first tier ranked above the rest, if tiered
+    scores: dict[int, float] = field(default_factory=dict)  # bm25 of rows whose ranking pass gave it
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
@@ -118,7 +119,8 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     kept.sort(key=lambda row: (row[1], row[0]))
     page = kept[offset : offset + limit]
     made = {row[0]: row[2] for row in page if row[2] is not None}
-    return Page([row[0] for row in page], len(kept), snippets=made)
+    scores = {row[0]: row[1] for row in page}
+    return Page([row[0] for row in page], len(kept), snippets=made, scores=scores)
 
 
 def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
@@ -195,16 +197,20 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
     """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT rowid, {SNIPPET}, rank FROM segments_fts WHERE segments_fts MATCH ? "
+            "ORDER BY rank LIMIT ? OFFSET ?"
+        )
         rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
     else:
         sql = (
-            f"SELECT f.rowid, {SNIPPET} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+            f"SELECT f.rowid, {SNIPPET}, f.rank FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
             "ORDER BY f.rank LIMIT ? OFFSET ?"
         )
         rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
-    return Page([r[0] for r in rows], total, snippets=dict(rows))
+    snippets, scores = {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
+    return Page([r[0] for r in rows], total, snippets=snippets, scores=scores)
 
 
 def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:

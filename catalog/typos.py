@@ -1,11 +1,11 @@
-"""Typo tolerance: a query word the archive does not hold is read as the archive's nearest word.
+"""Typo tolerance: a query word the archive does not hold is read as the archive's nearest words.
 
 The rule searchers know from Meilisearch: a word of 5 letters or more may be one edit away (an adjacent
 transposition counts as one), 9 or more two edits. A word the archive holds (any form of it, as search matches
 it) is never changed. The vocabulary is every word of the transcripts (``segment_words``, fts5vocab over the
 unstemmed windows of catalog/crosscut.py) plus the words of speakers', topics' and sessions' names; it is read
-once per process and read again when the archive's words may have changed (``_version``). The edit distances
-are rapidfuzz's (optimal string alignment).
+once per process and file, then grown with the words of new and corrected segments (``vocabulary_of``). The
+edit distances are rapidfuzz's (optimal string alignment).
 """
 
 from __future__ import annotations
@@ -29,9 +29,6 @@ ENABLED = True  # switched off only to show that the quote test needs it
 class Vocabulary:
     by_length: dict[int, list[str]]  # words of each length, most frequent first
     names: frozenset[str]
-
-
-_cache: dict[str, tuple[tuple, Vocabulary]] = {}
 
 
 def folded(word: str) -> str:
@@ -121,23 +118,60 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
 
 
 def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
+    """The archive's words, read once per process and file, then kept current: any write (here or by another
+    process) makes it look whether words came in (new segments, corrections, names) and add them."""
     path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
-    version = _version(conn)
+    written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
     cached = _cache.get(path)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    vocabulary = _read(conn)
-    _cache[path] = (version, vocabulary)
-    return vocabulary
+    if cached is not None and cached.written == written:
+        return cached.vocabulary
+    version = _version(conn)
+    if cached is None or version[0] < cached.version[0]:
+        cached = _Cached(written, version, _read(conn))
+    elif version != cached.version:
+        cached = _Cached(written, version, _grown(conn, cached))
+    else:
+        cached = replace(cached, written=written)
+    _cache[path] = cached
+    return cached.vocabulary
+
+
+@dataclass(frozen=True)
+class _Cached:
+    written: tuple  # (PRAGMA data_version, this connection's total changes) when last looked at
+    version: tuple  # _version() then
+    vocabulary: Vocabulary
+
+
+_cache: dict[str, _Cached] = {}
 
 
 def _version(conn: sqlite3.Connection) -> tuple:
-    """Changes whenever the archive's words may have: segments added or corrected, sessions or names changed."""
+    """Grows whenever words may have come in: segments added, segments corrected, names added or changed
+    (each an index seek, or a look at the few sessions)."""
     return conn.execute(
-        "SELECT (SELECT max(id) FROM segments), (SELECT count(*) FROM segments), "
-        "(SELECT max(id) FROM segment_versions), (SELECT max(updated_at) FROM sessions), "
-        "(SELECT count(*) FROM sessions), (SELECT max(id) FROM speakers), (SELECT max(id) FROM topics)"
+        "SELECT (SELECT coalesce(max(id), 0) FROM segments), (SELECT coalesce(max(id), 0) FROM segment_versions), "
+        "(SELECT max(updated_at) FROM sessions), (SELECT max(id) FROM speakers), (SELECT max(id) FROM topics)"
     ).fetchone()
+
+
+def _grown(conn: sqlite3.Connection, cached: _Cached) -> Vocabulary:
+    """The cached vocabulary plus the words of segments added or corrected since, and the names as they are
+    now. (Words whose last segment went stay until the process restarts: a word no hit holds any more.)"""
+    last_segment, last_version = cached.version[0], cached.version[1]
+    texts = conn.execute(
+        "SELECT text FROM segments WHERE id > ? UNION ALL SELECT s.text FROM segments s "
+        "WHERE s.id IN (SELECT segment_id FROM segment_versions WHERE id > ?)",
+        (last_segment, last_version),
+    )
+    by_length = {n: list(words) for n, words in cached.vocabulary.by_length.items()}
+    known = {w for words in by_length.values() for w in words}
+    names = _names(conn)
+    for word in [folded(w) for (text,) in texts for w in words_of(text)] + sorted(names):
+        if word not in known and word.isalpha() and len(word) >= ONE_EDIT - 2:
+            known.add(word)
+            by_length.setdefault(len(word), []).append(word)
+    return Vocabulary(by_length, frozenset(names))
 
 
 def _read(conn: sqlite3.Connection) -> Vocabulary:
@@ -145,14 +179,20 @@ def _read(conn: sqlite3.Connection) -> Vocabulary:
     for term, count in conn.execute("SELECT term, doc FROM segment_words"):
         if len(term) >= ONE_EDIT - 2 and term.isalpha():
             by_length.setdefault(len(term), []).append((-count, term))
+    names = _names(conn)
+    for name in names:
+        if name.isalpha():
+            by_length.setdefault(len(name), []).append((0, name))
+    ordered = {n: list(dict.fromkeys(t for _, t in sorted(words))) for n, words in by_length.items()}
+    return Vocabulary(ordered, frozenset(names))
+
+
+def _names(conn: sqlite3.Connection) -> set[str]:
+    """The words of speakers', topics' and sessions' names and events."""
     names: set[str] = set()
     for (text,) in conn.execute(
         "SELECT name FROM speakers UNION ALL SELECT name FROM topics "
         "UNION ALL SELECT coalesce(title, '') || ' ' || coalesce(event, '') FROM sessions"
     ):
         names.update(folded(w) for w in words_of(text or ""))
-    for name in names:
-        if name.isalpha():
-            by_length.setdefault(len(name), []).append((0, name))
-    ordered = {n: list(dict.fromkeys(t for _, t in sorted(words))) for n, words in by_length.items()}
-    return Vocabulary(ordered, frozenset(names))
+    return names

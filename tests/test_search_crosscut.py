@@ -123,3 +123,28 @@ def test_the_migration_builds_windows_for_an_existing_catalog(tmp_path: Path):
         assert [h.start for h in search(catalog, '"got one how about a billion"').hits] == [10.0]
     finally:
         catalog.close()
+
+
+def test_the_window_index_stays_true_to_the_segments(catalog, talk):
+    """After a correction, a re-ingest and a removal, the index holds exactly the windows' words (compared,
+    word by word and place by place, with an index built afresh from the windows)."""
+    from catalog.staff import Staff
+
+    Staff(catalog.db).speakers.correct(catalog.segments(talk)[2].id, "All right then.", "ann")
+    catalog.save_session("talk", SessionMeta(title="Chemistry"), [TrackInput(Transcript(segments=TALK[1:]))])
+    other = catalog.save_session("other", SessionMeta(title="Other"), [TrackInput(Transcript(segments=TALK))])
+    catalog.delete_session(other)
+    assert indexed_words(catalog.db.conn) == fresh_words(catalog.db.conn)
+    assert search(catalog, '"how about a billion"').total == 1
+
+
+def indexed_words(conn) -> list[tuple]:
+    conn.execute("CREATE VIRTUAL TABLE temp.live USING fts5vocab(main, segment_windows_fts, 'instance')")
+    return conn.execute("SELECT term, doc, offset FROM temp.live ORDER BY 1, 2, 3").fetchall()
+
+
+def fresh_words(conn) -> list[tuple]:
+    conn.execute("CREATE VIRTUAL TABLE temp.fresh USING fts5(text, tokenize='unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO temp.fresh(rowid, text) SELECT id, text FROM segment_windows")
+    conn.execute("CREATE VIRTUAL TABLE temp.fresh_vocab USING fts5vocab(temp, fresh, 'instance')")
+    return conn.execute("SELECT term, doc, offset FROM temp.fresh_vocab ORDER BY 1, 2, 3").fetchall()
