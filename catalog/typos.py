@@ -39,6 +39,7 @@ def folded(word: str) -> str:
 
 MAX_CHOICES = 4  # archive words tried for one misspelt word (all equally near: the hits decide)
 MAX_VARIANTS = 8  # spellings of one phrase tried
+MAX_WORDS = 8  # words of one query looked up (a pasted paragraph of unknown words costs no more than this)
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,17 @@ def corrected(conn: sqlite3.Connection, query: Query, *, in_phrases: bool) -> Co
     if not ENABLED:
         return None
     choices: dict[str, tuple[str, ...]] = {}
+    looked = 0
     for group in query.groups:
         for term in group:
             if term.prefix or (" " in term.text and not in_phrases):
                 continue
             for word in term.words():
-                found = nearest(conn, word)
-                if found:
-                    choices[word] = found
+                if len(word) >= ONE_EDIT and looked < MAX_WORDS and word not in choices:
+                    looked += 1
+                    found = nearest(conn, word)
+                    if found:
+                        choices[word] = found
     if not choices:
         return None
     groups = tuple(tuple(t for term in group for t in _variants(term, choices)) for group in query.groups)
