@@ -148,3 +148,18 @@ def fresh_words(conn) -> list[tuple]:
     conn.execute("INSERT INTO temp.fresh(rowid, text) SELECT id, text FROM segment_windows")
     conn.execute("CREATE VIRTUAL TABLE temp.fresh_vocab USING fts5vocab(temp, fresh, 'instance')")
     return conn.execute("SELECT term, doc, offset FROM temp.fresh_vocab ORDER BY 1, 2, 3").fetchall()
+
+
+def test_a_dumped_and_loaded_archive_finds_quotes_across_cuts(catalog, talk, tmp_path):
+    from catalog.dump import dump_archive
+    from catalog.load import load_archive
+
+    dump_archive(catalog.db.conn, tmp_path / "data", tmp_path / "dump")
+    loaded = Catalog.open(tmp_path / "copy" / "catalog.db")
+    try:
+        load_archive(loaded.db.conn, tmp_path / "copy", tmp_path / "dump")
+        hits = search(loaded, '"got one how about a billion"').hits
+        assert [(h.start, h.text) for h in hits] == [(13.0, TALK[0].text)]
+        assert indexed_words(loaded.db.conn) == fresh_words(loaded.db.conn)
+    finally:
+        loaded.close()
