@@ -63,7 +63,7 @@ def with_crossings(
     page = run_page(offset, limit)
     if not applies(query) or page.total > TOTAL_LIMIT:
         return page
-    crossings = find(conn, plan, query, literal)
+    crossings = find(conn, plan, query, literal, page.matched)
     if not crossings:
         return page
     if offset:
@@ -84,28 +84,48 @@ def with_crossings(
     return replace(page, rowids=chosen, total=page.total + len(crossings), snippets=snippets, starts=starts)
 
 
-def find(conn: sqlite3.Connection, plan: Plan, query: Query, literal=None) -> list[Crossing]:
-    """The cross-cut hits the plan allows, best first."""
+def find(
+    conn: sqlite3.Connection, plan: Plan, query: Query, literal=None, matched: tuple[int, ...] | None = None
+) -> list[Crossing]:
+    """The cross-cut hits the plan allows, best first. Windows whose segment matches alone are left out (by the
+    ids the page's pass already found, ``matched``, or by asking FTS5 again). Most others hold the match in
+    their head only (it belongs to the next segment): they are dropped before anything is scored."""
+    if matched is not None:
+        alone, param = "+rowid NOT IN (SELECT value FROM json_each(?))", json.dumps(matched)
+    else:
+        alone, param = "rowid NOT IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)", plan.match
     rows = conn.execute(
-        "SELECT rowid, bm25(segment_windows_fts), highlight(segment_windows_fts, 0, char(2), char(3)) "
-        "FROM segment_windows_fts WHERE segment_windows_fts MATCH ? "
-        "AND rowid NOT IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?) LIMIT ?",
-        (plan.match, plan.match, WINDOW_LIMIT),
+        "SELECT rowid, highlight(segment_windows_fts, 0, char(2), char(3)) "
+        f"FROM segment_windows_fts WHERE segment_windows_fts MATCH ? AND {alone} LIMIT ?",
+        (plan.match, param, WINDOW_LIMIT),
     ).fetchall()
     if not rows:
         return []
     texts = _allowed_texts(conn, plan, [r[0] for r in rows])
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
     typed = [" ".join(group[0].words()).lower() for group in query.groups]
-    found = []
-    for rowid, score, marked in rows:
-        if rowid not in texts:
-            continue
-        at = _crossing_start(marked, len(texts[rowid]), typed, phrase, literal)
-        if at is not None:
-            found.append(Crossing(rowid, at, score, _snippet(marked, at)))
+    starts = {}
+    for rowid, marked in rows:
+        if rowid in texts:
+            at = _crossing_start(marked, len(texts[rowid]), typed, phrase, literal)
+            if at is not None:
+                starts[rowid] = (at, _snippet(marked, at))
+    scores = _window_scores(conn, plan, list(starts))
+    found = [Crossing(r, at, scores.get(r, 0.0), snippet) for r, (at, snippet) in starts.items()]
     found.sort(key=lambda c: (c.score, c.segment_id))
     return found
+
+
+def _window_scores(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, float]:
+    """bm25 of these windows, in one pass over their span (one count of the query for its IDF)."""
+    if not rowids:
+        return {}
+    rows = conn.execute(
+        "SELECT rowid, bm25(segment_windows_fts) FROM segment_windows_fts WHERE segment_windows_fts MATCH ? "
+        "AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))",
+        (plan.match, min(rowids), max(rowids), json.dumps(rowids)),
+    )
+    return dict(rows.fetchall())
 
 
 def _allowed_texts(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, str]:

@@ -68,6 +68,7 @@ class Page:
     starts: dict[int, int] = field(default_factory=dict)
     leading: int | None = None  # rows (from the top) of a first tier ranked above the rest, if tiered
     scores: dict[int, float] = field(default_factory=dict)  # bm25 of rows whose ranking pass gave it
+    matched: tuple[int, ...] | None = None  # every id FTS5 matched, when one pass took them all
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
@@ -120,7 +121,8 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     page = kept[offset : offset + limit]
     made = {row[0]: row[2] for row in page if row[2] is not None}
     scores = {row[0]: row[1] for row in page}
-    return Page([row[0] for row in page], len(kept), snippets=made, scores=scores)
+    matched = tuple(row[0] for row in scored)
+    return Page([row[0] for row in page], len(kept), snippets=made, scores=scores, matched=matched)
 
 
 def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
