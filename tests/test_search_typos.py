@@ -126,5 +126,6 @@ def test_the_search_page_offers_the_original_words(archive, data_dir):
         assert text == "Showing results for government; search instead for goverment"
         link = html.unescape(re.search(r'href="([^"]+)"', note.group(1)).group(1))
         assert "1 moment found" in page
+        assert "q=government" in page  # the moment's link marks the word found there, not the typo
         original = client.get(link).text
         assert 'id="corrected-query"' not in original and "Nothing was found for “goverment”" in original

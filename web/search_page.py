@@ -118,7 +118,7 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "notes": notes,
         "results": results,
         "sessions": sessions,
-        "groups": group_hits(results.hits, query) if results else [],
+        "groups": group_hits(results.hits, results.corrected_query or query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
     }
