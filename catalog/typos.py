@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import islice, product
 
 from rapidfuzz import process
@@ -29,6 +29,14 @@ ENABLED = True  # switched off only to show that the quote test needs it
 class Vocabulary:
     by_length: dict[int, list[str]]  # words of each length, most frequent first
     names: frozenset[str]
+    by_start: dict[tuple[int, str], list[str]] = field(
+        default_factory=dict, compare=False
+    )  # (length, first letter)
+
+    def __post_init__(self) -> None:
+        for length, words in self.by_length.items():
+            for word in words:
+                self.by_start.setdefault((length, word[0]), []).append(word)
 
 
 def folded(word: str) -> str:
@@ -98,16 +106,23 @@ def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
     if form in vocabulary.names or _in_archive(conn, form):
         return ()
     edits = 2 if len(form) >= TWO_EDITS else 1
-    found: list[tuple[int, int, str]] = []
-    for length in range(len(form) - edits, len(form) + edits + 1):
-        words = vocabulary.by_length.get(length, [])
+    lengths = range(len(form) - edits, len(form) + edits + 1)
+    # most typos keep the first letter: those words first (a twentieth of the work), then all of them
+    found = _near(form, [vocabulary.by_start.get((n, form[0]), []) for n in lengths], edits)
+    if not found or found[0][0] > 1:
+        found = _near(form, [vocabulary.by_length.get(n, []) for n in lengths], edits)
+    best = [choice for distance, _, choice in found if distance == found[0][0]] if found else []
+    return tuple(best[:MAX_CHOICES])
+
+
+def _near(form: str, lists: list[list[str]], edits: int) -> list[tuple[int, int, str]]:
+    found = []
+    for words in lists:
         for choice, distance, index in process.extract(
             form, words, scorer=OSA.distance, score_cutoff=edits, limit=MAX_CHOICES
         ):
             found.append((distance, index, choice))
-    found.sort()
-    best = [choice for distance, _, choice in found if distance == found[0][0]] if found else []
-    return tuple(best[:MAX_CHOICES])
+    return sorted(found)
 
 
 def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
