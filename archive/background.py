@@ -1,7 +1,8 @@
-"""Running a URL ingest in a background thread, for the web staff area's "paste a URL".
+"""Running a URL ingest or a retry in a background thread, for the web staff area's "paste a URL" and "retry".
 
 ``start_url_ingest`` checks the URL and queues it as an item at once (its id comes back), then fetches it in a
-thread with its own catalog connection. The caller polls ``catalog.items.get_item(catalog, item_id)``:
+thread with its own catalog connection. ``start_retry`` does the same for a failed item (only a failed item can
+be retried: ``Conflict`` otherwise). The caller polls ``catalog.queue.get(item_id)``:
 ``pending`` -> ``running`` -> ``done`` (with ``session_id``) or ``failed`` (with ``last_error``); entries of a
 playlist or channel appear as items whose ``parent_url`` is the URL.
 """
@@ -12,10 +13,10 @@ import threading
 from pathlib import Path
 
 from archive.options import IngestOptions
+from archive.queue import retry
 from archive.remote import item_options, run_request
 from archive.ytdlp import check_fetch_url
-from catalog import Catalog
-from catalog import items as item_store
+from catalog import Catalog, Conflict, Item, NotFound
 
 
 def start_url_ingest(
@@ -25,8 +26,8 @@ def start_url_ingest(
     check_fetch_url(url, options.downloader, allow_private=options.allow_private)
     catalog = Catalog.open(catalog_path)
     try:
-        item = item_store.upsert_item(catalog, url, url, options=item_options(options))
-        item_store.mark_pending(catalog, [item.id])
+        item = catalog.queue.upsert(url, url, options=item_options(options))
+        catalog.queue.mark_pending([item.id])
     finally:
         catalog.close()
     thread = threading.Thread(
@@ -39,10 +40,44 @@ def start_url_ingest(
 def _run(catalog_path: Path, data_dir: Path, item_id: int, options: IngestOptions) -> None:
     catalog = Catalog.open(catalog_path)
     try:
-        item = item_store.get_item(catalog, item_id)
+        item = catalog.queue.get(item_id)
         if item is not None:
             run_request(catalog, data_dir, item, options)
     except Exception as exc:  # noqa: BLE001 - a thread has no caller to raise to: record it on the item
-        item_store.mark_failed(catalog, item_id, f"{type(exc).__name__}: {exc}")
+        catalog.queue.mark_failed(item_id, f"{type(exc).__name__}: {exc}")
+    finally:
+        catalog.close()
+
+
+def start_retry(
+    catalog_path: Path, data_dir: Path, item_id: int, options: IngestOptions
+) -> tuple[Item, threading.Thread]:
+    """Put the failed item back in the queue and run it again in a new thread; returns (item, thread).
+
+    ``NotFound`` if there is no such item, ``Conflict`` unless it failed: only a failed item is retried.
+    """
+    catalog = Catalog.open(catalog_path)
+    try:
+        item = catalog.queue.get(item_id)
+        if item is None:
+            raise NotFound(f"no ingest item {item_id}")
+        if item.state != "failed":
+            raise Conflict(f"item {item_id} is {item.state}: only a failed item can be retried")
+        catalog.queue.mark_pending([item_id])
+    finally:
+        catalog.close()
+    thread = threading.Thread(
+        target=_retry, args=(catalog_path, data_dir, item_id, options), name=f"retry-{item_id}", daemon=True
+    )
+    thread.start()
+    return item, thread
+
+
+def _retry(catalog_path: Path, data_dir: Path, item_id: int, options: IngestOptions) -> None:
+    catalog = Catalog.open(catalog_path)
+    try:
+        retry(catalog, data_dir, [item_id], options)
+    except Exception as exc:  # noqa: BLE001 - a thread has no caller to raise to: record it on the item
+        catalog.queue.mark_failed(item_id, f"{type(exc).__name__}: {exc}")
     finally:
         catalog.close()

@@ -7,12 +7,11 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable
-from datetime import date as Date
 from urllib.parse import urlsplit
 
 from archive.errors import ArchiveError
+from catalog import parse_date
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 Resolver = Callable[[str], list[str]]  # host name -> its addresses
@@ -25,12 +24,8 @@ def check_date(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    try:
-        if not _DATE.match(text):
-            raise ValueError
-        Date.fromisoformat(text)
-    except ValueError:
-        raise ArchiveError(f"date {value!r} is not a date in the form YYYY-MM-DD") from None
+    if parse_date(text) is None:
+        raise ArchiveError(f"date {value!r} is not a real date written YYYY-MM-DD")
     return text
 
 

@@ -19,10 +19,11 @@ from archive.errors import ArchiveError
 from archive.options import IngestOptions
 from archive.saving import FetchedSession, FetchedTrack
 from catalog import SessionMeta
-from transcripts import MAX_CAPTION_BYTES, Transcript, parse_bytes
+from transcripts import CAPTION_EXTENSIONS, MAX_CAPTION_BYTES, Transcript, parse_bytes
 
 _LANGUAGE_SUFFIX = re.compile(r"\.([a-z]{2,3})(?:-([A-Za-z0-9]{2,8}))?$")
 _REGION = re.compile(r"^([A-Za-z]{2}|\d{3}|[A-Za-z]{4})$")  # en-US, es-419, zh-Hant; not "ar-rtl"
+_CAPTION_EXTENSION = re.compile("(?:" + "|".join(map(re.escape, (*CAPTION_EXTENSIONS, ".txt"))) + ")$", re.I)
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 
 
@@ -120,7 +121,7 @@ def title_from_name(name: str) -> tuple[str, str | None]:
     """A readable title, and the date if the file name holds one: ``oakland-council-2022-08-09.en.vtt`` ->
     ("Oakland council 2022-08-09", "2022-08-09")."""
     stem = Path(name).name
-    stem = re.sub(r"\.(vtt|srt|webvtt|txt)$", "", stem, flags=re.I)
+    stem = _CAPTION_EXTENSION.sub("", stem)
     stem = _LANGUAGE_SUFFIX.sub("", stem)
     found = _DATE_IN_NAME.search(stem)
     words = re.sub(r"[_\s]+|(?<!\d)-|-(?!\d)", " ", stem).split()
@@ -133,7 +134,7 @@ def _language(file: CaptionFile, options: IngestOptions) -> str:
         return options.languages[0]
     if file.transcript.language:
         return file.transcript.language
-    stem = re.sub(r"\.(vtt|srt)$", "", Path(file.name).name, flags=re.I)
+    stem = _CAPTION_EXTENSION.sub("", Path(file.name).name)
     suffix = _LANGUAGE_SUFFIX.search(stem)
     if not suffix:
         return "en"

@@ -16,7 +16,7 @@ from archive.errors import ArchiveError
 from archive.metadata import caption_source, chapters_from_info, meta_from_info, source_key
 from archive.options import IngestOptions
 from archive.saving import FetchedSession, FetchedTrack
-from transcripts import parse_bytes
+from transcripts import CAPTION_NAMES, parse_bytes
 
 SUFFIX = ".info.json"
 
@@ -71,7 +71,9 @@ def _session(info: dict, path: Path | None, options: IngestOptions) -> FetchedSe
 
 def _tracks_beside(path: Path, info: dict, options: IngestOptions):
     base = path.name[: -len(SUFFIX)]
-    pattern = re.compile(re.escape(base) + r"\.([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\.(vtt|srt)$", re.I)
+    pattern = re.compile(
+        re.escape(base) + r"\.([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)\.(" + "|".join(CAPTION_NAMES) + ")$", re.I
+    )
     for candidate in sorted(path.parent.iterdir()):
         found = pattern.match(candidate.name)
         if not found:

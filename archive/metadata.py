@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 from archive.credits import split_credit
 from archive.options import IngestOptions
 from catalog import SessionMeta
-from transcripts import Chapter
+from transcripts import CAPTION_NAMES, Chapter
 
 GENERIC_EXTRACTORS = {"generic", "html5mediaembed", ""}
-CAPTION_FORMATS = ("vtt", "srt")  # what transcripts/ reads, best first
+CAPTION_FORMATS = CAPTION_NAMES  # what transcripts/ reads, best first
 EXTRA_FIELDS = ("id", "extractor_key", "uploader", "uploader_url", "channel_url", "categories", "live_status")
 
 

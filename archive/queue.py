@@ -16,9 +16,7 @@ from archive.options import IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.remote import ingest_listing, is_playlist, options_for, process_item, run_request
 from archive.retries import retrying
 from archive.ytdlp import Fetcher, check_fetch_url
-from catalog import Catalog
-from catalog import items as item_store
-from catalog.items import Item
+from catalog import Catalog, Item
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ def sync(
     entries = len(listing.get("entries") or ())
     _report(progress, ProgressEvent(0, 0, message=f"{listing.get('title') or url}: {entries} entries"))
     result = ingest_listing(catalog, data_dir, url, listing, fetcher, options, progress, only_new=True)
-    item_store.record_sync(catalog, url, options={"languages": list(options.url_languages)}, count=entries)
+    catalog.queue.record_sync(url, options={"languages": list(options.url_languages)}, count=entries)
     return result
 
 
@@ -67,18 +65,18 @@ def retry(
 
 def status(catalog: Catalog) -> Status:
     return Status(
-        counts=item_store.count_by_state(catalog),
-        failures=item_store.list_items(catalog, states=("failed",)),
-        running=item_store.list_items(catalog, states=("running", "pending")),
+        counts=catalog.queue.count_by_state(),
+        failures=catalog.queue.list(states=("failed",)),
+        running=catalog.queue.list(states=("running", "pending")),
     )
 
 
 def _targets(catalog: Catalog, item_ids: list[int] | None) -> list[Item]:
     if item_ids is None:
-        return item_store.list_items(catalog, states=("failed",))
+        return catalog.queue.list(states=("failed",))
     targets = []
     for item_id in item_ids:
-        item = item_store.get_item(catalog, item_id)
+        item = catalog.queue.get(item_id)
         if item is None:
             raise ArchiveError(f"no item with id {item_id} (see `uscm-archive status`)")
         targets.append(item)

@@ -20,9 +20,7 @@ from archive.retries import retrying
 from archive.saving import save_fetched
 from archive.sessions import build_session
 from archive.ytdlp import Fetcher, check_fetch_url
-from catalog import Catalog
-from catalog import items as item_store
-from catalog.items import Item
+from catalog import Catalog, Item
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ def ingest_url(
 ) -> IngestResult:
     """Ingest one URL: a video becomes a session; a playlist or channel, one session per entry."""
     check_fetch_url(url, options.downloader, allow_private=options.allow_private)
-    request = item_store.upsert_item(catalog, url, url, options=item_options(options))
+    request = catalog.queue.upsert(url, url, options=item_options(options))
     return run_request(catalog, data_dir, request, options, progress)
 
 
@@ -55,7 +53,7 @@ def run_request(
 ) -> IngestResult:
     """Fetch the URL of ``request`` and ingest what it holds (``only_new``: skip entries already done)."""
     fetcher = Fetcher(options.downloader, allow_private=options.allow_private)
-    item_store.mark_running(catalog, request.id)
+    catalog.queue.mark_running(request.id)
     try:
         listing = retrying(options.retry, fetcher.listing, request.url)
     except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded on the item
@@ -67,7 +65,7 @@ def run_request(
     result = ingest_listing(
         catalog, data_dir, request.url, listing, fetcher, options, progress, only_new=only_new
     )
-    item_store.mark_done(catalog, request.id, session_id=None, title=listing.get("title"))
+    catalog.queue.mark_done(request.id, session_id=None, title=listing.get("title"))
     return result
 
 
@@ -84,12 +82,11 @@ def ingest_listing(
 ) -> IngestResult:
     """Queue every entry as an item (so an interrupted run resumes), then fetch those that need it."""
     entries = playlist_entries(listing)
-    known = item_store.item_states(catalog, parent_url)
+    known = catalog.queue.states_from(parent_url)
     queue: list[tuple[Item, Entry]] = []
     skipped = 0
     for position, entry in enumerate(entries):
-        item = item_store.upsert_item(
-            catalog,
+        item = catalog.queue.upsert(
             entry.key,
             entry.url,
             parent_url=parent_url,
@@ -129,7 +126,7 @@ def process_item(
 ) -> IngestResult:
     """Fetch one video (metadata, captions, media if asked), store its session, and record the item's state."""
     if not started:
-        item_store.mark_running(catalog, item.id)
+        catalog.queue.mark_running(item.id)
     try:
         info = info or entry_info(fetcher, item, options.retry)
         on_percent = _percent_reporter(progress, clean_title(info))
@@ -139,9 +136,9 @@ def process_item(
         stored = save_fetched(catalog, data_dir, fetched)
     except Exception as exc:  # noqa: BLE001 - one bad entry never stops a channel
         return _failed(catalog, item, exc, options.retry)
-    item_store.set_captions(catalog, item.id, captions)
+    catalog.queue.set_captions(item.id, captions)
     if caption_error is None:
-        item_store.mark_done(catalog, item.id, session_id=stored.session_id, title=stored.title)
+        catalog.queue.mark_done(item.id, session_id=stored.session_id, title=stored.title)
         return IngestResult(sessions=[stored])
     failed = _failed(
         catalog, item, caption_error, options.retry, session_id=stored.session_id, title=stored.title
@@ -201,8 +198,7 @@ def _failed(
     title: str | None = None,
 ) -> IngestResult:
     message = str(exc) if isinstance(exc, ArchiveError) else f"{item.url}: {type(exc).__name__}: {exc}"
-    item_store.mark_failed(
-        catalog,
+    catalog.queue.mark_failed(
         item.id,
         message,
         next_attempt_at=_next_attempt(exc, policy),

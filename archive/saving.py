@@ -14,8 +14,7 @@ from pathlib import Path
 
 from archive import storage
 from archive.options import IngestedSession
-from catalog import Catalog, MediaInput, SessionMeta, TrackInput
-from catalog.models import SESSION_ID
+from catalog import SESSION_ID, Catalog, DataFolder, MediaInput, SessionMeta, TrackInput
 from transcripts import Chapter, Transcript
 
 
@@ -69,7 +68,7 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
         raise
     _move_files(data_dir, session_id, staged, fetched.media)
     kept = {t.raw_path.replace(SESSION_ID, str(session_id)) for t in tracks if t.raw_path}
-    storage.prune(data_dir, f"captions/{session_id}", kept)
+    storage.prune(data_dir, DataFolder.session_relpath("captions", session_id), kept)
     return IngestedSession(
         session_id=session_id,
         source_key=fetched.source_key,

@@ -19,8 +19,7 @@ from archive.options import IngestOptions, RetryPolicy
 from archive.retries import retrying
 from archive.saving import FetchedMedia, FetchedSession, FetchedTrack
 from archive.ytdlp import Fetcher
-from catalog import Catalog, Session, TrackInfo
-from catalog.items import CaptionState
+from catalog import CaptionState, Catalog, Session, TrackInfo
 from transcripts import TranscriptError, parse_bytes
 
 

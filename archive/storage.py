@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import ArchiveError
-
-STAGING = ".incoming"
+from catalog import DataFolder
 
 
 @dataclass(frozen=True)
@@ -31,20 +30,13 @@ class StagedFile:
         _remove_empty(self.staged.parent)
 
 
-def caption_relpath(session_id: int, language: str, source: str, ext: str) -> str:
-    return f"captions/{session_id}/{caption_name(language, source, ext)}"
-
-
-def caption_name(language: str, source: str, ext: str) -> str:
-    return f"{language}.{source}.{ext}"
-
-
-def media_relpath(session_id: int, name: str) -> str:
-    return f"media/{session_id}/{name}"
+caption_relpath = DataFolder.caption_relpath
+media_relpath = DataFolder.media_relpath
+caption_name = DataFolder.caption_name
 
 
 def staging_dir(data_dir: Path) -> Path:
-    path = Path(data_dir) / STAGING / uuid.uuid4().hex
+    path = DataFolder(data_dir).staging / uuid.uuid4().hex
     try:
         path.mkdir(parents=True)
     except OSError as exc:
@@ -66,7 +58,7 @@ def stage_bytes(data_dir: Path, data: bytes, name: str) -> StagedFile:
 
 def place(data_dir: Path, staged: StagedFile, relpath: str) -> None:
     """Move a staged file to ``data_dir / relpath`` (replacing an older file of that name)."""
-    target = Path(data_dir) / relpath
+    target = DataFolder(data_dir).path(relpath)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged.staged, target)
     _remove_empty(staged.staged.parent)
@@ -74,7 +66,7 @@ def place(data_dir: Path, staged: StagedFile, relpath: str) -> None:
 
 def prune(data_dir: Path, folder_relpath: str, keep: set[str]) -> None:
     """Delete files in ``data_dir / folder_relpath`` whose relative path is not in ``keep``."""
-    folder = Path(data_dir) / folder_relpath
+    folder = DataFolder(data_dir).path(folder_relpath)
     if not folder.is_dir():
         return
     for path in folder.iterdir():

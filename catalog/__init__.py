@@ -1,8 +1,18 @@
-"""The catalog: the SQLite file, its schema, FTS5 indexes, search. Every SQL statement of the project lives here."""
+"""The catalog: the SQLite file, its schema, FTS5 indexes, search. Every SQL statement of the project lives here.
+
+``Catalog`` is the one entry: its methods store, read and search sessions; its parts share its connection
+(``catalog.staff``, ``catalog.queue``, ``catalog.ops``). Outside code imports only the names below
+(``tests/test_layering.py`` keeps ``__all__`` equal to what it uses).
+"""
 
 from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.facade import Catalog
+from catalog.folder import DataFolder
 from catalog.models import (
-    Facet,
+    MATCH_CLOSE,
+    MATCH_OPEN,
+    SESSION_ID,
+    STATUSES,
     Hit,
     MediaInput,
     SearchRequest,
@@ -10,21 +20,30 @@ from catalog.models import (
     Session,
     SessionMeta,
     SpeakerCredit,
-    SpeakerRef,
     StoredChapter,
     StoredSegment,
-    TopicRef,
     TrackInfo,
     TrackInput,
 )
-from catalog.store import Catalog
+from catalog.ops import ops_for
+from catalog.queue import CaptionState, Item
+from catalog.staff import KEEP, ChapterInput, Staff, User
+from catalog.store.values import parse_date
 
 __all__ = [
+    "MATCH_CLOSE",
+    "MATCH_OPEN",
+    "KEEP",
+    "SESSION_ID",
+    "STATUSES",
+    "CaptionState",
     "Catalog",
     "CatalogError",
+    "ChapterInput",
     "Conflict",
-    "Facet",
+    "DataFolder",
     "Hit",
+    "Item",
     "MediaInput",
     "NotFound",
     "SearchRequest",
@@ -32,10 +51,12 @@ __all__ = [
     "Session",
     "SessionMeta",
     "SpeakerCredit",
-    "SpeakerRef",
+    "Staff",
     "StoredChapter",
     "StoredSegment",
-    "TopicRef",
     "TrackInfo",
     "TrackInput",
+    "User",
+    "ops_for",
+    "parse_date",
 ]

@@ -9,6 +9,7 @@ from transcripts import Transcript
 STATUSES = ("draft", "published", "retracted")
 SESSION_ID = "{session_id}"  # in TrackInput.raw_path / MediaInput.path: replaced by the id when saved
 TRACK_SOURCES = ("manual", "auto", "upload")
+MATCH_OPEN, MATCH_CLOSE = "\x02", "\x03"  # around each match in ``Hit.marked`` (never in stored text)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class SearchRequest:
     until: str | None = None  # YYYY-MM-DD inclusive
     exact: bool = False
     include_drafts: bool = False
-    correct: bool = True  # read a misspelt word as the archive's nearest word (catalog/typos.py)
+    correct: bool = True  # read a misspelt word as the archive's nearest word (catalog/search/typos.py)
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,7 @@ class Hit:
     end: float
     speaker: str | None
     text: str
-    snippet: str  # HTML: text escaped, matches wrapped in <mark>...</mark>
-    url: str  # /sessions/{id}?t={seconds}
+    marked: str  # a run of ``text``: each match between MATCH_OPEN and MATCH_CLOSE, "…" where it was cut
 
 
 @dataclass(frozen=True)
@@ -183,28 +183,6 @@ class SearchResults:
     message: str | None = None  # e.g. "Type a word or phrase to search." for an empty query
     ordered_by: str = "relevance"  # or "date" when the query matched too much to rank
     corrected_query: str | None = None  # the query searched instead of ``query`` when it held a typo
-
-    def public_dict(self) -> dict:
-        """The one published shape of a search, shared by ``search --json`` and ``/api/search``."""
-        return {
-            "query": self.query,
-            "corrected_query": self.corrected_query,
-            "total": self.total,
-            "results": [
-                {
-                    "session_id": hit.session_id,
-                    "session_title": hit.session_title,
-                    "session_date": hit.session_date,
-                    "start": float(hit.start),
-                    "end": float(hit.end),
-                    "speaker": hit.speaker,
-                    "text": hit.text,
-                    "snippet": hit.snippet,
-                    "url": hit.url,
-                }
-                for hit in self.hits
-            ],
-        }
 
 
 @dataclass(frozen=True)

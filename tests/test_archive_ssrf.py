@@ -23,7 +23,6 @@ from archive import ArchiveError, FetchError, IngestOptions, RetryPolicy
 from archive.checks import is_public_address
 from archive.ytdlp import Fetcher, check_fetch_url, guarded_factory, make_downloader
 from catalog import Catalog, SearchRequest
-from catalog import items as item_store
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 TALK = vtt("Welcome to the water infrastructure webinar.", "Lead service lines come out of every street.")
@@ -77,7 +76,7 @@ def ingest(data_dir: Path, url: str, options: IngestOptions):
     """Ingest ``url``; the result, the sessions and the items afterwards."""
     with opened(data_dir) as catalog:
         result = archive.ingest(catalog, data_dir, [url], options)
-        return result, catalog.list_sessions(include_drafts=True)[1], item_store.list_items(catalog)
+        return result, catalog.list_sessions(include_drafts=True)[1], catalog.queue.list()
 
 
 def test_a_clean_page_still_ingests_redirects_within_the_outside_site_included(outside, data_dir):
@@ -174,12 +173,12 @@ def test_retrying_an_item_checks_every_request_although_nothing_checks_the_url_f
     """``retry`` fetches stored item URLs without a first check: the guarded client alone refuses them."""
     outside.add("/webinar.html", page("/water.mp4", "/water.vtt"))
     with opened(data_dir) as catalog:
-        item = item_store.upsert_item(catalog, outside.url("/webinar.html"), outside.url("/webinar.html"))
-        item_store.mark_failed(catalog, item.id, "earlier failure")
+        item = catalog.queue.upsert(outside.url("/webinar.html"), outside.url("/webinar.html"))
+        catalog.queue.mark_failed(item.id, "earlier failure")
         result = archive.retry(catalog, data_dir, [item.id], IngestOptions(allow_private=False, retry=FAST))
         (failure,) = result.failures
         assert "127.0.0.1 is a private or local address" in failure.message
-        assert item_store.get_item(catalog, item.id).state == "failed"
+        assert catalog.queue.get(item.id).state == "failed"
     assert outside.hits("/webinar.html") == 0
 
 
@@ -190,7 +189,7 @@ def test_a_background_staff_ingest_refuses_a_redirect_inside(outside, inside, da
     )
     thread.join(timeout=30)
     with opened(data_dir) as catalog:
-        item = item_store.get_item(catalog, item_id)
+        item = catalog.queue.get(item_id)
     assert item.state == "failed" and "redirects to " + inside.url("/admin") in item.last_error
     assert inside.hits("/admin") == 0
 

@@ -15,7 +15,6 @@ from support.ytdlp_fake import FakeSite, make_downloader, vtt
 import archive
 from archive import ArchiveError, IngestOptions, RetryPolicy
 from catalog import Catalog, SearchRequest
-from catalog import items as item_store
 from uscm_archive.cli import cli
 
 local_server = httpserver.local_server  # the fixture
@@ -92,8 +91,7 @@ def test_uploaded_captions_win_and_automatic_ones_are_the_fallback(site, data_di
             == by_title["Automatic only"].session_id
         )
         states = {
-            i.title: (i.state, i.captions)
-            for i in item_store.list_items(catalog, parent_url=site.channel_url("c"))
+            i.title: (i.state, i.captions) for i in catalog.queue.list(parent_url=site.channel_url("c"))
         }
     assert states["No captions at all"][0] == "done"
     assert states["No captions at all"][1][0].state == "missing"
@@ -114,7 +112,7 @@ def test_languages_are_exact_and_machine_translations_are_never_taken(site, data
         )
         (stored,) = result.sessions
         session = catalog.get_session(stored.session_id)
-        item = item_store.find_item(catalog, site.video_url("v"))
+        item = catalog.queue.find(site.video_url("v"))
     assert stored.tracks == (("es", "manual"), ("en", "manual"))
     assert {t.language: t.is_primary for t in session.tracks} == {"es": True, "en": False}
     assert {c.language: c.state for c in item.captions} == {"en": "done", "es": "done", "fr": "missing"}
@@ -161,7 +159,7 @@ def test_a_rate_limited_caption_is_not_done_and_a_later_retry_gets_it(site, data
     with opened(data_dir) as catalog:
         result = archive.ingest(catalog, data_dir, [site.video_url("busy")], options())
         assert not result.ok and "429" in result.failures[0].message
-        item = item_store.find_item(catalog, site.video_url("busy"))
+        item = catalog.queue.find(site.video_url("busy"))
         assert item.state == "failed" and item.next_attempt_at is not None
         assert item.captions[0].state == "failed"
         assert site.server.hits(caption) == 1  # a 429 is not hammered
@@ -170,7 +168,7 @@ def test_a_rate_limited_caption_is_not_done_and_a_later_retry_gets_it(site, data
         site.server.add(caption, vtt("the words we must not lose"))
         retried = archive.retry(catalog, data_dir, [item.id], options())
         assert retried.ok
-        item = item_store.get_item(catalog, item.id)
+        item = catalog.queue.get(item.id)
         assert item.state == "done" and item.captions[0].state == "done" and item.attempts == 2
         assert catalog.get_session(item.session_id).has_transcript
 
@@ -223,7 +221,7 @@ def test_an_interrupted_sync_resumes_with_the_entries_left(site, data_dir):
             archive.sync(
                 catalog, data_dir, site.channel_url("uscm"), options(refresh_newest=0), stop_after_first
             )
-        assert item_store.count_by_state(catalog)["pending"] == 1
+        assert catalog.queue.count_by_state()["pending"] == 1
         site.server.reset_hits()
         resumed = archive.sync(catalog, data_dir, site.channel_url("uscm"), options(refresh_newest=0))
     assert [s.title for s in resumed.sessions] == ["Second"]
@@ -241,11 +239,10 @@ def test_a_mixed_playlist_ends_with_the_right_sessions_and_one_failure_status_sh
     site.video("bad", "Broken entry", page=Reply(status=404))
     site.server.add("/fake/video/bad.json", Reply(status=404, body="gone"))
     site.channel("mixed", ["cap", "auto", "mute", "bad"])
-    monkeypatch.setenv("USCM_ARCHIVE_YTDLP_FACTORY", "support.ytdlp_fake:make_downloader")
     runner = CliRunner()
 
-    def run(*args):
-        return runner.invoke(cli, ["--data", str(data_dir), *args])
+    def run(*args):  # the command line, with the fake site's yt-dlp given as the composition root takes it
+        return runner.invoke(cli, ["--data", str(data_dir), *args], obj={"ytdlp_factory": make_downloader})
 
     ingested = run("ingest", site.channel_url("mixed"))
     assert ingested.exit_code == 1
@@ -304,7 +301,7 @@ def test_the_staff_area_cannot_reach_inside_the_network(local_server, data_dir):
             archive.ingest(
                 catalog, data_dir, [local_server.url("/talk.html")], IngestOptions(allow_private=False)
             )
-        assert item_store.list_items(catalog) == []
+        assert catalog.queue.list() == []
     assert local_server.hits("/talk.html") == 0
     for url in ("http://localhost/x", "http://10.0.0.8/", "http://[::1]/", "http://169.254.169.254/latest"):
         with pytest.raises(ArchiveError):
@@ -322,6 +319,6 @@ def test_a_background_ingest_can_be_polled_through_its_item(local_server, data_d
     )
     thread.join(timeout=30)
     with opened(data_dir) as catalog:
-        item = item_store.get_item(catalog, item_id)
+        item = catalog.queue.get(item_id)
         assert item.state == "done" and item.title == "Affordable Housing Task Force"
         assert catalog.get_session(item.session_id).has_transcript

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog, CatalogError, Conflict
-from catalog.staff import Staff
+from tests.support.dbfile import scalar
 from uscm_archive.cli import cli
 from web.auth import (
     CookieSession,
@@ -111,7 +111,7 @@ def test_sign_in_limits_per_user_and_per_client():
 
 # -- accounts in the catalog --------------------------------------------------------------------------------
 def test_user_names_are_unique_case_insensitively_and_checked(catalog: Catalog):
-    users, hashed = Staff(catalog.db).users, hash_password(PASSWORD)
+    users, hashed = catalog.staff.users, hash_password(PASSWORD)
     users.add("ann", hashed, "admin")
     with pytest.raises(Conflict):
         users.add("ANN", hashed)
@@ -124,7 +124,7 @@ def test_user_names_are_unique_case_insensitively_and_checked(catalog: Catalog):
 
 
 def test_the_last_admin_cannot_be_removed_or_demoted(catalog: Catalog):
-    users = Staff(catalog.db).users
+    users = catalog.staff.users
     users.add("ann", hash_password(PASSWORD), "admin")
     users.add("bob", hash_password(PASSWORD), "editor")
     for change in (lambda: users.remove("ann"), lambda: users.set_role("ann", "editor")):
@@ -136,10 +136,10 @@ def test_the_last_admin_cannot_be_removed_or_demoted(catalog: Catalog):
 
 
 def test_api_tokens_are_stored_hashed_and_revocable(catalog: Catalog):
-    users = Staff(catalog.db).users
+    users = catalog.staff.users
     ann = users.add("ann", hash_password(PASSWORD))
     token = users.add_token(ann.id, token_digest("uscm_secret"), "script")
-    stored = catalog.db.conn.execute("SELECT token_hash FROM api_tokens").fetchone()[0]
+    stored = scalar(catalog.path, "SELECT token_hash FROM api_tokens")
     assert stored == token_digest("uscm_secret") and "uscm_secret" not in stored
     assert users.user_for_token(token_digest("uscm_secret")).name == "ann"
     assert users.user_for_token(token_digest("uscm_other")) is None
@@ -202,6 +202,6 @@ def test_user_token_prints_a_token_that_authenticates(data_dir):
     assert token.startswith("uscm_")
     catalog = Catalog.open(data_dir / "catalog.db")
     try:
-        assert Staff(catalog.db).users.user_for_token(token_digest(token)).name == "ann"
+        assert catalog.staff.users.user_for_token(token_digest(token)).name == "ann"
     finally:
         catalog.close()

@@ -29,12 +29,13 @@ def filled(catalog, data_dir, corpus):
 
 def search_answers(data_dir: Path) -> dict:
     from catalog import Catalog, SearchRequest
+    from web.published import published
 
     cat = Catalog.open(data_dir / "catalog.db")
     try:
         answers = {}
         for query in QUERIES:
-            results = cat.search(SearchRequest(query, limit=50))
+            results = published(cat.search(SearchRequest(query, limit=50)))
             answers[query] = (
                 results.total,
                 [(h.session_id, h.segment_id, h.start, h.snippet) for h in results.hits],
@@ -87,8 +88,7 @@ def test_backup_refuses_to_overwrite_unless_forced(filled, tmp_path):
 
 def test_backup_while_sessions_are_being_written_is_always_a_sound_snapshot(filled, tmp_path, corpus):
     """Backups taken while another connection saves sessions in a loop: each one checks clean and is whole."""
-    from catalog import Catalog, SessionMeta, TrackInput
-    from catalog.ops import check_file
+    from catalog import Catalog, SessionMeta, TrackInput, ops_for
     from transcripts import parse_file
 
     transcript = parse_file(corpus / "captions" / "zoom_teacher-chemistry-lesson-31m.vtt")
@@ -112,7 +112,7 @@ def test_backup_while_sessions_are_being_written_is_always_a_sound_snapshot(fill
             target = tmp_path / f"during-{number}.db"
             result = run(filled, "backup", str(target))
             assert result.exit_code == 0, result.output
-            assert check_file(target) == []
+            assert ops_for(target).check() == []
             counts.append(session_count(target))
     finally:
         stop.set()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.ops import check_file
+from catalog import ops_for
 
 SEED = 20240118
 SESSIONS = 30
@@ -161,7 +161,7 @@ def test_bulk_ingest_killed_at_random_points_stays_whole_and_resumes_without_dup
         jitter = rng.uniform(0, 0.05)
         stored_at_kill.append(kill_when_stored(data_dir, catalog_file, target, jitter))
         where = f"after a kill at {target} sessions + {jitter * 1000:.0f} ms"
-        assert check_file(data_dir / "catalog.db") == [], where
+        assert ops_for(data_dir / "catalog.db").check() == [], where
         present = sessions_with_counts(data_dir)
         for key, (declared, stored, raw_files) in present.items():
             assert (declared, stored) == expected[key][:2], f"{key} is half-stored {where}"
@@ -178,5 +178,5 @@ def test_bulk_ingest_killed_at_random_points_stays_whole_and_resumes_without_dup
     )
     assert finished.returncode == 0, finished.stderr
     assert sessions_with_counts(data_dir) == expected  # every session, whole, once
-    assert check_file(data_dir / "catalog.db") == []
+    assert ops_for(data_dir / "catalog.db").check() == []
     assert search_answers(data_dir) == search_answers(reference)

@@ -62,3 +62,74 @@ def test_package_imports_follow_the_table(package: str, path: Path):
 
 def test_every_domain_package_is_checked():
     assert {p for p, _ in modules()} == set(MAY_IMPORT)
+
+
+# -- the catalog's one entry -------------------------------------------------------------------------------------
+# Outside ``catalog/`` code reaches the catalog through ``from catalog import ...`` and the ``Catalog`` object only:
+# never a ``catalog.<sub>`` module, never its connection (``.db``, ``.conn``). Tests of the catalog's own rules
+# may import the few internals named here (a unit under test, a threshold the test must exceed).
+OUTSIDE_CATALOG = ("transcripts", "archive", "web", "uscm_archive", "bench", "tests")
+WHITE_BOX = {
+    "catalog.search.paths": {"RANK_LIMIT"},
+    "catalog.search.query": {"parse"},
+    "catalog.staff.segments": {"remap_marks"},
+    "catalog.store.schema": {"MIGRATIONS"},
+}
+CONNECTION_ATTRIBUTES = {"db", "conn"}
+
+
+def outside_files():
+    for package in OUTSIDE_CATALOG:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if ".venv" not in path.parts and "work" not in path.relative_to(ROOT).parts[:2]:
+                yield path
+
+
+def catalog_imports(path: Path) -> list[tuple[str, set[str]]]:
+    """Every ``catalog...`` module ``path`` imports, with the names it takes from it."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(a.name, set()) for a in node.names if a.name.split(".")[0] == "catalog"]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").split(".")[0] == "catalog"
+        ):
+            found.append((node.module, {a.name for a in node.names}))
+    return found
+
+
+def test_outside_code_imports_only_the_catalog_package_itself():
+    offences = []
+    for path in outside_files():
+        in_tests = path.relative_to(ROOT).parts[0] == "tests"
+        for module, names in catalog_imports(path):
+            if module == "catalog" or (in_tests and names <= WHITE_BOX.get(module, set())):
+                continue
+            offences.append(f"{path.relative_to(ROOT)}: imports {module} {sorted(names)}")
+    assert offences == []
+
+
+def test_outside_code_never_touches_the_catalog_connection():
+    offences = []
+    for path in outside_files():
+        if path.relative_to(ROOT).parts[0] == "bench":
+            continue  # the benchmark has plain-SQLite contenders of its own (and ``.db`` paths), not the catalog's
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in CONNECTION_ATTRIBUTES:
+                offences.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+    assert offences == []
+
+
+def test_catalog_all_is_exactly_what_outside_code_uses():
+    """Like httpx's exported-members test: nothing public that nobody uses, nothing used that is not public."""
+    import catalog
+
+    used = set()
+    for path in outside_files():
+        for module, names in catalog_imports(path):
+            if module == "catalog":
+                used |= names
+    assert sorted(catalog.__all__) == sorted(used)
+    assert all(hasattr(catalog, name) for name in catalog.__all__)

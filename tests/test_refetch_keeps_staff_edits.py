@@ -3,8 +3,7 @@ changed by hand, and refreshes everything else."""
 
 from __future__ import annotations
 
-from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
-from catalog.staff import ChapterInput, Staff
+from catalog import Catalog, ChapterInput, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
 from transcripts import Chapter, Segment, Transcript
 
 KEY = "youtube:abc123"
@@ -42,7 +41,7 @@ def test_a_refetch_without_staff_edits_refreshes_everything(catalog):
 
 def test_hand_edited_fields_survive_and_the_others_refresh(catalog):
     session_id = fetch(catalog)
-    staff = Staff(catalog.db)
+    staff = catalog.staff
     staff.edits.update_metadata(session_id, {"title": "92nd Winter Meeting: Opening Plenary"}, "ann")
     fetch(catalog, title="WINTER MTG PLENARY 2024 (uploaded)", description="Source rewrote this.")
     session = catalog.get_session(session_id)
@@ -52,12 +51,12 @@ def test_hand_edited_fields_survive_and_the_others_refresh(catalog):
 
 def test_a_corrected_transcript_and_its_history_survive(catalog):
     session_id = fetch(catalog)
-    staff = Staff(catalog.db)
+    staff = catalog.staff
     first = catalog.segments(session_id)[0].id
-    staff.speakers.correct(first, "Our viaducts were built for a smaller city.", "ann")
+    staff.segments.correct(first, "Our viaducts were built for a smaller city.", "ann")
     fetch(catalog)
     assert texts(catalog, session_id)[0] == "Our viaducts were built for a smaller city."
-    assert len(staff.speakers.versions(first)) == 1
+    assert len(staff.segments.versions(first)) == 1
     hits = catalog.search(SearchRequest('"viaducts were built"')).hits
     assert [h.session_id for h in hits] == [session_id]
     assert catalog.search(SearchRequest('"bridges were built"')).total == 0
@@ -65,7 +64,7 @@ def test_a_corrected_transcript_and_its_history_survive(catalog):
 
 def test_fixed_speakers_topics_and_chapters_survive(catalog):
     session_id = fetch(catalog)
-    staff = Staff(catalog.db)
+    staff = catalog.staff
     staff.edits.set_speakers(session_id, [("David Holt", "Mayor of Oklahoma City")], "ann")
     staff.edits.set_topics(session_id, ["bridges"], "ann")
     staff.edits.set_chapters(

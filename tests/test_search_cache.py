@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
-from catalog.search_cache import SearchCache
 from transcripts import Segment, Transcript
 from uscm_archive.settings import Settings
+from web.search_cache import SearchCache
 
 WRITER = textwrap.dedent(
     """

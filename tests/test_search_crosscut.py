@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
-from catalog.schema import MIGRATIONS
+from catalog.store.schema import MIGRATIONS
 from transcripts import Mark, Segment, Transcript, parse_file
+from web.published import published_hit
 
 TALK = (
     Segment(
@@ -40,7 +42,8 @@ def test_the_issues_example_is_found_on_the_real_zoom_file(catalog, corpus):
         assert results.total == 1, query
         hit = results.hits[0]
         assert hit.start == pytest.approx(20 * 60 + 12.64)  # "I got one." is shown at 00:20:12.640
-        assert hit.text.endswith("I got one.") and "<mark>" in hit.snippet and "billion" in hit.snippet
+        assert hit.text.endswith("I got one.") and "<mark>" in published_hit(hit).snippet
+        assert "billion" in published_hit(hit).snippet
 
 
 def test_a_phrase_over_a_cut_is_one_hit_at_its_first_word(catalog, talk):
@@ -49,7 +52,7 @@ def test_a_phrase_over_a_cut_is_one_hit_at_its_first_word(catalog, talk):
     (hit,) = results.hits
     assert hit.segment_id == catalog.segments(talk)[0].id  # shown as the segment where the quote starts
     assert hit.start == 13.0 and hit.text == TALK[0].text  # the mark of "I got one.", not the segment's start
-    assert hit.url == f"/sessions/{talk}?t=13"
+    assert published_hit(hit).url == f"/sessions/{talk}?t=13"
 
 
 def test_a_phrase_over_two_cuts_is_found(catalog, talk):
@@ -87,17 +90,16 @@ def test_filters_apply_to_cross_cut_hits(catalog, talk):
 
 
 def test_a_correction_moves_the_window(catalog, talk):
-    from catalog.staff import Staff
-
     first = catalog.segments(talk)[1]
-    Staff(catalog.db).speakers.correct(first.id, "What about a trillion?", "ann")
+    catalog.staff.segments.correct(first.id, "What about a trillion?", "ann")
     assert search(catalog, '"got one how about"').total == 0
     assert search(catalog, '"got one what about a trillion"').total == 1
 
 
 def test_removing_a_session_removes_its_windows(catalog, talk):
     catalog.delete_session(talk)
-    assert catalog.db.conn.execute("SELECT count(*) FROM segment_windows_fts").fetchone()[0] == 0
+    with raw(catalog) as conn:
+        assert conn.execute("SELECT count(*) FROM segment_windows_fts").fetchone()[0] == 0
 
 
 def test_the_migration_builds_windows_for_an_existing_catalog(tmp_path: Path):
@@ -128,14 +130,23 @@ def test_the_migration_builds_windows_for_an_existing_catalog(tmp_path: Path):
 def test_the_window_index_stays_true_to_the_segments(catalog, talk):
     """After a correction, a re-ingest and a removal, the index holds exactly the windows' words (compared,
     word by word and place by place, with an index built afresh from the windows)."""
-    from catalog.staff import Staff
-
-    Staff(catalog.db).speakers.correct(catalog.segments(talk)[2].id, "All right then.", "ann")
+    catalog.staff.segments.correct(catalog.segments(talk)[2].id, "All right then.", "ann")
     catalog.save_session("talk", SessionMeta(title="Chemistry"), [TrackInput(Transcript(segments=TALK[1:]))])
     other = catalog.save_session("other", SessionMeta(title="Other"), [TrackInput(Transcript(segments=TALK))])
     catalog.delete_session(other)
-    assert indexed_words(catalog.db.conn) == fresh_words(catalog.db.conn)
+    with raw(catalog) as conn:
+        assert indexed_words(conn) == fresh_words(conn)
     assert search(catalog, '"how about a billion"').total == 1
+
+
+@contextmanager
+def raw(catalog: Catalog):
+    """A second connection to the catalog's file (outside code never touches the catalog's own)."""
+    conn = sqlite3.connect(catalog.path)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def indexed_words(conn) -> list[tuple]:
@@ -151,15 +162,13 @@ def fresh_words(conn) -> list[tuple]:
 
 
 def test_a_dumped_and_loaded_archive_finds_quotes_across_cuts(catalog, talk, tmp_path):
-    from catalog.dump import dump_archive
-    from catalog.load import load_archive
-
-    dump_archive(catalog.db.conn, tmp_path / "data", tmp_path / "dump")
+    catalog.ops.dump(tmp_path / "data", tmp_path / "dump")
     loaded = Catalog.open(tmp_path / "copy" / "catalog.db")
     try:
-        load_archive(loaded.db.conn, tmp_path / "copy", tmp_path / "dump")
+        loaded.ops.load(tmp_path / "copy", tmp_path / "dump")
         hits = search(loaded, '"got one how about a billion"').hits
         assert [(h.start, h.text) for h in hits] == [(13.0, TALK[0].text)]
-        assert indexed_words(loaded.db.conn) == fresh_words(loaded.db.conn)
+        with raw(loaded) as conn:
+            assert indexed_words(conn) == fresh_words(conn)
     finally:
         loaded.close()

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
-from catalog.query import parse
+from catalog.search.query import parse
 from transcripts import Segment, Transcript
+from web.published import published
 
 LINES = (
     'The mayor said "housing first" and C++ 9/11 COVID-19 don\'t mayor:housing (a OR b) c',
@@ -43,7 +44,7 @@ def small_archive(tmp_path_factory):
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=QUERIES, exact=st.booleans())
 def test_any_string_searches_without_error(small_archive, query, exact):
-    results = small_archive.search(SearchRequest(query, exact=exact))
+    results = published(small_archive.search(SearchRequest(query, exact=exact)))
     assert results.total >= len(results.hits) and results.total <= len(LINES)
     assert (results.message is not None) == (parse(query).fts is None)
     for hit in results.hits:

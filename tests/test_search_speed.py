@@ -8,9 +8,9 @@ import time
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
-from catalog.search import marked_html
-from catalog.search_paths import RANK_LIMIT
+from catalog.search.paths import RANK_LIMIT
 from transcripts import Mark, Segment, Transcript
+from web.published import marked_html, published
 
 
 def save(catalog: Catalog, key: str, date: str, lines: list[tuple[str, str | None]]) -> int:
@@ -53,7 +53,7 @@ def spread_archive(tmp_path_factory):
 
 def test_a_speakers_words_are_ranked_even_when_their_sessions_span_many_other_matches(spread_archive):
     started = time.perf_counter()
-    results = spread_archive.search(SearchRequest("budget", speaker="Ada"))
+    results = published(spread_archive.search(SearchRequest("budget", speaker="Ada")))
     elapsed = time.perf_counter() - started
     assert results.total == 3 and results.ordered_by == "relevance"
     # bm25: three mentions in a short line first, the long sentence with one mention last
@@ -107,9 +107,9 @@ def test_a_hit_in_a_long_segment_starts_at_the_word_its_snippet_shows(catalog):
     sid = catalog.save_session(
         "long", SessionMeta(title="long"), [TrackInput(Transcript(segments=(segment,)))]
     )
-    (hit,) = catalog.search(SearchRequest("lighthouse")).hits
+    (hit,) = published(catalog.search(SearchRequest("lighthouse"))).hits
     assert hit.snippet.startswith("…") and "<mark>lighthouse</mark>" in hit.snippet  # a cut window
     assert hit.start == 120.0 and hit.url == f"/sessions/{sid}?t=120"
     assert text[at:].startswith("lighthouse")
-    (first,) = catalog.search(SearchRequest("word0")).hits
+    (first,) = published(catalog.search(SearchRequest("word0"))).hits
     assert first.start == 100.0 and first.snippet.startswith("<mark>word0</mark>")

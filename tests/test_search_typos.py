@@ -15,6 +15,7 @@ from transcripts import Segment, Transcript
 from uscm_archive.cli import cli
 from uscm_archive.settings import Settings
 from web.app import create_app
+from web.published import published_hit
 
 LINES = (
     "The federal government must be a partner in public housing.",
@@ -50,7 +51,7 @@ def search(catalog: Catalog, query: str, **options):
 def test_a_misspelt_word_is_read_as_the_archive_word(archive, typed, meant):
     results = search(archive, typed)
     assert results.total == 1 and results.corrected_query == meant and results.query == typed
-    assert "<mark>" in results.hits[0].snippet
+    assert "<mark>" in published_hit(results.hits[0]).snippet
 
 
 @pytest.mark.parametrize(
@@ -86,15 +87,13 @@ def test_correction_can_be_turned_off(archive):
 
 
 def test_the_vocabulary_follows_ingest_and_staff_corrections(archive):
-    from catalog.staff import Staff
-
     assert search(archive, "resilence").corrected_query is None
     segments = (Segment(0.0, 5.0, "Climate resilience starts at city hall."),)
     archive.save_session("climate", SessionMeta(title="Climate"), [TrackInput(Transcript(segments=segments))])
     assert search(archive, "resilence").corrected_query == "resilience"
     forum = archive.find_session_id("forum")
     last = archive.segments(forum)[-1]
-    Staff(archive.db).speakers.correct(last.id, "Thank you all for riding microtransit.", "ann")
+    archive.staff.segments.correct(last.id, "Thank you all for riding microtransit.", "ann")
     assert search(archive, "mircotransit").corrected_query == "microtransit"
 
 

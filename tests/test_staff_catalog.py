@@ -9,15 +9,17 @@ import pytest
 from catalog import (
     Catalog,
     CatalogError,
+    ChapterInput,
     Conflict,
     NotFound,
     SearchRequest,
     SessionMeta,
     SpeakerCredit,
+    Staff,
     TrackInput,
 )
-from catalog.staff import ChapterInput, Staff
-from catalog.staff_speakers import remap_marks
+from catalog.staff.segments import remap_marks
+from tests.support.dbfile import sql_dump
 from transcripts import Mark, Segment, Transcript
 
 LINES = (
@@ -52,12 +54,12 @@ def hits(catalog: Catalog, query: str) -> list[str]:
 
 
 def dump(catalog: Catalog) -> list[str]:
-    return list(catalog.db.conn.iterdump())
+    return sql_dump(catalog.path)
 
 
 @pytest.fixture
 def staff(catalog: Catalog) -> Staff:
-    return Staff(catalog.db)
+    return catalog.staff
 
 
 def segment_ids(catalog: Catalog, session_id: int) -> list[int]:
@@ -69,10 +71,10 @@ def test_a_correction_shows_in_search_at_once_and_keeps_the_earlier_version(cata
     session_id = add_session(catalog)
     first = segment_ids(catalog, session_id)[1]
     assert hits(catalog, '"bridges were built"')
-    staff.speakers.correct(first, "Our viaducts were built for a city half this size.", "ann")
+    staff.segments.correct(first, "Our viaducts were built for a city half this size.", "ann")
     assert hits(catalog, '"bridges were built"') == []
     assert hits(catalog, '"viaducts were built"') == ["Our viaducts were built for a city half this size."]
-    versions = staff.speakers.versions(first)
+    versions = staff.segments.versions(first)
     assert [(v.text, v.speaker, v.changed_by) for v in versions] == [(LINES[1][1], "Mayor Holt", "ann")]
     entry = staff.audit.for_session(session_id)[0]
     assert (entry.user_name, entry.action) == ("ann", "segment.correct")
@@ -82,30 +84,30 @@ def test_a_correction_shows_in_search_at_once_and_keeps_the_earlier_version(cata
 def test_correcting_the_speaker_credits_them_and_clearing_it_works(catalog, staff):
     session_id = add_session(catalog)
     seg = segment_ids(catalog, session_id)[0]
-    staff.speakers.correct(seg, LINES[0][1], "ann", speaker="Mayor Karen Bass")
+    staff.segments.correct(seg, LINES[0][1], "ann", speaker="Mayor Karen Bass")
     assert catalog.segments(session_id)[0].speaker == "Mayor Karen Bass"
     credited = [s.name for s in catalog.get_session(session_id).speakers]
     assert "Mayor Karen Bass" in credited
-    staff.speakers.correct(seg, LINES[0][1], "ann", speaker="")
+    staff.segments.correct(seg, LINES[0][1], "ann", speaker="")
     assert catalog.segments(session_id)[0].speaker is None
-    assert len(staff.speakers.versions(seg)) == 2
+    assert len(staff.segments.versions(seg)) == 2
 
 
 def test_an_unchanged_correction_writes_nothing(catalog, staff):
     session_id = add_session(catalog)
     seg = segment_ids(catalog, session_id)[0]
     before = dump(catalog)
-    assert staff.speakers.correct(seg, "  " + LINES[0][1].replace(" ", "  ") + " ", "ann") is False
+    assert staff.segments.correct(seg, "  " + LINES[0][1].replace(" ", "  ") + " ", "ann") is False
     assert dump(catalog) == before
 
 
 def test_a_stale_correction_is_refused_and_changes_nothing(catalog, staff):
     session_id = add_session(catalog)
     seg = segment_ids(catalog, session_id)[0]
-    staff.speakers.correct(seg, "Good evening and welcome.", "bob")
+    staff.segments.correct(seg, "Good evening and welcome.", "bob")
     before = dump(catalog)
     with pytest.raises(Conflict, match="someone else changed"):
-        staff.speakers.correct(seg, "Good morning, welcome!", "ann", expected_text=LINES[0][1])
+        staff.segments.correct(seg, "Good morning, welcome!", "ann", expected_text=LINES[0][1])
     assert dump(catalog) == before
 
 
@@ -114,9 +116,9 @@ def test_bad_corrections_are_refused(catalog, staff, text, message):
     session_id = add_session(catalog)
     before = dump(catalog)
     with pytest.raises(CatalogError, match=message):
-        staff.speakers.correct(segment_ids(catalog, session_id)[0], text, "ann")
+        staff.segments.correct(segment_ids(catalog, session_id)[0], text, "ann")
     with pytest.raises(NotFound):
-        staff.speakers.correct(999_999, "text", "ann")
+        staff.segments.correct(999_999, "text", "ann")
     assert dump(catalog) == before
 
 

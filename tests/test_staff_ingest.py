@@ -133,12 +133,12 @@ def test_the_api_refuses_private_addresses_and_unknown_items(tmp_path):
 
 
 def test_retrying_an_item_that_did_not_fail_is_refused(tmp_path):
-    from catalog import Catalog, items
+    from catalog import Catalog
 
     site = build_staff_site(tmp_path / "data")
     catalog = Catalog.open(site.catalog_path)
     try:
-        item = items.upsert_item(catalog, "done-one", "https://example.org/done")
+        item = catalog.queue.upsert("done-one", "https://example.org/done")
     finally:
         catalog.close()
     with TestClient(create_app(site.settings)) as client:

@@ -179,7 +179,7 @@ def test_rename_keeps_the_old_speaker_link_working(site, editor, public):
     moved = public.get("/speakers/david-holt", follow_redirects=False)
     assert moved.headers["location"] == "/speakers/mayor-david-holt"
     clash = post(editor, f"/staff/speakers/{ids['Mayor Holt']}/rename", name="mayor david holt")
-    assert clash.status_code == 400 and "merge the two instead" in clash.text
+    assert clash.status_code == 409 and "merge the two instead" in clash.text  # a Conflict is 409 everywhere
 
 
 def test_metadata_topics_chapters_edits_show_publicly_and_bad_input_is_tied_to_its_field(
@@ -432,15 +432,13 @@ def test_no_staff_page_shows_raw_markup_from_the_catalog(site, editor):
 
 
 def test_the_dashboard_shows_the_ingest_queue_and_failures_with_retry(site, editor):
-    from catalog import Catalog, items
+    from catalog import Catalog
 
     catalog = Catalog.open(site.catalog_path)
     try:
-        item = items.upsert_item(
-            catalog, "generic:broken", "https://example.org/broken", title="Broken webinar"
-        )
-        items.mark_running(catalog, item.id)
-        items.mark_failed(catalog, item.id, "HTTP Error 404: Not Found")
+        item = catalog.queue.upsert("generic:broken", "https://example.org/broken", title="Broken webinar")
+        catalog.queue.mark_running(item.id)
+        catalog.queue.mark_failed(item.id, "HTTP Error 404: Not Found")
     finally:
         catalog.close()
     page = editor.get("/staff").text

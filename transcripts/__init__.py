@@ -5,15 +5,39 @@ Public API (everything else is private to the package):
 - ``parse_file(path, language=None) -> Transcript``
 - ``parse_bytes(data, name, language=None) -> Transcript``
 - ``to_vtt / to_srt / to_txt / to_json(segments, ...) -> str``
+- the format registry: ``CAPTION_FORMATS``, ``EXPORT_FORMATS``, ``caption_format``, ``export_format``,
+  ``format_of_name``, ``sniff_format(bytes)``, ``CAPTION_EXTENSIONS``, ``CAPTION_NAMES``
 - models ``Transcript``, ``Segment``, ``Mark``, ``Chapter``; errors ``TranscriptError``, ``NotCaptionsError``
 """
 
 from transcripts.errors import NotCaptionsError, TranscriptError
 from transcripts.export import to_json, to_srt, to_txt, to_vtt
+from transcripts.formats import (
+    CAPTION_EXTENSIONS,
+    CAPTION_FORMATS,
+    CAPTION_NAMES,
+    EXPORT_FORMATS,
+    CaptionFormat,
+    ExportFormat,
+    caption_format,
+    export_format,
+    format_of_name,
+    sniff_format,
+)
 from transcripts.models import Chapter, Mark, Segment, Transcript
 from transcripts.parse import MAX_CAPTION_BYTES, parse_bytes, parse_file
 
 __all__ = [
+    "CAPTION_EXTENSIONS",
+    "CAPTION_FORMATS",
+    "CAPTION_NAMES",
+    "EXPORT_FORMATS",
+    "CaptionFormat",
+    "ExportFormat",
+    "caption_format",
+    "export_format",
+    "format_of_name",
+    "sniff_format",
     "MAX_CAPTION_BYTES",
     "Chapter",
     "Mark",

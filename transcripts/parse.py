@@ -10,20 +10,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from transcripts.cues import Cue, is_timing_like, usable
+from transcripts.cues import Cue, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
+from transcripts.formats import CAPTION_NAMES, NOT_CAPTIONS, format_of_text
 from transcripts.models import Transcript
 from transcripts.rolling import is_rolling, rolling_pieces
 from transcripts.segments import Piece, build_segments
 from transcripts.speakers import cue_pieces
-from transcripts.srt import read_srt
 from transcripts.tracks import chapters_of, header_kind, header_language, refuse_non_speech
-from transcripts.vtt import read_vtt
 
 # "talk.en.vtt", "talk.en-US.srt", "film.ar-rtl.vtt" (ar): a two-letter code, a region kept only when it is one.
 _NAME_LANGUAGE = re.compile(
-    r"\.([a-z]{2})(?:[-_]([A-Z]{2}\b|[A-Za-z0-9]{2,8}))?\.(?:vtt|srt)$", re.IGNORECASE
+    r"\.([a-z]{2})(?:[-_]([A-Z]{2}\b|[A-Za-z0-9]{2,8}))?\.(?:" + "|".join(CAPTION_NAMES) + ")$", re.IGNORECASE
 )
 # The largest caption file read: about 36 hours of YouTube automatic captions (the 55-minute corpus file is
 # 515 KB). Bigger input is refused before it is read, so memory and time stay bounded.
@@ -73,22 +72,11 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
 
 
 def _read_cues(text: str, name: str, warnings: list[str]) -> tuple[str, tuple[Cue, ...], tuple[str, ...]]:
-    body = text.lstrip(" \t\n")
-    if body.startswith("WEBVTT"):
-        skipped = text[: len(text) - len(body)].count("\n")  # blank lines before the header, for line numbers
-        vtt = read_vtt(body, name, warnings, skipped)
-        if not vtt.cues:
-            raise TranscriptError(
-                "no cues: the WebVTT file has a header but no cue timing lines", source=name
-            )
-        return "vtt", vtt.cues, vtt.header
-    if not any(is_timing_like(line) for line in text.split("\n")):
-        raise TranscriptError(
-            "no cues found: this is not a WebVTT or SRT caption file (no 'WEBVTT' header, no "
-            "'00:00:01,000 --> 00:00:02,000' timing lines)",
-            source=name,
-        )
-    return "srt", read_srt(text, name, warnings), ()
+    fmt = format_of_text(text)
+    if fmt is None or fmt.read is None:
+        raise TranscriptError(f"no cues found: {NOT_CAPTIONS}", source=name)
+    cues, header = fmt.read(text, name, warnings)
+    return fmt.name, cues, header
 
 
 def _language_from_name(name: str) -> str | None:

@@ -43,7 +43,9 @@ class ArchiveGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
-    ctx.obj = from_environment(data_dir=data_dir)
+    # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
+    given = ctx.obj if isinstance(ctx.obj, dict) else {}
+    ctx.obj = from_environment(data_dir=data_dir, **given)
 
 
 register(cli)

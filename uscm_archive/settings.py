@@ -1,12 +1,18 @@
-"""Settings are built once, at the edge (the command line), and passed in. Nothing reads the environment on import."""
+"""Settings are built once, at the edge (the command line), and passed in. Nothing reads the environment on import.
+
+This is the composition root: the signing key (``with_secret``) and the yt-dlp factory (``ytdlp_factory``: yt-dlp's
+own unless a caller such as a test gives another) are chosen here, not in the packages.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from catalog import DataFolder
 
 DEFAULT_DATA_DIR = "uscm-data"
 
@@ -22,18 +28,16 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     base_url: str = ""  # e.g. https://archive.example.org, for feeds and sitemaps; empty = from the request
     site_name: str = "USCM Meeting Archive"
+    # builds the yt-dlp client from its params; None is yt-dlp's own (``archive.ytdlp.make_downloader``)
+    ytdlp_factory: Callable | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def folder(self) -> DataFolder:
+        return DataFolder(self.data_dir)
 
     @property
     def catalog_path(self) -> Path:
-        return self.data_dir / "catalog.db"
-
-    @property
-    def captions_dir(self) -> Path:
-        return self.data_dir / "captions"
-
-    @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return self.folder.catalog
 
     def with_secret(self) -> Settings:
         """Settings with a secret key: the given one, or one kept in the data folder (made on first use)."""
@@ -58,7 +62,7 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
 
 
 def load_or_create_secret(data_dir: Path) -> str:
-    path = Path(data_dir) / "secret.key"
+    path = DataFolder(data_dir).secret_key_file
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from web.api_models import (
 from web.catalogs import catalog_for
 from web.errors import ApiError
 from web.player import media_url
+from web.published import published
 from web.session_view import DOWNLOAD_FORMATS, moment_url
 from web.templating import site_url
 
@@ -164,7 +165,7 @@ def search(
     # published shape, skips re-validation through SearchOut.
     body = request.app.state.search_cache.get(
         wanted,
-        lambda: JSONResponse(catalog.search(wanted).public_dict()).body,
+        lambda: JSONResponse(published(catalog.search(wanted)).public_dict()).body,
         fresh="no-cache" in request.headers.get("cache-control", "").lower(),
     )
     return Response(body, media_type="application/json")

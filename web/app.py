@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from catalog.search_cache import SearchCache
 from web import api, feeds, files, public
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
+from web.search_cache import SearchCache
 from web.security import SecurityHeaders
+from web.settings import SiteSettings
 from web.templating import make_templates
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings) -> FastAPI:
-    """The whole site for the archive in ``settings.data_dir``. Nothing is read at import time."""
+def create_app(settings: SiteSettings) -> FastAPI:
+    """The whole site for the archive in ``settings.data_dir``. Nothing is read at import time.
+
+    ``settings.secret_key`` signs staff sessions: the composition root gives the one kept in the data folder. A site
+    built without one (a test, a one-off app) signs with a random key that lives as long as the process.
+    """
     pool = CatalogPool(settings.catalog_path)
     search_cache = SearchCache(
         settings.catalog_path
@@ -42,6 +48,7 @@ def create_app(settings) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.fallback_key = secrets.token_urlsafe(48)
     app.state.catalogs = pool
     app.state.search_cache = search_cache
     app.state.templates = make_templates(settings)

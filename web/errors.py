@@ -10,8 +10,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from catalog import CatalogError, NotFound
+from catalog import CatalogError, Conflict, NotFound
 from web.catalogs import CatalogUnavailable
+
+
+def catalog_status(exc: CatalogError) -> int:
+    """The HTTP status of a catalog refusal, the same on every page, form and API route."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    return 400
+
 
 log = logging.getLogger("uscm_archive.web")
 
@@ -89,9 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: NotFound):
         return error_response(request, 404, str(exc))
 
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict):
+        return error_response(request, 409, str(exc))
+
     @app.exception_handler(CatalogError)
     async def catalog_error(request: Request, exc: CatalogError):
-        return error_response(request, 400, str(exc))
+        return error_response(request, catalog_status(exc), str(exc))
 
     @app.exception_handler(OverflowError)
     async def out_of_range(request: Request, exc: OverflowError):

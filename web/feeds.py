@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from catalog import CatalogError
-from catalog.browse import published_count, recently_added
 from web.catalogs import CatalogUnavailable, catalog_for
 from web.jsonld import thumbnail
 from web.player import choose_player
@@ -25,7 +24,7 @@ SITEMAP_MAX = 50_000
 
 @router.get("/feed.atom")
 def atom_feed(request: Request):
-    sessions = recently_added(catalog_for(request), limit=FEED_SIZE)
+    sessions = catalog_for(request).recently_added(limit=FEED_SIZE)
     updated = max((s.published_at or s.created_at for s in sessions), default="1970-01-01T00:00:00Z")
     context = {"sessions": sessions, "updated": updated}
     return render(request, "atom.xml", context, media_type="application/atom+xml")
@@ -67,7 +66,7 @@ def robots(request: Request):
 @router.get("/healthz")
 def healthz(request: Request):
     try:
-        count = published_count(catalog_for(request))
+        count = catalog_for(request).published_count()
     except (CatalogError, CatalogUnavailable) as exc:
         log.error("health check failed: %s", exc)
         return JSONResponse({"status": "error", "message": "the catalog cannot be read"}, status_code=503)

@@ -14,19 +14,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from catalog import StoredSegment
-from transcripts import Mark, Segment, to_json, to_srt, to_txt, to_vtt
+from transcripts import Mark, Segment, export_format, format_of_name
 from web.catalogs import catalog_for
 from web.public import published_session
 
 router = APIRouter(include_in_schema=False)
 
-EXPORTS = {
-    "vtt": (to_vtt, "text/vtt; charset=utf-8"),
-    "srt": (to_srt, "application/x-subrip; charset=utf-8"),
-    "txt": (to_txt, "text/plain; charset=utf-8"),
-    "json": (to_json, "application/json"),
-}
-CAPTION_TYPES = {".vtt": "text/vtt; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8"}
+
+def _caption_type(name: str) -> str:
+    fmt = format_of_name(name)
+    return fmt.media_type if fmt else "text/plain"
 
 
 def inside(base: Path, relative: str | None) -> Path | None:
@@ -40,13 +37,13 @@ def inside(base: Path, relative: str | None) -> Path | None:
     return target
 
 
-def stored_file(data_dir: Path, area: str, relative: str | None) -> Path | None:
-    """A stored path, given relative to the data folder (``media/3/x.mp4``) or to its area (``3/x.mp4``)."""
+def stored_file(area_dir: Path, relative: str | None) -> Path | None:
+    """A stored path, given relative to the data folder (``media/3/x.mp4``) or to its area (``3/x.mp4``);
+    ``area_dir`` is one of the data folder's areas (``DataFolder.media``, ``DataFolder.captions``)."""
     if not relative:
         return None
-    area_dir = data_dir / area
     first = PurePosixPath(relative).parts[:1]
-    if first == (area,):
+    if first == (area_dir.name,):
         return inside(area_dir, str(PurePosixPath(*PurePosixPath(relative).parts[1:])))
     return inside(area_dir, relative)
 
@@ -56,7 +53,7 @@ def media(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     if not session.media_path or PurePosixPath(session.media_path).name != filename:
         raise HTTPException(404)
-    path = stored_file(request.app.state.settings.data_dir, "media", session.media_path)
+    path = stored_file(request.app.state.settings.folder.media, session.media_path)
     if path is None:
         raise HTTPException(404)
     return FileResponse(path, media_type=session.media_type or None)
@@ -67,9 +64,9 @@ def caption_file(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     for track in session.tracks:
         if track.raw_path and PurePosixPath(track.raw_path).name == filename:
-            path = stored_file(request.app.state.settings.data_dir, "captions", track.raw_path)
+            path = stored_file(request.app.state.settings.folder.captions, track.raw_path)
             if path is not None:
-                return FileResponse(path, media_type=CAPTION_TYPES.get(path.suffix.lower(), "text/plain"))
+                return FileResponse(path, media_type=_caption_type(path.name))
     raise HTTPException(404)
 
 
@@ -82,11 +79,13 @@ def as_segments(stored: list[StoredSegment]) -> tuple[Segment, ...]:
 
 @router.get("/sessions/{session_id}/transcript.{fmt}")
 def transcript_download(request: Request, session_id: str, fmt: str):
-    if fmt not in EXPORTS:
-        raise HTTPException(404)
+    try:
+        export = export_format(fmt)
+    except KeyError:
+        raise HTTPException(404) from None
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    export, media_type = EXPORTS[fmt]
-    body = export(as_segments(catalog.segments(session.id)))
+    body = export.write(as_segments(catalog.segments(session.id)))
+    media_type = export.media_type
     headers = {"content-disposition": f'inline; filename="session-{session.id}.{fmt}"'}
     return Response(body, media_type=media_type, headers=headers)

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from catalog import Catalog, Session
-from catalog.browse import speaker_moments
 from web.catalogs import catalog_for
 from web.jsonld import video_object_json
 from web.paging import Page, page_number
@@ -107,8 +106,8 @@ def speaker_page(request: Request, slug: str, page: str | None = None):
         return RedirectResponse(f"/speakers/{speaker.slug}", status_code=301)
     number = page_number(page)
     _, sessions_ = catalog.list_sessions(speaker=speaker.slug, limit=200)
-    total, moments = speaker_moments(
-        catalog, speaker.id, limit=PER_PAGE * 2, offset=(number - 1) * PER_PAGE * 2
+    total, moments = catalog.speaker_moments(
+        speaker.id, limit=PER_PAGE * 2, offset=(number - 1) * PER_PAGE * 2
     )
     pager = Page(number, PER_PAGE * 2, total, request.url.path, {})
     context = {"nav": "speakers", "speaker": speaker, "sessions": sessions_, "moments": moments}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import urlencode
 
-from catalog import Catalog, CatalogError, Hit, SearchRequest
+from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
+from web.published import PublishedHit, published
 from web.session_view import moment_url
 
 PER_PAGE = 20
@@ -25,17 +24,11 @@ class HitGroup:
     session_id: int
     title: str
     date: str | None
-    hits: list[tuple[Hit, str]] = field(default_factory=list)  # (hit, link to the moment)
+    hits: list[tuple[PublishedHit, str]] = field(default_factory=list)  # (hit, link to the moment)
 
 
 def valid_date(text: str) -> bool:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+    return parse_date(text) is not None
 
 
 def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -53,7 +46,7 @@ def read_filters(params: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     return filters, notes
 
 
-def group_hits(hits: tuple[Hit, ...], query: str) -> list[HitGroup]:
+def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
     """A page's hits by session (sessions in the order of their best hit), each session's hits in time order."""
     groups: dict[int, HitGroup] = {}
     for hit in hits:
@@ -79,7 +72,7 @@ def run_search(
         query=query, limit=PER_PAGE, offset=offset, exact=exact, correct=correct, **filters
     )
     try:
-        return catalog.search(request), None
+        return published(catalog.search(request)), None
     except CatalogError as exc:
         return None, str(exc)
 

@@ -9,16 +9,12 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from catalog import Catalog, Session, StoredChapter, StoredSegment
+from transcripts import EXPORT_FORMATS
 from web.highlight import highlight, query_terms, terms_pattern
 from web.player import Player, choose_player
 from web.timecode import clock, parse_time
 
-DOWNLOAD_FORMATS = (
-    ("vtt", "WebVTT captions"),
-    ("srt", "SubRip captions"),
-    ("txt", "Plain text"),
-    ("json", "JSON"),
-)
+DOWNLOAD_FORMATS = tuple((fmt.name, fmt.label) for fmt in EXPORT_FORMATS)
 TOLERANCE = 0.011  # link times carry two decimals; a rounded time still lands in its own segment
 WHOLE_SECOND = 0.999  # a whole-second link (``?t=148``) was rounded down from somewhere in that second
 

@@ -35,9 +35,7 @@ def make_templates(settings) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=printable,
-        undefined=jinja2.StrictUndefined
-        if getattr(settings, "strict_templates", False)
-        else jinja2.Undefined,
+        undefined=jinja2.Undefined,
     )
     env.globals["site_name"] = settings.site_name
     env.filters["clock"] = clock

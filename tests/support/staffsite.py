@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
-from catalog.staff import Staff
+from tests.support.dbfile import checkpoint, sql_dump
 from transcripts import Segment, Transcript
 from uscm_archive.settings import Settings
 from web.auth import (
@@ -78,7 +78,7 @@ def build_staff_site(data_dir: Path, **settings) -> StaffSite:
 def _build_template(path: Path) -> None:
     catalog = Catalog.open(path)
     try:
-        users = Staff(catalog.db).users
+        users = catalog.staff.users
         users.add(ADMIN, hash_password(PASSWORD), "admin")
         users.add(EDITOR, hash_password(PASSWORD), "editor")
         credits = (SpeakerCredit("Mayor Holt", "Oklahoma City"), SpeakerCredit("David Holt"))
@@ -99,9 +99,9 @@ def _build_template(path: Path) -> None:
             [TrackInput(transcript(DRAFT_LINES))],
         )
         assert (published, draft) == (1, 2)
-        catalog.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         catalog.close()
+    checkpoint(path)
 
 
 def signed_in(client: TestClient, site: StaffSite, name: str) -> TestClient:
@@ -109,7 +109,7 @@ def signed_in(client: TestClient, site: StaffSite, name: str) -> TestClient:
     another argon2 check. Tests of signing in itself use ``sign_in``."""
     catalog = Catalog.open(site.catalog_path)
     try:
-        user = Staff(catalog.db).users.require(name)
+        user = catalog.staff.users.require(name)
     finally:
         catalog.close()
     session = CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash))
@@ -138,11 +138,8 @@ def signed_in_csrf(client: TestClient) -> str:
 
 def catalog_dump(path: Path) -> list[str]:
     """The whole catalog as SQL text: equal dumps mean nothing changed (not even the audit log)."""
-    catalog = Catalog.open(path)
-    try:
-        return list(catalog.db.conn.iterdump())
-    finally:
-        catalog.close()
+    Catalog.open(path).close()  # migrated first, as the site would
+    return sql_dump(path)
 
 
 def api_token(site: StaffSite, name: str) -> dict[str, str]:
@@ -152,7 +149,7 @@ def api_token(site: StaffSite, name: str) -> dict[str, str]:
     token = new_api_token()
     catalog = Catalog.open(site.catalog_path)
     try:
-        users = Staff(catalog.db).users
+        users = catalog.staff.users
         users.add_token(users.require(name).id, token_digest(token), "test")
     finally:
         catalog.close()

@@ -6,9 +6,7 @@ stderr so that stdout holds only the result (session ids, or the report asked fo
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,22 +49,8 @@ def report(result: IngestResult, *, quiet_ids: bool = False) -> None:
         raise click.exceptions.Exit(1)
 
 
-FACTORY_VARIABLE = "USCM_ARCHIVE_YTDLP_FACTORY"
-
-
-def downloader_factory():
-    """The yt-dlp factory named by ``USCM_ARCHIVE_YTDLP_FACTORY`` (``module:function``), else yt-dlp's own."""
-    spec = os.environ.get(FACTORY_VARIABLE)
-    if not spec:
-        return None
-    module_name, _, name = spec.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise click.ClickException(f"{FACTORY_VARIABLE}={spec!r}: cannot load it: {exc}") from exc
-
-
 def ingest_options(
+    settings,
     title=None,
     date=None,
     event=None,
@@ -89,7 +73,7 @@ def ingest_options(
         languages=tuple(languages),
         draft=draft,
         media=media,
-        downloader=downloader_factory(),
+        downloader=settings.ytdlp_factory,  # chosen at the composition root (None: yt-dlp's own)
     )
 
 
@@ -114,7 +98,7 @@ def ingest(settings, sources, **fields) -> None:
     A chapters track given with one caption file becomes that session's chapters. The same file or URL
     again updates its session.
     """
-    options = ingest_options(**fields)
+    options = ingest_options(settings, **fields)
     with open_catalog(settings) as catalog:
         result = archive.ingest(catalog, settings.data_dir, list(sources), options, StderrProgress())
     report(result)
@@ -167,7 +151,7 @@ def import_catalog(settings, jsonl: Path, dry_run: bool, skip_bad: bool) -> None
 @with_settings
 def sync(settings, url: str, languages, media: bool, refresh: int) -> None:
     """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
-    options = ingest_options(languages=languages, media=media)
+    options = ingest_options(settings, languages=languages, media=media)
     options = replace(options, refresh_newest=max(0, refresh))
     with open_catalog(settings) as catalog:
         result = archive.sync(catalog, settings.data_dir, url, options, StderrProgress())
@@ -187,7 +171,7 @@ def retry(settings, item_ids, all_failed: bool, languages) -> None:
     """Try failed items again (ids from `uscm-archive status`)."""
     if bool(item_ids) == all_failed:
         raise click.UsageError("give the ids of the items to retry, or --all")
-    options = ingest_options(languages=languages)
+    options = ingest_options(settings, languages=languages)
     with open_catalog(settings) as catalog:
         result = archive.retry(
             catalog, settings.data_dir, None if all_failed else list(item_ids), options, StderrProgress()

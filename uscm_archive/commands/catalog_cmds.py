@@ -12,9 +12,9 @@ import click
 import transcripts
 from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
 from uscm_archive.commands.common import open_catalog, with_settings
+from web.published import published
 
 _TAGS = re.compile(r"</?mark>")
-EXPORTERS = {"vtt": transcripts.to_vtt, "srt": transcripts.to_srt, "txt": transcripts.to_txt}
 
 
 def clock(seconds: float) -> str:
@@ -27,7 +27,7 @@ def plain(snippet: str) -> str:
 
 
 def results_json(results: SearchResults) -> dict:
-    return results.public_dict()
+    return published(results).public_dict()
 
 
 def results_text(results: SearchResults) -> str:
@@ -44,7 +44,7 @@ def results_text(results: SearchResults) -> str:
     lines += [
         f"{results.total} results for {results.query!r}, {order} ({first}-{results.offset + len(results.hits)}):"
     ]
-    for hit in results.hits:
+    for hit in published(results).hits:
         lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'})"]
         speaker = f"{hit.speaker}: " if hit.speaker else ""
         lines += [f"  [{clock(hit.start)}] {speaker}{plain(hit.snippet)}", f"  {hit.url}"]
@@ -125,18 +125,18 @@ def export_text(catalog, session_id: int, fmt: str) -> str:
     if session is None:
         raise NotFound(f"no session with id {session_id}")
     segments = catalog.segments(session_id)
-    if fmt == "json":
-        return transcripts.to_json(segments, meta=session_json(session))
-    if fmt == "srt":
-        return transcripts.to_srt(segments)
-    return EXPORTERS[fmt](segments, title=session.title)
+    return transcripts.export_format(fmt).write(segments, title=session.title, meta=session_json(session))
 
 
 @click.command()
 @with_settings
 @click.argument("session_id", type=int)
 @click.option(
-    "--format", "fmt", type=click.Choice(["vtt", "srt", "txt", "json"]), default="vtt", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice([f.name for f in transcripts.EXPORT_FORMATS]),
+    default="vtt",
+    show_default=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
 def export(settings, session_id: int, fmt: str, output: str | None) -> None:

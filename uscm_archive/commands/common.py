@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 
 import click
 
@@ -31,7 +33,7 @@ def with_settings(command: Callable) -> Callable:
     def wrapper(ctx: click.Context, *args, data_dir: str | None = None, **kwargs):
         settings: Settings = ctx.find_root().obj or from_environment()
         if data_dir is not None:
-            settings = from_environment(data_dir=data_dir)
+            settings = replace(settings, data_dir=Path(data_dir))
         return command(settings, *args, **kwargs)
 
     return wrapper

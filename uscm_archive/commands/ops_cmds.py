@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-from catalog import CatalogError
-from catalog.dump import dump_archive
-from catalog.load import load_archive
-from catalog.ops import backup, check_file, restore
+from catalog import CatalogError, ops_for
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.settings import Settings
 
@@ -37,7 +34,7 @@ def backup_cmd(settings: Settings, file: str, force: bool) -> None:
     The copy holds the whole catalog, staff accounts included. Caption and media files live beside it in the
     data folder: copy those folders too (or use `dump`).
     """
-    info = backup(settings.catalog_path, Path(file), overwrite=force)
+    info = ops_for(settings.catalog_path).backup(Path(file), overwrite=force)
     click.echo(
         f"backed up {info.sessions} sessions ({info.segments} segments) to {file} ({_size(info.size)})"
     )
@@ -52,7 +49,7 @@ def restore_cmd(settings: Settings, file: str) -> None:
     FILE must be a uscm-archive catalog of a known schema version that passes SQLite's integrity check; anything
     else is refused and nothing changes. The current catalog is kept as catalog.db.bak-<timestamp>.
     """
-    result = restore(settings.catalog_path, Path(file))
+    result = ops_for(settings.catalog_path).restore(Path(file))
     info = result.restored
     click.echo(f"restored {info.sessions} sessions ({info.segments} segments) from {file}")
     if result.previous:
@@ -70,7 +67,7 @@ def dump_cmd(settings: Settings, folder: str, media: bool) -> None:
     """
     _require_catalog(settings)
     with open_catalog(settings) as catalog:
-        counts = dump_archive(catalog.db.conn, settings.data_dir, Path(folder), media=media)
+        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media)
     click.echo(
         f"dumped {counts.sessions} sessions, {counts.segments} segments, {counts.speakers} speakers, "
         f"{counts.topics} topics and {counts.files} files to {folder}"
@@ -84,7 +81,7 @@ def dump_cmd(settings: Settings, folder: str, media: bool) -> None:
 def load_cmd(settings: Settings, folder: str, merge: bool) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
     with open_catalog(settings) as catalog:
-        counts = load_archive(catalog.db.conn, settings.data_dir, Path(folder), merge=merge)
+        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge)
     click.echo(f"loaded {counts.sessions} sessions ({counts.segments} segments) and {counts.files} files")
     if counts.skipped:
         click.echo(f"skipped {len(counts.skipped)} sessions already in the archive")
@@ -98,7 +95,7 @@ def check_cmd(settings: Settings) -> None:
     Exits 1 and lists the problems when there are any.
     """
     _require_catalog(settings)
-    problems = check_file(settings.catalog_path)
+    problems = ops_for(settings.catalog_path).check()
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)

@@ -125,7 +125,8 @@ SETTINGS_VARIABLE = "USCM_ARCHIVE_SERVE_SETTINGS"
 
 
 def settings_to_json(settings: Settings) -> str:
-    return json.dumps({**asdict(settings), "data_dir": str(settings.data_dir)})
+    values = {name: value for name, value in asdict(settings).items() if name != "ytdlp_factory"}
+    return json.dumps({**values, "data_dir": str(settings.data_dir)})
 
 
 def settings_from_json(text: str) -> Settings:

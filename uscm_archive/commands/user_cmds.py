@@ -8,7 +8,6 @@ from typing import NoReturn
 
 import click
 
-from catalog.staff import Staff
 from uscm_archive.commands.common import open_catalog, with_settings
 from web.auth import PasswordError, hash_password, new_api_token, token_digest
 
@@ -49,7 +48,7 @@ def add_user(settings, name: str, admin: bool) -> None:
     """Add a staff user NAME (password prompted twice, or read from stdin)."""
     password_hash = hashed_new_password()
     with open_catalog(settings) as catalog:
-        user = Staff(catalog.db).users.add(name, password_hash, "admin" if admin else "editor")
+        user = catalog.staff.users.add(name, password_hash, "admin" if admin else "editor")
     click.echo(f"added {user.role} {user.name}")
 
 
@@ -59,7 +58,7 @@ def add_user(settings, name: str, admin: bool) -> None:
 def change_password(settings, name: str) -> None:
     """Set a new password for NAME (signs them out everywhere)."""
     with open_catalog(settings) as catalog:
-        users = Staff(catalog.db).users
+        users = catalog.staff.users
         users.require(name)
         users.set_password(name, hashed_new_password())
     click.echo(f"password changed for {name}")
@@ -71,7 +70,7 @@ def change_password(settings, name: str) -> None:
 def remove_user(settings, name: str) -> None:
     """Remove the user NAME and their API tokens (the audit log keeps their name)."""
     with open_catalog(settings) as catalog:
-        Staff(catalog.db).users.remove(name)
+        catalog.staff.users.remove(name)
     click.echo(f"removed {name}")
 
 
@@ -82,7 +81,7 @@ def remove_user(settings, name: str) -> None:
 def set_role(settings, name: str, role: str) -> None:
     """Make NAME an editor or an admin."""
     with open_catalog(settings) as catalog:
-        Staff(catalog.db).users.set_role(name, role)
+        catalog.staff.users.set_role(name, role)
     click.echo(f"{name} is now {role}")
 
 
@@ -92,7 +91,7 @@ def set_role(settings, name: str, role: str) -> None:
 def list_users(settings, as_json: bool) -> None:
     """List staff users with their roles."""
     with open_catalog(settings) as catalog:
-        users = Staff(catalog.db).users.list()
+        users = catalog.staff.users.list()
     if as_json:
         rows = [
             {"name": u.name, "role": u.role, "disabled": u.disabled, "created_at": u.created_at}
@@ -113,7 +112,7 @@ def make_token(settings, name: str, label: str | None) -> None:
     """Create an API token for NAME and print it once (send it as 'Authorization: Bearer TOKEN')."""
     token = new_api_token()
     with open_catalog(settings) as catalog:
-        users = Staff(catalog.db).users
+        users = catalog.staff.users
         users.add_token(users.require(name).id, token_digest(token), label)
     click.echo(token)
 

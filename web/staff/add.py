@@ -17,7 +17,7 @@ from archive import ArchiveError, IngestOptions, ingest_caption_bytes
 from archive.files import file_source_key
 from archive.uploads import stage_media_upload
 from catalog import CatalogError, Conflict
-from transcripts import TranscriptError
+from transcripts import TranscriptError, sniff_format
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
 from web.staff.forms import parse_names, parse_topics
@@ -25,23 +25,7 @@ from web.staff.media import MEDIA_TYPES, media_kind, media_name
 
 router = APIRouter(route_class=StaffRoute)
 
-_SRT_START = re.compile(r"^\s*(\d+\s*\r?\n)?\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
 _UPLOAD_FIELDS = ("title", "date", "event", "description", "video_url", "speakers", "topics", "language")
-
-
-def caption_kind(data: bytes) -> str | None:
-    """``vtt`` or ``srt`` judged from the bytes (any BOM, UTF-8 or UTF-16), else ``None``."""
-    head, encoding = data[:4096], "utf-8"
-    for bom, name in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"\xef\xbb\xbf", "utf-8")):
-        if head.startswith(bom):
-            head, encoding = head[len(bom) :], name
-            break
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    if text.startswith("WEBVTT"):
-        return "vtt"
-    if _SRT_START.match(text):
-        return "srt"
-    return None
 
 
 def upload_name(given: str | None, kind: str) -> str:
@@ -82,7 +66,7 @@ async def add_from_upload(request: Request, me: StaffUser = Depends(form_user)):
     if problem:
         return new_page(request, me, 400, field_errors=problem, values=values)
     data = await upload.read()
-    name = upload_name(upload.filename, caption_kind(data))
+    name = upload_name(upload.filename, sniff_format(data))
     try:
         session_id = await run_in_threadpool(_store_upload, request, me, values, data, name, media)
     except (ArchiveError, CatalogError, TranscriptError) as exc:
@@ -101,7 +85,7 @@ async def _upload_problem(request: Request, values: dict, upload) -> dict:
         return {"captions": f"The caption file is larger than {settings.max_caption_bytes // 1024**2} MB."}
     head = await upload.read(4096)
     await upload.seek(0)
-    if caption_kind(head) is None:
+    if sniff_format(head) is None:
         return {"captions": "This file is not a caption file: it must be WebVTT or SRT, whatever its name."}
     return {}
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from catalog.staff import ChapterInput
+from catalog import KEEP, ChapterInput
 from web.auth import hash_password
 from web.catalogs import catalog_for
 from web.staff.core import API_PREFIX, StaffRefusal, StaffRoute, StaffUser, api_admin, api_user, staff_for
@@ -171,18 +171,17 @@ def restore(request: Request, session_id: int, user: StaffUser = Depends(api_adm
 def get_segment(request: Request, segment_id: int, user: StaffUser = Depends(api_user)) -> dict:
     staff = staff_for(request)
     return {
-        **asdict(staff.speakers.segment(segment_id)),
-        "versions": [asdict(v) for v in staff.speakers.versions(segment_id)],
+        **asdict(staff.segments.segment(segment_id)),
+        "versions": [asdict(v) for v in staff.segments.versions(segment_id)],
     }
 
 
 @router.patch("/segments/{segment_id}")
 def correct_segment(request: Request, segment_id: int, body: Correction, user: StaffUser = Depends(api_user)):
-    from catalog.staff_speakers import KEEP
 
     speaker = KEEP if body.keep_speaker else body.speaker
     staff = staff_for(request)
-    changed = staff.speakers.correct(
+    changed = staff.segments.correct(
         segment_id, body.text, user.name, speaker=speaker, expected_text=body.expected_text
     )
     return {"changed": changed, **get_segment(request, segment_id, user)}

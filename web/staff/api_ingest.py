@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from archive import ArchiveError
-from catalog import NotFound, items
+from catalog import NotFound
 from web.catalogs import catalog_for
 from web.staff.core import API_PREFIX, StaffRefusal, StaffRoute, StaffUser, api_user
 from web.staff.items import retry_failed_item, start_ingest, url_options
@@ -45,10 +45,10 @@ def ingest_url(request: Request, body: UrlIngest, user: StaffUser = Depends(api_
 @router.get("/items/{item_id}")
 def item_progress(request: Request, item_id: int, user: StaffUser = Depends(api_user)) -> dict:
     catalog = catalog_for(request)
-    item = items.get_item(catalog, item_id)
+    item = catalog.queue.get(item_id)
     if item is None:
         raise NotFound(f"no ingest item {item_id}")
-    entries = items.list_items(catalog, parent_url=item.url, limit=500)
+    entries = catalog.queue.list(parent_url=item.url, limit=500)
     return {**_item_json(item), "entries": [_item_json(entry) for entry in entries]}
 
 

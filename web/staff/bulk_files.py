@@ -13,7 +13,8 @@ import re
 import secrets
 from pathlib import Path
 
-BULK_FOLDER = ".staff-bulk"
+from catalog import DataFolder
+
 LIST_FIELDS = ("speakers", "topics")
 CSV_FIELDS = ("title", "date", "event", "description", "speakers", "topics", "source_url", "video_url")
 CSV_FIELDS += ("language", "draft", "key")
@@ -97,7 +98,7 @@ def mark_new_as_drafts(text: str, new_lines: set[int]) -> str:
 
 def keep_upload(data_dir: Path, text: str) -> str:
     """Keep the converted file until the staffer confirms; returns its token."""
-    folder = Path(data_dir) / BULK_FOLDER
+    folder = DataFolder(data_dir).bulk_uploads
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
     (folder / f"{token}.jsonl").write_text(text, encoding="utf-8")
@@ -105,7 +106,7 @@ def keep_upload(data_dir: Path, text: str) -> str:
 
 
 def kept_upload(data_dir: Path, token: str) -> Path:
-    path = Path(data_dir) / BULK_FOLDER / f"{token}.jsonl"
+    path = DataFolder(data_dir).bulk_uploads / f"{token}.jsonl"
     if not _TOKEN.match(token or "") or not path.is_file():
         raise BulkFileError("this upload is no longer here: upload the file again")
     return path

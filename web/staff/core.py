@@ -15,9 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from catalog import CatalogError, Conflict, NotFound
-from catalog.staff import Staff
-from catalog.staff_users import User
+from catalog import CatalogError, Staff, User
 from web.auth import (
     COOKIE_NAME,
     CookieSession,
@@ -29,6 +27,7 @@ from web.auth import (
     token_digest,
 )
 from web.catalogs import catalog_for
+from web.errors import catalog_status
 from web.templating import render
 
 API_PREFIX = "/api/staff"
@@ -61,7 +60,7 @@ class StaffUser:
 
 def staff_for(request: Request) -> Staff:
     """The calling thread's catalog, as staff see it. Call it inside the (sync) route body."""
-    return Staff(catalog_for(request).db)
+    return catalog_for(request).staff
 
 
 # -- cookies -----------------------------------------------------------------------------------------------
@@ -73,7 +72,7 @@ def signer(request: Request) -> CookieSigner:
     if getattr(state, "staff_signer", None) is None:
         with _SETUP_LOCK:
             if getattr(state, "staff_signer", None) is None:
-                state.staff_signer = CookieSigner(state.settings.with_secret().secret_key)
+                state.staff_signer = CookieSigner(state.settings.secret_key or state.fallback_key)
     return state.staff_signer
 
 
@@ -235,11 +234,8 @@ def refusal_response(request: Request, refusal: StaffRefusal) -> Response:
 
 
 def catalog_refusal(exc: CatalogError) -> StaffRefusal:
-    if isinstance(exc, NotFound):
-        return StaffRefusal(404, str(exc), "not_found")
-    if isinstance(exc, Conflict):
-        return StaffRefusal(409, str(exc), "conflict")
-    return StaffRefusal(400, str(exc), "bad_request")
+    status = catalog_status(exc)
+    return StaffRefusal(status, str(exc), {404: "not_found", 409: "conflict"}.get(status, "bad_request"))
 
 
 class StaffRoute(APIRoute):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from catalog import items
-from catalog.models import STATUSES
+from catalog import STATUSES
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, page, page_user, staff_for
 
@@ -16,8 +15,8 @@ PAGE_SIZE = 50
 def ingest_queue(request: Request) -> dict:
     """What the ingest queue shows: items waiting or running, failures (to retry), the last few done."""
     catalog = catalog_for(request)
-    waiting = items.list_items(catalog, states=("pending", "running"), limit=200)
-    failed = items.list_items(catalog, states=("failed",), limit=200)
+    waiting = catalog.queue.list(states=("pending", "running"), limit=200)
+    failed = catalog.queue.list(states=("failed",), limit=200)
     done = staff_for(request).edits.recent_ingests(10)
     return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting)}
 

@@ -1,15 +1,14 @@
 """Paste a URL: the archive fetches it in the background (``archive.start_url_ingest``) and the progress page
-``/staff/items/ID`` shows its state; a failed item can be retried (``archive.retry``, also in the background)."""
+``/staff/items/ID`` shows its state; a failed item can be retried (``archive.start_retry``, also in the
+background)."""
 
 from __future__ import annotations
-
-import threading
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from archive import ArchiveError, IngestOptions, retry, start_url_ingest
-from catalog import Catalog, CatalogError, Conflict, NotFound, items
+from archive import ArchiveError, IngestOptions, start_retry, start_url_ingest
+from catalog import CatalogError, NotFound
 from web.catalogs import catalog_for
 from web.staff.add import new_page
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
@@ -19,7 +18,9 @@ router = APIRouter(route_class=StaffRoute)
 
 # -- paste a URL -------------------------------------------------------------------------------------------
 def url_options(settings, media: bool = False) -> IngestOptions:
-    return IngestOptions(draft=True, media=media, allow_private=settings.allow_private_urls)
+    return IngestOptions(
+        draft=True, media=media, allow_private=settings.allow_private_urls, downloader=settings.ytdlp_factory
+    )
 
 
 @router.post("/staff/sessions/new/url", include_in_schema=False)
@@ -47,10 +48,10 @@ def start_ingest(request: Request, url: str, options: IngestOptions, by: str) ->
 def show_item(request: Request, item_id: int, me: StaffUser = Depends(page_user)):
     """The progress of one URL ingest (the page refreshes itself while it runs)."""
     catalog = catalog_for(request)
-    item = items.get_item(catalog, item_id)
+    item = catalog.queue.get(item_id)
     if item is None:
         raise NotFound(f"no ingest item {item_id}")
-    entries = items.list_items(catalog, parent_url=item.url, limit=500)
+    entries = catalog.queue.list(parent_url=item.url, limit=500)
     context = {"me": me, "section": "new", "item": item, "entries": entries}
     context["busy"] = any(i.state in ("pending", "running") for i in [item, *entries])
     return page(request, "staff/item.html", context)
@@ -63,29 +64,7 @@ def retry_item(request: Request, item_id: int, me: StaffUser = Depends(form_user
 
 
 def retry_failed_item(request: Request, item_id: int, by: str) -> None:
-    """Run a failed item again in the background, through the archive's own retry."""
-    catalog = catalog_for(request)
-    item = items.get_item(catalog, item_id)
-    if item is None:
-        raise NotFound(f"no ingest item {item_id}")
-    if item.state != "failed":
-        raise Conflict(f"item {item_id} is {item.state}: only a failed item can be retried")
-    items.mark_pending(catalog, [item_id])
-    staff_for(request).audit.note(by, item.session_id, "ingest.retry", url=item.url, item=item_id)
+    """Run a failed item again in the background, through the archive's own retry (which refuses others)."""
     settings = request.app.state.settings
-    start_retry(settings, item_id, url_options(settings))
-
-
-def start_retry(settings, item_id: int, options: IngestOptions) -> threading.Thread:
-    def work() -> None:
-        catalog = Catalog.open(settings.catalog_path)
-        try:
-            retry(catalog, settings.data_dir, [item_id], options)
-        except Exception as exc:  # noqa: BLE001 - a thread has no caller: record the failure on the item
-            items.mark_failed(catalog, item_id, f"{type(exc).__name__}: {exc}")
-        finally:
-            catalog.close()
-
-    thread = threading.Thread(target=work, name=f"staff-retry-{item_id}", daemon=True)
-    thread.start()
-    return thread
+    item, _ = start_retry(settings.catalog_path, settings.data_dir, item_id, url_options(settings))
+    staff_for(request).audit.note(by, item.session_id, "ingest.retry", url=item.url, item=item_id)

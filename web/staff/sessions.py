@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 
-from catalog import CatalogError, NotFound
-from catalog.staff import ChapterInput
+from catalog import CatalogError, ChapterInput, NotFound
 from web.catalogs import catalog_for
+from web.errors import catalog_status
 from web.staff.core import (
     StaffRoute,
     StaffUser,
@@ -109,10 +109,15 @@ def edit_metadata(
     try:
         staff_for(request).edits.update_metadata(session_id, values, me.name)
     except CatalogError as exc:
-        field, _, message = str(exc).partition(": ")
-        errors = {field: message} if field in values else {"title": str(exc)}
-        return session_page(request, me, session_id, status_code=400, field_errors=errors, values=values)
+        errors = {exc.field: exc.message} if exc.field in values else {"title": str(exc)}
+        return session_page(
+            request, me, session_id, status_code=catalog_status(exc), field_errors=errors, values=values
+        )
     return _saved(session_id)
+
+
+def _status(exc: Exception) -> int:
+    return catalog_status(exc) if isinstance(exc, CatalogError) else 400
 
 
 @router.post("/staff/sessions/{session_id}/speakers", include_in_schema=False)
@@ -124,7 +129,7 @@ def edit_speakers(
     except (CatalogError, FormProblem) as exc:
         errors = {"speakers": str(exc)}
         return session_page(
-            request, me, session_id, status_code=400, field_errors=errors, speakers_text=speakers
+            request, me, session_id, status_code=_status(exc), field_errors=errors, speakers_text=speakers
         )
     return _saved(session_id)
 
@@ -137,7 +142,12 @@ def edit_topics(
         staff_for(request).edits.set_topics(session_id, parse_topics(topics), me.name)
     except CatalogError as exc:
         return session_page(
-            request, me, session_id, status_code=400, field_errors={"topics": str(exc)}, topics_text=topics
+            request,
+            me,
+            session_id,
+            status_code=catalog_status(exc),
+            field_errors={"topics": str(exc)},
+            topics_text=topics,
         )
     return _saved(session_id)
 
@@ -152,7 +162,7 @@ def edit_chapters(
     except (CatalogError, FormProblem) as exc:
         errors = {"chapters": str(exc)}
         return session_page(
-            request, me, session_id, status_code=400, field_errors=errors, chapters_text=chapters
+            request, me, session_id, status_code=_status(exc), field_errors=errors, chapters_text=chapters
         )
     return _saved(session_id)
 

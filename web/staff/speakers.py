@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 
 from catalog import CatalogError
+from web.errors import catalog_status
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
 
 router = APIRouter(route_class=StaffRoute)
@@ -33,7 +34,7 @@ def create_speaker(request: Request, me: StaffUser = Depends(form_user), name: s
     try:
         staff_for(request).speakers.create(name, me.name)
     except CatalogError as exc:
-        return speakers_page(request, me, 400, field_errors={"name": str(exc)}, new_name=name)
+        return speakers_page(request, me, catalog_status(exc), field_errors={"name": str(exc)}, new_name=name)
     return see_other("/staff/speakers?notice=created")
 
 
@@ -44,7 +45,7 @@ def rename_speaker(
     try:
         staff_for(request).speakers.rename(speaker_id, name, me.name)
     except CatalogError as exc:
-        return speakers_page(request, me, 400, error=str(exc))
+        return speakers_page(request, me, catalog_status(exc), error=str(exc))
     return see_other("/staff/speakers?notice=renamed")
 
 
@@ -55,5 +56,5 @@ def merge_speakers(
     try:
         staff_for(request).speakers.merge(source, target, me.name)
     except CatalogError as exc:
-        return speakers_page(request, me, 400, field_errors={"source": str(exc)})
+        return speakers_page(request, me, catalog_status(exc), field_errors={"source": str(exc)})
     return see_other("/staff/speakers?notice=merged")

@@ -15,6 +15,7 @@ from web.auth import (
     token_digest,
     verify_password,
 )
+from web.errors import catalog_status
 from web.staff.core import (
     StaffRoute,
     StaffUser,
@@ -69,7 +70,7 @@ def add_user(
     except PasswordError as exc:
         return users_page(request, me, 400, field_errors={"password": str(exc)}, new_name=name)
     except CatalogError as exc:
-        return users_page(request, me, 400, field_errors={"name": str(exc)}, new_name=name)
+        return users_page(request, me, catalog_status(exc), field_errors={"name": str(exc)}, new_name=name)
     return see_other("/staff/users?notice=added")
 
 
@@ -105,7 +106,7 @@ def _user_change(request: Request, me: StaffUser, change, notice: str = "changed
     try:
         change(staff_for(request).users)
     except CatalogError as exc:
-        return users_page(request, me, 400, error=str(exc))
+        return users_page(request, me, catalog_status(exc), error=str(exc))
     return see_other(f"/staff/users?notice={notice}")
 
 

@@ -1,0 +1,159 @@
+"""The ``Catalog``: the one public entry to the catalog, and the contract a second backend implements.
+
+Its methods store and read sessions (``catalog/store/``) and search them (``catalog/search/``); its parts share
+its connection: ``staff`` (``catalog/staff/``), ``queue`` (``catalog/queue/``) and ``ops`` (``catalog/ops/``).
+
+Contract for the other packages (signatures are stable; bodies may change):
+each method runs its own statements; writes are one transaction each (``catalog.store.db.transaction``).
+A ``Catalog`` holds one connection: use one per thread (the web app keeps one per worker thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import sqlite_utils
+
+from catalog.models import (
+    Facet,
+    MediaInput,
+    SearchRequest,
+    SearchResults,
+    Session,
+    SessionMeta,
+    SpeakerRef,
+    StoredChapter,
+    StoredSegment,
+    TrackInput,
+)
+from catalog.ops import CatalogOps
+from catalog.queue import Queue
+from catalog.search import engine as _search
+from catalog.staff import Staff
+from catalog.store import browse, reads, sessions
+from catalog.store import facets as _facets
+from catalog.store.db import connect, data_version
+from transcripts import Chapter
+
+
+class Catalog:
+    def __init__(self, db: sqlite_utils.Database, path: Path):
+        self.db = db  # inside catalog/ only: outside code uses the methods and parts
+        self.path = Path(path)
+        self.staff = Staff(db)
+        self.queue = Queue(self)
+        self.ops = CatalogOps(self.path, self)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Catalog:
+        """Open or create the catalog file at ``path`` (migrated, WAL mode)."""
+        return cls(connect(path), Path(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def data_version(self) -> int:
+        """A number that moves whenever another connection commits a change (``PRAGMA data_version``)."""
+        return data_version(self.db)
+
+    # -- writing -------------------------------------------------------------------------------------------
+    def save_session(
+        self,
+        source_key: str,
+        meta: SessionMeta,
+        tracks: Sequence[TrackInput] = (),
+        chapters: Sequence[Chapter] = (),
+        media: MediaInput | None = None,
+    ) -> int:
+        """Insert or update (by ``source_key``) a session with its speakers, topics, tracks, segments, chapters.
+
+        Idempotent: the same source again updates the same session id, never duplicates it. Atomic: one
+        transaction; on any error nothing changes. The first track whose transcript has segments becomes the
+        primary track (indexed and shown). Returns the session id.
+        """
+        return sessions.save_session(self.db, source_key, meta, tracks, chapters, media)
+
+    def set_status(self, session_id: int, status: str) -> None:
+        """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
+        sessions.set_status(self.db, session_id, status)
+
+    def delete_session(self, session_id: int) -> None:
+        """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
+        sessions.delete_session(self.db, session_id)
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def find_session_id(self, source_key: str) -> int | None:
+        return sessions.find_session_id(self.db, source_key)
+
+    def get_session(self, session_id: int, *, include_drafts: bool = False) -> Session | None:
+        """The session with speakers, topics and tracks; ``None`` if absent (or not published, unless asked)."""
+        return reads.get_session(self.db.conn, session_id, include_drafts)
+
+    def list_sessions(
+        self,
+        *,
+        include_drafts: bool = False,
+        event: str | None = None,
+        topic: str | None = None,
+        speaker: str | None = None,
+        year: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[int, list[Session]]:
+        """(total, page) of sessions, newest first. Filters take a name or slug."""
+        return reads.list_sessions(
+            self.db.conn,
+            include_drafts=include_drafts,
+            event=event,
+            topic=topic,
+            speaker=speaker,
+            year=year,
+            limit=limit,
+            offset=offset,
+        )
+
+    def segments(self, session_id: int) -> list[StoredSegment]:
+        """The primary track's segments in order (the caller checks the session is visible)."""
+        return reads.segments(self.db.conn, session_id)
+
+    def chapters(self, session_id: int) -> list[StoredChapter]:
+        return reads.chapters(self.db.conn, session_id)
+
+    def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
+        """Counts of published sessions by ``events``, ``topics``, ``years``, ``speakers``."""
+        return _facets.facets(self.db.conn, include_drafts)
+
+    def speaker(self, slug_or_name: str, *, include_drafts: bool = False) -> SpeakerRef | None:
+        """A speaker by slug or name, following merges; publicly only one credited on a published session."""
+        return _facets.speaker(self.db.conn, slug_or_name, include_drafts)
+
+    def speaker_moments(self, speaker_id: int, *, limit: int = 50, offset: int = 0):
+        """(total, page of ``SpeakerMoment``) of what a speaker (and those merged into it) said, newest first."""
+        return browse.speaker_moments(self, speaker_id, limit=limit, offset=offset)
+
+    def recently_added(self, *, limit: int = 30) -> list[Session]:
+        """Published sessions, the most recently published (or added) first."""
+        return browse.recently_added(self, limit=limit)
+
+    def published_count(self) -> int:
+        """How many sessions the public can see (also proves the catalog answers)."""
+        return browse.published_count(self)
+
+    # -- search --------------------------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResults:
+        """Full-text search over transcript segments. Never raises on any query string.
+
+        Bad filters do raise ``CatalogError``: a date not written YYYY-MM-DD, an unknown ``session_id``
+        (``NotFound``). An unknown speaker or topic gives no results with a ``message``.
+        """
+        return _search.search(self.db.conn, request)
+
+    def search_sessions(self, query: str, *, limit: int = 20, include_drafts: bool = False) -> list[Session]:
+        """Sessions whose title, description or event match ``query`` (same query syntax)."""
+        ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
+        found = {s.id: s for s in self._sessions_by_id(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def _sessions_by_id(self, ids: list[int]) -> list[Session]:
+        return reads.sessions_by_id(self.db.conn, ids)

@@ -1,0 +1,301 @@
+"""Loading a dump folder (see ``catalog/dump.py`` for its layout) into an archive: all or nothing.
+
+Into an empty archive every id is kept, so links to sessions and moments stay valid; ``merge`` adds only sessions
+whose ``source_key`` is new, with fresh ids, and moves their files to the new ids' folders.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path, PurePosixPath
+
+import sqlite_utils
+
+from catalog.errors import CatalogError
+from catalog.folder import CAPTIONS, MEDIA, DataFolder
+from catalog.ops.backup import session_count_problems
+from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+from catalog.store.names import free_slug, slugify
+from catalog.store.windows import index_windows
+
+
+def load_archive(
+    conn: sqlite3.Connection, data_dir: Path, in_dir: Path, *, merge: bool = False
+) -> DumpCounts:
+    """Read the dump folder ``in_dir`` into the archive behind ``conn``; all or nothing.
+
+    Refuses a non-empty archive unless ``merge``. Files (captions, media) are copied in before the catalog
+    changes, never over existing ones, and removed again if the catalog part fails. When merging, a session
+    gets a new id, so its files move to that id's folders (``captions/<id>/``, ``media/<id>/``).
+    """
+    in_dir, data_dir = Path(in_dir), Path(data_dir)
+    read_manifest(in_dir)
+    has_sessions = conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0]
+    if has_sessions and not merge:
+        raise CatalogError("the archive is not empty: load into an empty data folder, or pass --merge")
+    created: list[Path] = []
+    try:
+        files = (
+            0
+            if merge
+            else sum(
+                copy_tree(in_dir / name, DataFolder(data_dir).area(name), created) for name in FILE_FOLDERS
+            )
+        )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            loader = _Loader(conn, in_dir, keep_ids=not merge, data_dir=data_dir, created=created)
+            counts = loader.run()
+            files += loader.files
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
+    return DumpCounts(
+        counts["sessions"], counts["segments"], counts["speakers"], counts["topics"], files, counts["skipped"]
+    )
+
+
+class _Loader:
+    """One load, inside the caller's transaction: maps the dump's ids to the archive's."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, in_dir: Path, *, keep_ids: bool, data_dir: Path, created: list
+    ):
+        self.conn, self.in_dir, self.keep_ids = conn, in_dir, keep_ids
+        self.data_dir, self.created, self.files = data_dir, created, 0
+        self.speakers: dict[str, int] = {}  # lower-cased name -> id
+        self.topics: dict[str, int] = {}
+        self.sessions: dict[int, int] = {}  # dump id -> archive id (loaded sessions only)
+        self.tracks: dict[tuple[int, str], int] = {}  # (dump session id, language) -> archive id
+        self.segments: dict[int, int] = {}
+        self.skipped: list[str] = []
+        self.where = ""
+
+    def run(self) -> dict:
+        try:
+            speakers = self._each("speakers.jsonl", self._speaker)
+            self._each("speakers.jsonl", self._speaker_merge)
+            topics = self._each("topics.jsonl", self._topic)
+            self._each("sessions.jsonl", self._session)
+            segments = self._each("segments.jsonl", self._segment)
+            for session_id in self.sessions.values():
+                index_windows(self.conn, session_id)
+            self._each("audit.jsonl", self._audit)
+            self.where = str(self.in_dir / "segments.jsonl")
+            problems = session_count_problems(self.conn, self.sessions.values())
+            if problems:
+                raise CatalogError(f"{self.where}: does not match sessions.jsonl: {problems[0]}")
+        except sqlite3.Error as exc:
+            raise CatalogError(f"{self.where}: refused by the catalog: {exc}") from exc
+        except KeyError as exc:
+            raise CatalogError(f"{self.where}: missing field {exc}") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise CatalogError(f"{self.where}: malformed field: {exc}") from exc
+        return {
+            "sessions": len(self.sessions),
+            "segments": segments,
+            "speakers": speakers,
+            "topics": topics,
+            "skipped": tuple(self.skipped),
+        }
+
+    def _each(self, name: str, handle) -> int:
+        count = 0
+        for number, line in read_jsonl(self.in_dir / name):
+            self.where = f"{self.in_dir / name}, line {number}"
+            count += handle(line) or 0
+        return count
+
+    def _insert(self, table: str, values: dict, dump_id: int | None) -> int:
+        if self.keep_ids and dump_id is not None:
+            values = {"id": _integer(dump_id, "id"), **values}
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        return self.conn.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values())
+        ).lastrowid
+
+    def _lookup(self, table: str, name: str) -> int | None:
+        row = self.conn.execute(f"SELECT id FROM {table} WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _speaker(self, line: dict) -> int:
+        name = _text(line["name"], "name")
+        found = self._lookup("speakers", name)
+        if found is None:
+            found = self._insert(
+                "speakers", {"name": name, "slug": self._free_slug("speakers", line)}, line.get("id")
+            )
+        self.speakers[name.casefold()] = found
+        return 1
+
+    def _speaker_merge(self, line: dict) -> None:
+        target = line.get("merged_into")
+        if target:
+            self.conn.execute(
+                "UPDATE speakers SET merged_into = ? WHERE id = ?",
+                (self._speaker_id(target), self.speakers[_text(line["name"], "name").casefold()]),
+            )
+
+    def _topic(self, line: dict) -> int:
+        name = _text(line["name"], "name")
+        found = self._lookup("topics", name)
+        if found is None:
+            found = self._insert(
+                "topics", {"name": name, "slug": self._free_slug("topics", line)}, line.get("id")
+            )
+        self.topics[name.casefold()] = found
+        return 1
+
+    def _free_slug(self, table: str, line: dict) -> str:
+        return free_slug(self.conn, table, _text(line["slug"], "slug"))
+
+    def _speaker_id(self, name: str) -> int:
+        key = _text(name, "speaker").casefold()
+        if key not in self.speakers:
+            self.speakers[key] = self._lookup("speakers", name) or self._insert(
+                "speakers",
+                {"name": name, "slug": self._free_slug("speakers", {"slug": slugify(name)})},
+                None,
+            )
+        return self.speakers[key]
+
+    def _topic_id(self, name: str) -> int:
+        key = _text(name, "topic").casefold()
+        if key not in self.topics:
+            self.topics[key] = self._lookup("topics", name) or self._insert(
+                "topics", {"name": name, "slug": self._free_slug("topics", {"slug": slugify(name)})}, None
+            )
+        return self.topics[key]
+
+    def _session(self, line: dict) -> None:
+        dump_id = _integer(line["id"], "id")
+        key = _text(line["source_key"], "source_key")
+        if self.conn.execute("SELECT 1 FROM sessions WHERE source_key = ?", (key,)).fetchone():
+            self.skipped.append(key)
+            return
+        values = {
+            name: line.get(name) for name in _columns(self.conn, "sessions") if name != "id" and name in line
+        }
+        values["tags"] = json.dumps(line.get("tags") or [])  # as catalog/sessions.py writes them
+        values["extra"] = json.dumps(line.get("extra") or {})
+        values["media_path"] = _relative_path(line.get("media_path"), "media_path")
+        session_id = self._insert("sessions", values, dump_id)
+        self.sessions[dump_id] = session_id
+        if values["media_path"] and not self.keep_ids:
+            moved = self._bring_file(values["media_path"], MEDIA, session_id)
+            self.conn.execute("UPDATE sessions SET media_path = ? WHERE id = ?", (moved, session_id))
+        self._session_parts(line, dump_id, session_id)
+
+    def _session_parts(self, line: dict, dump_id: int, session_id: int) -> None:
+        for position, credit in enumerate(line.get("speakers") or []):
+            self.conn.execute(
+                "INSERT INTO session_speakers (session_id, speaker_id, role, position) VALUES (?, ?, ?, ?)",
+                (
+                    session_id,
+                    self._speaker_id(credit["name"]),
+                    credit.get("role"),
+                    credit.get("position", position),
+                ),
+            )
+        for topic in line.get("topics") or []:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO session_topics (session_id, topic_id) VALUES (?, ?)",
+                (session_id, self._topic_id(topic)),
+            )
+        for track in line.get("tracks") or []:
+            values = {k: track.get(k) for k in _columns(self.conn, "tracks") if k not in ("id", "session_id")}
+            values["raw_path"] = _relative_path(track.get("raw_path"))
+            if values["raw_path"] and not self.keep_ids:
+                values["raw_path"] = self._bring_file(values["raw_path"], CAPTIONS, session_id)
+            track_id = self._insert("tracks", {"session_id": session_id, **values}, track.get("id"))
+            self.tracks[(dump_id, _text(track["language"], "language"))] = track_id
+        for chapter in line.get("chapters") or []:
+            values = {"session_id": session_id, "start": chapter["start"], "end": chapter.get("end")}
+            self._insert("chapters", {**values, "title": _text(chapter["title"], "title")}, chapter.get("id"))
+
+    def _bring_file(self, relpath: str, folder: str, session_id: int) -> str | None:
+        """Copy a session's file from the dump into ``<folder>/<session id>/``; its new relative path."""
+        source = self.in_dir / relpath
+        if not source.is_file():
+            return None  # the dump was made without it (media are optional)
+        name = PurePosixPath(relpath).name
+        target = DataFolder.session_relpath(folder, session_id, name)
+        destination = DataFolder(self.data_dir).path(target)
+        if destination.exists():
+            raise CatalogError(f"{destination}: already exists; the data folder holds files of no session")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+        self.created.append(destination)
+        self.files += 1
+        return target
+
+    def _segment(self, line: dict) -> int:
+        dump_session = _integer(line["session_id"], "session_id")
+        if dump_session not in self.sessions:
+            return 0  # its session was skipped (merge) — or never dumped, which the next check reports
+        values = {
+            "session_id": self.sessions[dump_session],
+            "track_id": self.tracks.get((dump_session, line.get("track"))) if line.get("track") else None,
+            "position": _integer(line["position"], "position"),
+            "start": float(line["start"]),
+            "end": float(line["end"]),
+            "speaker_id": self._speaker_id(line["speaker"]) if line.get("speaker") else None,
+            "text": _text(line["text"], "text", allow_empty=True),
+            "marks": _compact([[int(offset), float(time)] for offset, time in line.get("marks") or []]),
+        }
+        segment_id = self._insert("segments", values, line.get("id"))
+        for version in line.get("versions") or []:
+            speaker = self._speaker_id(version["speaker"]) if version.get("speaker") else None
+            self.conn.execute(
+                "INSERT INTO segment_versions (segment_id, text, speaker_id, changed_by, changed_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (segment_id, version["text"], speaker, version.get("changed_by"), version["changed_at"]),
+            )
+        return 1
+
+    def _audit(self, line: dict) -> None:
+        values = {k: line.get(k) for k in ("at", "user_name", "session_id", "action", "detail")}
+        session = values["session_id"]
+        if not self.keep_ids and session is not None:
+            if session not in self.sessions:
+                return  # about a session that was already in the archive (merge): its own trail stays
+            values["session_id"] = self.sessions[session]
+        self._insert("audit", values, line.get("id"))
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return list(sqlite_utils.Database(conn)[table].columns_dict)
+
+
+def _text(value, name: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def _integer(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer")
+    return value
+
+
+def _relative_path(value, name: str = "raw_path") -> str | None:
+    """A file path from a dump: relative, inside the data folder, no ``..``."""
+    if value is None:
+        return None
+    path = PurePosixPath(_text(value, name))
+    if path.is_absolute() or ".." in path.parts or "\\" in value:
+        raise ValueError(f"{name} {value!r} must stay inside the data folder")
+    return str(path)
+
+
+def _compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

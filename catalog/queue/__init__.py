@@ -1,0 +1,86 @@
+"""The ingest queue: items (a URL or a playlist entry) with their caption state, and the channels kept in sync.
+
+``Catalog.queue`` is a ``Queue`` on the catalog's connection; ``archive/`` drives it, the staff area reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from catalog.queue import items
+from catalog.queue.items import CAPTION_STATES, ITEM_STATES, CaptionState, Item, SyncRecord
+
+if TYPE_CHECKING:
+    from catalog.facade import Catalog
+
+__all__ = ["CAPTION_STATES", "ITEM_STATES", "CaptionState", "Item", "Queue", "SyncRecord"]
+
+
+class Queue:
+    """The items to fetch and their state; every method is one statement or one transaction."""
+
+    def __init__(self, catalog: Catalog):
+        self._catalog = catalog
+
+    def upsert(
+        self,
+        key: str,
+        url: str,
+        *,
+        parent_url: str | None = None,
+        title: str | None = None,
+        options: dict | None = None,
+    ) -> Item:
+        """The item for ``key``, created ``pending`` if new (an existing one keeps its state)."""
+        return items.upsert_item(self._catalog, key, url, parent_url=parent_url, title=title, options=options)
+
+    def find(self, key: str) -> Item | None:
+        return items.find_item(self._catalog, key)
+
+    def get(self, item_id: int) -> Item | None:
+        return items.get_item(self._catalog, item_id)
+
+    def list(
+        self, *, states: Sequence[str] = (), parent_url: str | None = None, limit: int = 1000
+    ) -> list[Item]:
+        """Items, oldest first, optionally only in ``states`` and from one playlist or channel."""
+        return items.list_items(self._catalog, states=states, parent_url=parent_url, limit=limit)
+
+    def states_from(self, parent_url: str) -> dict[str, str]:
+        """``{key: state}`` of every item already known from one playlist or channel."""
+        return items.item_states(self._catalog, parent_url)
+
+    def count_by_state(self) -> dict[str, int]:
+        return items.count_by_state(self._catalog)
+
+    def mark_running(self, item_id: int) -> None:
+        items.mark_running(self._catalog, item_id)
+
+    def mark_pending(self, item_ids: Iterable[int]) -> None:
+        items.mark_pending(self._catalog, item_ids)
+
+    def mark_done(self, item_id: int, *, session_id: int | None, title: str | None) -> None:
+        items.mark_done(self._catalog, item_id, session_id=session_id, title=title)
+
+    def mark_failed(
+        self,
+        item_id: int,
+        error: str,
+        *,
+        next_attempt_at: str | None = None,
+        session_id: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        items.mark_failed(
+            self._catalog, item_id, error, next_attempt_at=next_attempt_at, session_id=session_id, title=title
+        )
+
+    def set_captions(self, item_id: int, captions: Sequence[CaptionState]) -> None:
+        items.set_captions(self._catalog, item_id, captions)
+
+    def record_sync(self, url: str, *, options: dict, count: int) -> None:
+        items.record_sync(self._catalog, url, options=options, count=count)
+
+    def syncs(self) -> list[SyncRecord]:
+        return items.list_syncs(self._catalog)

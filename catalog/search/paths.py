@@ -1,0 +1,367 @@
+"""How a planned search finds one page of segment ids and the total, at the cost the archive's size allows.
+
+Three paths, chosen by ``search.plan``:
+
+- **global** (no filter, or one that leaves out only a few sessions): FTS5 alone, no join. Queries that are one
+  group of words are counted first (a doclist walk: 18 ms for ``the`` in 1M segments); other queries are scored
+  in one capped pass, and when that pass holds every match they are ranked right there.
+- **scoped** (a filter allowing at most ``SCOPE_LIMIT`` sessions): each session's segments are one rowid range,
+  which FTS5 walks directly; the ids found are then ranked by bm25 in one statement that scores only them.
+- **joined** (anything else): FTS5 joined with segments and sessions, counted with a cap.
+
+Every path ranks by one order, ``RANKING``: bm25 (best first), ties by segment id. Statements that also make the
+page's snippets say it as FTS5's ``ORDER BY rank`` (``BY_RANK``), which FTS5 sorts itself, scoring every match
+and keeping equal scores in rowid order: the same order, with ``snippet()`` run for the page's rows alone
+(``tests/test_search_ranking.py`` holds the two spellings to one order). No path sorts in Python.
+
+One key comes before it, and only for an unquoted query of three or more words: the segments where its words are
+said together (FTS5 ``NEAR``, ``search/proximity.py``) are a first tier, listed before the rest; each tier is in
+``RANKING`` order over its own expression (the first tier's: the query AND its ``NEAR``; two runs of the same paths,
+concatenated, ``Page.ranked_by`` naming the first tier's). Hits that run across a segment cut
+(``search/crosscut.py``) join the first tier (or the one list when there is no tier) by the same rule, bm25 of the
+same expression over their window with ties by segment id: ``merge_ranked`` merges runs already in that order, it
+does not sort.
+
+Whatever the path, more than ``rank_limit`` matches are not ranked by bm25 (it would cost up to a second):
+the page then lists the newest sessions first, in spoken order (``ordered_by="date"``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sqlite3
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
+PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
+SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
+ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
+SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
+
+# The one ranking: bm25 (lower is better), ties by segment id. ``BY_RANK`` is FTS5's spelling of the same order.
+RANKING = "bm25(segments_fts), rowid"
+BY_RANK = "rank"
+
+
+def merge_ranked(*runs: Iterable[tuple[float, int]]) -> list[int]:
+    """The ids of several runs of ``(bm25, segment id)`` pairs, each already in ``RANKING`` order, in that one order
+    (a merge of sorted runs, not a sort)."""
+    return [rowid for _score, rowid in heapq.merge(*runs)]
+
+
+SNIPPET_TOKENS = 32
+# Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags. The
+# snippet also tells where the first match shown begins (search.match_offset), so no highlight() is needed.
+SNIPPET = f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS})"
+SNIPPET_FIRST = f"CASE WHEN uscm_among_first(rowid) THEN {SNIPPET} END"
+JOINED = "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid CROSS JOIN sessions se ON se.id = s.session_id"
+RANGED = (
+    "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+    "WHERE segments_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND s.session_id = ? AND {where}"
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A search ready to run. Exactly one of ``scope`` / ``allowed`` / neither (global) applies."""
+
+    match: str  # the FTS5 expression
+    one_group: bool  # a single group of single words or prefixes: cheap to count exactly
+    has_prefix: bool
+    where: str = "1"  # extra SQL over ``s`` (segments) and ``se`` (sessions)
+    params: tuple = ()
+    scope: tuple[int, ...] | None = None  # the only sessions to search (few), newest first
+    allowed: tuple[int, ...] | None = None  # the only sessions to search (many): joined path
+    excluded: tuple[int, ...] = ()  # global path: sessions to leave out (drafts, filtered out)
+
+    @property
+    def rank_limit(self) -> int:
+        return PREFIX_RANK_LIMIT if self.has_prefix else RANK_LIMIT
+
+
+@dataclass(frozen=True)
+class Page:
+    rowids: list[int]
+    total: int
+    ordered_by: str = "relevance"
+    # snippets of rows whose FTS5 pass already made them: no second MATCH is needed for those.
+    snippets: dict[int, str] = field(default_factory=dict)
+    # where the match begins in the text of rows whose snippet is not theirs alone (cross-cut hits)
+    starts: dict[int, int] = field(default_factory=dict)
+    leading: int | None = None  # rows (from the top) of a first tier ranked above the rest, if tiered
+    ranked_by: str | None = None  # the FTS5 expression whose bm25 ranks that first tier (else the plan's)
+    scores: dict[int, float] = field(default_factory=dict)  # bm25 of rows whose ranking pass gave it
+    matched: tuple[int, ...] | None = None  # every id FTS5 matched, when one pass took them all
+
+
+def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    if plan.scope is not None:
+        return _scoped(conn, plan, offset, limit)
+    if plan.where == "1" and plan.allowed is None:
+        return _global(conn, plan, offset, limit)
+    return _joined(conn, plan, offset, limit)
+
+
+# -- global ----------------------------------------------------------------------------------------------------
+def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    if plan.has_prefix:
+        page = _global_prefix(conn, plan, offset, limit)
+        if page is not None:
+            return page
+    if not plan.one_group:
+        page = _scored_pass(conn, plan, offset, limit)
+        if page is not None:
+            return page
+        total = _fts_count(conn, plan.match, plan.rank_limit + 1)
+        if total <= plan.rank_limit:
+            total -= _excluded_count(conn, plan)
+            return _global_ranked(conn, plan, offset, limit, total)
+    total = _fts_count(conn, plan.match, None) - _excluded_count(conn, plan)
+    if total > plan.rank_limit:
+        return Page(_page_by_date(conn, plan, _global_sessions(conn, plan), offset, limit), total, "date")
+    return _global_ranked(conn, plan, offset, limit, total)
+
+
+def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
+    """Score every match in one pass, if there are at most ``SCORED_PASS``; the first rows seen also get their
+    snippet (a small result is then complete without another query). ``None`` when there are more."""
+    first: set[int] = set()
+
+    def among_first(rowid: int) -> bool:
+        if rowid not in first and len(first) < offset + limit:
+            first.add(rowid)
+        return rowid in first
+
+    conn.create_function("uscm_among_first", 1, among_first)
+    # The inner statement scans in rowid order and stops after SCORED_PASS + 1 matches (the snippets go to the
+    # first rows it sees); the outer one puts what it found in RANKING order.
+    # (MATERIALIZED: a flattened subquery would sort every match before the LIMIT.)
+    scored = conn.execute(
+        f"WITH scored AS MATERIALIZED (SELECT rowid AS id, bm25(segments_fts) AS score, {SNIPPET_FIRST} AS snip "
+        "FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?) SELECT id, score, snip FROM scored "
+        "ORDER BY score, id",
+        (plan.match, SCORED_PASS + 1),
+    ).fetchall()
+    if len(scored) > SCORED_PASS:
+        return None
+    kept = _drop_excluded(conn, plan, scored)
+    page = kept[offset : offset + limit]
+    made = {row[0]: row[2] for row in page if row[2] is not None}
+    scores = {row[0]: row[1] for row in page}
+    matched = tuple(row[0] for row in scored)
+    return Page([row[0] for row in page], len(kept), snippets=made, scores=scores, matched=matched)
+
+
+def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
+    """A prefix query pays for expanding its prefix on every statement: take all its matches in one pass
+    (up to ``ROWID_LIST_LIMIT``), count and page them here. ``None`` when there are more."""
+    rowids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rowid LIMIT ?",
+            (plan.match, ROWID_LIST_LIMIT + 1),
+        )
+    ]
+    if len(rowids) > ROWID_LIST_LIMIT:
+        return None
+    for sid, lo, hi in ranges(conn, plan.excluded):
+        left_out = set(_session_rows(conn, sid, _between(rowids, lo, hi)))
+        rowids = [r for r in rowids if r not in left_out] if left_out else rowids
+    if len(rowids) <= plan.rank_limit:
+        return _global_ranked(conn, plan, offset, limit, len(rowids))
+    page: list[int] = []
+    for sid, lo, hi in _chunked_ranges(conn, _global_sessions(conn, plan)):
+        here = _session_rows(conn, sid, _between(rowids, lo, hi))
+        page += here[offset : offset + limit - len(page)]
+        offset = max(offset - len(here), 0)
+        if len(page) >= limit:
+            break
+    return Page(page, len(rowids), "date")
+
+
+def _between(rowids: list[int], lo: int, hi: int) -> list[int]:
+    return rowids[bisect_left(rowids, lo) : bisect_right(rowids, hi)]
+
+
+def _session_rows(conn: sqlite3.Connection, session_id: int, candidates: list[int]) -> list[int]:
+    """Those of ``candidates`` (ids inside the session's range) that are the session's own, in spoken order."""
+    if not candidates:
+        return []
+    rows = conn.execute(
+        "SELECT id FROM segments WHERE session_id = ? AND id BETWEEN ? AND ? ORDER BY position",
+        (session_id, candidates[0], candidates[-1]),
+    ).fetchall()
+    wanted = set(candidates)
+    return [sid for (sid,) in rows if sid in wanted]
+
+
+def _fts_count(conn: sqlite3.Connection, match: str, cap: int | None) -> int:
+    if cap is None:
+        sql, params = "SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?", (match,)
+    else:
+        sql = "SELECT count(*) FROM (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?)"
+        params = (match, cap)
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def _excluded_count(conn: sqlite3.Connection, plan: Plan) -> int:
+    return sum(_range_count(conn, plan, sid, lo, hi) for sid, lo, hi in ranges(conn, plan.excluded))
+
+
+def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) -> list[tuple]:
+    if not plan.excluded or not scored:
+        return list(scored)
+    ids = [row[0] for row in scored]
+    left_out = {
+        row[0]
+        for row in conn.execute(
+            f"SELECT id FROM segments WHERE id IN ({_marks(ids)}) AND session_id IN ({_marks(plan.excluded)})",
+            (*ids, *plan.excluded),
+        )
+    }
+    return [row for row in scored if row[0] not in left_out]
+
+
+def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
+    """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
+    if not plan.excluded:
+        sql = (
+            f"SELECT rowid, {SNIPPET}, rank FROM segments_fts WHERE segments_fts MATCH ? "
+            f"ORDER BY {BY_RANK} LIMIT ? OFFSET ?"
+        )
+        rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
+    else:
+        sql = (
+            f"SELECT f.rowid, {SNIPPET}, f.rank FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+            f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
+            f"ORDER BY f.{BY_RANK} LIMIT ? OFFSET ?"
+        )
+        rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
+    snippets, scores = {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
+    return Page([r[0] for r in rows], total, snippets=snippets, scores=scores)
+
+
+def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
+    left_out = set(plan.excluded)
+    rows = conn.execute(
+        "SELECT id FROM sessions WHERE segment_count > 0 ORDER BY date DESC NULLS LAST, id DESC"
+    ).fetchall()
+    return [sid for (sid,) in rows if sid not in left_out]
+
+
+# -- scoped ----------------------------------------------------------------------------------------------------
+def _scoped(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    """Take the matching ids session by session (each one rowid range), then rank just those by bm25 in one
+    statement; list newest first when there are more than the rank limit (only counting past it)."""
+    found: list[int] = []
+    total = 0
+    for sid, lo, hi in ranges(conn, plan.scope):
+        if total <= plan.rank_limit:
+            here = _range_rows(conn, plan, sid, lo, hi)
+            found += here
+            total += len(here)
+        else:
+            total += _range_count(conn, plan, sid, lo, hi)
+    if total > plan.rank_limit:
+        return Page(_page_by_date(conn, plan, list(plan.scope), offset, limit), total, "date")
+    return Page(_rank_rows(conn, plan, found, offset, limit), total)
+
+
+def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: int, limit: int) -> list[int]:
+    """These matches in bm25 order. FTS5 walks the span of the ids and scores only the ids given (ordering by
+    ``rank`` instead would score every match in the span first: a speaker's sessions span the whole archive)."""
+    if not rowids:
+        return []
+    sql = (
+        "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ? "
+        f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY {RANKING} LIMIT ? OFFSET ?"
+    )
+    params = (plan.match, min(rowids), max(rowids), json.dumps(rowids), limit, offset)
+    return [row[0] for row in conn.execute(sql, params)]
+
+
+def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
+    """(session id, lowest segment id, highest segment id) of each session holding segments, in given order."""
+    found: dict[int, tuple[int, int]] = {}
+    ids = list(session_ids or ())
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            "SELECT se.id, (SELECT min(id) FROM segments WHERE session_id = se.id), "
+            "(SELECT max(id) FROM segments WHERE session_id = se.id) "
+            f"FROM sessions se WHERE se.id IN ({_marks(chunk)})",
+            chunk,
+        )
+        found.update((sid, (lo, hi)) for sid, lo, hi in rows if lo is not None)
+    return [(sid, *found[sid]) for sid in ids if sid in found]
+
+
+def _range_rows(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> list[int]:
+    sql = "SELECT f.rowid " + RANGED.format(where=plan.where)
+    return [row[0] for row in conn.execute(sql, (plan.match, lo, hi, session_id, *plan.params))]
+
+
+def _range_count(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> int:
+    sql = "SELECT count(*) " + RANGED.format(where=plan.where)
+    return conn.execute(sql, (plan.match, lo, hi, session_id, *plan.params)).fetchone()[0]
+
+
+# -- joined ----------------------------------------------------------------------------------------------------
+def _joined(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    where, params = _joined_where(plan)
+    capped = conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 {JOINED} WHERE {where} LIMIT ?)", (*params, plan.rank_limit + 1)
+    ).fetchone()[0]
+    if capped <= plan.rank_limit:
+        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY f.{BY_RANK} LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, (*params, limit, offset)).fetchall()
+        return Page([r[0] for r in rows], capped, snippets=dict(rows))
+    total = conn.execute(f"SELECT count(*) {JOINED} WHERE {where}", params).fetchone()[0]
+    sessions = list(plan.allowed) if plan.allowed is not None else _global_sessions(conn, plan)
+    return Page(_page_by_date(conn, plan, sessions, offset, limit), total, "date")
+
+
+def _joined_where(plan: Plan) -> tuple[str, tuple]:
+    where = ["segments_fts MATCH ?", plan.where]
+    params: list = [plan.match, *plan.params]
+    if plan.allowed is not None:
+        where.append(f"se.id IN ({_marks(plan.allowed) or 'NULL'})")
+        params += plan.allowed
+    if plan.excluded:
+        where.append(f"se.id NOT IN ({_marks(plan.excluded)})")
+        params += plan.excluded
+    return " AND ".join(where), tuple(params)
+
+
+# -- newest first ----------------------------------------------------------------------------------------------
+def _page_by_date(
+    conn: sqlite3.Connection, plan: Plan, sessions: list[int], offset: int, limit: int
+) -> list[int]:
+    """Newest session first, then in spoken order, skipping ``offset`` matches session by session."""
+    rowids: list[int] = []
+    count_sql = "SELECT count(*) " + RANGED.format(where=plan.where)
+    rows_sql = "SELECT f.rowid " + RANGED.format(where=plan.where) + " ORDER BY s.position LIMIT ? OFFSET ?"
+    for sid, lo, hi in _chunked_ranges(conn, sessions):
+        params = (plan.match, lo, hi, sid, *plan.params)
+        if offset:
+            here = conn.execute(count_sql, params).fetchone()[0]
+            if here <= offset:
+                offset -= here
+                continue
+        rowids += [r[0] for r in conn.execute(rows_sql, (*params, limit - len(rowids), offset))]
+        offset = 0
+        if len(rowids) >= limit:
+            break
+    return rowids
+
+
+def _chunked_ranges(conn: sqlite3.Connection, sessions: list[int]) -> Iterator[tuple[int, int, int]]:
+    for start in range(0, len(sessions), SCOPE_LIMIT):
+        yield from ranges(conn, sessions[start : start + SCOPE_LIMIT])
+
+
+def _marks(values) -> str:
+    return ",".join("?" * len(values))

@@ -1,0 +1,41 @@
+"""Everything staff do to the catalog: session edits, segment corrections, speakers and topics, users and
+tokens, and the audit log every edit writes in its own transaction.
+
+``Catalog.staff`` is a ``Staff`` on the catalog's connection.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from catalog.staff.audit import AuditEntry, AuditLog
+from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
+from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
+from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
+from catalog.staff.users import ROLES, ApiToken, StaffUsers, User
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "KEEP",
+    "ROLES",
+    "ApiToken",
+    "AuditEntry",
+    "ChapterInput",
+    "SegmentVersion",
+    "SpeakerSummary",
+    "Staff",
+    "StaffSegment",
+    "StaffSessionRow",
+    "User",
+]
+
+
+class Staff:
+    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.users = StaffUsers(db)
+        self.edits = StaffEdits(db)
+        self.segments = StaffSegments(db)
+        self.speakers = StaffSpeakers(db)
+        self.audit = AuditLog(db)

@@ -1,0 +1,272 @@
+"""The catalog's schema, as numbered migrations applied in order on open (``PRAGMA user_version``).
+
+Every table has an explicit ``INTEGER PRIMARY KEY`` so that VACUUM never renumbers rows under the FTS5 indexes.
+Times are seconds (REAL); dates are ISO ``YYYY-MM-DD`` text; timestamps are ISO-8601 UTC text.
+"""
+
+from __future__ import annotations
+
+MIGRATION_1 = """
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    source_key TEXT NOT NULL UNIQUE,          -- what makes ingest idempotent: a URL, an extractor id, a file hash
+    title TEXT NOT NULL,
+    date TEXT,                                -- YYYY-MM-DD
+    event TEXT,                               -- event or series, e.g. "92nd Winter Meeting"
+    description TEXT,
+    source_url TEXT,                          -- the page the session came from
+    video_url TEXT,                           -- where the video plays (YouTube, Vimeo, a file URL)
+    thumbnail_url TEXT,
+    duration REAL,
+    language TEXT,
+    channel TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',          -- JSON list
+    extra TEXT NOT NULL DEFAULT '{}',         -- JSON object: anything else worth keeping
+    media_path TEXT,                          -- relative to the data folder's media/ when archived
+    media_size INTEGER,
+    media_sha256 TEXT,
+    media_type TEXT,
+    status TEXT NOT NULL DEFAULT 'published' CHECK (status IN ('draft', 'published', 'retracted')),
+    has_transcript INTEGER NOT NULL DEFAULT 0,
+    segment_count INTEGER NOT NULL DEFAULT 0,
+    published_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX sessions_date ON sessions(date);
+CREATE INDEX sessions_event ON sessions(event);
+CREATE INDEX sessions_status_date ON sessions(status, date);
+
+CREATE TABLE speakers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    slug TEXT NOT NULL UNIQUE,
+    merged_into INTEGER REFERENCES speakers(id)   -- set when merged; the row stays so old links redirect
+);
+
+CREATE TABLE session_speakers (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    speaker_id INTEGER NOT NULL REFERENCES speakers(id),
+    role TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (session_id, speaker_id)
+);
+CREATE INDEX session_speakers_speaker ON session_speakers(speaker_id);
+
+CREATE TABLE topics (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    slug TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE session_topics (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    topic_id INTEGER NOT NULL REFERENCES topics(id),
+    PRIMARY KEY (session_id, topic_id)
+);
+CREATE INDEX session_topics_topic ON session_topics(topic_id);
+
+CREATE TABLE tracks (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    language TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('manual', 'auto', 'upload')),
+    format TEXT,                              -- vtt or srt
+    raw_path TEXT,                            -- the raw caption file, relative to the data folder
+    reviewed INTEGER NOT NULL DEFAULT 0,
+    is_primary INTEGER NOT NULL DEFAULT 0,    -- the track whose segments are indexed and shown
+    created_at TEXT NOT NULL,
+    UNIQUE (session_id, language)
+);
+
+CREATE TABLE segments (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    speaker_id INTEGER REFERENCES speakers(id),
+    text TEXT NOT NULL,
+    marks TEXT NOT NULL DEFAULT '[]'          -- JSON [[char_offset, seconds], ...]
+);
+CREATE INDEX segments_session ON segments(session_id, position);
+CREATE INDEX segments_speaker ON segments(speaker_id);
+
+CREATE TABLE segment_versions (
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    speaker_id INTEGER,
+    changed_by TEXT,
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX segment_versions_segment ON segment_versions(segment_id);
+
+CREATE TABLE chapters (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    start REAL NOT NULL,
+    end REAL,
+    title TEXT NOT NULL
+);
+CREATE INDEX chapters_session ON chapters(session_id, start);
+
+-- Getting sessions in: one row per item (a URL or entry) with its state, so sync can resume and failures retry.
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,                 -- extractor:id or the URL
+    url TEXT NOT NULL,
+    parent_url TEXT,                          -- the playlist or channel it came from
+    title TEXT,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at TEXT,
+    session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+    options TEXT NOT NULL DEFAULT '{}',       -- JSON: languages, media, requested by
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX items_state ON items(state);
+CREATE INDEX items_parent ON items(parent_url);
+
+-- Caption state per (item, language): a 429 on captions must not pass as "done without captions".
+CREATE TABLE item_captions (
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    language TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'missing', 'failed')),
+    source TEXT,
+    error TEXT,
+    PRIMARY KEY (item_id, language)
+);
+
+CREATE TABLE syncs (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    options TEXT NOT NULL DEFAULT '{}',
+    last_synced_at TEXT,
+    last_count INTEGER
+);
+
+-- Staff.
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('editor', 'admin')),
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,          -- sha256 of the token; the token itself is shown once
+    label TEXT,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_name TEXT,
+    session_id INTEGER,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'         -- JSON
+);
+CREATE INDEX audit_session ON audit(session_id, at);
+CREATE INDEX audit_at ON audit(at);
+
+-- Full-text search. External content tables kept in sync by triggers.
+CREATE VIRTUAL TABLE segments_fts USING fts5(
+    text, content='segments', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER segments_au AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE VIRTUAL TABLE sessions_fts USING fts5(
+    title, description, event, content='sessions', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER sessions_ai AFTER INSERT ON sessions BEGIN
+    INSERT INTO sessions_fts(rowid, title, description, event) VALUES (new.id, new.title, new.description, new.event);
+END;
+CREATE TRIGGER sessions_ad AFTER DELETE ON sessions BEGIN
+    INSERT INTO sessions_fts(sessions_fts, rowid, title, description, event)
+        VALUES ('delete', old.id, old.title, old.description, old.event);
+END;
+CREATE TRIGGER sessions_au AFTER UPDATE OF title, description, event ON sessions BEGIN
+    INSERT INTO sessions_fts(sessions_fts, rowid, title, description, event)
+        VALUES ('delete', old.id, old.title, old.description, old.event);
+    INSERT INTO sessions_fts(rowid, title, description, event) VALUES (new.id, new.title, new.description, new.event);
+END;
+"""
+
+# Search walks each session's segments as one rowid range (catalog/search_paths.py); with this index the two
+# ends of a session's range are two index seeks instead of a scan of its segments.
+MIGRATION_2 = """
+CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
+"""
+
+# Search across segment cuts and typo tolerance (catalog/search/crosscut.py, catalog/search/typos.py): the view
+# ``segment_windows`` is each segment's text followed by the head of the next segments of its session (at most
+# HEAD_CHARS characters of at most HEAD_SEGMENTS segments, whole words), and ``segment_windows_fts`` indexes it
+# without stemming, as external content (the text is not stored twice). A phrase that runs over a cut is found in
+# the window of the segment where it starts; fts5vocab over it gives the archive's words. A session's windows are
+# written by catalog/store/windows.py after its segments; the triggers take a segment's window (and those whose head
+# holds it) out before it changes or goes, and put them back after a correction. Opening an existing catalog
+# builds the index in one pass ('rebuild'; see docs/schema.md for its cost).
+HEAD_CHARS = 80
+HEAD_SEGMENTS = 8
+_WORD_CHARS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789''\u2019"
+    "\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e6\u00e7\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef"
+    "\u00f1\u00f2\u00f3\u00f4\u00f5\u00f6\u00f8\u00f9\u00fa\u00fb\u00fc\u00fd\u00ff"
+    "\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c7\u00c8\u00c9\u00ca\u00cb\u00cc\u00cd\u00ce\u00cf"
+    "\u00d1\u00d2\u00d3\u00d4\u00d5\u00d6\u00d8\u00d9\u00da\u00db\u00dc\u00dd"
+)
+_FOLLOWING = (
+    "(SELECT group_concat(t, ' ') FROM (SELECT n.text AS t FROM segments n WHERE n.session_id = s.session_id "
+    f"AND n.position > s.position ORDER BY n.position LIMIT {HEAD_SEGMENTS}))"
+)
+# the first HEAD_CHARS characters of what follows, a word cut at the end dropped (one more character is read
+# to tell whether the last word is whole)
+_HEAD = f"rtrim(rtrim(substr({_FOLLOWING} || ' ', 1, {HEAD_CHARS + 1}), '{_WORD_CHARS}'), ' ')"
+_AFFECTED = (
+    "(SELECT id FROM segments WHERE session_id = old.session_id "
+    f"AND position BETWEEN old.position - {HEAD_SEGMENTS} AND old.position)"
+)
+MIGRATION_SEGMENT_WINDOWS = f"""
+CREATE VIEW segment_windows (id, text) AS
+    SELECT s.id, s.text || coalesce(' ' || nullif({_HEAD}, ''), '') FROM segments s;
+CREATE VIRTUAL TABLE segment_windows_fts USING fts5(
+    text, content='segment_windows', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE segment_words USING fts5vocab(segment_windows_fts, 'row');
+CREATE TRIGGER segment_windows_bd BEFORE DELETE ON segments BEGIN
+    INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text)
+        SELECT 'delete', id, text FROM segment_windows WHERE id = old.id;
+END;
+CREATE TRIGGER segment_windows_bu BEFORE UPDATE OF text ON segments BEGIN
+    INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text)
+        SELECT 'delete', id, text FROM segment_windows WHERE id IN {_AFFECTED};
+END;
+CREATE TRIGGER segment_windows_au AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO segment_windows_fts(rowid, text) SELECT id, text FROM segment_windows WHERE id IN {_AFFECTED};
+END;
+INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SEGMENT_WINDOWS)
+SCHEMA_VERSION = len(MIGRATIONS)

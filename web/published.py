@@ -1,0 +1,118 @@
+"""The published shape of a search: what ``/api/search``, ``search --json`` and the search page show of a hit.
+
+The catalog gives each hit its text, its ``marked`` snippet (matches between ``MATCH_OPEN`` and ``MATCH_CLOSE``,
+``…`` where cut) and the time its first match is said; this module makes the HTML snippet (escaped, ``<mark>``
+balanced) and the moment link (``/sessions/{id}?t={whole seconds}``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from catalog import MATCH_CLOSE, MATCH_OPEN, Hit, SearchResults
+
+_WELL_MARKED = re.compile(
+    f"[^{MATCH_OPEN}{MATCH_CLOSE}]*(?:{MATCH_OPEN}[^{MATCH_OPEN}{MATCH_CLOSE}]*{MATCH_CLOSE}[^{MATCH_OPEN}{MATCH_CLOSE}]*)*"
+)
+
+
+@dataclass(frozen=True)
+class PublishedHit:
+    session_id: int
+    session_title: str
+    session_date: str | None
+    segment_id: int
+    start: float
+    end: float
+    speaker: str | None
+    text: str
+    snippet: str  # HTML: text escaped, matches wrapped in <mark>...</mark>
+    url: str  # /sessions/{id}?t={seconds}
+
+
+@dataclass(frozen=True)
+class PublishedResults:
+    query: str
+    total: int
+    hits: tuple[PublishedHit, ...]
+    limit: int
+    offset: int
+    message: str | None = None
+    ordered_by: str = "relevance"
+    corrected_query: str | None = None  # the query searched instead of ``query`` when it held a typo
+
+    def public_dict(self) -> dict:
+        """The one published shape of a search, shared by ``search --json`` and ``/api/search``."""
+        return {
+            "query": self.query,
+            "corrected_query": self.corrected_query,
+            "total": self.total,
+            "results": [
+                {
+                    "session_id": hit.session_id,
+                    "session_title": hit.session_title,
+                    "session_date": hit.session_date,
+                    "start": float(hit.start),
+                    "end": float(hit.end),
+                    "speaker": hit.speaker,
+                    "text": hit.text,
+                    "snippet": hit.snippet,
+                    "url": hit.url,
+                }
+                for hit in self.hits
+            ],
+        }
+
+
+def published(results: SearchResults) -> PublishedResults:
+    """``results`` with each hit's HTML snippet and moment link."""
+    return PublishedResults(
+        results.query,
+        results.total,
+        tuple(published_hit(hit) for hit in results.hits),
+        results.limit,
+        results.offset,
+        results.message,
+        results.ordered_by,
+        results.corrected_query,
+    )
+
+
+def published_hit(hit: Hit) -> PublishedHit:
+    return PublishedHit(
+        hit.session_id,
+        hit.session_title,
+        hit.session_date,
+        hit.segment_id,
+        hit.start,
+        hit.end,
+        hit.speaker,
+        hit.text,
+        marked_html(hit.marked),
+        hit_url(hit.session_id, hit.start),
+    )
+
+
+def hit_url(session_id: int, start: float) -> str:
+    """The published moment link of a hit: whole seconds, as the API has always given them."""
+    return f"/sessions/{session_id}?t={int(start)}"
+
+
+def marked_html(text: str) -> str:
+    """Escape everything, then turn the match markers into ``<mark>`` tags (balanced)."""
+    escaped = html.escape(text.replace(MATCH_OPEN + MATCH_CLOSE, ""), quote=True)
+    if _WELL_MARKED.fullmatch(escaped):
+        return escaped.replace(MATCH_OPEN, "<mark>").replace(MATCH_CLOSE, "</mark>")
+    out, depth = [], 0
+    for char in escaped:
+        if char == MATCH_OPEN:
+            out.append("<mark>" if depth == 0 else "")
+            depth += 1
+        elif char == MATCH_CLOSE:
+            out.append("</mark>" if depth == 1 else "")
+            depth = max(depth - 1, 0)
+        else:
+            out.append(char)
+    return "".join(out) + ("</mark>" if depth else "")

@@ -1,0 +1,30 @@
+"""What the site needs to be told: ``create_app(settings)`` takes any object with these attributes.
+
+``uscm_archive.settings.Settings`` is the one the command line builds (the composition root); the site never
+reads the environment or the data folder's key file itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from catalog import DataFolder
+
+
+class SiteSettings(Protocol):
+    data_dir: Path
+    site_name: str
+    base_url: str  # e.g. https://archive.example.org for feeds and sitemaps; empty: from the request
+    secret_key: str  # signs staff sessions; made by the composition root (empty: a key for this process only)
+    max_upload_bytes: int  # media uploads
+    max_caption_bytes: int  # caption uploads
+    allow_private_urls: bool  # staff URL ingest may fetch loopback and private hosts
+    ytdlp_factory: Callable | None  # the yt-dlp client the staff URL ingest uses; None: yt-dlp's own
+
+    @property
+    def folder(self) -> DataFolder: ...
+
+    @property
+    def catalog_path(self) -> Path: ...
