@@ -30,6 +30,7 @@ OWNER_OF = {
     "faster_whisper": {"archive"},  # archive/asr.py alone
     "ctranslate2": {"archive"},
     "av": {"archive"},
+    "rapidfuzz": {"catalog"},
 }
 
 
@@ -76,6 +77,7 @@ WHITE_BOX = {
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
     "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
+    "catalog.store.schema": {"MIGRATIONS"},
 }
 CONNECTION_ATTRIBUTES = {"db", "conn"}
 

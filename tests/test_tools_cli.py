@@ -61,7 +61,7 @@ def test_trends_as_a_table_and_as_csv(archive):
     assert [r["period"] for r in rows] == ["2019", "2020", "2021"] and rows[1]["count"] == "0"
     for row in rows:
         assert int(row["count"]) == total(archive, "monetary", since=row["since"], until=row["until"])
-    assert rows[0]["search_url"] == "/search?q=monetary&since=2019-01-01&until=2019-12-31"
+    assert rows[0]["search_url"] == "/search?q=monetary&since=2019-01-01&until=2019-12-31&correct=0"
 
 
 @pytest.mark.parametrize(

@@ -267,3 +267,38 @@ def test_drafts_and_retracted_sessions_are_in_no_search_csv(http, archive):
     text = http.get("/search.csv", params={"q": "tirades"}).text
     assert f"/sessions/{archive.sessions['A Talk on Money']}?t=" in text
     assert f"/sessions/{archive.draft}?" not in text and f"/sessions/{archive.retracted}?" not in text
+
+
+def crossing_phrase(http, archive) -> str:
+    """Two words said across a cut of the FOMC press conference (the last of one line, the first of the next)
+    that no line holds together: the search finds them only across the cut."""
+    segments = segments_of(archive, archive.sessions["FOMC Press Conference"])
+    for before, after in zip(segments, segments[1:], strict=False):
+        last, first = before.text.split()[-1], after.text.split()[0]
+        if not (last.isalpha() and first.isalpha() and len(last) > 3 and len(first) > 3):
+            continue
+        phrase = f'"{last} {first}"'
+        if not any(f"{last} {first}".lower() in s.text.lower() for s in segments):
+            found = http.get("/api/search", params={"q": phrase, "limit": 1}).json()["total"]
+            if found:
+                return phrase
+    pytest.skip("no phrase across a cut in this transcript")
+
+
+def test_a_trend_counts_a_phrase_said_across_a_segment_cut_as_the_search_does(http, archive):
+    phrase = crossing_phrase(http, archive)
+    trend = http.get("/api/trends", params={"q": phrase}).json()
+    points = trend["series"][0]["points"]
+    assert [(p["period"], p["count"]) for p in points if p["count"]] == [
+        ("2021", search_total(http, points[0]["search_url"]))
+    ]
+    assert points[0]["count"] >= 1
+
+
+def test_a_misspelt_term_is_counted_as_typed_and_its_links_search_it_as_typed(http):
+    trend = http.get("/api/trends", params={"q": "inflaton OR employment"}).json()
+    for point in trend["series"][0]["points"]:
+        assert "correct=0" in point["search_url"]
+        assert search_total(http, point["search_url"]) == point["count"]
+    corrected = http.get("/api/search", params={"q": "inflaton OR employment", "limit": 1}).json()
+    assert corrected["total"] > trend["series"][0]["total"]  # the search alone would read "inflation"

@@ -93,6 +93,7 @@ class SearchResultOut(BaseModel):
 
 class SearchOut(BaseModel):
     query: str
+    corrected_query: str | None = None  # the query searched instead, when a word of it was misspelt
     total: int
     results: list[SearchResultOut]
 

@@ -55,12 +55,14 @@ def trend_request(params: Mapping, terms: list[str]) -> tuple[TrendRequest, dict
 
 
 def search_link(term: str, period: TrendPeriod, filters: dict[str, str], site: str = "") -> str:
-    """The search whose total is this count: the term, the same filters, the period's first and last day."""
+    """The search whose total is this count: the term as typed (``correct=0``: trends count the words given,
+    never a correction of them), the same filters, the period's first and last day."""
     params = {
         "q": term,
         **{k: v for k, v in filters.items() if v},
         "since": period.since,
         "until": period.until,
+        "correct": "0",
     }
     return f"{site}/search?{urlencode(params)}"
 

@@ -26,6 +26,7 @@ from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, re
 from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
 from catalog.store.names import free_slug, slugify
+from catalog.store.windows import index_windows
 
 
 def load_archive(
@@ -129,6 +130,8 @@ class _Loader:
             topics = self._each("topics.jsonl", self._topic)
             self._each("sessions.jsonl", self._session)
             segments = self._each("segments.jsonl", self._segment)
+            for session_id in self.sessions.values():
+                index_windows(self.conn, session_id)
             self._each("audit.jsonl", self._audit)
             self.where = str(self.in_dir / "segments.jsonl")
             problems = session_count_problems(self.conn, self.sessions.values())

@@ -1,9 +1,12 @@
 """Term trends: how many moments match a term (in the search syntax) per year or month of the archive.
 
-Each count is what the search for that term, with the same filters and ``since``/``until`` bounding the period,
-reports as its ``total``: the filters are planned by the search's own ``_plan`` (speaker, topic, event), only
-published sessions count, and a session counts in the period of its date (undated sessions in none). One
-statement per term: the term's matches joined to their sessions and grouped by the period of the date.
+Each count is what the search for that term as typed (``correct=False``: no typo correction), with the same
+filters and ``since``/``until`` bounding the period, reports as its ``total``: the filters are planned by the
+search's own ``_plan`` (speaker, topic, event), only published sessions count, and a session counts in the period
+of its date (undated sessions in none). One statement per term: the term's matches joined to their sessions and
+grouped by the period of the date; then, for a query of two or more words, its hits across segment cuts
+(``crosscut.find``, the same windows the search looks at), added in each period whose count is at most
+``crosscut.TOTAL_LIMIT`` (the search looks across cuts only then).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from dataclasses import dataclass
 
 from catalog.errors import CatalogError
 from catalog.models import SearchRequest
+from catalog.search import crosscut
 from catalog.search.engine import _plan
 from catalog.search.paths import Plan
-from catalog.search.query import EMPTY_MESSAGE, parse
+from catalog.search.query import EMPTY_MESSAGE, Query, parse
 
 PERIODS = ("year", "month")
 MAX_TERMS = 5
@@ -106,7 +110,30 @@ def _counts(
         f"WHERE {where} AND se.status = 'published' AND se.date IS NOT NULL GROUP BY period",
         params,
     ).fetchall()
-    return {label: count for label, count in rows if _valid_label(label, by)}, None, None
+    counts = {label: count for label, count in rows if _valid_label(label, by)}
+    return _with_crossings(conn, plan, query, by, counts), None, None
+
+
+def _with_crossings(
+    conn: sqlite3.Connection, plan: Plan, query: Query, by: str, counts: dict[str, int]
+) -> dict[str, int]:
+    if not crosscut.applies(query):
+        return counts
+    crossings, others = crosscut.find(conn, plan, query)
+    ids = [c.segment_id for c in (*crossings, *others)]
+    if not ids:
+        return counts
+    rows = conn.execute(
+        f"SELECT substr(se.date, 1, {_LABEL_LENGTH[by]}) AS period, count(*) FROM segments s "
+        "JOIN sessions se ON se.id = s.session_id WHERE s.id IN (SELECT value FROM json_each(?)) "
+        "AND se.status = 'published' AND se.date IS NOT NULL GROUP BY period",
+        ("[" + ",".join(str(int(i)) for i in ids) + "]",),
+    ).fetchall()
+    total = dict(counts)
+    for label, count in rows:
+        if _valid_label(label, by) and counts.get(label, 0) <= crosscut.TOTAL_LIMIT:
+            total[label] = total.get(label, 0) + count
+    return total
 
 
 def _where(plan: Plan) -> tuple[str, tuple]:

@@ -39,6 +39,10 @@ def results_text(results: SearchResults) -> str:
     order = "newest first" if results.ordered_by == "date" else "best first"
     first = results.offset + 1
     lines = [
+        f"Showing results for {results.corrected_query!r}; search instead for {results.query!r} with --no-correct"
+    ]
+    lines = lines if results.corrected_query else []
+    lines += [
         f"{results.total} results for {results.query!r}, {order} ({first}-{results.offset + len(results.hits)}):"
     ]
     for hit in published(results).hits:
@@ -77,11 +81,12 @@ def _non_negative(ctx, param, value):
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only sessions on or after this date.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Only sessions on or before this date.")
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
-def search(settings, query: str, as_json: bool, as_csv: bool, **options) -> None:
+@click.option("--no-correct", is_flag=True, help="Search misspelt words as typed, never corrected.")
+def search(settings, query: str, as_json: bool, as_csv: bool, no_correct: bool, **options) -> None:
     """Find the moments where QUERY was said: "a phrase", word*, a OR b, -word."""
     if as_json and as_csv:
         raise CatalogError("choose one of --json and --csv")
-    request = SearchRequest(query=query, **options)
+    request = SearchRequest(query=query, correct=not no_correct, **options)
     with open_catalog(settings) as catalog:
         if as_csv:
             click.echo(search_csv(catalog, request, rows=request.limit), nl=False)
