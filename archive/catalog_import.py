@@ -53,9 +53,16 @@ class ImportReport:
 
 
 def import_catalog(
-    catalog: Catalog, data_dir: Path, path: Path, *, skip_bad: bool = False, dry_run: bool = False
+    catalog: Catalog,
+    data_dir: Path,
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    dry_run: bool = False,
+    by: str | None = None,
 ) -> ImportReport:
-    """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number."""
+    """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number.
+    ``by`` (a staff name, ``cli:<login>``) is who the audit log names for each session saved."""
     path = Path(path)
     report = ImportReport(str(path))
     sessions = _read_all(path, report)
@@ -66,7 +73,7 @@ def import_catalog(
     if dry_run:
         return report
     for index, (_, fetched) in enumerate(sessions):
-        stored = save_fetched(catalog, data_dir, fetched)
+        stored = save_fetched(catalog, data_dir, fetched, by)
         report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
     report.imported = True
     return report

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from web.audit_text import audit_lines
 from web.timecode import clock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -41,6 +42,7 @@ def make_templates(settings, static_url=None) -> jinja2.Environment:
     env.globals["static_url"] = static_url or (lambda name: f"/static/{name}")
     env.filters["clock"] = clock
     env.filters["seconds"] = lambda value: int(value or 0)
+    env.filters["audit_lines"] = audit_lines
     return env
 
 

@@ -219,5 +219,17 @@ MIGRATION_2 = """
 CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
+# A renamed or merged event's old name keeps leading somewhere: ``/sessions?event=<old>`` redirects to the new
+# name, and a session fetched again with the old name gets the new one (catalog/staff/events.py). A new table:
+# free on any catalog size.
+MIGRATION_EVENT_REDIRECTS = """
+CREATE TABLE IF NOT EXISTS event_redirects (
+    slug TEXT PRIMARY KEY,                    -- the old name's slug
+    name TEXT NOT NULL,                       -- the old name as it was
+    into_name TEXT NOT NULL,                  -- the event that now carries its sessions
+    at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_EVENT_REDIRECTS)
 SCHEMA_VERSION = len(MIGRATIONS)

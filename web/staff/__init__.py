@@ -12,6 +12,7 @@ from web.staff import (
     api_ingest,
     bulk,
     dashboard,
+    events,
     items,
     segments,
     sessions,
@@ -21,5 +22,6 @@ from web.staff import (
 )
 
 router = APIRouter()
-for _module in (signin, dashboard, add, items, bulk, sessions, segments, speakers, users, api, api_ingest):
+_MODULES = (signin, dashboard, add, items, bulk, sessions, segments, speakers, events, users, api, api_ingest)
+for _module in _MODULES:
     router.include_router(_module.router)
