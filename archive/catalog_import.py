@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,12 +61,17 @@ def import_catalog(
     skip_bad: bool = False,
     dry_run: bool = False,
     by: str | None = None,
+    text: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number.
-    ``by`` (a staff name, ``cli:<login>``) is who the audit log names for each session saved."""
+
+    ``by`` (a staff name, ``cli:<login>``) is who the audit log names for each session saved. ``text``: the
+    file's content already read (standard input), ``path`` then only names it and its folder is where
+    transcripts are found. ``progress(done, total)`` is called after each session saved."""
     path = Path(path)
     report = ImportReport(str(path))
-    sessions = _read_all(path, report)
+    sessions = _read_all(path, report, text)
     if report.errors and (not skip_bad or not sessions):
         return report
     for number, fetched in sessions:
@@ -75,6 +81,8 @@ def import_catalog(
     for index, (_, fetched) in enumerate(sessions):
         stored = save_fetched(catalog, data_dir, fetched, by)
         report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
+        if progress is not None:
+            progress(index + 1, len(sessions))
     report.imported = True
     return report
 
@@ -83,9 +91,9 @@ def replace_id(outcome: LineOutcome, session_id: int) -> LineOutcome:
     return LineOutcome(outcome.line, outcome.title, outcome.action, session_id, outcome.changes)
 
 
-def _read_all(path: Path, report: ImportReport) -> list[tuple[int, FetchedSession]]:
+def _read_all(path: Path, report: ImportReport, text: str | None) -> list[tuple[int, FetchedSession]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig") if text is None else text.removeprefix("\ufeff")
     except FileNotFoundError:
         raise ArchiveError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

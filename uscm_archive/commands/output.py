@@ -1,0 +1,113 @@
+"""What every command prints, one way: ``--json``, ``-q/--quiet``, ``-`` for standard input and output, and the
+progress bar of a long operation (click's, the one place that draws one).
+
+- stdout holds the command's result: its data (ids, a transcript, a token), its summary for people, or with
+  ``--json`` one JSON document (the shape each command documents in its help).
+- stderr holds progress, warnings and notes; ``--quiet`` leaves only errors there and drops the summary too.
+- errors are ``error: ...`` on stderr with exit status 1, with ``--json`` and ``--quiet`` alike.
+- the progress bar (with ETA) is drawn only when stderr is a terminal, never with ``--json`` or ``--quiet``.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import click
+
+STDIO = "-"
+
+
+def cli_user() -> str:
+    """Who the audit log names for a command-line write: ``cli:<login>`` of the operating-system user."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no user database entry (a bare container)
+        login = "unknown"
+    return f"cli:{login}"
+
+
+@dataclass(frozen=True)
+class Output:
+    as_json: bool = False
+    quiet: bool = False
+
+    def data(self, text: str) -> None:
+        """The command's product on stdout (printed with --quiet too; replaced by the JSON with --json)."""
+        if not self.as_json:
+            click.echo(text)
+
+    def summary(self, text: str) -> None:
+        """A line for people on stdout: what was done. Not with --quiet or --json."""
+        if not (self.quiet or self.as_json):
+            click.echo(text)
+
+    def note(self, text: str) -> None:
+        """Progress and notes on stderr; not with --quiet."""
+        if not self.quiet:
+            click.echo(text, err=True)
+
+    def warn(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(f"warning: {text}", err=True)
+
+    @staticmethod
+    def error(text: str) -> None:
+        click.echo(f"error: {text}", err=True)
+
+    def emit(self, document) -> None:
+        """The --json document on stdout."""
+        if self.as_json:
+            click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+    @property
+    def draws_progress(self) -> bool:
+        return not (self.as_json or self.quiet) and sys.stderr.isatty()
+
+    @contextmanager
+    def bar(self, total: int, label: str) -> Iterator[Callable[[int], None]]:
+        """A progress bar with ETA on stderr; yields ``advance(done)`` (how many of ``total`` are done)."""
+        if not self.draws_progress or total <= 1:
+            yield lambda done: None
+            return
+        with click.progressbar(
+            length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True
+        ) as bar:
+            shown = 0
+
+            def advance(done: int) -> None:
+                nonlocal shown
+                if done > shown:
+                    bar.update(done - shown)
+                    shown = done
+
+            yield advance
+
+
+def reporting(json_help: str | None) -> Callable:
+    """Give a command ``-q/--quiet`` and (when ``json_help`` says its shape) ``--json``; it gets ``out``."""
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def wrapper(*args, quiet: bool = False, as_json: bool = False, **kwargs):
+            return command(*args, out=Output(as_json=as_json, quiet=quiet), **kwargs)
+
+        wrapper = click.option(
+            "-q", "--quiet", is_flag=True, help="Print only errors on stderr (and no summary on stdout)."
+        )(wrapper)
+        if json_help:
+            wrapper = click.option("--json", "as_json", is_flag=True, help=f"Print JSON: {json_help}")(
+                wrapper
+            )
+        return wrapper
+
+    return decorate
+
+
+def read_stdin_bytes() -> bytes:
+    return click.get_binary_stream("stdin").read()
