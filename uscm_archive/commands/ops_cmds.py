@@ -12,7 +12,7 @@ import click
 
 from catalog import CatalogError, ops_for
 from uscm_archive.commands.common import open_catalog, with_settings
-from uscm_archive.commands.output import STDIO, Output, reporting
+from uscm_archive.commands.output import STDIO, Output, reporting, stdin_binary, stdout_binary
 from uscm_archive.settings import Settings
 
 
@@ -59,7 +59,7 @@ def backup_cmd(settings: Settings, file: str, force: bool, out: Output) -> None:
         with _spooled(".db") as copy:
             info = ops.backup(copy)
             with copy.open("rb") as handle:
-                shutil.copyfileobj(handle, click.get_binary_stream("stdout"))
+                shutil.copyfileobj(handle, stdout_binary())
         out.note(f"backed up {info.sessions} sessions ({info.segments} segments) to standard output")
         return
     info = ops.backup(Path(file), overwrite=force)
@@ -84,7 +84,7 @@ def restore_cmd(settings: Settings, file: str, out: Output) -> None:
     if file == STDIO:
         with _spooled(".db") as copy:
             with copy.open("wb") as handle:
-                shutil.copyfileobj(click.get_binary_stream("stdin"), handle)
+                shutil.copyfileobj(stdin_binary(), handle)
             result = ops_for(settings.catalog_path).restore(copy)
     else:
         result = ops_for(settings.catalog_path).restore(Path(file))

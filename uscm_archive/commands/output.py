@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import click
 
@@ -109,5 +110,14 @@ def reporting(json_help: str | None) -> Callable:
     return decorate
 
 
+def stdin_binary() -> BinaryIO:
+    return sys.stdin.buffer
+
+
+def stdout_binary() -> BinaryIO:
+    sys.stdout.flush()
+    return sys.stdout.buffer
+
+
 def read_stdin_bytes() -> bytes:
-    return click.get_binary_stream("stdin").read()
+    return stdin_binary().read()
