@@ -4,6 +4,7 @@ output, ``--json`` prints one JSON document on stdout (errors stay ``error: ...`
 
 from __future__ import annotations
 
+import getpass
 import json
 import sqlite3
 from pathlib import Path
@@ -14,8 +15,10 @@ from click.testing import CliRunner
 from support.httpserver import local_server  # noqa: F401 - the fixture
 from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
+from catalog import Catalog
 from uscm_archive.cli import cli
 from uscm_archive.commands import COMMANDS, register
+from uscm_archive.commands.output import cli_user
 
 CAPTIONS = (
     b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nWelcome to the winter meeting of mayors.\n\n"
@@ -243,3 +246,19 @@ def test_user_commands_json_and_quiet(data_dir):
     assert json.loads(removed.stdout) == {"name": "ed", "removed": True}
     unknown = run(data_dir, "user", "remove", "nobody", "--json")
     assert unknown.exit_code == 1 and unknown.stderr.startswith("error: ") and unknown.stdout == ""
+    catalog = Catalog.open(data_dir / "catalog.db")
+    try:
+        written = [(e.user_name, e.action) for e in reversed(catalog.staff.audit.recent(20))]
+    finally:
+        catalog.close()
+    me = cli_user()  # cli:<the operating-system login>
+    assert me == f"cli:{getpass.getuser()}"
+    assert written == [
+        (me, "user.add"),
+        (me, "user.add"),
+        (me, "user.role"),
+        (me, "token.add"),
+        (me, "token.add"),
+        (me, "user.password"),
+        (me, "user.remove"),
+    ]

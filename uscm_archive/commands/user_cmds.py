@@ -8,7 +8,7 @@ from typing import NoReturn
 import click
 
 from uscm_archive.commands.common import open_catalog, with_settings
-from uscm_archive.commands.output import Output, reporting
+from uscm_archive.commands.output import Output, cli_user, reporting
 from web.auth import PasswordError, hash_password, new_api_token, token_digest
 
 
@@ -49,7 +49,7 @@ def add_user(settings, name: str, admin: bool, out: Output) -> None:
     """Add a staff user NAME (password prompted twice, or read from stdin)."""
     password_hash = hashed_new_password()
     with open_catalog(settings) as catalog:
-        user = catalog.staff.users.add(name, password_hash, "admin" if admin else "editor")
+        user = catalog.staff.users.add(name, password_hash, "admin" if admin else "editor", by=cli_user())
     out.emit({"name": user.name, "role": user.role})
     out.summary(f"added {user.role} {user.name}")
 
@@ -63,7 +63,7 @@ def change_password(settings, name: str, out: Output) -> None:
     with open_catalog(settings) as catalog:
         users = catalog.staff.users
         users.require(name)
-        users.set_password(name, hashed_new_password())
+        users.set_password(name, hashed_new_password(), by=cli_user())
     out.emit({"name": name})
     out.summary(f"password changed for {name}")
 
@@ -75,7 +75,7 @@ def change_password(settings, name: str, out: Output) -> None:
 def remove_user(settings, name: str, out: Output) -> None:
     """Remove the user NAME and their API tokens (the audit log keeps their name)."""
     with open_catalog(settings) as catalog:
-        catalog.staff.users.remove(name)
+        catalog.staff.users.remove(name, by=cli_user())
     out.emit({"name": name, "removed": True})
     out.summary(f"removed {name}")
 
@@ -88,7 +88,7 @@ def remove_user(settings, name: str, out: Output) -> None:
 def set_role(settings, name: str, role: str, out: Output) -> None:
     """Make NAME an editor or an admin."""
     with open_catalog(settings) as catalog:
-        catalog.staff.users.set_role(name, role)
+        catalog.staff.users.set_role(name, role, by=cli_user())
     out.emit({"name": name, "role": role})
     out.summary(f"{name} is now {role}")
 
@@ -118,7 +118,7 @@ def make_token(settings, name: str, label: str | None, out: Output) -> None:
     token = new_api_token()
     with open_catalog(settings) as catalog:
         users = catalog.staff.users
-        users.add_token(users.require(name).id, token_digest(token), label)
+        users.add_token(users.require(name).id, token_digest(token), label, by=cli_user())
     out.emit({"name": name, "label": label, "token": token})
     out.data(token)
 

@@ -259,5 +259,5 @@ def add_user(request: Request, body: NewUser, user: StaffUser = Depends(api_admi
         hashed = hash_password(body.password)
     except PasswordError as exc:
         raise StaffRefusal(400, str(exc), "bad_request") from exc
-    added = staff_for(request).users.add(body.name, hashed, body.role)
+    added = staff_for(request).users.add(body.name, hashed, body.role, by=user.name)
     return {"name": added.name, "role": added.role}

@@ -66,7 +66,7 @@ def add_user(
     role: str = Form("editor"),
 ):
     try:
-        staff_for(request).users.add(name, hash_password(password), role)
+        staff_for(request).users.add(name, hash_password(password), role, by=me.name)
     except PasswordError as exc:
         return users_page(request, me, 400, field_errors={"password": str(exc)}, new_name=name)
     except CatalogError as exc:
@@ -76,14 +76,14 @@ def add_user(
 
 @router.post("/staff/users/{name}/role", include_in_schema=False)
 def change_role(request: Request, name: str, me: StaffUser = Depends(admin_form_user), role: str = Form("")):
-    return _user_change(request, me, lambda users: users.set_role(name, role))
+    return _user_change(request, me, lambda users: users.set_role(name, role, by=me.name))
 
 
 @router.post("/staff/users/{name}/disabled", include_in_schema=False)
 def set_disabled(
     request: Request, name: str, me: StaffUser = Depends(admin_form_user), disabled: str = Form("1")
 ):
-    return _user_change(request, me, lambda users: users.set_disabled(name, disabled == "1"))
+    return _user_change(request, me, lambda users: users.set_disabled(name, disabled == "1", by=me.name))
 
 
 @router.post("/staff/users/{name}/password", include_in_schema=False)
@@ -94,12 +94,12 @@ def reset_password(
         hashed = hash_password(password)
     except PasswordError as exc:
         return users_page(request, me, 400, error=f"{name}: {exc}")
-    return _user_change(request, me, lambda users: users.set_password(name, hashed), "password")
+    return _user_change(request, me, lambda users: users.set_password(name, hashed, by=me.name), "password")
 
 
 @router.post("/staff/users/{name}/remove", include_in_schema=False)
 def remove_user(request: Request, name: str, me: StaffUser = Depends(admin_form_user)):
-    return _user_change(request, me, lambda users: users.remove(name), "removed")
+    return _user_change(request, me, lambda users: users.remove(name, by=me.name), "removed")
 
 
 def _user_change(request: Request, me: StaffUser, change, notice: str = "changed"):
@@ -138,7 +138,7 @@ def change_own_password(
         hashed = hash_password(password)
     except PasswordError as exc:
         return account_page(request, me, 400, field_errors={"password": str(exc)})
-    staff_for(request).users.set_password(me.name, hashed)
+    staff_for(request).users.set_password(me.name, hashed, by=me.name)
     replace_cookie(request, CookieSession(new_csrf_token(), me.user.id, password_fingerprint(hashed)))
     return see_other("/staff/account?notice=password")
 
@@ -146,11 +146,11 @@ def change_own_password(
 @router.post("/staff/account/tokens", include_in_schema=False)
 def create_token(request: Request, me: StaffUser = Depends(form_user), label: str = Form("")):
     token = new_api_token()
-    staff_for(request).users.add_token(me.user.id, token_digest(token), label)
+    staff_for(request).users.add_token(me.user.id, token_digest(token), label, by=me.name)
     return account_page(request, me, new_token=token)
 
 
 @router.post("/staff/account/tokens/{token_id}/revoke", include_in_schema=False)
 def revoke_token(request: Request, token_id: int, me: StaffUser = Depends(form_user)):
-    staff_for(request).users.revoke_token(me.user.id, token_id)
+    staff_for(request).users.revoke_token(me.user.id, token_id, by=me.name)
     return see_other("/staff/account?notice=revoked")
