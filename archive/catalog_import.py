@@ -163,7 +163,10 @@ def _plan(catalog: Catalog, number: int, fetched: FetchedSession) -> LineOutcome
     if session_id is None:
         return LineOutcome(number, fetched.meta.title, "create")
     current = catalog.get_session(session_id, include_drafts=True)
-    changes = tuple(f for f in COMPARED if getattr(current, f) != getattr(fetched.meta, f))
+    # An event renamed or merged away is saved under its new name: no change to report for it.
+    event = fetched.meta.event and (catalog.event_redirect(fetched.meta.event) or fetched.meta.event)
+    given = {f: event if f == "event" else getattr(fetched.meta, f) for f in COMPARED}
+    changes = tuple(f for f in COMPARED if getattr(current, f) != given[f])
     if fetched.tracks:
         changes += ("transcript",)
     if not {(c.name, c.role) for c in fetched.meta.speakers} <= {(s.name, s.role) for s in current.speakers}:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import pty
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -262,3 +266,44 @@ def test_user_commands_json_and_quiet(data_dir):
         (me, "user.password"),
         (me, "user.remove"),
     ]
+
+
+# -- progress bars -----------------------------------------------------------------------------------------
+def run_on_a_terminal(data_dir: Path, *args: str, stdin: bytes) -> tuple[int, str, str]:
+    """The real command in its own process with stderr on a pseudo-terminal (as when a person runs it)."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uscm_archive.cli", "--data", str(data_dir), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    os.close(follower)
+    out, _ = process.communicate(stdin, timeout=120)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed once the process is gone
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return process.returncode, out.decode(), shown.decode(errors="replace")
+
+
+def test_a_long_import_shows_a_progress_bar_on_a_terminal_and_none_with_json_or_quiet(data_dir):
+    lines = "".join(
+        json.dumps({"title": f"Committee hearing {n}", "date": "2024-01-17", "event": "Winter Meeting"})
+        + "\n"
+        for n in range(120)
+    ).encode()
+    code, out, terminal = run_on_a_terminal(data_dir, "import-catalog", "-", stdin=lines)
+    assert code == 0, terminal
+    assert "importing" in terminal and "120/120" in terminal  # the bar, with its position
+    assert "imported: 120 new" in out and "importing" not in out  # stdout stays the result
+    for flag in ("--json", "-q"):
+        code, out, terminal = run_on_a_terminal(data_dir, "import-catalog", "-", flag, stdin=lines)
+        assert code == 0 and "importing" not in terminal and terminal.strip() == ""

@@ -103,6 +103,7 @@ def test_merging_two_events_redirects_the_old_event_page_and_an_import_again_kee
 
     again = run_cli(site.settings.data_dir, "import-catalog", str(uscm_jsonl))  # the file still says FINAL
     assert again.returncode == 0, again.stderr.decode()
+    assert "0 new, 0 updated, 45 unchanged" in again.stdout.decode()
     assert FINAL not in events(site) and events(site)[DAY_1] == 5
 
     audit = client.get("/staff/audit").text
