@@ -162,3 +162,28 @@ def quote_plus(text: str) -> str:
     from urllib.parse import quote_plus as _quote_plus
 
     return _quote_plus(text)
+
+
+def test_a_dump_and_load_keeps_a_merged_events_redirect(tmp_path, data_dir):
+    from click.testing import CliRunner
+
+    from catalog import SessionMeta
+    from uscm_archive.cli import cli
+
+    catalog = Catalog.open(data_dir / "catalog.db")
+    try:
+        catalog.save_session("k1", SessionMeta(title="Opening", event=FINAL))
+        catalog.save_session("k2", SessionMeta(title="Welcome", event=DAY_1))
+        catalog.staff.events.merge(FINAL, DAY_1, "ann")
+    finally:
+        catalog.close()
+    runner = CliRunner()
+    dumped = runner.invoke(cli, ["--data", str(data_dir), "dump", str(tmp_path / "d")])
+    assert dumped.exit_code == 0, dumped.output
+    loaded = runner.invoke(cli, ["--data", str(tmp_path / "fresh"), "load", str(tmp_path / "d")])
+    assert loaded.exit_code == 0, loaded.output
+    fresh = Catalog.open(tmp_path / "fresh" / "catalog.db")
+    try:
+        assert fresh.event_redirect(FINAL) == DAY_1
+    finally:
+        fresh.close()

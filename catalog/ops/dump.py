@@ -64,6 +64,10 @@ def dump_archive(
             "sessions": _write_jsonl(out_dir / "sessions.jsonl", _session_lines(conn)),
             "segments": _write_jsonl(out_dir / "segments.jsonl", _segment_lines(conn)),
             "audit": _write_jsonl(out_dir / "audit.jsonl", _rows(conn, "SELECT * FROM audit ORDER BY id")),
+            "event_redirects": _write_jsonl(
+                out_dir / "event_redirects.jsonl",
+                _rows(conn, "SELECT slug, name, into_name, at FROM event_redirects ORDER BY slug"),
+            ),
         }
     finally:
         conn.execute("COMMIT")

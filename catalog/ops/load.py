@@ -85,6 +85,10 @@ class _Loader:
             self._each("sessions.jsonl", self._session)
             segments = self._each("segments.jsonl", self._segment)
             self._each("audit.jsonl", self._audit)
+            if (
+                self.in_dir / "event_redirects.jsonl"
+            ).is_file():  # dumps made before events were merged lack it
+                self._each("event_redirects.jsonl", self._event_redirect)
             self.where = str(self.in_dir / "segments.jsonl")
             problems = session_count_problems(self.conn, self.sessions.values())
             if problems:
@@ -266,6 +270,13 @@ class _Loader:
                 return  # about a session that was already in the archive (merge): its own trail stays
             values["session_id"] = self.sessions[session]
         self._insert("audit", values, line.get("id"))
+
+    def _event_redirect(self, line: dict) -> None:
+        """An event renamed or merged away keeps leading to its new name; one the archive has already stays."""
+        values = [_text(line[k], k) for k in ("slug", "name", "into_name", "at")]
+        self.conn.execute(
+            "INSERT OR IGNORE INTO event_redirects (slug, name, into_name, at) VALUES (?, ?, ?, ?)", values
+        )
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
