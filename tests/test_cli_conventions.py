@@ -307,3 +307,21 @@ def test_a_long_import_shows_a_progress_bar_on_a_terminal_and_none_with_json_or_
     for flag in ("--json", "-q"):
         code, out, terminal = run_on_a_terminal(data_dir, "import-catalog", "-", flag, stdin=lines)
         assert code == 0 and "importing" not in terminal and terminal.strip() == ""
+
+
+def test_dump_and_load_show_a_progress_bar_over_the_segments_on_a_terminal(data_dir, tmp_path):
+    archive = data_dir
+    cues = "".join(
+        f"00:00:{n:02d}.000 --> 00:00:{n:02d}.900\n<v Mayor {'AB'[n % 2]}>Point number {n} on the budget.\n\n"
+        for n in range(40)
+    )
+    (tmp_path / "debate.vtt").write_text("WEBVTT\n\n" + cues, encoding="utf-8")
+    ok(run(archive, "ingest", str(tmp_path / "debate.vtt")))
+    code, out, terminal = run_on_a_terminal(archive, "dump", str(tmp_path / "d"), stdin=b"")
+    assert code == 0, terminal
+    assert "dumping" in terminal and "40/40" in terminal and "dumped 1 sessions" in out
+    code, out, terminal = run_on_a_terminal(tmp_path / "fresh", "load", str(tmp_path / "d"), stdin=b"")
+    assert code == 0, terminal
+    assert "loading" in terminal and "40/40" in terminal and "loaded 1 sessions" in out
+    code, out, terminal = run_on_a_terminal(archive, "dump", str(tmp_path / "e"), "-q", stdin=b"")
+    assert code == 0 and terminal.strip() == "" and out == ""

@@ -16,12 +16,20 @@ import sqlite_utils
 from catalog.errors import CatalogError
 from catalog.folder import CAPTIONS, MEDIA, DataFolder
 from catalog.ops.backup import session_count_problems
-from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+from catalog.ops.dump import (
+    FILE_FOLDERS,
+    DumpCounts,
+    Progress,
+    copy_tree,
+    counted,
+    read_jsonl,
+    read_manifest,
+)
 from catalog.store.names import free_slug, slugify
 
 
 def load_archive(
-    conn: sqlite3.Connection, data_dir: Path, in_dir: Path, *, merge: bool = False
+    conn: sqlite3.Connection, data_dir: Path, in_dir: Path, *, merge: bool = False, progress: Progress = None
 ) -> DumpCounts:
     """Read the dump folder ``in_dir`` into the archive behind ``conn``; all or nothing.
 
@@ -30,7 +38,7 @@ def load_archive(
     gets a new id, so its files move to that id's folders (``captions/<id>/``, ``media/<id>/``).
     """
     in_dir, data_dir = Path(in_dir), Path(data_dir)
-    read_manifest(in_dir)
+    manifest = read_manifest(in_dir)
     has_sessions = conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0]
     if has_sessions and not merge:
         raise CatalogError("the archive is not empty: load into an empty data folder, or pass --merge")
@@ -46,6 +54,8 @@ def load_archive(
         conn.execute("BEGIN IMMEDIATE")
         try:
             loader = _Loader(conn, in_dir, keep_ids=not merge, data_dir=data_dir, created=created)
+            loader.progress = progress
+            loader.expected = _expected_segments(manifest)
             counts = loader.run()
             files += loader.files
         except BaseException:
@@ -107,9 +117,15 @@ class _Loader:
             "skipped": tuple(self.skipped),
         }
 
+    progress: Progress = None
+    expected = 0
+
     def _each(self, name: str, handle) -> int:
         count = 0
-        for number, line in read_jsonl(self.in_dir / name):
+        lines = read_jsonl(self.in_dir / name)
+        if name == "segments.jsonl":
+            lines = counted(lines, self.expected, self.progress)
+        for number, line in lines:
             self.where = f"{self.in_dir / name}, line {number}"
             count += handle(line) or 0
         return count
@@ -277,6 +293,14 @@ class _Loader:
         self.conn.execute(
             "INSERT OR IGNORE INTO event_redirects (slug, name, into_name, at) VALUES (?, ?, ?, ?)", values
         )
+
+
+def _expected_segments(manifest: dict) -> int:
+    """The manifest's segment count, for progress only (the lines themselves are what is loaded)."""
+    count = (
+        (manifest.get("counts") or {}).get("segments") if isinstance(manifest.get("counts"), dict) else None
+    )
+    return count if isinstance(count, int) and count >= 0 else 0
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:

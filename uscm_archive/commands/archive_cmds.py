@@ -48,7 +48,7 @@ class StderrProgress:
         if self._bar is None:
             self._context = self.out.bar(event.total, "fetching")
             self._bar = self._context.__enter__()
-        self._bar(event.done)
+        self._bar(event.done, event.total)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -205,7 +205,7 @@ def import_catalog(settings, jsonl: str, dry_run: bool, skip_bad: bool, out: Out
             dry_run=dry_run,
             by=cli_user(),
             text=text,
-            progress=lambda done, total: advance(done),
+            progress=advance,
         )
     _import_report(result, path, dry_run, out)
     if result.errors:

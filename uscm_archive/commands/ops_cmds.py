@@ -120,8 +120,8 @@ def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
         raise CatalogError(
             "dump writes a folder of files: give it a FOLDER (backup - writes to standard output)"
         )
-    with open_catalog(settings) as catalog:
-        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media)
+    with open_catalog(settings) as catalog, out.bar(0, "dumping") as advance:
+        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media, progress=advance)
     out.emit(_counts_json(folder, counts))
     out.summary(
         f"dumped {counts.sessions} sessions, {counts.segments} segments, {counts.speakers} speakers, "
@@ -136,8 +136,8 @@ def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
 @with_settings
 def load_cmd(settings: Settings, folder: str, merge: bool, out: Output) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
-    with open_catalog(settings) as catalog:
-        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge)
+    with open_catalog(settings) as catalog, out.bar(0, "loading") as advance:
+        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge, progress=advance)
     out.emit({**_counts_json(folder, counts), "skipped": list(counts.skipped)})
     out.summary(f"loaded {counts.sessions} sessions ({counts.segments} segments) and {counts.files} files")
     if counts.skipped:

@@ -71,23 +71,32 @@ class Output:
         return not (self.as_json or self.quiet) and sys.stderr.isatty()
 
     @contextmanager
-    def bar(self, total: int, label: str) -> Iterator[Callable[[int], None]]:
-        """A progress bar with ETA on stderr; yields ``advance(done)`` (how many of ``total`` are done)."""
-        if not self.draws_progress or total <= 1:
-            yield lambda done: None
-            return
-        with click.progressbar(
-            length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True
-        ) as bar:
-            shown = 0
+    def bar(self, total: int, label: str) -> Iterator[Callable[..., None]]:
+        """A progress bar with ETA on stderr; yields ``advance(done, total=None)``: how many are done, and the
+        total when only the work learns it (a dump counts its segments). Drawn once the total is over one."""
+        state: dict = {"total": total, "bar": None, "shown": 0}
 
-            def advance(done: int) -> None:
-                nonlocal shown
-                if done > shown:
-                    bar.update(done - shown)
-                    shown = done
+        def advance(done: int, new_total: int | None = None) -> None:
+            if not self.draws_progress:
+                return
+            if new_total is not None and state["bar"] is None:
+                state["total"] = new_total
+            if state["bar"] is None:
+                if state["total"] <= 1:
+                    return
+                state["bar"] = click.progressbar(
+                    length=state["total"], label=label, file=sys.stderr, show_eta=True, show_pos=True
+                )
+                state["bar"].__enter__()
+            if done > state["shown"]:
+                state["bar"].update(done - state["shown"])
+                state["shown"] = done
 
+        try:
             yield advance
+        finally:
+            if state["bar"] is not None:
+                state["bar"].__exit__(None, None, None)
 
 
 def reporting(json_help: str | None) -> Callable:
