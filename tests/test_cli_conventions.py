@@ -325,3 +325,30 @@ def test_dump_and_load_show_a_progress_bar_over_the_segments_on_a_terminal(data_
     assert "loading" in terminal and "40/40" in terminal and "loaded 1 sessions" in out
     code, out, terminal = run_on_a_terminal(archive, "dump", str(tmp_path / "e"), "-q", stdin=b"")
     assert code == 0 and terminal.strip() == "" and out == ""
+
+
+def test_shell_completion_as_documented_completes_commands_and_options():
+    script = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+    assert "_USCM_ARCHIVE_COMPLETE=bash_source uscm-archive" in script.read_text(encoding="utf-8")
+
+    def complete(words: str, index: int) -> str:
+        env = {
+            **os.environ,
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(index),
+            "_USCM_ARCHIVE_COMPLETE": "bash_complete",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "uscm_archive.cli"], env=env, capture_output=True, timeout=60
+        )
+        return done.stdout.decode()
+
+    assert "import-catalog" in complete("uscm-archive im", 1)
+    assert "--quiet" in complete("uscm-archive backup --q", 2)
+    source = subprocess.run(
+        [sys.executable, "-m", "uscm_archive.cli"],
+        env={**os.environ, "_USCM_ARCHIVE_COMPLETE": "bash_source"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert "complete -o nosort -F" in source.stdout.decode()
