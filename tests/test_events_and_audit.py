@@ -84,6 +84,8 @@ def test_merging_two_events_redirects_the_old_event_page_and_an_import_again_kee
 ):
     before = events(site)
     assert before[DAY_1] == 3 and before[FINAL] == 2
+    listing = client.get("/staff/events").text
+    assert 'action="/staff/events/merge"' in listing and f'<option value="{FINAL}">' in listing
     csrf = signed_in_csrf(client)
     merged = client.post(
         "/staff/events/merge", data={"csrf": csrf, "source": FINAL, "target": DAY_1}, follow_redirects=False
