@@ -155,9 +155,13 @@ def test_renaming_back_to_an_old_name_makes_it_live_again(catalog):
     assert catalog.event_redirect("Winter Meeting") == "Winter Meeting, Day 1"
     with pytest.raises(NotFound):
         staff.events.merge("Nothing", "Winter Meeting, Day 1", "ann")
-    catalog.save_session("k2", SessionMeta(title="Closing", event="Summer Meeting"))
+    summer = catalog.save_session("k2", SessionMeta(title="Closing", event="Summer Meeting"))
     with pytest.raises(Conflict):
         staff.events.rename("Summer Meeting", "winter meeting, day 1", "ann")
+    # A staffer typing the old name of a renamed event gets the event as it is now called (one write path).
+    staff.events.rename("Summer Meeting", "Summer Meeting 2024", "ann")
+    staff.edits.update_metadata(summer, {"event": "Summer Meeting"}, "ann")
+    assert catalog.get_session(summer, include_drafts=True).event == "Summer Meeting 2024"
 
 
 def quote_plus(text: str) -> str:
