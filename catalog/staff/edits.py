@@ -115,7 +115,8 @@ class StaffEdits:
         """Apply the fields that differ from what is stored; return ``{field: [old, new]}`` of those changed."""
         cleaned = clean_metadata(changes)
         with transaction(self.db) as conn:
-            if cleaned.get("event"):  # an event renamed or merged away is written as its new name, as ingest does
+            # An event renamed or merged away is written as its new name, as ingest writes it.
+            if cleaned.get("event"):
                 cleaned["event"] = resolve_event(conn, cleaned["event"])
             current = self._row(conn, session_id, tuple(cleaned))
             diff = {k: [current[k], v] for k, v in cleaned.items() if current[k] != v}
