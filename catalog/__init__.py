@@ -25,10 +25,12 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
-from catalog.ops import ops_for
+from catalog.ops import ExpectedFile, ops_for
 from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
-from catalog.staff import KEEP, ChapterInput, Staff, User
+from catalog.staff import KEEP, ChapterInput, Offer, Staff, User
+from catalog.store.asr import AsrLine
+from catalog.store.field_limits import check_items, check_length
 from catalog.store.values import parse_date
 
 __all__ = [
@@ -37,16 +39,19 @@ __all__ = [
     "KEEP",
     "SESSION_ID",
     "STATUSES",
+    "AsrLine",
     "CaptionState",
     "Catalog",
     "CatalogError",
     "ChapterInput",
     "Conflict",
     "DataFolder",
+    "ExpectedFile",
     "Hit",
     "Item",
     "MediaInput",
     "NotFound",
+    "Offer",
     "SearchRequest",
     "SearchResults",
     "Session",
@@ -58,6 +63,8 @@ __all__ = [
     "TrackInfo",
     "TrackInput",
     "User",
+    "check_items",
+    "check_length",
     "export_info",
     "metadata_path",
     "ops_for",

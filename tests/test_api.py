@@ -71,7 +71,7 @@ def test_transcript_segments_with_moment_links(client, sample):
 
 def test_search_has_the_command_fields(client, sample):
     body = client.get("/api/search", params={"q": "housing", "limit": 2}).json()
-    assert set(body) == {"query", "total", "results"}
+    assert set(body) == {"query", "corrected_query", "total", "results"}
     assert body["query"] == "housing" and body["total"] == 3 and len(body["results"]) == 2
     for result in body["results"]:
         assert set(result) == SEARCH_FIELDS
@@ -125,7 +125,10 @@ def test_oembed_describes_an_embeddable_player(client, sample):
     )
     assert error["code"] == "format_not_supported"
     page = client.get(f"/sessions/{sample.main}").text
-    assert 'type="application/json+oembed" href="/api/oembed?url=http%3A//testserver/sessions/' in page
+    assert (
+        'type="application/json+oembed" href="http://testserver/api/oembed?url=http%3A//testserver/sessions/'
+        in page
+    )
 
 
 def test_openapi_describes_every_public_route(client):

@@ -212,7 +212,12 @@ def test_dump_and_load_json_and_quiet(archive, tmp_path):
 def test_check_json_quiet_and_its_error(archive, tmp_path):
     checked = run(archive, "check", "--json")
     ok(checked)
-    assert json.loads(checked.stdout) == {"file": str(archive / "catalog.db"), "ok": True, "problems": []}
+    assert json.loads(checked.stdout) == {
+        "file": str(archive / "catalog.db"),
+        "ok": True,
+        "problems": [],
+        "files": {"checked": 1, "hashed": 1},  # the session's raw caption file, its size and sha256 verified
+    }
     quiet = run(archive, "check", "-q")
     ok(quiet)
     assert quiet.stdout == quiet.stderr == ""

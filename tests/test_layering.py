@@ -27,6 +27,10 @@ OWNER_OF = {
     "jinja2": {"web"},
     "uvicorn": {"uscm_archive"},
     "click": {"uscm_archive"},
+    "faster_whisper": {"archive"},  # archive/asr.py alone
+    "ctranslate2": {"archive"},
+    "av": {"archive"},
+    "rapidfuzz": {"catalog"},
 }
 
 
@@ -72,6 +76,8 @@ WHITE_BOX = {
     "catalog.search.paths": {"RANK_LIMIT"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
+    "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
+    "catalog.store.schema": {"MIGRATIONS"},
 }
 CONNECTION_ATTRIBUTES = {"db", "conn"}
 

@@ -29,6 +29,7 @@ from web.errors import ApiError
 from web.player import media_url
 from web.published import published
 from web.session_view import DOWNLOAD_FORMATS, moment_url
+from web.share import embed_moment, oembed_thumbnail
 from web.templating import site_url
 
 ERRORS = {404: {"model": ErrorBody, "description": "no such published session"}}
@@ -142,6 +143,7 @@ def search(
     until: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
     session_id: int | None = Query(None, ge=1, le=2**62),
     exact: bool = False,
+    correct: bool = Query(True, description="read a misspelt word as the archive's nearest word"),
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=100_000),
 ):
@@ -156,6 +158,7 @@ def search(
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
         exact=exact,
+        correct=correct,
     )
     catalog = catalog_for(request)
     # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
@@ -176,7 +179,11 @@ def speakers(request: Request):
 
 
 @router.get(
-    "/oembed", response_model=OEmbedOut, responses={**ERRORS, 501: {"model": ErrorBody}}, summary="oEmbed"
+    "/oembed",
+    response_model=OEmbedOut,
+    response_model_exclude_none=True,
+    responses={**ERRORS, 501: {"model": ErrorBody}},
+    summary="oEmbed",
 )
 def oembed(
     request: Request,
@@ -194,8 +201,9 @@ def oembed(
     width = min(maxwidth or 640, 1280)
     height = min(maxheight or width * 9 // 16 + 120, 1000)
     site = site_url(request)
+    src = f"{site}/sessions/{session.id}/embed{embed_moment(urlsplit(url).query)}"
     frame = (
-        f'<iframe src="{escape(site)}/sessions/{session.id}/embed" width="{width}" height="{height}" '
+        f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
         f'title="{escape(session.title)}" loading="lazy" allowfullscreen></iframe>'
     )
     return {
@@ -205,5 +213,5 @@ def oembed(
         "html": frame,
         "width": width,
         "height": height,
-        "thumbnail_url": session.thumbnail_url,
+        **oembed_thumbnail(session, site),
     }

@@ -93,6 +93,7 @@ class SearchResultOut(BaseModel):
 
 class SearchOut(BaseModel):
     query: str
+    corrected_query: str | None = None  # the query searched instead, when a word of it was misspelt
     total: int
     results: list[SearchResultOut]
 
@@ -112,4 +113,6 @@ class OEmbedOut(BaseModel):
     html: str
     width: int
     height: int
-    thumbnail_url: str | None = None
+    thumbnail_url: str
+    thumbnail_width: int | None = None  # given for the archive's own picture; left out when unknown
+    thumbnail_height: int | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
@@ -58,9 +59,18 @@ def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
     return list(groups.values())
 
 
-def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int, exact: bool = False):
+def run_search(
+    catalog: Catalog,
+    query: str,
+    filters: dict[str, str],
+    number: int,
+    exact: bool = False,
+    correct: bool = True,
+):
     offset = (number - 1) * PER_PAGE
-    request = SearchRequest(query=query, limit=PER_PAGE, offset=offset, exact=exact, **filters)
+    request = SearchRequest(
+        query=query, limit=PER_PAGE, offset=offset, exact=exact, correct=correct, **filters
+    )
     try:
         return published(catalog.search(request)), None
     except CatalogError as exc:
@@ -83,22 +93,25 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     filters, notes = read_filters(params)
     number = page_number(params.get("page"))
     exact = params.get("exact") == "1"
+    correct = params.get("correct") != "0"
     results, problem, sessions = (None, None, [])
     if query.strip():
-        results, problem = run_search(catalog, query, filters, number, exact)
+        results, problem = run_search(catalog, query, filters, number, exact, correct)
         sessions = [] if filters else matching_sessions(catalog, query, number)
     if problem:
         notes.append(problem)
     total = results.total if results else 0
-    pager = Page(number, PER_PAGE, total, "/search", {"q": query, **filters, "exact": "1" if exact else ""})
+    kept = {"q": query, **filters, "exact": "1" if exact else "", "correct": "" if correct else "0"}
+    pager = Page(number, PER_PAGE, total, "/search", kept)
     return {
+        "original_url": "/search?" + urlencode({**kept, "correct": "0"}),
         "query": query,
         "exact": exact,
         "filters": filters,
         "notes": notes,
         "results": results,
         "sessions": sessions,
-        "groups": group_hits(results.hits, query) if results else [],
+        "groups": group_hits(results.hits, results.corrected_query or query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
     }

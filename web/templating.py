@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web.audit_text import audit_lines
+from web.share import SITE_DESCRIPTION
 from web.timecode import clock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -40,6 +41,9 @@ def make_templates(settings, static_url=None) -> jinja2.Environment:
     )
     env.globals["site_name"] = settings.site_name
     env.globals["static_url"] = static_url or (lambda name: f"/static/{name}")
+    env.globals["default_description"] = SITE_DESCRIPTION
+    env.globals["share"] = None  # a page's web.share.Share; else base.html describes the page by its title
+    env.globals["description"] = None
     env.filters["clock"] = clock
     env.filters["seconds"] = lambda value: int(value or 0)
     env.filters["audit_lines"] = audit_lines

@@ -14,6 +14,7 @@ import click
 import archive
 import transcripts
 from archive import IngestOptions, IngestResult, ProgressEvent
+from uscm_archive.commands import transcribe_cmd
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.commands.output import STDIO, Output, cli_user, read_stdin_bytes, reporting
 
@@ -139,20 +140,26 @@ def ingest_options(
 @click.option("--lang", "languages", multiple=True, help="Caption language code (repeatable) [default: en].")
 @click.option("--draft", is_flag=True, help="Store as a draft: not shown publicly until published.")
 @click.option("--media", is_flag=True, help="URLs: also download the media into the data folder.")
+@click.option(
+    "--transcribe", is_flag=True, help="Transcribe sessions that have media but no captions (asr extra)."
+)
 @reporting(INGEST_JSON)
 @with_settings
-def ingest(settings, sources, out: Output, **fields) -> None:
-    """Ingest caption files (.vtt, .srt), yt-dlp .info.json files or URLs; prints each session id.
+def ingest(settings, sources, transcribe: bool, out: Output, **fields) -> None:
+    """Ingest caption files (.vtt, .srt), yt-dlp .info.json files, URLs or recordings; prints each session id.
 
     `-` reads one caption file from standard input (`curl ... | uscm-archive ingest - --title ...`).
 
     On stderr: each warning from reading the captions (file, line and what was done) and the number of words
     stored per session.
 
-    A chapters track given with one caption file becomes that session's chapters. The same file or URL
-    again updates its session.
+    A chapters track given with one caption file becomes that session's chapters. A recording (.wav, .mp3,
+    .mp4, ...) becomes a session with its media and no transcript: --transcribe makes one. The same file or
+    URL again updates its session.
     """
     options = ingest_options(settings, **fields)
+    if transcribe:
+        transcribe_cmd.require_asr()
     progress = StderrProgress(out)
     with open_catalog(settings) as catalog:
         if STDIO in sources:
@@ -164,6 +171,11 @@ def ingest(settings, sources, out: Output, **fields) -> None:
                 result = archive.ingest(catalog, settings.data_dir, list(sources), options, progress)
             finally:
                 progress.close()
+        if transcribe:
+            transcribed = transcribe_cmd.transcribe_new(
+                catalog, settings, result.session_ids, transcribe_cmd.TranscribeProgress(out)
+            )
+            result.failures.extend(transcribed.failures)  # its sessions are listed already
     report(result, out)
 
 
@@ -278,18 +290,28 @@ def _import_report(result, path: Path, dry_run: bool, out: Output) -> None:
 @click.option(
     "--refresh", default=3, show_default=True, help="Refresh the metadata of this many newest entries."
 )
+@click.option(
+    "--transcribe", is_flag=True, help="Transcribe entries that have media but no captions (asr extra)."
+)
 @reporting('{"skipped", ' + INGEST_JSON[1:])
 @with_settings
-def sync(settings, url: str, languages, media: bool, refresh: int, out: Output) -> None:
+def sync(settings, url: str, languages, media: bool, refresh: int, transcribe: bool, out: Output) -> None:
     """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
     options = ingest_options(settings, languages=languages, media=media)
     options = replace(options, refresh_newest=max(0, refresh))
+    if transcribe:
+        transcribe_cmd.require_asr()
     progress = StderrProgress(out)
     with open_catalog(settings) as catalog:
         try:
             result = archive.sync(catalog, settings.data_dir, url, options, progress)
         finally:
             progress.close()
+        if transcribe:
+            transcribed = transcribe_cmd.transcribe_new(
+                catalog, settings, result.session_ids, transcribe_cmd.TranscribeProgress(out)
+            )
+            result.failures.extend(transcribed.failures)  # its sessions are listed already
     out.note(
         f"{len(result.sessions)} fetched, {result.skipped} already in the archive, {len(result.failures)} failed"
     )

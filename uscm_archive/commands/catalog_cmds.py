@@ -39,6 +39,10 @@ def results_text(results: SearchResults) -> str:
     order = "newest first" if results.ordered_by == "date" else "best first"
     first = results.offset + 1
     lines = [
+        f"Showing results for {results.corrected_query!r}; search instead for {results.query!r} with --no-correct"
+    ]
+    lines = lines if results.corrected_query else []
+    lines += [
         f"{results.total} results for {results.query!r}, {order} ({first}-{results.offset + len(results.hits)}):"
     ]
     for hit in published(results).hits:
@@ -70,10 +74,11 @@ def _non_negative(ctx, param, value):
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only sessions on or after this date.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Only sessions on or before this date.")
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
+@click.option("--no-correct", is_flag=True, help="Search misspelt words as typed, never corrected.")
 @reporting("query, total and results (the shape of /api/search).")
-def search(settings, query: str, out: Output, **options) -> None:
+def search(settings, query: str, no_correct: bool, out: Output, **options) -> None:
     """Find the moments where QUERY was said: "a phrase", word*, a OR b, -word."""
-    request = SearchRequest(query=query, **options)
+    request = SearchRequest(query=query, correct=not no_correct, **options)
     with open_catalog(settings) as catalog:
         results = catalog.search(request)
     if out.as_json:

@@ -138,23 +138,54 @@ def load_cmd(settings: Settings, folder: str, merge: bool, out: Output) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
     with open_catalog(settings) as catalog, out.bar(0, "loading") as advance:
         counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge, progress=advance)
-    out.emit({**_counts_json(folder, counts), "skipped": list(counts.skipped)})
+    out.emit(
+        {
+            **_counts_json(folder, counts),
+            "skipped": list(counts.skipped),
+            "already_loaded": counts.already_loaded,
+        }
+    )
+    if counts.already_loaded:
+        out.summary(
+            f"the archive already holds this dump: its files are verified ({counts.files} placed now)"
+        )
+        return
     out.summary(f"loaded {counts.sessions} sessions ({counts.segments} segments) and {counts.files} files")
     if counts.skipped:
         out.summary(f"skipped {len(counts.skipped)} sessions already in the archive")
 
 
 @click.command("check")
-@reporting('{"file", "ok", "problems": [text]}; exit status 1 when there are problems.')
+@click.option("--quick", is_flag=True, help="Compare file sizes only; skip hashing the files.")
+@reporting(
+    '{"file", "ok", "problems": [text], "files": {"checked", "hashed"} (null when the catalog itself failed)}; '
+    "exit status 1 when there are problems."
+)
 @with_settings
-def check_cmd(settings: Settings, out: Output) -> None:
-    """Check the catalog: SQLite integrity, foreign keys, full-text indexes against their text, session counts.
+def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
+    """Check the catalog and its files: SQLite integrity, foreign keys, full-text indexes against their text,
+    session counts, the exact schema, and every media and caption file's size and sha256.
 
     Exits 1 and lists the problems when there are any.
     """
+    from archive.file_check import check_files  # archive/ pulls in yt-dlp: only when checking
+    from archive.leftovers import sweep_leftovers
+
     _require_catalog(settings)
+    for line in sweep_leftovers(settings.data_dir):
+        out.note(f"removed crash leftover: {line}")
     problems = ops_for(settings.catalog_path).check()
-    out.emit({"file": str(settings.catalog_path), "ok": not problems, "problems": problems})
+    checked = None
+    if not problems:
+        with open_catalog(settings) as catalog:
+            files = check_files(catalog, settings.data_dir, quick=quick)
+        problems = files.problems
+        checked = {"checked": files.checked, "hashed": 0 if quick else files.hashed}
+        for note in files.notes:
+            out.note(f"note: {note}")
+        hashed = "" if quick else f", {files.hashed} hashed"
+        out.summary(f"files: {files.checked} checked{hashed}")
+    out.emit({"file": str(settings.catalog_path), "ok": not problems, "problems": problems, "files": checked})
     if problems:
         for problem in problems:
             out.note(f"problem: {problem}")

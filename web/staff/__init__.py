@@ -18,10 +18,24 @@ from web.staff import (
     sessions,
     signin,
     speakers,
+    transcription,
     users,
 )
 
 router = APIRouter()
-_MODULES = (signin, dashboard, add, items, bulk, sessions, segments, speakers, events, users, api, api_ingest)
-for _module in _MODULES:
+for _module in (
+    signin,
+    dashboard,
+    add,
+    items,
+    bulk,
+    sessions,
+    segments,
+    speakers,
+    events,
+    transcription,
+    users,
+    api,
+    api_ingest,
+):
     router.include_router(_module.router)
