@@ -357,3 +357,14 @@ def test_shell_completion_as_documented_completes_commands_and_options():
         timeout=60,
     )
     assert "complete -o nosort -F" in source.stdout.decode()
+
+
+def test_transcribe_status_json_and_quiet(archive):
+    listed = run(archive, "transcribe", "--status", "--json")
+    ok(listed)
+    assert json.loads(listed.stdout) == []  # nothing queued: no speech-to-text extra needed to ask
+    quiet = run(archive, "transcribe", "--status", "-q")
+    ok(quiet)
+    assert quiet.stderr == ""
+    refused = run(archive, "transcribe", "--cancel", "1", "--json")
+    assert refused.exit_code == 1 and refused.stderr.startswith("error: ") and refused.stdout == ""
