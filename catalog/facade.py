@@ -104,11 +104,12 @@ class Catalog:
         model: str,
         model_sha256: str,
         language: str = "en",
+        by: str | None = None,
     ) -> SavedAsr:
         """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
         staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
         return asr.save_asr_track(
-            self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language
+            self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language, by=by
         )
 
     # -- reading -------------------------------------------------------------------------------------------

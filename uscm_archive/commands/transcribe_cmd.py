@@ -12,7 +12,7 @@ import click
 from archive import ArchiveError, IngestResult, ProgressEvent, asr, transcription
 from catalog import Catalog
 from uscm_archive.commands.common import open_catalog, with_settings
-from uscm_archive.commands.output import Output, reporting
+from uscm_archive.commands.output import Output, cli_user, reporting
 from uscm_archive.settings import Settings
 
 
@@ -52,7 +52,7 @@ def transcribe_new(catalog: Catalog, settings: Settings, session_ids, progress) 
     ]
     if not wanted:
         return IngestResult()
-    items = transcription.queue_sessions(catalog, settings.data_dir, wanted, requested_by="cli")
+    items = transcription.queue_sessions(catalog, settings.data_dir, wanted, requested_by=cli_user())
     return transcription.run_jobs(catalog, settings.data_dir, items, options_from(settings, None), progress)
 
 
@@ -112,7 +112,7 @@ def transcribe(
             None
             if pending
             else transcription.queue_sessions(
-                catalog, settings.data_dir, list(session_ids), requested_by="cli"
+                catalog, settings.data_dir, list(session_ids), requested_by=cli_user()
             )
         )
         result = transcription.run_jobs(
