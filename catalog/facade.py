@@ -11,7 +11,9 @@ A ``Catalog`` holds one connection: use one per thread (the web app keeps one pe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -27,26 +29,44 @@ from catalog.models import (
     StoredSegment,
     TrackInput,
 )
-from catalog.ops import CatalogOps
-from catalog.queue import Queue
 from catalog.search import engine as _search
-from catalog.staff import Staff
-from catalog.staff.events import redirect_for
-from catalog.store import asr, browse, reads, sessions
 from catalog.store import facets as _facets
-from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+from catalog.store import reads
 from catalog.store.db import connect
 from catalog.store.version import DataVersion, file_version
-from transcripts import Chapter
+
+if (
+    TYPE_CHECKING
+):  # the writing and staff parts load on first use: a command that only reads never imports them
+    from catalog.ops import CatalogOps
+    from catalog.queue import Queue
+    from catalog.staff import Staff
+    from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+    from transcripts import Chapter
 
 
 class Catalog:
     def __init__(self, db: sqlite_utils.Database, path: Path):
         self.db = db  # inside catalog/ only: outside code uses the methods and parts
         self.path = Path(path)
-        self.staff = Staff(db)
-        self.queue = Queue(self)
-        self.ops = CatalogOps(self.path, self)
+
+    @cached_property
+    def staff(self) -> Staff:
+        from catalog.staff import Staff
+
+        return Staff(self.db)
+
+    @cached_property
+    def queue(self) -> Queue:
+        from catalog.queue import Queue
+
+        return Queue(self)
+
+    @cached_property
+    def ops(self) -> CatalogOps:
+        from catalog.ops import CatalogOps
+
+        return CatalogOps(self.path, self)
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
@@ -86,14 +106,20 @@ class Catalog:
         ``cli:<login>``): the save writes its audit entry (``session.create``, or ``session.update`` with what
         changed) in the same transaction. An event name that was renamed or merged away is stored as its new name.
         """
+        from catalog.store import sessions
+
         return sessions.save_session(self.db, source_key, meta, tracks, chapters, media, by)
 
     def set_status(self, session_id: int, status: str) -> None:
         """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
+        from catalog.store import sessions
+
         sessions.set_status(self.db, session_id, status)
 
     def delete_session(self, session_id: int) -> None:
         """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
+        from catalog.store import sessions
+
         sessions.delete_session(self.db, session_id)
 
     def save_asr_track(
@@ -108,12 +134,16 @@ class Catalog:
     ) -> SavedAsr:
         """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
         staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
+        from catalog.store import asr
+
         return asr.save_asr_track(
             self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language, by=by
         )
 
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
+        from catalog.store import sessions
+
         return sessions.find_session_id(self.db, source_key)
 
     def get_session(self, session_id: int, *, include_drafts: bool = False) -> Session | None:
@@ -152,10 +182,14 @@ class Catalog:
 
     def asr_track(self, session_id: int) -> AsrTrack | None:
         """The session's automatic track (model, hash, reviewed), if its transcript is one."""
+        from catalog.store import asr
+
         return asr.asr_track(self.db, session_id)
 
     def low_confidence_words(self, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
         """``{segment id: [(char offset, char end), ...]}`` of words recognised with probability under ``below``."""
+        from catalog.store import asr
+
         return asr.low_confidence_words(self.db, session_id, below)
 
     def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
@@ -169,18 +203,26 @@ class Catalog:
     def event_redirect(self, name_or_slug: str) -> str | None:
         """The current name of an event renamed or merged away (``None`` for a current name or an unknown one):
         its old page redirects there."""
+        from catalog.staff.events import redirect_for
+
         return redirect_for(self.db.conn, name_or_slug)
 
     def speaker_moments(self, speaker_id: int, *, limit: int = 50, offset: int = 0):
         """(total, page of ``SpeakerMoment``) of what a speaker (and those merged into it) said, newest first."""
+        from catalog.store import browse
+
         return browse.speaker_moments(self, speaker_id, limit=limit, offset=offset)
 
     def recently_added(self, *, limit: int = 30) -> list[Session]:
         """Published sessions, the most recently published (or added) first."""
+        from catalog.store import browse
+
         return browse.recently_added(self, limit=limit)
 
     def published_count(self) -> int:
         """How many sessions the public can see (also proves the catalog answers)."""
+        from catalog.store import browse
+
         return browse.published_count(self)
 
     # -- search --------------------------------------------------------------------------------------------
