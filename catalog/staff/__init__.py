@@ -10,6 +10,7 @@ import sqlite_utils
 
 from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
+from catalog.staff.events import EventSummary, StaffEvents
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
 from catalog.staff.sessions import SessionGenerations
 from catalog.staff.signin_limits import SigninLimits
@@ -24,6 +25,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChapterInput",
+    "EventSummary",
     "Offer",
     "SegmentVersion",
     "SpeakerSummary",
@@ -37,7 +39,7 @@ __all__ = [
 
 class Staff:
     """The staff parts, sharing one catalog connection: ``users``, ``signins`` (failed sign-ins and their
-    delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``,
+    delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``, ``events``,
     ``suggestions`` (speaker names offered by transcription), ``audit``."""
 
     def __init__(self, db: sqlite_utils.Database):
@@ -47,5 +49,6 @@ class Staff:
         self.edits = StaffEdits(db)
         self.segments = StaffSegments(db)
         self.speakers = StaffSpeakers(db)
+        self.events = StaffEvents(db)
         self.suggestions = SpeakerSuggestions(db)
         self.audit = AuditLog(db)
