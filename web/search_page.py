@@ -14,7 +14,7 @@ from web.session_view import moment_url
 PER_PAGE = 20
 SESSION_MATCHES = 5
 MAX_QUERY = 500
-FILTERS = ("event", "speaker", "topic", "since", "until")
+FILTERS = ("event", "speaker", "topic", "since", "until", "lang")
 
 
 @dataclass
@@ -53,7 +53,8 @@ def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
         group = groups.setdefault(
             hit.session_id, HitGroup(hit.session_id, hit.session_title, hit.session_date)
         )
-        group.hits.append((hit, moment_url(hit.session_id, hit.start, query)))
+        lang = hit.language if hit.other_track else None
+        group.hits.append((hit, moment_url(hit.session_id, hit.start, query, lang)))
     for group in groups.values():
         group.hits.sort(key=lambda pair: pair[0].start)
     return list(groups.values())
@@ -114,4 +115,5 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "groups": group_hits(results.hits, results.corrected_query or query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
+        "languages": catalog.track_languages(),
     }
