@@ -80,7 +80,9 @@ def archive(tmp_path_factory) -> tuple[Path, int]:
     data_dir, sources = root / "data", root / "sources"
     data_dir.mkdir()
     sources.mkdir()
-    webinar = _info(sources, "webinar", "abc123xyz00", "Immigrant support webinar", {"en": ENGLISH, "es": SPANISH})
+    webinar = _info(
+        sources, "webinar", "abc123xyz00", "Immigrant support webinar", {"en": ENGLISH, "es": SPANISH}
+    )
     draft = _info(sources, "draft", "def456uvw11", "Closed session", {"en": ENGLISH, "es": DRAFT_SPANISH})
     session_id = int(_cli(data_dir, "ingest", str(webinar)).split()[0])
     _cli(data_dir, "ingest", "--draft", str(draft))
@@ -156,7 +158,9 @@ def test_api_pages_and_a_drafts_spanish_track(archive):
         assert status == 200 and 'id="transcript" lang="en"' in page and "Legal clinics" in page
         assert "Las clínicas" not in page
         assert 'srclang="en" label="English captions" default>' in page
-        assert f'src="/sessions/{session_id}/transcript.vtt?lang=es" srclang="es" label="es captions">' in page
+        assert (
+            f'src="/sessions/{session_id}/transcript.vtt?lang=es" srclang="es" label="es captions">' in page
+        )
         status, page = get(f"/sessions/{session_id}", lang="es", t="42")
         assert status == 200 and 'id="transcript" lang="es"' in page and "Las clínicas legales" in page
         assert "Legal clinics" not in page.split('id="transcript"', 1)[1].split("</ol>", 1)[0]

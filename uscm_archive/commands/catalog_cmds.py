@@ -47,7 +47,7 @@ def results_text(results: SearchResults) -> str:
     for hit in published(results).hits:
         lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'})"]
         speaker = f"{hit.speaker}: " if hit.speaker else ""
-        language = f"({hit.language}) " if hit.language else ""
+        language = f"({hit.language}) " if hit.other_track else ""  # the primary track's language goes unsaid
         lines += [f"  [{clock(hit.start)}] {language}{speaker}{plain(hit.snippet)}", f"  {hit.url}"]
     return "\n".join(lines)
 
