@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
-from catalog.store.schema import MIGRATION_SEGMENT_WINDOWS, MIGRATIONS
+from catalog.store.schema import MIGRATIONS
 from transcripts import Mark, Segment, Transcript, parse_file
 from web.published import published_hit
 
@@ -106,7 +106,7 @@ def test_the_migration_builds_windows_for_an_existing_catalog(tmp_path: Path):
     """A catalog made before the windows existed gets them when it is opened."""
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    before = MIGRATIONS.index(MIGRATION_SEGMENT_WINDOWS)
+    before = next(n for n, script in enumerate(MIGRATIONS) if "VIRTUAL TABLE segment_windows_fts" in script)
     for migration in MIGRATIONS[:before]:
         conn.executescript(migration)
     conn.execute(f"PRAGMA user_version = {before}")

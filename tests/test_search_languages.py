@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from catalog import Catalog
 from tests.support.liveserver import running
 from uscm_archive.cli import cli
 from uscm_archive.settings import Settings
@@ -172,3 +173,44 @@ def test_api_pages_and_a_drafts_spanish_track(archive):
         assert "Legal clinics" in txt and "clínicas" not in txt
         status, page = get(f"/sessions/{session_id}", lang="fr")
         assert status == 404 and "Traceback" not in page
+
+
+def test_a_staff_correction_of_the_spanish_track_is_searchable_and_survives_a_re_ingest(archive, tmp_path):
+    data_dir, session_id = archive
+    catalog = Catalog.open(data_dir / "catalog.db")
+    try:
+        [line] = [s for s in catalog.segments(session_id, "es") if "clínicas" in s.text]
+        fixed = line.text.replace("martes", "miércoles")
+        assert catalog.staff.segments.correct_in_track(line.id, fixed, "editor", expected_text=line.text)
+        assert [v.text for v in catalog.staff.segments.track_versions(line.id)] == [line.text]
+        english = catalog.segments(session_id)  # the primary transcript is untouched
+        assert all("miércoles" not in s.text for s in english) and any("Tuesday" in s.text for s in english)
+    finally:
+        catalog.close()
+    [hit] = _search(data_dir, "miercoles", "--lang", "es")
+    assert (hit["start"], hit["language"]) == (42.0, "es")
+    assert _search(data_dir, "martes", "--lang", "es", "--no-correct") == []
+    webinar = next(data_dir.parent.glob("sources/webinar.info.json"))
+    _cli(data_dir, "ingest", str(webinar))  # a re-fetch keeps what staff corrected
+    assert len(_search(data_dir, "miercoles", "--lang", "es")) == 1
+
+
+def test_the_corpus_english_and_arabic_pair_each_found_at_its_second(corpus, tmp_path):
+    """The corpus's Elephants Dream captions in English and Arabic (right to left) as one session's two tracks."""
+    captions = corpus / "captions"
+    english, arabic = (captions / f"manual_elephants-dream-film.{tag}.vtt" for tag in ("en", "ar-rtl"))
+    if not (english.exists() and arabic.exists()):
+        pytest.skip("the corpus has no Elephants Dream en/ar pair")
+    sources, data_dir = tmp_path / "sources", tmp_path / "data"
+    sources.mkdir()
+    data_dir.mkdir()
+    info = _info(sources, "film", "elephants01", "Elephants Dream", {})
+    (sources / "film.en.vtt").write_bytes(english.read_bytes())
+    (sources / "film.ar.vtt").write_bytes(arabic.read_bytes())
+    _cli(data_dir, "ingest", str(info))
+    for options in (("--lang", "ar"), ()):
+        [hit] = _search(data_dir, '"طاحنات الرؤوس"', *options)
+        assert (hit["start"], hit["language"]) == (21.0, "ar")
+    for options in (("--lang", "en"), ()):
+        [hit] = _search(data_dir, '"at the right we can see"', *options)
+        assert (hit["start"], hit["language"]) == (18.166, "en")

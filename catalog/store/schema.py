@@ -342,7 +342,8 @@ INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild');
 # everything reading ``segments`` (the session page's transcript, exports, the cross-cut windows, ASR, staff
 # corrections) still reads the one primary track. Indexed by ``track_segments_fts`` without stemming
 # ('unicode61 remove_diacritics 2': no English porter stemming on Spanish, accents folded), with its words for the
-# typo tolerance in ``track_words``. New empty tables: free on any catalog; a re-ingest fills them.
+# typo tolerance in ``track_words``; staff corrections of those segments keep what they replaced in
+# ``track_segment_versions``. New empty tables: free on any catalog; a re-ingest fills them.
 MIGRATION_TRACK_SEGMENTS = """
 CREATE TABLE track_segments (
     id INTEGER PRIMARY KEY,
@@ -356,6 +357,14 @@ CREATE TABLE track_segments (
 );
 CREATE INDEX track_segments_track ON track_segments(track_id, position);
 CREATE INDEX track_segments_session ON track_segments(session_id);
+CREATE TABLE track_segment_versions (        -- a staff correction of another track's segment keeps the text it replaced
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES track_segments(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    changed_by TEXT,
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX track_segment_versions_segment ON track_segment_versions(segment_id);
 CREATE VIRTUAL TABLE track_segments_fts USING fts5(
     text, content='track_segments', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
