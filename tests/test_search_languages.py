@@ -214,3 +214,14 @@ def test_the_corpus_english_and_arabic_pair_each_found_at_its_second(corpus, tmp
     for options in (("--lang", "en"), ()):
         [hit] = _search(data_dir, '"at the right we can see"', *options)
         assert (hit["start"], hit["language"]) == (18.166, "en")
+
+
+def test_dump_and_load_keep_the_spanish_track(archive, tmp_path):
+    data_dir, session_id = archive
+    dump, copy = tmp_path / "dump", tmp_path / "copy"
+    copy.mkdir()
+    _cli(data_dir, "dump", str(dump))
+    _cli(copy, "load", str(dump))
+    for options in (("--lang", "es"), ()):
+        [hit] = _search(copy, '"clínicas legales"', *options)
+        assert (hit["start"], hit["language"]) == (42.0, "es")
