@@ -11,7 +11,9 @@ A ``Catalog`` holds one connection: use one per thread (the web app keeps one pe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -27,25 +29,46 @@ from catalog.models import (
     StoredSegment,
     TrackInput,
 )
-from catalog.ops import CatalogOps
-from catalog.queue import Queue
 from catalog.search import engine as _search
-from catalog.staff import Staff
-from catalog.store import asr, browse, reads, sessions
+from catalog.search import related as _related
+from catalog.search import trends as _trends
 from catalog.store import facets as _facets
-from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+from catalog.store import reads
 from catalog.store.db import connect
 from catalog.store.version import DataVersion, file_version
-from transcripts import Chapter
+
+if (
+    TYPE_CHECKING
+):  # the writing and staff parts load on first use: a command that only reads never imports them
+    from catalog.ops import CatalogOps
+    from catalog.queue import Queue
+    from catalog.staff import Staff
+    from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+    from transcripts import Chapter
 
 
 class Catalog:
     def __init__(self, db: sqlite_utils.Database, path: Path):
         self.db = db  # inside catalog/ only: outside code uses the methods and parts
         self.path = Path(path)
-        self.staff = Staff(db)
-        self.queue = Queue(self)
-        self.ops = CatalogOps(self.path, self)
+
+    @cached_property
+    def staff(self) -> Staff:
+        from catalog.staff import Staff
+
+        return Staff(self.db)
+
+    @cached_property
+    def queue(self) -> Queue:
+        from catalog.queue import Queue
+
+        return Queue(self)
+
+    @cached_property
+    def ops(self) -> CatalogOps:
+        from catalog.ops import CatalogOps
+
+        return CatalogOps(self.path, self)
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
@@ -81,14 +104,20 @@ class Catalog:
         transaction; on any error nothing changes. The first track whose transcript has segments becomes the
         primary track (indexed and shown). Returns the session id.
         """
+        from catalog.store import sessions
+
         return sessions.save_session(self.db, source_key, meta, tracks, chapters, media)
 
     def set_status(self, session_id: int, status: str) -> None:
         """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
+        from catalog.store import sessions
+
         sessions.set_status(self.db, session_id, status)
 
     def delete_session(self, session_id: int) -> None:
         """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
+        from catalog.store import sessions
+
         sessions.delete_session(self.db, session_id)
 
     def save_asr_track(
@@ -102,12 +131,16 @@ class Catalog:
     ) -> SavedAsr:
         """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
         staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
+        from catalog.store import asr
+
         return asr.save_asr_track(
             self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language
         )
 
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
+        from catalog.store import sessions
+
         return sessions.find_session_id(self.db, source_key)
 
     def get_session(self, session_id: int, *, include_drafts: bool = False) -> Session | None:
@@ -153,10 +186,14 @@ class Catalog:
 
     def asr_track(self, session_id: int) -> AsrTrack | None:
         """The session's automatic track (model, hash, reviewed), if its transcript is one."""
+        from catalog.store import asr
+
         return asr.asr_track(self.db, session_id)
 
     def low_confidence_words(self, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
         """``{segment id: [(char offset, char end), ...]}`` of words recognised with probability under ``below``."""
+        from catalog.store import asr
+
         return asr.low_confidence_words(self.db, session_id, below)
 
     def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
@@ -169,14 +206,20 @@ class Catalog:
 
     def speaker_moments(self, speaker_id: int, *, limit: int = 50, offset: int = 0):
         """(total, page of ``SpeakerMoment``) of what a speaker (and those merged into it) said, newest first."""
+        from catalog.store import browse
+
         return browse.speaker_moments(self, speaker_id, limit=limit, offset=offset)
 
     def recently_added(self, *, limit: int = 30) -> list[Session]:
         """Published sessions, the most recently published (or added) first."""
+        from catalog.store import browse
+
         return browse.recently_added(self, limit=limit)
 
     def published_count(self) -> int:
         """How many sessions the public can see (also proves the catalog answers)."""
+        from catalog.store import browse
+
         return browse.published_count(self)
 
     # -- search --------------------------------------------------------------------------------------------
@@ -196,3 +239,13 @@ class Catalog:
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
         return reads.sessions_by_id(self.db.conn, ids)
+
+    def related(self, segment_id: int, *, limit: int = 5) -> _related.RelatedMoments:
+        """Moments of other published sessions about what segment ``segment_id`` says (its rarest words OR-ed,
+        ranked by bm25), one per session, at most ``limit``. ``NotFound`` unless the segment is public."""
+        return _related.related(self.db.conn, segment_id, limit)
+
+    def trend(self, request: _trends.TrendRequest) -> _trends.Trend:
+        """How many moments match each of ``request.terms`` per year or month (each count the ``total`` of the
+        search for that period with the same filters). ``CatalogError`` for a bad filter or too many terms."""
+        return _trends.trend(self.db.conn, request)

@@ -15,6 +15,7 @@ PER_PAGE = 20
 SESSION_MATCHES = 5
 MAX_QUERY = 500
 FILTERS = ("event", "speaker", "topic", "since", "until", "lang")
+TREND_FILTERS = ("event", "speaker", "topic")  # a trend spans every period
 
 
 @dataclass
@@ -115,5 +116,7 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "groups": group_hits(results.hits, results.corrected_query or query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
+        "trend_query": {"q": query, **{k: v for k, v in filters.items() if k in TREND_FILTERS}},
+        "csv_query": {"q": query, **filters, **({"exact": "1"} if exact else {})},
         "languages": catalog.track_languages(),
     }

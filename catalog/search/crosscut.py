@@ -21,6 +21,10 @@ from catalog.search.query import Query, words_of
 
 OPEN, CLOSE = MATCH_OPEN, MATCH_CLOSE
 TOTAL_LIMIT = 1_000  # a query said in more segments than this is not looked for across cuts
+# a query every word of which is said in at least this many segments is not looked for across cuts: matching it
+# over the windows walks every window (~70 ms for "of of that" at 1M segments); at 1M that is some 70 of the
+# commonest words, and a small archive never reaches it. Counting a word stops at the limit (~1 ms).
+COMMON_WORD = 30_000
 WINDOW_LIMIT = 500  # window matches looked at (in id order): beyond them, cross-cut hits are left out
 SNIPPET_BEFORE = 120  # characters of the segment shown before the match in a cross-cut hit's snippet
 LOOSE_SLACK = 3  # an unquoted query's words may run over at most (words + slack) words to count as one run
@@ -53,7 +57,7 @@ def with_crossings(
     """The page of hits, cross-cut ones merged in by score. A query said in more than ``TOTAL_LIMIT`` segments
     is not looked for across cuts (its hits there would be a small share, and not ranked beyond the first)."""
     page = run_page(offset, limit)
-    if not applies(query) or page.total > TOTAL_LIMIT:
+    if not applies(query) or page.total > TOTAL_LIMIT or _only_common_words(conn, query):
         return page
     # a first tier (words said together, catalog/search/proximity.py) is ranked by bm25 of its own expression:
     # cross-cut hits are scored by the same one over their window, so that the two compare
@@ -78,6 +82,23 @@ def with_crossings(
     starts = {**page.starts, **{c.segment_id: c.offset for c in crossings}}
     chosen = order[offset : offset + limit]
     return replace(page, rowids=chosen, total=page.total + len(crossings), snippets=snippets, starts=starts)
+
+
+def _only_common_words(conn: sqlite3.Connection, query: Query) -> bool:
+    """Whether every word of the query is said in at least ``COMMON_WORD`` segments (stops at the first that is
+    not; longer words first, as they are the rarer ones in speech)."""
+    words = sorted(
+        dict.fromkeys(w.lower() for group in query.groups for w in group[0].words()), key=len, reverse=True
+    )
+    for word in words:
+        quoted = '"' + word.replace('"', '""') + '"'
+        said = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?)",
+            (quoted, COMMON_WORD),
+        ).fetchone()[0]
+        if said < COMMON_WORD:
+            return False
+    return bool(words)
 
 
 def find(

@@ -12,6 +12,7 @@ import click
 import transcripts
 from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
 from uscm_archive.commands.common import open_catalog, with_settings
+from web.bulk import search_csv
 from web.published import published
 
 _TAGS = re.compile(r"</?mark>")
@@ -63,6 +64,12 @@ def _non_negative(ctx, param, value):
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: query, total and results.")
 @click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Print CSV, one moment a row with its link, up to --limit rows (at most 10000).",
+)
+@click.option(
     "--limit", type=int, default=20, show_default=True, callback=_non_negative, help="Results per page."
 )
 @click.option(
@@ -82,10 +89,15 @@ def _non_negative(ctx, param, value):
 )
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
 @click.option("--no-correct", is_flag=True, help="Search misspelt words as typed, never corrected.")
-def search(settings, query: str, as_json: bool, no_correct: bool, **options) -> None:
+def search(settings, query: str, as_json: bool, as_csv: bool, no_correct: bool, **options) -> None:
     """Find the moments where QUERY was said: "a phrase", word*, a OR b, -word."""
+    if as_json and as_csv:
+        raise CatalogError("choose one of --json and --csv")
     request = SearchRequest(query=query, correct=not no_correct, **options)
     with open_catalog(settings) as catalog:
+        if as_csv:
+            click.echo(search_csv(catalog, request, rows=request.limit), nl=False)
+            return
         results = catalog.search(request)
     click.echo(json.dumps(results_json(results), ensure_ascii=False) if as_json else results_text(results))
 
