@@ -154,6 +154,9 @@ def test_api_pages_and_a_drafts_spanish_track(archive):
         assert status == 200
         assert '<option value="es" selected>es</option>' in page and '<option value="en">en</option>' in page
         assert f"/sessions/{session_id}?t=42" in page and "lang=es" in page and "Las <mark>clínicas" in page
+        assert "hit-related" not in page  # "Said elsewhere" follows primary-track segment ids only
+        status, page = get("/search", q="legal clinics")
+        assert 'class="hit-related"' in page
 
         status, page = get(f"/sessions/{session_id}")  # the primary transcript stays the default
         assert status == 200 and 'id="transcript" lang="en"' in page and "Legal clinics" in page
