@@ -175,9 +175,16 @@ class Catalog:
             offset=offset,
         )
 
-    def segments(self, session_id: int) -> list[StoredSegment]:
-        """The primary track's segments in order (the caller checks the session is visible)."""
+    def segments(self, session_id: int, language: str | None = None) -> list[StoredSegment]:
+        """The primary track's segments in order (the caller checks the session is visible); with ``language``
+        naming another of the session's tracks, that track's segments (``NotFound`` when it has none)."""
+        if language is not None:
+            return reads.segments_in(self.db.conn, session_id, language)
         return reads.segments(self.db.conn, session_id)
+
+    def track_languages(self, include_drafts: bool = False) -> list[str]:
+        """The languages of the visible sessions' caption tracks (what search's ``lang`` can ask for)."""
+        return reads.track_languages(self.db.conn, include_drafts)
 
     def chapters(self, session_id: int) -> list[StoredChapter]:
         return reads.chapters(self.db.conn, session_id)

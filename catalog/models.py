@@ -157,6 +157,9 @@ class SearchRequest:
     until: str | None = None  # YYYY-MM-DD inclusive
     exact: bool = False
     include_drafts: bool = False
+    lang: str | None = (
+        None  # only tracks in this language (``es`` also matches ``es-419``); None: every language
+    )
     correct: bool = True  # read a misspelt word as the archive's nearest word (catalog/search/typos.py)
 
 
@@ -171,6 +174,8 @@ class Hit:
     speaker: str | None
     text: str
     marked: str  # a run of ``text``: each match between MATCH_OPEN and MATCH_CLOSE, "…" where it was cut
+    language: str | None = None  # the language of the track the segment is in
+    primary: bool = True  # in the session's primary track (else another language's: its page is ``?lang=``)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ SEARCH_FIELDS = {
     "text",
     "snippet",
     "url",
+    "language",
 }
 
 
@@ -136,7 +137,15 @@ def test_openapi_describes_every_public_route(client):
     for path in ("/api/sessions", "/api/sessions/{session_id}", "/api/sessions/{session_id}/transcript"):
         assert path in schema["paths"]
     search = schema["paths"]["/api/search"]["get"]
-    assert {p["name"] for p in search["parameters"]} >= {"q", "event", "speaker", "topic", "since", "until"}
+    assert {p["name"] for p in search["parameters"]} >= {
+        "q",
+        "event",
+        "speaker",
+        "topic",
+        "since",
+        "until",
+        "lang",
+    }
     result = schema["components"]["schemas"]["SearchResultOut"]["properties"]
     assert set(result) == SEARCH_FIELDS
     assert "ErrorBody" in schema["components"]["schemas"]

@@ -72,12 +72,13 @@ def test_search_json_has_exactly_the_documented_shape(data_dir, archive):
         "text",
         "snippet",
         "url",
+        "language",
     }
     assert hit["session_id"] == archive["plenary"] and hit["session_title"] == "Opening Plenary"
     assert hit["start"] == 3702.5 and isinstance(hit["start"], float) and hit["end"] == 3710.0
     assert hit["speaker"] == "Karen Bass" and hit["text"] == LINE
     assert hit["snippet"] == "We will &lt;not&gt; stop building <mark>housing</mark> &amp; shelters."
-    assert hit["url"] == f"/sessions/{archive['plenary']}?t=3702"
+    assert hit["url"] == f"/sessions/{archive['plenary']}?t=3702" and hit["language"] == "en"
 
 
 def test_search_reads_well_by_default(data_dir, archive):

@@ -142,6 +142,11 @@ def search(
     since: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
     until: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
     session_id: int | None = Query(None, ge=1, le=2**62),
+    lang: str | None = Query(
+        None,
+        max_length=35,
+        description="only caption tracks in this language, e.g. es (default: every language)",
+    ),
     exact: bool = False,
     correct: bool = Query(True, description="read a misspelt word as the archive's nearest word"),
     limit: int = Query(20, ge=1, le=100),
@@ -157,6 +162,7 @@ def search(
         event=event,
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
+        lang=lang.strip() or None if lang else None,
         exact=exact,
         correct=correct,
     )

@@ -89,6 +89,7 @@ class SearchResultOut(BaseModel):
     text: str
     snippet: str = Field(description="HTML: the text escaped, matches wrapped in <mark>")
     url: str
+    language: str | None = Field(None, description="the language of the caption track the hit is in")
 
 
 class SearchOut(BaseModel):

@@ -17,6 +17,7 @@ from catalog import StoredSegment
 from transcripts import Mark, Segment, export_format, format_of_name
 from web.catalogs import catalog_for
 from web.public import published_session
+from web.session_view import shown_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,17 +79,20 @@ def as_segments(stored: list[StoredSegment]) -> tuple[Segment, ...]:
 
 
 @router.get("/sessions/{session_id}/transcript.{fmt}")
-def transcript_download(request: Request, session_id: str, fmt: str):
+def transcript_download(request: Request, session_id: str, fmt: str, lang: str | None = None):
     try:
         export = export_format(fmt)
     except KeyError:
         raise HTTPException(404) from None
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    segments = catalog.segments(session.id)
+    segments = catalog.segments(session.id, shown_language(session, lang))
     if not segments:  # no transcript: nothing to download (not an empty file)
         raise HTTPException(404)
     body = export.write(as_segments(segments))
     media_type = export.media_type
-    headers = {"content-disposition": f'inline; filename="session-{session.id}.{fmt}"'}
+    name = (
+        f"session-{session.id}.{lang}" if lang and shown_language(session, lang) else f"session-{session.id}"
+    )
+    headers = {"content-disposition": f'inline; filename="{name}.{fmt}"'}
     return Response(body, media_type=media_type, headers=headers)

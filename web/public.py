@@ -72,13 +72,18 @@ def sessions(request: Request, page: str | None = None):
 
 @router.get("/sessions/{session_id}")
 def session_page(
-    request: Request, session_id: str, t: str | None = None, end: str | None = None, q: str | None = None
+    request: Request,
+    session_id: str,
+    t: str | None = None,
+    end: str | None = None,
+    q: str | None = None,
+    lang: str | None = None,
 ):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
     players = request.app.state.players
     context = session_context(
-        catalog, session, t=t, end=end, q=(q or "")[:500], media_hosts=players.media_hosts
+        catalog, session, t=t, end=end, q=(q or "")[:500], media_hosts=players.media_hosts, lang=lang
     )
     context["vimeo_origin"] = players.vimeo_origin
     site = site_url(request)

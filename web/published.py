@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from catalog import MATCH_CLOSE, MATCH_OPEN, Hit, SearchResults
 
@@ -29,7 +30,9 @@ class PublishedHit:
     speaker: str | None
     text: str
     snippet: str  # HTML: text escaped, matches wrapped in <mark>...</mark>
-    url: str  # /sessions/{id}?t={seconds}
+    url: str  # /sessions/{id}?t={seconds}, with &lang= for a track other than the session's primary one
+    language: str | None = None  # the language of the track the hit is in
+    other_track: bool = False  # in another track than the session's primary one (its page needs ``?lang=``)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class PublishedResults:
                     "text": hit.text,
                     "snippet": hit.snippet,
                     "url": hit.url,
+                    "language": hit.language,
                 }
                 for hit in self.hits
             ],
@@ -91,13 +95,17 @@ def published_hit(hit: Hit) -> PublishedHit:
         hit.speaker,
         hit.text,
         marked_html(hit.marked),
-        hit_url(hit.session_id, hit.start),
+        hit_url(hit.session_id, hit.start, None if hit.primary else hit.language),
+        hit.language,
+        not hit.primary,
     )
 
 
-def hit_url(session_id: int, start: float) -> str:
-    """The published moment link of a hit: whole seconds, as the API has always given them."""
-    return f"/sessions/{session_id}?t={int(start)}"
+def hit_url(session_id: int, start: float, language: str | None = None) -> str:
+    """The published moment link of a hit: whole seconds, as the API has always given them; ``language`` for a
+    hit in another track than the primary one (the session page shows that track's transcript)."""
+    url = f"/sessions/{session_id}?t={int(start)}"
+    return f"{url}&lang={quote(language)}" if language else url
 
 
 def marked_html(text: str) -> str:

@@ -14,7 +14,7 @@ from web.session_view import moment_url
 PER_PAGE = 20
 SESSION_MATCHES = 5
 MAX_QUERY = 500
-FILTERS = ("event", "speaker", "topic", "since", "until")
+FILTERS = ("event", "speaker", "topic", "since", "until", "lang")
 TREND_FILTERS = ("event", "speaker", "topic")  # a trend spans every period
 
 
@@ -54,7 +54,8 @@ def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
         group = groups.setdefault(
             hit.session_id, HitGroup(hit.session_id, hit.session_title, hit.session_date)
         )
-        group.hits.append((hit, moment_url(hit.session_id, hit.start, query)))
+        lang = hit.language if hit.other_track else None
+        group.hits.append((hit, moment_url(hit.session_id, hit.start, query, lang)))
     for group in groups.values():
         group.hits.sort(key=lambda pair: pair[0].start)
     return list(groups.values())
@@ -117,4 +118,5 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "facets": catalog.facets(),
         "trend_query": {"q": query, **{k: v for k, v in filters.items() if k in TREND_FILTERS}},
         "csv_query": {"q": query, **filters, **({"exact": "1"} if exact else {})},
+        "languages": catalog.track_languages(),
     }

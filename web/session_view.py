@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from catalog import Catalog, Session, StoredChapter, StoredSegment
+from catalog import Catalog, NotFound, Session, StoredChapter, StoredSegment
 from transcripts import EXPORT_FORMATS
 from web.highlight import highlight, query_terms, terms_pattern
 from web.hit_markers import match_times
@@ -50,10 +50,12 @@ def link_time(seconds: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0")
 
 
-def moment_url(session_id: int, seconds: float, query: str | None = None) -> str:
+def moment_url(session_id: int, seconds: float, query: str | None = None, lang: str | None = None) -> str:
     params = {"t": link_time(seconds)}
     if query:
         params["q"] = query
+    if lang:
+        params["lang"] = lang
     return f"/sessions/{session_id}?{urlencode(params)}"
 
 
@@ -124,8 +126,10 @@ def session_context(
     end: str | None,
     q: str | None,
     media_hosts: tuple[str, ...] = (),
+    lang: str | None = None,
 ) -> dict:
-    segments = catalog.segments(session.id)
+    shown = shown_language(session, lang)
+    segments = catalog.segments(session.id, shown)
     start = parse_time(t)
     stop = parse_time(end)
     bad_time = bool(t and t.strip()) and start is None
@@ -135,7 +139,7 @@ def session_context(
         stop = None
     tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
     current = segment_at(segments, start, tolerance) if start is not None else None
-    asr = catalog.asr_track(session.id)
+    asr = catalog.asr_track(session.id) if shown is None else None
     low = catalog.low_confidence_words(session.id, LOW_CONFIDENCE) if asr else None
     lines, match_count = build_lines(segments, q, current, low)
     matches = match_times(segments, terms_pattern(query_terms(q)))
@@ -156,4 +160,48 @@ def session_context(
         "downloads": DOWNLOAD_FORMATS,
         "link_time": link_time,
         "asr": asr,
+        "transcript_lang": shown or primary_language(session),
+        "other_lang": shown,  # set when the page shows another track than the primary one (``?lang=``)
+        "track_langs": [track.language for track in session.tracks],
+        "caption_tracks": caption_tracks(session, shown),
     }
+
+
+@dataclass(frozen=True)
+class CaptionTrack:
+    """A ``<track>`` of the player: one per caption track of the session, the shown one the default."""
+
+    src: str
+    lang: str
+    label: str
+    default: bool
+
+
+def caption_tracks(session: Session, shown: str | None) -> list[CaptionTrack]:
+    primary = session.language or primary_language(session) or "en"
+    found = [CaptionTrack(f"/sessions/{session.id}/transcript.vtt", primary, _label(primary), shown is None)]
+    for track in session.tracks:
+        if not track.is_primary:
+            src = f"/sessions/{session.id}/transcript.vtt?{urlencode({'lang': track.language})}"
+            found.append(CaptionTrack(src, track.language, _label(track.language), track.language == shown))
+    return found
+
+
+def _label(language: str) -> str:
+    return "English captions" if language.startswith("en") else f"{language} captions"
+
+
+def primary_language(session: Session) -> str | None:
+    primary = [track.language for track in session.tracks if track.is_primary]
+    return primary[0] if primary else session.language
+
+
+def shown_language(session: Session, lang: str | None) -> str | None:
+    """The language ``?lang=`` asks for when it is another track than the primary one, else ``None`` (the
+    primary transcript). A language the session has no track in is ``NotFound`` (the friendly 404 page)."""
+    lang = (lang or "").strip()
+    if not lang or lang == primary_language(session):
+        return None
+    if lang not in {track.language for track in session.tracks}:
+        raise NotFound(f"session {session.id} has no transcript in {lang[:40]!r}")
+    return lang

@@ -41,7 +41,11 @@ REQUIRED_TABLES = (
     "segments_fts",
     "sessions_fts",
 )
-FTS_TABLES = (("segments_fts", "segments", "text"), ("sessions_fts", "sessions", "title, description, event"))
+FTS_TABLES = (
+    ("segments_fts", "segments", "text"),
+    ("sessions_fts", "sessions", "title, description, event"),
+    ("track_segments_fts", "track_segments", "text"),  # the other languages' tracks
+)
 FTS_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
 
@@ -197,7 +201,9 @@ def check_connection(conn: sqlite3.Connection) -> list[str]:
 
 def _integrity(conn: sqlite3.Connection) -> list[str]:
     rows = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
-    return [] if rows == ["ok"] else [f"integrity_check: {row}" for row in rows]
+    # a row may hold several problems on lines of their own: one line each, so that the error stays one line
+    problems = [line for row in rows for line in str(row).splitlines() if line.strip()]
+    return [] if rows == ["ok"] else [f"integrity_check: {line}" for line in problems]
 
 
 def _foreign_keys(conn: sqlite3.Connection) -> list[str]:

@@ -89,6 +89,7 @@ def dump_archive(
                     progress,
                 ),
             ),
+            "track_segments": _write_jsonl(out_dir / "track_segments.jsonl", _track_segment_lines(conn)),
             "audit": _write_jsonl(out_dir / "audit.jsonl", _rows(conn, "SELECT * FROM audit ORDER BY id")),
             "event_redirects": _write_jsonl(
                 out_dir / "event_redirects.jsonl",
@@ -166,6 +167,18 @@ def _session_lines(conn: sqlite3.Connection) -> Iterator[dict]:
             )
         )
         yield session
+
+
+def _track_segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:
+    """The other languages' tracks' segments (``track_segments``), each naming its track by language."""
+    sql = """SELECT g.id, g.session_id, t.language AS track, g.position, g.start, g.end, g.text, g.marks
+             FROM track_segments g JOIN tracks t ON t.id = g.track_id ORDER BY g.session_id, g.track_id, g.position"""
+    versions_sql = """SELECT text, changed_by, changed_at FROM track_segment_versions WHERE segment_id = ?
+                      ORDER BY id"""
+    for segment in _rows(conn, sql):
+        segment["marks"] = json.loads(segment["marks"] or "[]")
+        segment["versions"] = list(_rows(conn, versions_sql, (segment["id"],)))
+        yield segment
 
 
 def _segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:

@@ -140,6 +140,10 @@ class _Loader:
             topics = self._each("topics.jsonl", self._topic)
             self._each("sessions.jsonl", self._session)
             segments = self._each("segments.jsonl", self._segment)
+            if (
+                self.in_dir / "track_segments.jsonl"
+            ).exists():  # dumps made before other tracks were stored lack it
+                self._each("track_segments.jsonl", self._track_segment)
             for session_id in self.sessions.values():
                 index_windows(self.conn, session_id)
             self._each("audit.jsonl", self._audit)
@@ -326,6 +330,31 @@ class _Loader:
                 "INSERT INTO segment_versions (segment_id, text, speaker_id, changed_by, changed_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (segment_id, version["text"], speaker, version.get("changed_by"), version["changed_at"]),
+            )
+        return 1
+
+    def _track_segment(self, line: dict) -> int:
+        """A segment of another language's track (``track_segments``), its track named by language."""
+        dump_session = _integer(line["session_id"], "session_id")
+        if dump_session not in self.sessions:
+            return 0
+        track_id = self.tracks.get((dump_session, _text(line["track"], "track")))
+        if track_id is None:
+            raise CatalogError(f"{self.where}: no {line['track']!r} track in that session in sessions.jsonl")
+        values = {
+            "session_id": self.sessions[dump_session],
+            "track_id": track_id,
+            "position": _integer(line["position"], "position"),
+            "start": float(line["start"]),
+            "end": float(line["end"]),
+            "text": _text(line["text"], "text", allow_empty=True),
+            "marks": _compact([[int(offset), float(time)] for offset, time in line.get("marks") or []]),
+        }
+        segment_id = self._insert("track_segments", values, line.get("id"))
+        for version in line.get("versions") or []:
+            self.conn.execute(
+                "INSERT INTO track_segment_versions (segment_id, text, changed_by, changed_at) VALUES (?, ?, ?, ?)",
+                (segment_id, version["text"], version.get("changed_by"), version["changed_at"]),
             )
         return 1
 

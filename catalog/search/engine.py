@@ -18,6 +18,7 @@ from dataclasses import replace
 from catalog.errors import CatalogError, NotFound
 from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchResults
 from catalog.search.crosscut import with_crossings
+from catalog.search.languages import any_other_track, everywhere, primary_in
 from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
 from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
@@ -53,6 +54,38 @@ def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
 
 
 def _search(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> SearchResults:
+    """The primary tracks' hits, then the other languages' tracks' (``search/languages.py``)."""
+    literal = literal_matcher(query) if request.exact else None
+    if literal is not None:
+        conn.create_function("uscm_literal_at", 1, lambda text: literal(text or ""), deterministic=True)
+    if not any_other_track(conn):  # an archive of one language per session: the primary search alone
+        return _search_primary(conn, request, query)
+    others, message = _other_sessions(conn, request)
+    if message:
+        return _nothing(request, message)
+
+    def other_hit(row: tuple) -> Hit:
+        return replace(_hit(row[:9], row[9] or "", literal, language=row[10]), primary=False)
+
+    return everywhere(
+        conn, request, query.fts, others, lambda wanted: _search_primary(conn, wanted, query), other_hit
+    )
+
+
+def _other_sessions(
+    conn: sqlite3.Connection, request: SearchRequest
+) -> tuple[tuple[int, ...] | None, str | None]:
+    """The sessions whose other-language tracks the filters allow (the language itself is not one of them)."""
+    speaker_ids = None
+    if request.speaker:
+        speaker_id = find_speaker_id(conn, request.speaker)
+        if speaker_id is None:
+            return None, NO_SPEAKER_MESSAGE.format(request.speaker)
+        speaker_ids = speaker_ids_standing_for(conn, speaker_id)
+    return _allowed_sessions(conn, replace(request, lang=None), speaker_ids)
+
+
+def _search_primary(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> SearchResults:
     plan, message = _plan(conn, request, query)
     if plan is None:
         return _nothing(request, message)
@@ -113,6 +146,8 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
         "where": " AND ".join(where) or "1",
         "params": tuple(params),
     }
+    if allowed == ():
+        return None, None
     if allowed is None:
         return Plan(**shape, excluded=() if request.include_drafts else _hidden_sessions(conn)), None
     if len(allowed) <= SCOPE_LIMIT:
@@ -156,6 +191,10 @@ def _allowed_sessions(
     if request.until:
         where.append("se.date <= ?")
         params.append(request.until)
+    if request.lang:
+        test, more = primary_in(request.lang)
+        where.append(test)
+        params += more
     if len(where) == 1:
         return None, None
     rows = conn.execute(
@@ -184,8 +223,8 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
         return []
     marks = ",".join("?" * len(page.rowids))
     rows = conn.execute(
-        "SELECT s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks "
-        "FROM segments s JOIN sessions se ON se.id = s.session_id "
+        "SELECT s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks, tr.language "
+        "FROM segments s JOIN sessions se ON se.id = s.session_id LEFT JOIN tracks tr ON tr.id = s.track_id "
         "LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id) "
         f"WHERE s.id IN ({marks})",
         page.rowids,
@@ -196,7 +235,9 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
         snippets = {**snippets, **_snippets(conn, plan, missing)}
     by_id = {row[0]: row for row in rows}
     return [
-        _hit(by_id[r], snippets.get(r, ""), literal, page.starts.get(r)) for r in page.rowids if r in by_id
+        _hit(by_id[r][:9], snippets.get(r, ""), literal, page.starts.get(r), by_id[r][9])
+        for r in page.rowids
+        if r in by_id
     ]
 
 
@@ -212,7 +253,7 @@ def _snippets(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[i
     return dict(conn.execute(sql, (plan.match, *params)).fetchall())
 
 
-def _hit(row: tuple, snippet: str, literal, offset: int | None = None) -> Hit:
+def _hit(row: tuple, snippet: str, literal, offset: int | None = None, language: str | None = None) -> Hit:
     seg_id, session_id, title, date, start, end, speaker, text, marks = row
     if offset is None:
         offset = literal(text) if literal is not None else match_offset(text, snippet)
@@ -227,6 +268,7 @@ def _hit(row: tuple, snippet: str, literal, offset: int | None = None) -> Hit:
         speaker,
         text,
         snippet or text[:200],
+        language,
     )
 
 

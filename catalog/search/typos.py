@@ -126,9 +126,11 @@ def _near(form: str, lists: list[list[str]], edits: int) -> list[tuple[int, int,
 
 
 def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
-    """Any form of the word is in a transcript (stemmed, as search matches: ``shelters`` finds "shelter")."""
-    if conn.execute("SELECT 1 FROM segment_words WHERE term = ?", (form,)).fetchone():
-        return True
+    """Any form of the word is in a transcript (stemmed, as search matches: ``shelters`` finds "shelter"), or in
+    a track of another language (``track_words``: a Spanish word is not "corrected" to an English one)."""
+    for words in ("segment_words", "track_words"):
+        if conn.execute(f"SELECT 1 FROM {words} WHERE term = ?", (form,)).fetchone():
+            return True
     quoted = '"' + form.replace('"', '""') + '"'
     return (
         conn.execute("SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)).fetchone()

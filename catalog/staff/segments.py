@@ -97,11 +97,7 @@ class StaffSegments:
         ``expected_text`` is the text the staffer started from: if someone else changed it meanwhile, ``Conflict``.
         Returns whether anything changed (an unchanged form writes no version).
         """
-        text = corrected_text(text)
-        if not text:
-            raise CatalogError("the corrected text is empty: a segment needs its words")
-        if len(text) > MAX_SEGMENT_TEXT:
-            raise CatalogError(f"the corrected text is longer than {MAX_SEGMENT_TEXT} characters")
+        text = self._checked(text)
         with transaction(self.db) as conn:
             row = conn.execute(
                 "SELECT session_id, start, text, speaker_id, marks FROM segments WHERE id = ?", (segment_id,)
@@ -130,6 +126,56 @@ class StaffSegments:
             touch_session(conn, session_id)
             record(conn, by, session_id, "segment.correct", segment=segment_id, before=old_text, after=text)
         return True
+
+    def correct_in_track(
+        self, segment_id: int, text: str, by: str, *, expected_text: str | None = None
+    ) -> bool:
+        """Correct the text of a segment of another track than the primary one (``track_segments``: a Spanish
+        track's line), as ``correct`` does a primary one: the old text kept in ``track_segment_versions``, its
+        marks moved with the words, the index updated by its trigger, an audit entry (so a re-ingest keeps it)."""
+        text = self._checked(text)
+        with transaction(self.db) as conn:
+            row = conn.execute(
+                "SELECT session_id, start, text, marks FROM track_segments WHERE id = ?", (segment_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no segment {segment_id} in another language's track")
+            session_id, start, old_text, marks = row
+            if expected_text is not None and corrected_text(expected_text) != old_text:
+                raise Conflict("someone else changed this segment meanwhile: reload it and try again")
+            if text == old_text:
+                return False
+            conn.execute(
+                "INSERT INTO track_segment_versions (segment_id, text, changed_by, changed_at) VALUES (?, ?, ?, ?)",
+                (segment_id, old_text, by, utcnow()),
+            )
+            conn.execute(
+                "UPDATE track_segments SET text = ?, marks = ? WHERE id = ?",
+                (text, remap_marks(marks, old_text, text, start), segment_id),
+            )
+            touch_session(conn, session_id)
+            record(
+                conn, by, session_id, "segment.correct", track_segment=segment_id, before=old_text, after=text
+            )
+        return True
+
+    def track_versions(self, segment_id: int) -> list[SegmentVersion]:
+        """The earlier texts of another track's segment, newest first."""
+        rows = self.db.conn.execute(
+            "SELECT id, text, NULL, changed_by, changed_at FROM track_segment_versions WHERE segment_id = ? "
+            "ORDER BY id DESC",
+            (segment_id,),
+        ).fetchall()
+        return [SegmentVersion(*row) for row in rows]
+
+    @staticmethod
+    def _checked(text: str) -> str:
+        text = corrected_text(text)
+        if not text:
+            raise CatalogError("the corrected text is empty: a segment needs its words")
+        if len(text) > MAX_SEGMENT_TEXT:
+            raise CatalogError(f"the corrected text is longer than {MAX_SEGMENT_TEXT} characters")
+        return text
 
     def versions(self, segment_id: int) -> list[SegmentVersion]:
         rows = self.db.conn.execute(

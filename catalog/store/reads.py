@@ -7,7 +7,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, NotFound
 from catalog.models import Session, SpeakerRef, StoredChapter, StoredSegment, TopicRef, TrackInfo
 from catalog.store.names import find_speaker_id, find_topic_id, slugify, speaker_ids_standing_for
 
@@ -192,3 +192,33 @@ def sessions_by_id(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Session
         f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id IN ({_in(ids)})", list(ids)
     ).fetchall()
     return build_sessions(conn, rows)
+
+
+def segments_in(conn: sqlite3.Connection, session_id: int, language: str) -> list[StoredSegment]:
+    """The segments of the session's track in ``language``: the primary track's (``segments``) or another's
+    (``track_segments``); ``NotFound`` when the session has no track in that language with segments."""
+    row = conn.execute(
+        "SELECT id, is_primary FROM tracks WHERE session_id = ? AND language = ?", (session_id, language)
+    ).fetchone()
+    if row is not None and row[1]:
+        return segments(conn, session_id)
+    if row is None:
+        raise NotFound(f"session {session_id} has no transcript in {language!r}")
+    rows = conn.execute(
+        "SELECT id, session_id, position, start, end, text, marks FROM track_segments WHERE track_id = ? "
+        "ORDER BY position",
+        (row[0],),
+    )
+    return [
+        StoredSegment(sid, sess, pos, start, end, text, marks=tuple((o, t) for o, t in json.loads(marks)))
+        for sid, sess, pos, start, end, text, marks in rows
+    ]
+
+
+def track_languages(conn: sqlite3.Connection, include_drafts: bool = False) -> list[str]:
+    """The languages of the caption tracks of visible sessions, in code order."""
+    rows = conn.execute(
+        "SELECT DISTINCT t.language FROM tracks t JOIN sessions se ON se.id = t.session_id "
+        f"WHERE {visible(include_drafts, 'se')} ORDER BY t.language"
+    )
+    return [language for (language,) in rows]

@@ -349,6 +349,50 @@ CREATE TABLE IF NOT EXISTS event_redirects (
 );
 """
 
+# Every language searchable (catalog/store/tracks.py, catalog/search/languages.py): the segments of each caption
+# track other than the primary one (a Spanish track beside the English captions) in their own table, so that
+# everything reading ``segments`` (the session page's transcript, exports, the cross-cut windows, ASR, staff
+# corrections) still reads the one primary track. Indexed by ``track_segments_fts`` without stemming
+# ('unicode61 remove_diacritics 2': no English porter stemming on Spanish, accents folded), with its words for the
+# typo tolerance in ``track_words``; staff corrections of those segments keep what they replaced in
+# ``track_segment_versions``. New empty tables: free on any catalog; a re-ingest fills them.
+MIGRATION_TRACK_SEGMENTS = """
+CREATE TABLE track_segments (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    text TEXT NOT NULL,
+    marks TEXT NOT NULL DEFAULT '[]'          -- JSON [[char_offset, seconds], ...]
+);
+CREATE INDEX track_segments_track ON track_segments(track_id, position);
+CREATE INDEX track_segments_session ON track_segments(session_id);
+CREATE TABLE track_segment_versions (        -- a staff correction of another track's segment keeps the text it replaced
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES track_segments(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    changed_by TEXT,
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX track_segment_versions_segment ON track_segment_versions(segment_id);
+CREATE VIRTUAL TABLE track_segments_fts USING fts5(
+    text, content='track_segments', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE track_words USING fts5vocab(track_segments_fts, 'row');
+CREATE TRIGGER track_segments_ai AFTER INSERT ON track_segments BEGIN
+    INSERT INTO track_segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER track_segments_ad AFTER DELETE ON track_segments BEGIN
+    INSERT INTO track_segments_fts(track_segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER track_segments_au AFTER UPDATE OF text ON track_segments BEGIN
+    INSERT INTO track_segments_fts(track_segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO track_segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -356,5 +400,6 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_ASR_TRANSCRIPTS,
     MIGRATION_SEGMENT_WINDOWS,
     MIGRATION_EVENT_REDIRECTS,
+    MIGRATION_TRACK_SEGMENTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

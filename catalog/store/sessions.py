@@ -198,6 +198,7 @@ def _clear_children(conn: sqlite3.Connection, session_id: int, edits: HandEdits)
     """Remove what the save replaces; what staff edited by hand stays."""
     kept = {
         "segments": edits.transcript,
+        "track_segments": edits.transcript,
         "tracks": edits.transcript,
         "chapters": edits.chapters,
         "session_speakers": edits.speakers,
@@ -221,7 +222,9 @@ def _store_credits(conn: sqlite3.Connection, session_id: int, meta: SessionMeta,
 
 
 def _store_tracks(conn: sqlite3.Connection, session_id: int, tracks: Sequence[TrackInput]) -> int:
-    """Store each track; the first with segments is primary and its segments are stored. Returns their count."""
+    """Store each track; the first with segments is primary: its segments are the session's ``segments`` (the
+    transcript shown, exported and corrected). Every other track's segments go to ``track_segments``, searchable in
+    their own language. Returns the primary track's count."""
     primary = next((t for t in tracks if t.transcript.segments), None)
     languages: set[str] = set()
     count = 0
@@ -249,7 +252,23 @@ def _store_tracks(conn: sqlite3.Connection, session_id: int, tracks: Sequence[Tr
         ).lastrowid
         if track is primary:
             count = _store_segments(conn, session_id, track_id, track.transcript.segments)
+        else:
+            _store_track_segments(conn, session_id, track_id, track.transcript.segments)
     return count
+
+
+def _store_track_segments(
+    conn: sqlite3.Connection, session_id: int, track_id: int, segments: Sequence[Segment]
+) -> None:
+    """A secondary track's segments (no speakers credited: the primary track names them)."""
+    conn.executemany(
+        "INSERT INTO track_segments (session_id, track_id, position, start, end, text, marks) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (session_id, track_id, position, *_segment_fields(segment, position))
+            for position, segment in enumerate(segments)
+        ),
+    )
 
 
 def _store_segments(

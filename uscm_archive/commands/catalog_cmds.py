@@ -49,7 +49,8 @@ def results_text(results: SearchResults) -> str:
     for hit in published(results).hits:
         lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'})"]
         speaker = f"{hit.speaker}: " if hit.speaker else ""
-        lines += [f"  [{clock(hit.start)}] {speaker}{plain(hit.snippet)}", f"  {hit.url}"]
+        language = f"({hit.language}) " if hit.other_track else ""  # the primary track's language goes unsaid
+        lines += [f"  [{clock(hit.start)}] {language}{speaker}{plain(hit.snippet)}", f"  {hit.url}"]
     return "\n".join(lines)
 
 
@@ -80,6 +81,12 @@ def _non_negative(ctx, param, value):
 @click.option("--event", default=None, help="Only sessions of this event (name or slug).")
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only sessions on or after this date.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Only sessions on or before this date.")
+@click.option(
+    "--lang",
+    default=None,
+    metavar="CODE",
+    help="Only caption tracks in this language, e.g. es [default: every].",
+)
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
 @click.option("--no-correct", is_flag=True, help="Search misspelt words as typed, never corrected.")
 @reporting("query, total and results (the shape of /api/search).")
