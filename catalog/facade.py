@@ -10,7 +10,7 @@ A ``Catalog`` holds one connection: use one per thread (the web app keeps one pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import sqlite_utils
@@ -29,6 +29,7 @@ from catalog.models import (
 )
 from catalog.ops import CatalogOps
 from catalog.queue import Queue
+from catalog.search import alerts as _alerts
 from catalog.search import engine as _search
 from catalog.staff import Staff
 from catalog.store import browse, reads, sessions
@@ -162,6 +163,13 @@ class Catalog:
         ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
         found = {s.id: s for s in self._sessions_by_id(ids)}
         return [found[i] for i in ids if i in found]
+
+    def new_moments(
+        self, request: SearchRequest, *, since: str | None = None, skip: Collection[int] = (), limit: int = 20
+    ) -> list[_alerts.SessionMoments]:
+        """The newest published sessions (published at or after ``since``, not in ``skip``) matching ``request``,
+        each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
+        return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
         return reads.sessions_by_id(self.db.conn, ids)

@@ -68,6 +68,7 @@ def public_view(client: TestClient, session_id: int, word: str, title: str) -> d
         "api transcript": client.get(f"/api/sessions/{session_id}/transcript").status_code == 200,
         "api search": api_search["total"] > 0,
         "feed": title in html.unescape(client.get("/feed.atom").text),
+        "search feed": title in html.unescape(client.get("/search.atom", params={"q": word}).text),
         "sitemap": f"/sessions/{session_id}<" in client.get("/sitemap.xml").text,
     }
 

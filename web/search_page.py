@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
@@ -101,4 +102,10 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "groups": group_hits(results.hits, query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
+        "feed_url": feed_url(query, filters, exact) if query.strip() else None,
     }
+
+
+def feed_url(query: str, filters: dict[str, str], exact: bool) -> str:
+    """The search's Atom feed of new moments (``/search.atom``), with the same query and filters."""
+    return "/search.atom?" + urlencode({"q": query, **filters, **({"exact": "1"} if exact else {})})

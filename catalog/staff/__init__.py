@@ -10,6 +10,7 @@ import sqlite_utils
 
 from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
+from catalog.staff.searches import SavedSearch, StaffSearches
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
 from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
 from catalog.staff.users import ROLES, ApiToken, StaffUsers, User
@@ -21,6 +22,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChapterInput",
+    "SavedSearch",
     "SegmentVersion",
     "SpeakerSummary",
     "Staff",
@@ -31,7 +33,8 @@ __all__ = [
 
 
 class Staff:
-    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``."""
+    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``,
+    ``searches`` (saved searches for e-mail digests)."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
@@ -39,3 +42,4 @@ class Staff:
         self.segments = StaffSegments(db)
         self.speakers = StaffSpeakers(db)
         self.audit = AuditLog(db)
+        self.searches = StaffSearches(db)

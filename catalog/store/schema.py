@@ -219,5 +219,26 @@ MIGRATION_2 = """
 CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2)
+# Saved searches (issue 14): a staffer's search, mailed as a digest of new matching sessions. ``sent`` keeps which
+# sessions each search has already mailed, so a digest never repeats one (cheap: two new, empty tables).
+MIGRATION_SAVED_SEARCHES = """
+CREATE TABLE saved_searches (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    query TEXT NOT NULL,
+    filters TEXT NOT NULL DEFAULT '{}',       -- JSON object: event, speaker, topic, since, until
+    email TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_digest_at TEXT
+);
+CREATE INDEX saved_searches_user ON saved_searches(user_id);
+CREATE TABLE saved_search_sent (
+    search_id INTEGER NOT NULL REFERENCES saved_searches(id) ON DELETE CASCADE,
+    session_id INTEGER NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (search_id, session_id)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SAVED_SEARCHES)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,6 +27,7 @@ COMMANDS = {
     "load": "ops_cmds",
     "check": "ops_cmds",
     "export-public": "open_data_cmd",
+    "digest": "digest_cmd",
 }
 
 

@@ -13,6 +13,7 @@ from web.staff import (
     bulk,
     dashboard,
     items,
+    searches,
     segments,
     sessions,
     signin,
@@ -21,5 +22,18 @@ from web.staff import (
 )
 
 router = APIRouter()
-for _module in (signin, dashboard, add, items, bulk, sessions, segments, speakers, users, api, api_ingest):
+for _module in (
+    signin,
+    dashboard,
+    add,
+    items,
+    bulk,
+    sessions,
+    segments,
+    speakers,
+    searches,
+    users,
+    api,
+    api_ingest,
+):
     router.include_router(_module.router)
