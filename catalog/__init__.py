@@ -29,6 +29,7 @@ from catalog.ops import ops_for
 from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
 from catalog.staff import KEEP, ChapterInput, Staff, User
+from catalog.store.extras import SessionLink
 from catalog.store.values import parse_date
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "SearchRequest",
     "SearchResults",
     "Session",
+    "SessionLink",
     "SessionMeta",
     "SpeakerCredit",
     "Staff",

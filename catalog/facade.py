@@ -32,7 +32,7 @@ from catalog.queue import Queue
 from catalog.search import alerts as _alerts
 from catalog.search import engine as _search
 from catalog.staff import Staff
-from catalog.store import browse, reads, sessions
+from catalog.store import browse, extras, reads, sessions
 from catalog.store import facets as _facets
 from catalog.store.db import connect
 from catalog.store.version import DataVersion, file_version
@@ -170,6 +170,19 @@ class Catalog:
         """The newest published sessions (published at or after ``since``, not in ``skip``) matching ``request``,
         each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
         return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
+
+    # -- webinar extras (catalog/store/extras.py) ------------------------------------------------------------
+    def chat(self, session_id: int) -> list[extras.ChatLine]:
+        """The session's chat messages in time order (the caller checks the session is visible)."""
+        return extras.chat(self.db.conn, session_id)
+
+    def links(self, session_id: int) -> list[extras.SessionLink]:
+        return extras.links(self.db.conn, session_id)
+
+    def search_chat(self, request: SearchRequest) -> extras.ChatResults:
+        """Chat messages of published sessions matching ``request``: the ``chat`` kind of hit. Never raises on
+        a query string; a bad date is a ``CatalogError``."""
+        return extras.search_chat(self.db.conn, request)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
         return reads.sessions_by_id(self.db.conn, ids)

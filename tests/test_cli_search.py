@@ -58,10 +58,11 @@ def test_search_json_has_exactly_the_documented_shape(data_dir, archive):
     result = run(data_dir, "search", "housing", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert set(payload) == {"query", "total", "results"} and payload["query"] == "housing"
-    assert payload["total"] == 1
+    assert set(payload) == {"query", "total", "results", "chat_total"} and payload["query"] == "housing"
+    assert payload["total"] == 1 and payload["chat_total"] == 0
     (hit,) = payload["results"]
     assert set(hit) == {
+        "kind",
         "session_id",
         "session_title",
         "session_date",
@@ -72,6 +73,7 @@ def test_search_json_has_exactly_the_documented_shape(data_dir, archive):
         "snippet",
         "url",
     }
+    assert hit["kind"] == "speech"
     assert hit["session_id"] == archive["plenary"] and hit["session_title"] == "Opening Plenary"
     assert hit["start"] == 3702.5 and isinstance(hit["start"], float) and hit["end"] == 3710.0
     assert hit["speaker"] == "Karen Bass" and hit["text"] == LINE
@@ -141,7 +143,7 @@ def test_nothing_to_search_for_says_so(data_dir, archive):
     result = run(data_dir, "search", '"!?"')
     assert result.exit_code == 0 and "Type a word or phrase" in result.output
     payload = json.loads(run(data_dir, "search", "   ", "--json").output)
-    assert payload == {"query": "   ", "total": 0, "results": []}
+    assert payload == {"query": "   ", "total": 0, "results": [], "chat_total": 0}
 
 
 def test_sessions_lists_published_sessions_as_json(data_dir, archive):

@@ -80,6 +80,9 @@ class TranscriptOut(BaseModel):
 
 
 class SearchResultOut(BaseModel):
+    kind: str = Field(
+        "speech", description='"speech" (a transcript moment) or "chat" (a webinar chat message)'
+    )
     session_id: int
     session_title: str
     session_date: str | None
@@ -95,6 +98,7 @@ class SearchOut(BaseModel):
     query: str
     total: int
     results: list[SearchResultOut]
+    chat_total: int = Field(0, description="chat messages matching (kind all or chat)")
 
 
 class FacetOut(BaseModel):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
-from web.published import PublishedHit, published
+from web.published import KINDS, PublishedHit, chat_hit_dict, published, search_kinds
 from web.session_view import moment_url
 
 PER_PAGE = 20
@@ -59,13 +59,27 @@ def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
     return list(groups.values())
 
 
-def run_search(catalog: Catalog, query: str, filters: dict[str, str], number: int, exact: bool = False):
+def run_search(
+    catalog: Catalog, query: str, filters: dict[str, str], number: int, exact: bool = False, kind: str = "all"
+):
+    """(spoken results or None, chat hits as published dicts with their total, a problem to show or None)."""
     offset = (number - 1) * PER_PAGE
     request = SearchRequest(query=query, limit=PER_PAGE, offset=offset, exact=exact, **filters)
     try:
-        return published(catalog.search(request)), None
+        speech, chat = search_kinds(catalog, request, kind)
     except CatalogError as exc:
-        return None, str(exc)
+        return None, None, str(exc)
+    chat_shown = None
+    if chat is not None:
+        chat_shown = {
+            "total": chat.total,
+            "hits": [(h, chat_hit_dict(h), chat_moment(h, query)) for h in chat.hits],
+        }
+    return (published(speech) if speech is not None else None), chat_shown, None
+
+
+def chat_moment(hit, query: str) -> str:
+    return moment_url(hit.session_id, hit.start, query)
 
 
 def matching_sessions(catalog: Catalog, query: str, number: int) -> list:
@@ -84,20 +98,30 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     filters, notes = read_filters(params)
     number = page_number(params.get("page"))
     exact = params.get("exact") == "1"
-    results, problem, sessions = (None, None, [])
+    kind = params.get("kind") if params.get("kind") in KINDS else "all"
+    results, chat, problem, sessions = (None, None, None, [])
     if query.strip():
-        results, problem = run_search(catalog, query, filters, number, exact)
-        sessions = [] if filters else matching_sessions(catalog, query, number)
+        results, chat, problem = run_search(catalog, query, filters, number, exact, kind)
+        sessions = [] if filters or kind == "chat" else matching_sessions(catalog, query, number)
     if problem:
         notes.append(problem)
-    total = results.total if results else 0
-    pager = Page(number, PER_PAGE, total, "/search", {"q": query, **filters, "exact": "1" if exact else ""})
+    total = results.total if results else (chat["total"] if chat and kind == "chat" else 0)
+    shown_kind = "" if kind == "all" else kind
+    pager = Page(
+        number,
+        PER_PAGE,
+        total,
+        "/search",
+        {"q": query, **filters, "exact": "1" if exact else "", "kind": shown_kind},
+    )
     return {
         "query": query,
         "exact": exact,
         "filters": filters,
         "notes": notes,
         "results": results,
+        "kind": kind,
+        "chat": chat,
         "sessions": sessions,
         "groups": group_hits(results.hits, query) if results else [],
         "pager": pager,

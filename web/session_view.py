@@ -108,6 +108,22 @@ def chapter_rows(chapters: list[StoredChapter]) -> list[StoredChapter]:
     return sorted(chapters, key=lambda c: c.start)
 
 
+@dataclass(frozen=True)
+class ChatRow:
+    """A webinar chat message as shown beside the transcript; ``current`` for the one sent at the linked time."""
+
+    start: float
+    sender: str
+    text: str
+    current: bool
+
+
+def chat_rows(chat, start: float | None) -> list[ChatRow]:
+    starts = [message.start for message in chat]
+    current = bisect.bisect_right(starts, start + TOLERANCE) - 1 if start is not None else -1
+    return [ChatRow(m.start, m.sender, m.text, n == current) for n, m in enumerate(chat)]
+
+
 def session_context(
     catalog: Catalog, session: Session, *, t: str | None, end: str | None, q: str | None
 ) -> dict:
@@ -134,6 +150,8 @@ def session_context(
         "start_given": start is not None,
         "bad_time": bad_time,
         "chapters": chapter_rows(catalog.chapters(session.id)),
+        "chat": chat_rows(catalog.chat(session.id), start),
+        "links": catalog.links(session.id),
         "downloads": DOWNLOAD_FORMATS,
         "link_time": link_time,
     }

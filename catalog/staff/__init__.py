@@ -10,6 +10,7 @@ import sqlite_utils
 
 from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
+from catalog.staff.extras import StaffExtras
 from catalog.staff.searches import SavedSearch, StaffSearches
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
 from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
@@ -34,7 +35,7 @@ __all__ = [
 
 class Staff:
     """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``,
-    ``searches`` (saved searches for e-mail digests)."""
+    ``searches`` (saved searches for e-mail digests), ``extras`` (a webinar's chat and links)."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
@@ -43,3 +44,4 @@ class Staff:
         self.speakers = StaffSpeakers(db)
         self.audit = AuditLog(db)
         self.searches = StaffSearches(db)
+        self.extras = StaffExtras(db)

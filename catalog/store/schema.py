@@ -240,5 +240,37 @@ CREATE TABLE saved_search_sent (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SAVED_SEARCHES)
+# Webinar extras (issue 14): a session's chat messages (searchable: ``chat_fts``) and links, timed to the video.
+# Cheap: new, empty tables.
+MIGRATION_WEBINAR_EXTRAS = """
+CREATE TABLE session_chat (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start REAL NOT NULL,
+    sender TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX session_chat_session ON session_chat(session_id, position);
+CREATE VIRTUAL TABLE chat_fts USING fts5(
+    text, content='session_chat', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER session_chat_ai AFTER INSERT ON session_chat BEGIN
+    INSERT INTO chat_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER session_chat_ad AFTER DELETE ON session_chat BEGIN
+    INSERT INTO chat_fts(chat_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE session_links (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    start REAL
+);
+CREATE INDEX session_links_session ON session_links(session_id, position);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SAVED_SEARCHES, MIGRATION_WEBINAR_EXTRAS)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -12,7 +12,7 @@ import click
 import transcripts
 from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
 from uscm_archive.commands.common import open_catalog, with_settings
-from web.published import published
+from web.published import KINDS, chat_hit_dict, published, search_dict, search_kinds
 
 _TAGS = re.compile(r"</?mark>")
 
@@ -26,11 +26,28 @@ def plain(snippet: str) -> str:
     return html.unescape(_TAGS.sub("", snippet))
 
 
-def results_json(results: SearchResults) -> dict:
-    return published(results).public_dict()
+def results_json(results: SearchResults | None, chat=None, query: str = "") -> dict:
+    return search_dict(published(results) if results is not None else None, chat, query)
 
 
-def results_text(results: SearchResults) -> str:
+def chat_text(chat) -> list[str]:
+    if chat is None or not chat.hits:
+        return []
+    lines = ["", f"{chat.total} chat message{'s' if chat.total != 1 else ''} match:"]
+    for hit in chat.hits:
+        shown = chat_hit_dict(hit)
+        lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'}) [chat]"]
+        lines += [f"  [{clock(hit.start)}] {hit.sender}: {plain(shown['snippet'])}", f"  {shown['url']}"]
+    return lines
+
+
+def results_text(results: SearchResults | None, chat=None) -> str:
+    if results is None:
+        return "\n".join(chat_text(chat)).strip() or f"No chat messages match {chat.query!r}."
+    return "\n".join([speech_text(results), *chat_text(chat)])
+
+
+def speech_text(results: SearchResults) -> str:
     if results.message:
         return results.message
     if not results.hits:
@@ -70,12 +87,22 @@ def _non_negative(ctx, param, value):
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only sessions on or after this date.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Only sessions on or before this date.")
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
-def search(settings, query: str, as_json: bool, **options) -> None:
-    """Find the moments where QUERY was said: "a phrase", word*, a OR b, -word."""
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="all",
+    show_default=True,
+    help="What to search: spoken words (speech), webinar chat messages (chat) or both.",
+)
+def search(settings, query: str, as_json: bool, kind: str, **options) -> None:
+    """Find the moments where QUERY was said (or written in a webinar's chat): "a phrase", word*, a OR b, -word."""
     request = SearchRequest(query=query, **options)
     with open_catalog(settings) as catalog:
-        results = catalog.search(request)
-    click.echo(json.dumps(results_json(results), ensure_ascii=False) if as_json else results_text(results))
+        results, chat = search_kinds(catalog, request, kind)
+    if as_json:
+        click.echo(json.dumps(results_json(results, chat, query), ensure_ascii=False))
+    else:
+        click.echo(results_text(results, chat))
 
 
 def session_json(session: Session) -> dict:

@@ -12,6 +12,7 @@ from web.staff import (
     api_ingest,
     bulk,
     dashboard,
+    extras,
     items,
     searches,
     segments,
@@ -25,6 +26,7 @@ router = APIRouter()
 for _module in (
     signin,
     dashboard,
+    extras,
     add,
     items,
     bulk,
