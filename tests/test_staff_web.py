@@ -53,7 +53,8 @@ def post(client: TestClient, path: str, **data):
 
 
 def public_view(client: TestClient, session_id: int, word: str, title: str) -> dict[str, bool]:
-    """Where a session shows on the public site: pages, search, API, feed and sitemap."""
+    """Where a session shows on the public site: pages, search (spoken words and webinar chat), API, feeds
+    (new sessions, a search's new moments) and sitemap."""
     api_list = client.get("/api/sessions", params={"limit": 100}).json()
     api_search = client.get("/api/search", params={"q": word}).json()
     return {
@@ -67,6 +68,7 @@ def public_view(client: TestClient, session_id: int, word: str, title: str) -> d
         "api session": client.get(f"/api/sessions/{session_id}").status_code == 200,
         "api transcript": client.get(f"/api/sessions/{session_id}/transcript").status_code == 200,
         "api search": api_search["total"] > 0,
+        "chat search": client.get("/api/search", params={"q": word, "kind": "chat"}).json()["total"] > 0,
         "feed": title in html.unescape(client.get("/feed.atom").text),
         "search feed": title in html.unescape(client.get("/search.atom", params={"q": word}).text),
         "sitemap": f"/sessions/{session_id}<" in client.get("/sitemap.xml").text,
