@@ -40,7 +40,11 @@ REQUIRED_TABLES = (
     "segments_fts",
     "sessions_fts",
 )
-FTS_TABLES = (("segments_fts", "segments", "text"), ("sessions_fts", "sessions", "title, description, event"))
+FTS_TABLES = (
+    ("segments_fts", "segments", "text"),
+    ("sessions_fts", "sessions", "title, description, event"),
+    ("chat_fts", "session_chat", "text"),
+)
 FTS_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 
 
@@ -195,7 +199,7 @@ def check_connection(conn: sqlite3.Connection) -> list[str]:
 
 def _integrity(conn: sqlite3.Connection) -> list[str]:
     rows = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
-    return [] if rows == ["ok"] else [f"integrity_check: {row}" for row in rows]
+    return [] if rows == ["ok"] else [f"integrity_check: {'; '.join(row.splitlines())}" for row in rows]
 
 
 def _foreign_keys(conn: sqlite3.Connection) -> list[str]:
