@@ -29,7 +29,7 @@ from catalog.ops import ops_for
 from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
 from catalog.staff import KEEP, ChapterInput, Staff, User
-from catalog.store.extras import SessionLink
+from catalog.store.extras import SessionLink, SlideDeck
 from catalog.store.values import parse_date
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Session",
     "SessionLink",
     "SessionMeta",
+    "SlideDeck",
     "SpeakerCredit",
     "Staff",
     "StoredChapter",

@@ -179,6 +179,10 @@ class Catalog:
     def links(self, session_id: int) -> list[extras.SessionLink]:
         return extras.links(self.db.conn, session_id)
 
+    def slides(self, session_id: int) -> extras.SlideDeck | None:
+        """The session's slides: the PDF's address and the time each page was shown from."""
+        return extras.slides(self.db.conn, session_id)
+
     def search_chat(self, request: SearchRequest) -> extras.ChatResults:
         """Chat messages of published sessions matching ``request``: the ``chat`` kind of hit. Never raises on
         a query string; a bad date is a ``CatalogError``."""

@@ -83,6 +83,13 @@ def extras(site, editor):
         "0:20 Levee bond report | https://example.org/levee-report.pdf\nAgenda | https://example.org/agenda"
     )
     assert save_links(editor, sample.main, links).status_code == 303
+    form = editor.get(f"/staff/sessions/{sample.main}/extras").text
+    slides = {
+        "csrf": csrf_of(form),
+        "pdf_url": "https://example.org/deck.pdf",
+        "pages": "0:00 1\n0:30 2\n0:50 4",
+    }
+    assert editor.post(f"/staff/sessions/{sample.main}/slides", data=slides).status_code == 303
     for hidden in (sample.draft, sample.retracted):
         assert attach_chat(editor, hidden, CHAT.replace("zebrafish", "okapi")).status_code == 303
     return sample
@@ -111,6 +118,14 @@ def test_the_session_page_shows_the_public_chat_in_time_and_the_links(site, extr
         in page
     )
     assert f'href="/sessions/{sample.main}?t=20" data-start="20.0"' in page
+    slides = re.findall(
+        r'data-start="([^"]+)"[^>]*>[^<]*</a> <a href="([^"]+)" rel="nofollow noopener">(Slide \d+)</a>', page
+    )
+    assert slides == [
+        ("0.0", "https://example.org/deck.pdf#page=1", "Slide 1"),
+        ("30.0", "https://example.org/deck.pdf#page=2", "Slide 2"),
+        ("50.0", "https://example.org/deck.pdf#page=4", "Slide 4"),
+    ]
     # a link to a time marks the message sent last before it, as the transcript marks its line
     linked = httpx.get(f"{base}/sessions/{sample.main}?t=30").text
     current = re.search(r'<a class="chat-msg"[^>]*aria-current="time"[^>]*>(.*?)</a>', linked, re.S)
@@ -196,6 +211,15 @@ def test_a_chat_file_over_the_size_cap_and_a_bad_link_line_are_refused(site, edi
     assert bad.status_code == 400 and "line 2" in html.unescape(bad.text)
     worse = save_links(editor, sample.linked, "Script | javascript:alert(1)")
     assert worse.status_code == 400 and "is not an http(s) address" in html.unescape(worse.text)
+    form = editor.get(f"/staff/sessions/{sample.linked}/extras").text
+    for pdf_url, pages, problem in [
+        ("https://example.org/d.pdf", "0:00 1\nsoon 2", "line 2: write “time page”"),
+        ("javascript:alert(1)", "0:00 1", "is not an http(s) address"),
+        ("https://example.org/d.pdf", "", "give the time each page was shown"),
+    ]:
+        data = {"csrf": csrf_of(form), "pdf_url": pdf_url, "pages": pages}
+        refused = editor.post(f"/staff/sessions/{sample.linked}/slides", data=data)
+        assert refused.status_code == 400 and problem in html.unescape(refused.text), problem
 
 
 def test_extras_need_a_csrf_token(site, editor):

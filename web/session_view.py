@@ -152,6 +152,7 @@ def session_context(
         "chapters": chapter_rows(catalog.chapters(session.id)),
         "chat": chat_rows(catalog.chat(session.id), start),
         "links": catalog.links(session.id),
+        "slides": catalog.slides(session.id),
         "downloads": DOWNLOAD_FORMATS,
         "link_time": link_time,
     }

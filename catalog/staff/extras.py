@@ -1,5 +1,5 @@
-"""Webinar extras staff attach to a session: its chat (a parsed Zoom chat export) and its links. Each write
-replaces the session's chat or links in one transaction with its audit entry."""
+"""Webinar extras staff attach to a session: its chat (a parsed Zoom chat export) its links and slides. Each
+write replaces the session's chat, links or slides in one transaction with its audit entry."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from catalog.errors import NotFound
 from catalog.staff.audit import record, touch_session
 from catalog.store import extras
 from catalog.store.db import transaction
-from catalog.store.extras import SessionLink
+from catalog.store.extras import SessionLink, SlideDeck
 
 MAX_CHAT_MESSAGES = 20_000
 
@@ -38,6 +38,15 @@ class StaffExtras:
             count = extras.replace_links(conn, session_id, links)
             touch_session(conn, session_id)
             record(conn, by, session_id, "links.edit", links=count)
+            return count
+
+    def set_slides(self, session_id: int, deck: SlideDeck | None, by: str) -> int:
+        """Replace the session's slides (``None`` removes them)."""
+        with transaction(self.db) as conn:
+            _require(conn, session_id)
+            count = extras.replace_slides(conn, session_id, deck)
+            touch_session(conn, session_id)
+            record(conn, by, session_id, "slides.edit", pages=count)
             return count
 
 

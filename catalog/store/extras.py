@@ -3,6 +3,7 @@ chat search (its own kind of hit, ``kind=chat``) and the writes staff make (``ca
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,14 @@ class SessionLink:
     title: str
     url: str
     start: float | None = None
+
+
+@dataclass(frozen=True)
+class SlideDeck:
+    """A session's slides: the PDF's address and, in time order, which page was shown from when."""
+
+    pdf_url: str
+    pages: tuple[tuple[int, float], ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,15 @@ def links(conn: sqlite3.Connection, session_id: int) -> list[SessionLink]:
         "SELECT title, url, start FROM session_links WHERE session_id = ? ORDER BY position", (session_id,)
     ).fetchall()
     return [SessionLink(*row) for row in rows]
+
+
+def slides(conn: sqlite3.Connection, session_id: int) -> SlideDeck | None:
+    row = conn.execute(
+        "SELECT pdf_url, pages FROM session_slides WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return SlideDeck(row[0], tuple((int(page), float(start)) for page, start in json.loads(row[1])))
 
 
 def search_chat(conn: sqlite3.Connection, request: SearchRequest) -> ChatResults:
@@ -125,6 +143,39 @@ def replace_chat(conn: sqlite3.Connection, session_id: int, messages: Sequence) 
         [(session_id, n, float(m.start), m.sender, m.text) for n, m in enumerate(messages)],
     )
     return len(messages)
+
+
+MAX_SLIDES = 2000
+
+
+def _check_url(url: str, what: str) -> str:
+    url = (url or "").strip()
+    if (
+        not url.lower().startswith(("https://", "http://"))
+        or len(url) > MAX_URL
+        or any(c.isspace() for c in url)
+    ):
+        raise CatalogError(f"{what}: {url[:80]!r} is not an http(s) address", field="slides")
+    return url
+
+
+def replace_slides(conn: sqlite3.Connection, session_id: int, deck: SlideDeck | None) -> int:
+    conn.execute("DELETE FROM session_slides WHERE session_id = ?", (session_id,))
+    if deck is None or not deck.pages:
+        return 0
+    url = _check_url(deck.pdf_url, "slides")
+    if len(deck.pages) > MAX_SLIDES:
+        raise CatalogError(f"at most {MAX_SLIDES} slide times", field="slides")
+    pages = sorted((int(page), float(start)) for page, start in deck.pages)
+    for page, start in pages:
+        if not (1 <= page <= 100_000) or not (0 <= start < 10**6):
+            raise CatalogError(f"page {page} at {start}: page numbers start at 1, times at 0", field="slides")
+    pages.sort(key=lambda pair: (pair[1], pair[0]))
+    conn.execute(
+        "INSERT INTO session_slides (session_id, pdf_url, pages) VALUES (?, ?, ?)",
+        (session_id, url, json.dumps(pages)),
+    )
+    return len(pages)
 
 
 def clean_links(given: Sequence[SessionLink]) -> list[SessionLink]:

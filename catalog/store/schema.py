@@ -240,7 +240,8 @@ CREATE TABLE saved_search_sent (
 ) WITHOUT ROWID;
 """
 
-# Webinar extras (issue 14): a session's chat messages (searchable: ``chat_fts``) and links, timed to the video.
+# Webinar extras (issue 14): a session's chat messages (searchable: ``chat_fts``), links and slides, timed to the
+# video.
 # Cheap: new, empty tables.
 MIGRATION_WEBINAR_EXTRAS = """
 CREATE TABLE session_chat (
@@ -270,6 +271,11 @@ CREATE TABLE session_links (
     start REAL
 );
 CREATE INDEX session_links_session ON session_links(session_id, position);
+CREATE TABLE session_slides (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    pdf_url TEXT NOT NULL,
+    pages TEXT NOT NULL                       -- JSON [[page number, seconds shown from], ...] in time order
+);
 """
 
 MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SAVED_SEARCHES, MIGRATION_WEBINAR_EXTRAS)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from catalog import CatalogError, SessionLink
+from catalog import CatalogError, SessionLink, SlideDeck
 from transcripts import TranscriptError, parse_chat_bytes
 from web.catalogs import catalog_for
 from web.errors import catalog_status
@@ -28,6 +28,7 @@ NOTICES = {
     "chat-private": "Chat attached; messages sent privately were left out.",
     "chat-removed": "Chat removed.",
     "links": "Links saved.",
+    "slides": "Slides saved.",
 }
 _LINK_LINE = re.compile(r"^(?:(?P<time>[0-9][0-9:.hms]*)\s+)?(?P<title>.+?)\s*\|\s*(?P<url>\S+)$")
 
@@ -45,6 +46,7 @@ def extras_page(request: Request, me: StaffUser, session_id: int, status_code: i
         "chat": catalog.chat(session_id),
         "links_text": extra.pop("links_text", None) or links_text(links),
         "max_chat_mb": MAX_CHAT_BYTES // 1024**2,
+        "slides": extra.pop("slides", None) or slides_form(catalog.slides(session_id)),
         **extra,
     }
     return page(request, "staff/extras.html", context, status_code)
@@ -55,6 +57,29 @@ def links_text(links) -> str:
         (f"{clock(link.start)} " if link.start is not None else "") + f"{link.title} | {link.url}"
         for link in links
     )
+
+
+def slides_form(deck) -> dict:
+    if deck is None:
+        return {"pdf_url": "", "pages": ""}
+    return {
+        "pdf_url": deck.pdf_url,
+        "pages": "\n".join(f"{clock(start)} {page}" for page, start in deck.pages),
+    }
+
+
+def parse_slide_times(text: str) -> tuple[tuple[int, float], ...]:
+    """One a line: ``time page`` (``5:30 2``: page 2 shown from 5:30); a bad line is named."""
+    pages = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        start = parse_time(parts[0]) if len(parts) == 2 else None
+        if start is None or not parts[1].isdigit():
+            raise CatalogError(f"line {number}: write “time page”, e.g. 5:30 2", field="slides")
+        pages.append((int(parts[1]), start))
+    return tuple(pages)
 
 
 def parse_links(text: str) -> list[SessionLink]:
@@ -126,6 +151,27 @@ def save_links(request: Request, session_id: int, me: StaffUser = Depends(form_u
             request, me, session_id, status, field_errors={"links": str(exc)}, links_text=links
         )
     return see_other(f"/staff/sessions/{session_id}/extras?notice=links")
+
+
+@router.post("/staff/sessions/{session_id}/slides", include_in_schema=False)
+def save_slides(
+    request: Request,
+    session_id: int,
+    me: StaffUser = Depends(form_user),
+    pdf_url: str = Form(""),
+    pages: str = Form(""),
+):
+    try:
+        times = parse_slide_times(pages)
+        deck = SlideDeck(pdf_url, times) if times or pdf_url.strip() else None
+        if deck is not None and not times:
+            raise CatalogError("give the time each page was shown, e.g. 0:00 1", field="slides")
+        staff_for(request).extras.set_slides(session_id, deck, me.name)
+    except CatalogError as exc:
+        values = {"pdf_url": pdf_url, "pages": pages}
+        errors = {"pdf_url" if exc.field == "pdf_url" else "pages": str(exc)}
+        return extras_page(request, me, session_id, catalog_status(exc), field_errors=errors, slides=values)
+    return see_other(f"/staff/sessions/{session_id}/extras?notice=slides")
 
 
 async def _chat_bytes(upload) -> bytes:
