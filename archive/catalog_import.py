@@ -2,8 +2,11 @@
 
 Fields: ``title`` (required), ``date`` (YYYY-MM-DD or null), ``event``, ``description``, ``speakers`` (credits
 like "Mayor Tim Keller of Albuquerque", or ``{"name", "role"}`` objects), ``topics``, ``source_url``,
-``video_url``, ``language``, ``draft`` (true/false), ``transcript`` (a caption file, relative to the JSONL file),
-``key`` (optional stable id). Any other field is kept in the session's ``extra``.
+``video_url``, ``language``, ``draft`` (a JSON boolean: ``"yes"``, ``"true"`` or ``1`` are errors), ``transcript``
+(a caption file, relative to the JSONL file), ``key`` (optional stable id). Any other field is kept in the
+session's ``extra``. Types are strict (text fields are JSON strings) and every field has one length limit
+(``catalog/store/field_limits.py``, the same as the staff forms and API); a line breaking either is refused
+naming the field. ``drafts=True`` (the staff "add as drafts" box) makes every new session a draft, whatever its line says.
 
 Source key: ``catalog:<key>`` when a line has ``key``, else ``catalog:<title slug>:<date or "undated">``: the
 same line imported again updates its session. Every line is checked before anything is written; a bad line
@@ -24,7 +27,7 @@ from archive.errors import ArchiveError
 from archive.files import read_caption_file
 from archive.options import IngestOptions
 from archive.saving import FetchedSession, FetchedTrack, save_fetched
-from catalog import Catalog, SessionMeta, SpeakerCredit
+from catalog import Catalog, CatalogError, SessionMeta, SpeakerCredit, check_items, check_length
 from transcripts import TranscriptError
 
 KNOWN = {"title", "date", "event", "description", "speakers", "topics", "source_url", "video_url", "language"}
@@ -53,19 +56,27 @@ class ImportReport:
 
 
 def import_catalog(
-    catalog: Catalog, data_dir: Path, path: Path, *, skip_bad: bool = False, dry_run: bool = False
+    catalog: Catalog,
+    data_dir: Path,
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    dry_run: bool = False,
+    drafts: bool = False,
 ) -> ImportReport:
     """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number."""
     path = Path(path)
     report = ImportReport(str(path))
-    sessions = _read_all(path, report)
+    sessions = _read_all(path, report, drafts)
     if report.errors and (not skip_bad or not sessions):
         return report
     for number, fetched in sessions:
-        report.outcomes.append(_plan(catalog, number, fetched))
+        report.outcomes.append(_plan(catalog, Path(data_dir), number, fetched))
     if dry_run:
         return report
     for index, (_, fetched) in enumerate(sessions):
+        if report.outcomes[index].action == "unchanged":
+            continue  # nothing to write: its segments, versions and files stay exactly as they are
         stored = save_fetched(catalog, data_dir, fetched)
         report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
     report.imported = True
@@ -76,7 +87,7 @@ def replace_id(outcome: LineOutcome, session_id: int) -> LineOutcome:
     return LineOutcome(outcome.line, outcome.title, outcome.action, session_id, outcome.changes)
 
 
-def _read_all(path: Path, report: ImportReport) -> list[tuple[int, FetchedSession]]:
+def _read_all(path: Path, report: ImportReport, drafts: bool = False) -> list[tuple[int, FetchedSession]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -89,7 +100,7 @@ def _read_all(path: Path, report: ImportReport) -> list[tuple[int, FetchedSessio
         if not line.strip():
             continue
         try:
-            fetched = session_from_line(line, path.parent)
+            fetched = session_from_line(line, path.parent, drafts)
             if fetched.source_key in seen:
                 raise ArchiveError(f"the same session (title and date) as line {seen[fetched.source_key]}")
         except (ArchiveError, TranscriptError) as exc:
@@ -102,13 +113,47 @@ def _read_all(path: Path, report: ImportReport) -> list[tuple[int, FetchedSessio
     return sessions
 
 
-def session_from_line(line: str, folder: Path) -> FetchedSession:
+def session_from_line(line: str, folder: Path, drafts: bool = False) -> FetchedSession:
+    row = parse_line(line)
+    try:
+        return _session(row, folder, drafts)
+    except CatalogError as exc:  # a field over its length limit
+        raise ArchiveError(str(exc)) from None
+
+
+def parse_line(line: str) -> dict:
+    """One catalog line as a JSON object of valid Unicode text, or ``ArchiveError`` saying what is wrong."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ArchiveError(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ArchiveError("not a catalog line: its JSON is nested too deeply") from None
     if not isinstance(row, dict):
         raise ArchiveError("not a JSON object")
+    _check_unicode(row, "the line")
+    return row
+
+
+def _check_unicode(value, where: str) -> None:
+    """Refuse lone surrogates (``"\\ud800"`` in JSON): they are not text and no file or database can hold them."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ArchiveError(
+                f"{where}: holds {value[exc.start]!r}, a lone surrogate, which is not valid Unicode text"
+            ) from None
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _check_unicode(key, where)
+            _check_unicode(inner, key if where == "the line" else where)
+    elif isinstance(value, list):
+        for inner in value:
+            _check_unicode(inner, where)
+
+
+def _session(row: dict, folder: Path, drafts: bool) -> FetchedSession:
     title = _text(row, "title")
     if not title:
         raise ArchiveError("a session needs a title")
@@ -122,9 +167,9 @@ def session_from_line(line: str, folder: Path) -> FetchedSession:
         video_url=check_web_url(_text(row, "video_url"), "video_url"),
         language=check_language(language) if language else None,
         speakers=_speakers(row.get("speakers")),
-        topics=tuple(_strings(row.get("topics"), "topics")),
-        status="draft" if row.get("draft") is True else "published",
-        extra={k: v for k, v in row.items() if k not in KNOWN},
+        topics=tuple(_strings(row.get("topics"), "topics", "topic")),
+        status="draft" if drafts or _draft(row) else "published",
+        extra=_extra(row),
     )
     tracks = _transcript(row, folder, language)
     key = _text(row, "key") or f"{_slug(title)}:{meta.date or 'undated'}"
@@ -143,13 +188,13 @@ def _transcript(row: dict, folder: Path, language: str | None) -> tuple[FetchedT
     return (FetchedTrack(file.transcript, lang, "upload", file.transcript.format, raw=file.data),)
 
 
-def _plan(catalog: Catalog, number: int, fetched: FetchedSession) -> LineOutcome:
+def _plan(catalog: Catalog, data_dir: Path, number: int, fetched: FetchedSession) -> LineOutcome:
     session_id = catalog.find_session_id(fetched.source_key)
     if session_id is None:
         return LineOutcome(number, fetched.meta.title, "create")
     current = catalog.get_session(session_id, include_drafts=True)
     changes = tuple(f for f in COMPARED if getattr(current, f) != getattr(fetched.meta, f))
-    if fetched.tracks:
+    if any(_track_changed(data_dir, current, track) for track in fetched.tracks):
         changes += ("transcript",)
     if not {(c.name, c.role) for c in fetched.meta.speakers} <= {(s.name, s.role) for s in current.speakers}:
         changes += ("speakers",)
@@ -158,38 +203,74 @@ def _plan(catalog: Catalog, number: int, fetched: FetchedSession) -> LineOutcome
     return LineOutcome(number, fetched.meta.title, "update" if changes else "unchanged", session_id, changes)
 
 
+def _draft(row: dict) -> bool:
+    value = row.get("draft")
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise ArchiveError(f"draft must be true or false (a JSON boolean), not {json.dumps(value)[:40]}")
+
+
+def _extra(row: dict) -> dict:
+    extra = {k: v for k, v in row.items() if k not in KNOWN}
+    check_length("extra", json.dumps(extra, ensure_ascii=False))
+    return extra
+
+
+def _track_changed(data_dir: Path, current, track: FetchedTrack) -> bool:
+    """Whether ``track`` differs from the stored track of its language: its raw caption file, byte for byte."""
+    stored = next((t for t in current.tracks if t.language == track.language), None)
+    if stored is None or stored.source != track.source or not stored.raw_path or track.raw is None:
+        return True
+    try:
+        return (data_dir / stored.raw_path).read_bytes() != track.raw
+    except OSError:
+        return True  # its raw file is missing: import it again, which puts the file back
+
+
 def _text(row: dict, name: str) -> str | None:
     value = row.get(name)
     if value is None:
         return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ArchiveError(f"{name} must be text, got {type(value).__name__}")
-    return str(value).strip() or None
+    if not isinstance(value, str):
+        raise ArchiveError(f"{name} must be text (a JSON string), not {_json_type(value)}")
+    return check_length(name, value.strip()) or None
 
 
-def _strings(value, name: str) -> list[str]:
+def _json_type(value) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _strings(value, name: str, item: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ArchiveError(f"{name} must be a list of text")
-    return [v.strip() for v in value if v.strip()]
+    return [check_length(item, v.strip()) for v in check_items(name, value) if v.strip()]
 
 
 def _speakers(value) -> tuple[SpeakerCredit, ...]:
     if isinstance(value, list) and any(isinstance(v, dict) for v in value):
         credits = []
-        for entry in value:
+        for entry in check_items("speakers", value):
             if (
                 not isinstance(entry, dict)
                 or not isinstance(entry.get("name"), str)
                 or not entry["name"].strip()
             ):
                 raise ArchiveError('speakers given as objects need a "name"')
-            credits.append(SpeakerCredit(entry["name"].strip(), (entry.get("role") or None)))
+            role = entry.get("role")
+            if role is not None and not isinstance(role, str):
+                raise ArchiveError(f"a speaker's role must be text (a JSON string), not {_json_type(role)}")
+            credits.append(
+                SpeakerCredit(
+                    check_length("speaker", entry["name"].strip()), check_length("role", role or None)
+                )
+            )
         return tuple(credits)
-    return tuple(c for c in map(split_credit, _strings(value, "speakers")) if c)
+    return tuple(c for c in map(split_credit, _strings(value, "speakers", "speaker")) if c)
 
 
 def _slug(text: str) -> str:

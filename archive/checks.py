@@ -16,7 +16,10 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 Resolver = Callable[[str], list[str]]  # host name -> its addresses
 AddressCheck = Callable[[str, int], bool]  # (address, port) -> may the archive connect there?
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network(
+    "::/96"
+)  # deprecated ::a.b.c.d, still routed to a.b.c.d by some stacks
 
 
 def check_date(value: str | None) -> str | None:
@@ -96,16 +99,34 @@ def host_refusal(
 
 def is_public_address(address: str, port: int = 0) -> bool:
     """Whether ``address`` is a global unicast address (not loopback, private, link-local, shared, reserved,
-    unspecified or multicast, also when wrapped in an IPv4-mapped or NAT64 IPv6 address). Any port."""
+    unspecified or multicast), also for every IPv4 address an IPv6 one carries: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), 6to4 (``2002:AABB:CCDD::``), Teredo (``2001:0::/32``, its client and
+    server) and NAT64 (``64:ff9b::/96``, ``64:ff9b:1::/48``). Any port."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
     if ip.version == 6:
-        inner = ip.ipv4_mapped or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        inner = _embedded_ipv4(ip)
         if inner is not None:
-            ip = inner
+            return all(v4.is_global and not v4.is_multicast for v4 in inner)
     return ip.is_global and not ip.is_multicast
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 address stands for, or ``None`` when it is a plain IPv6 address."""
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if any(ip in net for net in _NAT64):
+        return [low32]
+    if ip in _IPV4_COMPATIBLE:
+        return [low32]  # '::' and '::1' become 0.0.0.0 and 0.0.0.1: not global either
+    return None
 
 
 def resolve_host(host: str) -> list[str]:

@@ -16,6 +16,7 @@ from archive.checks import check_date, check_language, check_web_url, is_url
 from archive.errors import ArchiveError
 from archive.files import parse_caption_bytes, read_caption_file, sessions_from_files
 from archive.infojson import is_info_json, read_info_json
+from archive.media_files import is_media_file, read_media_file
 from archive.options import IngestedSession, IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.saving import FetchedMedia, FetchedSession, save_fetched
 from catalog import Catalog
@@ -33,7 +34,9 @@ def ingest(
     if not sources:
         raise ArchiveError("nothing to ingest: give caption files, .info.json files or URLs")
     urls = [s for s in sources if is_url(s)]
-    local = read_local([Path(s) for s in sources if not is_url(s)], options)
+    paths = [Path(s) for s in sources if not is_url(s)]
+    local = read_local([p for p in paths if not is_media_file(p)], options)
+    local += [read_media_file(p, data_dir, options) for p in paths if is_media_file(p)]
     result = IngestResult()
     for number, fetched in enumerate(local):
         if len(local) > 1:

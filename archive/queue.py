@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive import transcription
 from archive.errors import ArchiveError
 from archive.options import IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.remote import ingest_listing, is_playlist, options_for, process_item, run_request
@@ -55,6 +56,9 @@ def retry(
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))
+        if catalog.queue.is_transcription(item):  # a transcription on the queue: run it again, not a fetch
+            result.extend(transcription.retry_job(catalog, data_dir, item))
+            continue
         item_options = options_for(item, options)
         if item.parent_url is None and item.key == item.url:  # a URL as asked: may be a playlist
             result.extend(run_request(catalog, data_dir, item, item_options, progress))

@@ -1,6 +1,6 @@
 """URLs through yt-dlp: one video, or every entry of a playlist or channel, each tracked as an item.
 
-An item (``catalog.items``) is ``pending`` until fetched, ``running`` while fetched, then ``done`` or ``failed``
+An item (``catalog.queue``) is ``pending`` until fetched, ``running`` while fetched, then ``done`` or ``failed``
 with its error, attempt count and, for a rate limit, when to try again. Caption state is kept per language:
 a caption that could not be fetched fails the item (it is retried later) instead of passing as "no captions".
 One failing entry never stops the others.

@@ -9,6 +9,7 @@ between the save and the move leaves the raw file staged, and running the ingest
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
         _discard(staged, fetched.media)
         raise
     _move_files(data_dir, session_id, staged, fetched.media)
+    _record_captions(catalog, session_id, staged)
     kept = {t.raw_path.replace(SESSION_ID, str(session_id)) for t in tracks if t.raw_path}
     storage.prune(data_dir, DataFolder.session_relpath("captions", session_id), kept)
     return IngestedSession(
@@ -148,6 +150,21 @@ def _move_files(
             storage.place(data_dir, staged_file, relpath)
     if media is not None and media.staged is not None:
         storage.place(data_dir, media.staged, storage.media_relpath(session_id, media.staged.name))
+
+
+def _record_captions(
+    catalog: Catalog, session_id: int, staged: list[tuple[FetchedTrack, storage.StagedFile | None]]
+) -> None:
+    """Note each placed caption file's size and sha256, for ``check`` to verify the file against later."""
+    catalog.ops.record_files(
+        (
+            storage.caption_relpath(session_id, track.language, track.source, track.ext),
+            len(track.raw),
+            hashlib.sha256(track.raw).hexdigest(),
+        )
+        for track, staged_file in staged
+        if staged_file is not None and track.raw is not None
+    )
 
 
 def _discard(

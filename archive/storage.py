@@ -49,11 +49,24 @@ def stage_bytes(data_dir: Path, data: bytes, name: str) -> StagedFile:
     folder = staging_dir(data_dir)
     path = folder / name
     try:
-        path.write_bytes(data)
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        verify_staged(path, len(data), hashlib.sha256(data).hexdigest())
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise ArchiveError(f"{data_dir}: cannot write to the data folder: {exc.strerror or exc}") from exc
+    except ArchiveError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return StagedFile(path, name)
+
+
+def verify_staged(path: Path, size: int, sha256: str) -> None:
+    """The staged file, read back, is exactly what was received (size and sha256), or ``ArchiveError``."""
+    if file_digest(path) != (size, sha256):
+        raise ArchiveError(f"{path.name}: the copy written to the data folder differs from what was received")
 
 
 def place(data_dir: Path, staged: StagedFile, relpath: str) -> None:

@@ -8,6 +8,7 @@ on the way; the result goes to ``ingest_caption_bytes(..., media=...)``, which p
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -37,6 +38,9 @@ def stage_media_upload(
                     raise ArchiveError(f"the media file is larger than {max_bytes // 1024**2} MB")
                 digest.update(chunk)
                 target.write(chunk)
+            target.flush()
+            os.fsync(target.fileno())
+        storage.verify_staged(path, size, digest.hexdigest())
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise ArchiveError(f"{data_dir}: cannot write to the data folder: {exc.strerror or exc}") from exc

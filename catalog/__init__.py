@@ -25,11 +25,13 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
-from catalog.ops import ops_for
+from catalog.ops import ExpectedFile, ops_for
 from catalog.ops.public_export import export_info, metadata_path, write_metadata
 from catalog.queue import CaptionState, Item
-from catalog.staff import KEEP, ChapterInput, Staff, User
+from catalog.staff import KEEP, ChapterInput, Offer, Staff, User
+from catalog.store.asr import AsrLine
 from catalog.store.extras import SessionLink, SlideDeck
+from catalog.store.field_limits import check_items, check_length
 from catalog.store.values import parse_date
 
 __all__ = [
@@ -38,16 +40,19 @@ __all__ = [
     "KEEP",
     "SESSION_ID",
     "STATUSES",
+    "AsrLine",
     "CaptionState",
     "Catalog",
     "CatalogError",
     "ChapterInput",
     "Conflict",
     "DataFolder",
+    "ExpectedFile",
     "Hit",
     "Item",
     "MediaInput",
     "NotFound",
+    "Offer",
     "SearchRequest",
     "SearchResults",
     "Session",
@@ -61,6 +66,8 @@ __all__ = [
     "TrackInfo",
     "TrackInput",
     "User",
+    "check_items",
+    "check_length",
     "export_info",
     "metadata_path",
     "ops_for",

@@ -32,8 +32,9 @@ from catalog.queue import Queue
 from catalog.search import alerts as _alerts
 from catalog.search import engine as _search
 from catalog.staff import Staff
-from catalog.store import browse, extras, reads, sessions
+from catalog.store import asr, browse, extras, reads, sessions
 from catalog.store import facets as _facets
+from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
 from catalog.store.db import connect
 from catalog.store.version import DataVersion, file_version
 from transcripts import Chapter
@@ -91,6 +92,21 @@ class Catalog:
         """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
         sessions.delete_session(self.db, session_id)
 
+    def save_asr_track(
+        self,
+        session_id: int,
+        lines: Sequence[AsrLine],
+        *,
+        model: str,
+        model_sha256: str,
+        language: str = "en",
+    ) -> SavedAsr:
+        """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
+        staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
+        return asr.save_asr_track(
+            self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language
+        )
+
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
         return sessions.find_session_id(self.db, source_key)
@@ -128,6 +144,14 @@ class Catalog:
 
     def chapters(self, session_id: int) -> list[StoredChapter]:
         return reads.chapters(self.db.conn, session_id)
+
+    def asr_track(self, session_id: int) -> AsrTrack | None:
+        """The session's automatic track (model, hash, reviewed), if its transcript is one."""
+        return asr.asr_track(self.db, session_id)
+
+    def low_confidence_words(self, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
+        """``{segment id: [(char offset, char end), ...]}`` of words recognised with probability under ``below``."""
+        return asr.low_confidence_words(self.db, session_id, below)
 
     def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
         """Counts of published sessions by ``events``, ``topics``, ``years``, ``speakers``."""

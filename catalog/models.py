@@ -8,7 +8,7 @@ from transcripts import Transcript
 
 STATUSES = ("draft", "published", "retracted")
 SESSION_ID = "{session_id}"  # in TrackInput.raw_path / MediaInput.path: replaced by the id when saved
-TRACK_SOURCES = ("manual", "auto", "upload")
+TRACK_SOURCES = ("manual", "auto", "upload", "asr")  # asr: archive/asr.py, offline
 MATCH_OPEN, MATCH_CLOSE = "\x02", "\x03"  # around each match in ``Hit.marked`` (never in stored text)
 
 

@@ -131,7 +131,10 @@ def test_oembed_describes_an_embeddable_player(client, sample):
     )
     assert error["code"] == "format_not_supported"
     page = client.get(f"/sessions/{sample.main}").text
-    assert 'type="application/json+oembed" href="/api/oembed?url=http%3A//testserver/sessions/' in page
+    assert (
+        'type="application/json+oembed" href="http://testserver/api/oembed?url=http%3A//testserver/sessions/'
+        in page
+    )
 
 
 def test_openapi_describes_every_public_route(client):

@@ -291,6 +291,17 @@ def test_one_inside_address_among_several_is_enough_to_refuse(outside):
         ("::ffff:127.0.0.1", False),
         ("64:ff9b::a00:1", False),  # NAT64 wrapping 10.0.0.1
         ("64:ff9b::5db8:d70e", True),  # NAT64 wrapping 93.184.215.14
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated) loopback
+        ("::a00:1", False),  # IPv4-compatible 10.0.0.1
+        ("::5db8:d70e", True),  # IPv4-compatible public address
+        ("::ffff:10.0.0.1", False),  # IPv4-mapped private
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of the 169.254.169.254 metadata address
+        ("2002:5db8:d70e::1", True),  # 6to4 of a public address
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo, client 127.0.0.1 (bits inverted)
+        ("2001:0:7f00:1:8000:63bf:3fff:fdd2", False),  # Teredo, server 127.0.0.1
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b:1::7f00:1", False),  # local-use NAT64 prefix (RFC 8215) of 127.0.0.1
         ("not an address", False),
     ],
 )

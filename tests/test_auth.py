@@ -15,8 +15,6 @@ from web.auth import (
     CookieSession,
     CookieSigner,
     PasswordError,
-    RateLimiter,
-    SignInLimits,
     csrf_matches,
     hash_password,
     token_digest,
@@ -68,45 +66,38 @@ def test_csrf_comparison():
     assert not csrf_matches("abc", None) and not csrf_matches(None, None) and not csrf_matches("", "")
 
 
-def test_rate_limiter_blocks_after_limit_and_forgets_after_window():
-    now = [1000.0]
-    limiter = RateLimiter(3, 60, clock=lambda: now[0])
-    for _ in range(3):
-        assert limiter.retry_after("k") == 0
-        limiter.fail("k")
-    assert limiter.retry_after("k") == pytest.approx(60)
-    assert limiter.retry_after("other") == 0
-    now[0] += 61
-    assert limiter.retry_after("k") == 0
+# Before: an in-memory limiter per process, 5 failures per user name from anywhere locked the account (the right
+# password got 429 too, so anyone could lock out an admin). Now: counts per client and per user from one client,
+# in the catalog (shared by every server process), with growing delays.
+def test_sign_in_limits_count_per_client_and_per_user_from_one_client(catalog: Catalog):
+    from catalog.staff.signin_limits import BASE_DELAY, PER_CLIENT, PER_USER_AND_CLIENT, WINDOW
+
+    limits, now = catalog.staff.signins, 1_000_000.0
+    for _ in range(PER_USER_AND_CLIENT.free):
+        assert limits.retry_after("Ann", "10.0.0.1", now) == 0
+        limits.failed("Ann", "10.0.0.1", now)
+    assert limits.retry_after("ANN", "10.0.0.1", now) == pytest.approx(BASE_DELAY)  # the guesser waits
+    assert limits.retry_after("ann", "10.0.0.2", now) == 0  # the user from elsewhere does not
+    limits.failed("ann", "10.0.0.1", now + BASE_DELAY)
+    assert limits.retry_after("ann", "10.0.0.1", now + BASE_DELAY) == pytest.approx(2 * BASE_DELAY)  # growing
+    for number in range(PER_CLIENT.free):
+        limits.failed(f"user{number}", "10.0.0.9", now)
+    assert limits.retry_after("erin", "10.0.0.9", now) > 0  # one client guessing many names
+    assert limits.retry_after("erin", "10.0.0.8", now) == 0
+    assert limits.retry_after("ann", "10.0.0.1", now + WINDOW + 60) == 0  # forgotten after the window
+    limits.succeeded("ann", "10.0.0.1")
+    assert limits.retry_after("ann", "10.0.0.1", now + BASE_DELAY) == 0
 
 
-def test_rate_limiter_forgets_old_keys_instead_of_growing_forever(monkeypatch):
-    import web.auth
-
-    monkeypatch.setattr(web.auth, "MAX_TRACKED_KEYS", 10)
-    now = [0.0]
-    limiter = RateLimiter(3, 60, clock=lambda: now[0])
-    for number in range(10):
-        limiter.fail(f"old-{number}")
-    now[0] += 61
-    limiter.fail("new-1")
-    limiter.fail("new-2")
-    assert len(limiter._failures) == 2
-
-
-def test_sign_in_limits_per_user_and_per_client():
-    now = [0.0]
-    limits = SignInLimits(per_user=2, per_client=3, window=100, clock=lambda: now[0])
-    limits.failed("Ann", "10.0.0.1")
-    limits.failed("ann", "10.0.0.2")
-    assert limits.retry_after("ANN", "10.0.0.9") > 0  # the user, from any client
-    assert limits.retry_after("bob", "10.0.0.9") == 0
-    limits.failed("bob", "10.0.0.9")
-    limits.failed("carl", "10.0.0.9")
-    limits.failed("dora", "10.0.0.9")
-    assert limits.retry_after("erin", "10.0.0.9") > 0  # the client, for any user
-    limits.succeeded("ann")
-    assert limits.retry_after("ann", "10.0.0.1") == 0
+def test_failed_sign_ins_are_shared_by_every_connection_to_the_catalog(catalog: Catalog, tmp_path):
+    limits = catalog.staff.signins
+    for _ in range(5):
+        limits.failed("ann", "10.0.0.1")
+    other = Catalog.open(catalog.path)
+    try:
+        assert other.staff.signins.retry_after("ann", "10.0.0.1") > 0  # another worker process sees it
+    finally:
+        other.close()
 
 
 # -- accounts in the catalog --------------------------------------------------------------------------------

@@ -94,8 +94,8 @@ def test_captions_are_on_the_player(page, site):
     )
     assert (mode, cues) == (
         "showing",
-        8,
-    ) and active == "<v Mayor Ada Quill>We need more affordable housing in every city.</v>"
+        9,  # eight lines; the long one with markup in it takes two cues
+    ) and active == "<v Mayor Ada Quill>We need more affordable\nhousing in every city.</v>"
 
 
 def test_a_quote_typed_into_search_opens_the_session_at_that_second(page, site, corpus):

@@ -27,6 +27,9 @@ OWNER_OF = {
     "jinja2": {"web"},
     "uvicorn": {"uscm_archive"},
     "click": {"uscm_archive"},
+    "faster_whisper": {"archive"},  # archive/asr.py alone
+    "ctranslate2": {"archive"},
+    "av": {"archive"},
 }
 
 
@@ -72,6 +75,7 @@ WHITE_BOX = {
     "catalog.search.paths": {"RANK_LIMIT"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
+    "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
 }
 CONNECTION_ATTRIBUTES = {"db", "conn"}
 

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
+from catalog import AsrLine, Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
 from catalog.search.query import parse
 from transcripts import Segment, Transcript
 
@@ -80,6 +80,68 @@ def test_every_path_ranks_by_bm25_then_segment_id(archive, case):
     score = scores(catalog, query)
     assert ranked == sorted(ranked, key=lambda segment: (score[segment], segment))
     assert len({score[s] for s in ranked}) < len(ranked)  # ties there were, and they went by segment id
+    paged = [
+        hit.segment_id
+        for offset in range(0, found.total, 4)
+        for hit in catalog.search(SearchRequest(query, limit=4, offset=offset, **options)).hits
+    ]
+    assert paged == ranked
+
+
+# -- the ASR tier: while the archive holds an unreviewed automatic transcript, its lines rank below caption lines
+ASR_DATES = ("2024-01-05", "2024-01-06", "2024-01-07")  # inside the date-range case's span
+
+
+@pytest.fixture(scope="module")
+def archive_with_asr(tmp_path_factory):
+    catalog = Catalog.open(tmp_path_factory.mktemp("ranking-asr") / "catalog.db")
+    ids = []
+    for n in range(SESSIONS):
+        segments = tuple(Segment(i * 4.0, i * 4.0 + 3.0, text, who) for i, (text, who) in enumerate(LINES))
+        meta = SessionMeta(
+            title=f"session {n}",
+            date=f"2024-01-{n + 1:02d}",
+            status="draft" if n == 4 else "published",
+            speakers=(SpeakerCredit("Ada"), SpeakerCredit("Bo")),
+        )
+        ids.append(catalog.save_session(f"s{n}", meta, [TrackInput(Transcript(segments=segments))]))
+    for n, day in enumerate(ASR_DATES):
+        session_id = catalog.save_session(f"asr{n}", SessionMeta(title=f"recording {n}", date=day), [])
+        lines = [
+            AsrLine(Segment(i * 4.0, i * 4.0 + 3.0, text), ((0, len(text), 0.9),))
+            for i, (text, _) in enumerate(LINES)
+        ]
+        catalog.save_asr_track(session_id, lines, model="test-model", model_sha256="0" * 64)
+    yield catalog, ids
+    catalog.close()
+
+
+def asr_lines(catalog: Catalog) -> set[int]:
+    conn = sqlite3.connect(catalog.path)
+    try:
+        rows = conn.execute(
+            "SELECT s.id FROM segments s JOIN tracks t ON t.id = s.track_id "
+            "WHERE t.source = 'asr' AND t.reviewed = 0 AND s.confidence IS NOT NULL"
+        )
+        return {row[0] for row in rows}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_every_path_ranks_unreviewed_asr_lines_below_caption_lines_then_by_bm25(archive_with_asr, case):
+    catalog, ids = archive_with_asr
+    options = dict(CASES[case])
+    query = options.pop("query", "budget")
+    if "session" in options:
+        options["session_id"] = ids[options.pop("session")]
+    found = catalog.search(SearchRequest(query, limit=200, **options))
+    assert found.ordered_by == "relevance" and found.total == len(found.hits) > 3
+    ranked = [hit.segment_id for hit in found.hits]
+    score, automatic = scores(catalog, query), asr_lines(catalog)
+    assert ranked == sorted(ranked, key=lambda segment: (segment in automatic, score[segment], segment))
+    if automatic & set(ranked) and set(ranked) - automatic:  # both kinds found: the tier decided the order
+        assert ranked != sorted(ranked, key=lambda segment: (score[segment], segment))
     paged = [
         hit.segment_id
         for offset in range(0, found.total, 4)

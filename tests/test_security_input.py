@@ -342,6 +342,10 @@ INSIDE = [
     "http://169.254.169.254/latest/meta-data/",
     "http://[fe80::1]/",
     "http://[::ffff:127.0.0.1]:{port}/talk.html",
+    "http://[::127.0.0.1]:{port}/talk.html",  # IPv4-compatible
+    "http://[2002:7f00:1::]:{port}/talk.html",  # 6to4
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]:{port}/talk.html",  # Teredo (client 127.0.0.1)
+    "http://[64:ff9b::7f00:1]:{port}/talk.html",  # NAT64
     "file:///etc/passwd",
     "ftp://127.0.0.1/x",
     "gopher://127.0.0.1:25/",

@@ -229,7 +229,12 @@ def test_the_session_cookie_is_signed_httponly_and_samesite(site, app):
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
         assert "Secure" not in cookie  # plain http in this test
         value = client.cookies[COOKIE_NAME]
-        client.cookies.set(COOKIE_NAME, value[:-3] + ("xyz" if not value.endswith("xyz") else "abc"))
+        tampered = value[:-3] + ("xyz" if not value.endswith("xyz") else "abc")
+        # replace the cookie the site set (same domain): a second one beside it would be sent too, and the
+        # site reads the last of two same-named cookies, which httpx's sorted jar makes the untampered one
+        domain = next(c.domain for c in client.cookies.jar if c.name == COOKIE_NAME)
+        client.cookies.set(COOKIE_NAME, tampered, domain=domain)
+        assert [c.value for c in client.cookies.jar if c.name == COOKIE_NAME] == [tampered]
         assert client.get("/staff", follow_redirects=False).status_code == 303  # tampered: signed out
 
 

@@ -101,7 +101,7 @@ def test_player_has_captions_on_it(client, sample):
         and f"/sessions/{sample.main}/transcript.vtt" in track
     )
     vtt = client.get(f"/sessions/{sample.main}/transcript.vtt")
-    assert vtt.text.startswith("WEBVTT") and "affordable housing" in vtt.text
+    assert vtt.text.startswith("WEBVTT") and "We need more affordable\nhousing in every city." in vtt.text
 
 
 def test_q_highlights_matches_in_the_transcript(client, sample):

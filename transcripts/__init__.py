@@ -5,6 +5,8 @@ Public API (everything else is private to the package):
 - ``parse_file(path, language=None) -> Transcript``
 - ``parse_bytes(data, name, language=None) -> Transcript``
 - ``to_vtt / to_srt / to_txt / to_json(segments, ...) -> str``
+- ``subtitles_vtt / subtitles_srt(segments) -> str`` and ``subtitle_cues``: short cues for players (the registry's
+  VTT and SRT writers)
 - the format registry: ``CAPTION_FORMATS``, ``EXPORT_FORMATS``, ``caption_format``, ``export_format``,
   ``format_of_name``, ``sniff_format(bytes)``, ``CAPTION_EXTENSIONS``, ``CAPTION_NAMES``
 - Zoom chat exports: ``parse_chat(text, source, offset) -> Chat`` of ``ChatMessage`` (``transcripts/chat.py``)
@@ -28,6 +30,7 @@ from transcripts.formats import (
 )
 from transcripts.models import Chapter, Mark, Segment, Transcript
 from transcripts.parse import MAX_CAPTION_BYTES, parse_bytes, parse_file
+from transcripts.subtitles import SubtitleCue, subtitle_cues, subtitles_srt, subtitles_vtt
 
 __all__ = [
     "Chat",
@@ -49,10 +52,14 @@ __all__ = [
     "Mark",
     "NotCaptionsError",
     "Segment",
+    "SubtitleCue",
     "Transcript",
     "TranscriptError",
     "parse_bytes",
     "parse_file",
+    "subtitle_cues",
+    "subtitles_srt",
+    "subtitles_vtt",
     "to_json",
     "to_srt",
     "to_txt",

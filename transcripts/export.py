@@ -103,3 +103,9 @@ def _srt_safe(text: str) -> str:
 def _keep_ampersand(match: re.Match) -> str:
     reference = match.group(0)
     return "&amp;" + reference[1:] if html.unescape(reference) != reference else reference
+
+
+# For the other writers of the package (transcripts.subtitles).
+clock = _clock
+vtt_escape = _vtt_escape
+srt_safe = _srt_safe

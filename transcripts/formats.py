@@ -7,6 +7,10 @@ may give ``None`` for a file its format claimed by look but cannot read (WebVTT 
 refuses): the next format claiming the file reads it.
 ``archive/`` (which files and yt-dlp tracks to take) and ``web/`` (uploads, downloads, raw files) ask this table;
 nothing else spells a format out. ``EXPORT_FORMATS`` adds the transcript exports that are not captions.
+
+The caption writers are subtitle-grade (``transcripts.subtitles``: short cues of at most two lines, timed from the
+segments' marks), so the player's track, the VTT/SRT downloads and ``uscm-archive export`` write the same cues;
+``to_vtt``/``to_srt`` (one cue per segment) stay in the public API for callers that want paragraph cues.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from typing import Any
 
 from transcripts.cues import Cue, is_timing_like
 from transcripts.errors import TranscriptError
-from transcripts.export import to_json, to_srt, to_txt, to_vtt
+from transcripts.export import to_json, to_txt
 from transcripts.headerless import is_headerless_vtt, read_headerless_vtt, starts_like_headerless_vtt
 from transcripts.srt import read_srt
+from transcripts.subtitles import subtitles_srt, subtitles_vtt
 from transcripts.vtt import read_vtt
 
 # (text, name, warnings) -> (cues, header), or None: claimed by look but not readable as this format
@@ -73,11 +78,11 @@ def _read_srt(text: str, name: str, warnings: list[str]) -> tuple[tuple[Cue, ...
 
 
 def _write_vtt(segments: Sequence[Any], *, title: str | None = None, meta: dict | None = None) -> str:
-    return to_vtt(segments, title=title)
+    return subtitles_vtt(segments, title=title)
 
 
 def _write_srt(segments: Sequence[Any], *, title: str | None = None, meta: dict | None = None) -> str:
-    return to_srt(segments)
+    return subtitles_srt(segments)
 
 
 def _write_txt(segments: Sequence[Any], *, title: str | None = None, meta: dict | None = None) -> str:

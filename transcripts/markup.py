@@ -28,7 +28,8 @@ def strip_markup(text: str) -> str:
     if "\\" in text:
         text = _ASS_BREAK.sub(" ", text)
     if "<" in text:
-        text = _without_tags(text)
+        # invisible characters first: "</\u200ec>" is a tag once its direction mark is gone
+        text = _without_tags(_INVISIBLE.sub("", text))
     if "&" in text:
         text = html.unescape(text)
     text = _INVISIBLE.sub("", text)

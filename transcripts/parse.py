@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from transcripts.caps import check_cue_count, check_segment_count, parse_slot
 from transcripts.cues import Cue, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
@@ -54,8 +55,14 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
     """Read caption bytes; ``name`` is used in messages (and as a last hint for the language)."""
     check_caption_size(len(data), name)
     warnings: list[str] = []
+    with parse_slot(len(data), name, warnings):
+        return _parse(data, name, language, warnings)
+
+
+def _parse(data: bytes, name: str, language: str | None, warnings: list[str]) -> Transcript:
     text, decode_warnings = decode_caption_bytes(bytes(data), name)
     warnings.extend(decode_warnings)
+    check_cue_count(text, name)
     fmt, all_cues, header = _read_cues(text, name, warnings)
     spoken = [cue for cue in all_cues if cue.end != cue.start and cue.text.strip()]
     cues = [cue for cue in one_timeline(spoken, name, warnings) if usable(cue, name, warnings)]
@@ -66,6 +73,7 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
     if chapters:
         return Transcript((), chapters, language, "chapters", fmt, tuple(warnings))
     segments = build_segments(_pieces(cues))
+    check_segment_count(len(segments), name)
     if not segments:
         dropped = [w.removeprefix(f"{name}, ") for w in warnings if "; dropped" in w]
         why = f" or was dropped ({dropped[0]})" if dropped else ""

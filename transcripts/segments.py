@@ -7,8 +7,10 @@ Rules, in order, for whether the next piece starts a new segment:
 3. adding it would make the segment longer than ``MAX_SPAN`` seconds;
 4. the segment already ends a sentence (``.``, ``?``, ``!``; not ``...``) and lasts ``MIN_SPAN`` seconds.
 
-So a phrase spanning two cues lands in one segment unless one of these cuts between them. A single cue longer
-than ``MAX_SPAN`` stays whole. Starts are made monotonic, and a segment's end is clipped to the next start so
+Word-timed automatic captions have no punctuation and their cues overlap, so for them rule 2 measures the
+silence after the last word's time (``WORD_PAUSE``) and rule 3 uses ``WORD_MAX_SPAN``: paragraphs break at
+pauses and turns and stay under ~20 s. So a phrase spanning two cues lands in one segment unless one of these
+cuts between them. A single cue longer than ``MAX_SPAN`` stays whole. Starts are made monotonic, and a segment's end is clipped to the next start so
 that segments never overlap.
 """
 
@@ -22,6 +24,8 @@ from transcripts.models import Mark, Segment
 MAX_SPAN = 30.0
 MIN_SPAN = 5.0
 MAX_PAUSE = 5.0
+WORD_MAX_SPAN = 20.0
+WORD_PAUSE = 1.2  # between one word's start and the next: a breath, in word-timed captions
 _SENTENCE_END = re.compile(r"(?<!\.\.)[.?!…](?<!…)[\"'”’)\]]*$")
 
 
@@ -52,9 +56,19 @@ def _starts_segment(group: list[Piece], piece: Piece) -> bool:
     first, last = group[0], group[-1]
     if piece.turn or piece.speaker != first.speaker:
         return True
+    if last.words and piece.words:
+        return _word_timed_break(first, last, piece)
     if piece.start - last.end > MAX_PAUSE or piece.end - first.start > MAX_SPAN:
         return True
     return last.end - first.start >= MIN_SPAN and bool(_SENTENCE_END.search(last.text))
+
+
+def _word_timed_break(first: Piece, last: Piece, piece: Piece) -> bool:
+    """A pause after the last word spoken, or ``WORD_MAX_SPAN`` reached by the next word."""
+    last_word = max((time for _, time in last.words), default=last.start)
+    if piece.start - last_word > WORD_PAUSE and last_word - first.start >= MIN_SPAN / 2:
+        return True
+    return piece.end - first.start > WORD_MAX_SPAN
 
 
 def _segment(group: list[Piece]) -> Segment:

@@ -34,10 +34,11 @@ def read_srt(text: str, source: str, warnings: list[str]) -> tuple[Cue, ...]:
 def _drop_index_line(payload: list[str], expected: int) -> None:
     """The line just before a timing line is the cue's index when it is a bare number after a blank line,
     or, without the blank line, the very number the next cue should have."""
-    if not payload or not payload[-1].strip().isdigit():
+    number = payload[-1].strip() if payload else ""
+    if not (number.isascii() and number.isdigit()):  # "²" is a digit to str.isdigit, not to int()
         return
     after_blank = len(payload) == 1 or not payload[-2].strip()
-    if after_blank or int(payload[-1]) == expected:
+    if after_blank or int(number) == expected:
         payload.pop()
 
 

@@ -12,7 +12,7 @@ import click
 
 from uscm_archive import __version__
 from uscm_archive.commands import COMMANDS, load_command
-from uscm_archive.settings import from_environment
+from uscm_archive.settings import SettingsError, from_environment
 
 # The packages' own errors, by module and class: a module not imported yet cannot have raised its error, so the
 # command line need not import archive (and yt-dlp) or the rest to recognise them.
@@ -65,7 +65,11 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
     # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
     given = ctx.obj if isinstance(ctx.obj, dict) else {}
-    ctx.obj = from_environment(data_dir=data_dir, **given)
+    try:
+        ctx.obj = from_environment(data_dir=data_dir, **given)
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,16 +1,21 @@
 """The bundled demo archive: a few clearly fictional sessions (invented towns, speakers and words) that
-``uscm-archive serve --demo`` loads into an empty data folder, through the same ingest pipeline as real files."""
+``uscm-archive serve --demo`` loads into an empty data folder, through the same ingest pipeline as real files.
+
+Each session comes with a small recording (``demo/*.opus``, speech synthesized from its captions by
+``python -m uscm_archive.demo_audio``), archived as the session's media so that the player plays and seeks."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from archive import IngestOptions, ingest
+from archive import IngestOptions, ingest_caption_bytes
+from archive.uploads import stage_media_upload
 from catalog import Catalog
 from uscm_archive.settings import Settings
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
+MEDIA_TYPE = "audio/ogg"  # Ogg Opus: Chromium, Firefox and Safari 17+ play it
 
 
 def demo_sessions() -> list[dict]:
@@ -42,8 +47,26 @@ def load_demo(settings: Settings) -> int:
             return 0
         loaded = 0
         for entry in demo_sessions():
-            result = ingest(catalog, settings.data_dir, [str(DEMO_DIR / entry["file"])], options_for(entry))
-            loaded += len(result.sessions)
+            caption = DEMO_DIR / entry["file"]
+            media = _staged_recording(settings, entry)
+            ingest_caption_bytes(
+                catalog,
+                settings.data_dir,
+                caption.read_bytes(),
+                caption.name,
+                options_for(entry),
+                media=media,
+            )
+            loaded += 1
         return loaded
     finally:
         catalog.close()
+
+
+def _staged_recording(settings: Settings, entry: dict):
+    """The session's bundled recording, staged for ingest (``None`` if the entry has none)."""
+    if not entry.get("media"):
+        return None
+    path = DEMO_DIR / entry["media"]
+    with path.open("rb") as stream:
+        return stage_media_upload(settings.data_dir, stream, path.name, MEDIA_TYPE, path.stat().st_size)

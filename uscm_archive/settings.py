@@ -7,6 +7,7 @@ own unless a caller such as a test gives another) are chosen here, not in the pa
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,13 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     base_url: str = ""  # e.g. https://archive.example.org, for feeds and sitemaps; empty = from the request
     site_name: str = "USCM Meeting Archive"
+    # Origins (https://media.example.org) whose media files play in the page's own <video>, in sync with the
+    # transcript; they are added to the Content-Security-Policy's media-src. Other hosts stay a link.
+    media_hosts: tuple[str, ...] = ()
+    vimeo_origin: str = "https://player.vimeo.com"  # the Vimeo player and its API script (/api/player.js)
+    asr_model_dir: Path | None = (
+        None  # a CTranslate2 Whisper folder; default: the model wheel of the asr extra
+    )
     # the SMTP server ``uscm-archive digest`` mails saved-search digests through (``uscm_archive/mail.py``)
     smtp_host: str = ""  # empty: no mail is sent
     smtp_port: int = 25
@@ -61,8 +69,12 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["allow_private_urls"] = env["USCM_ARCHIVE_ALLOW_PRIVATE_URLS"].lower() in ("1", "true", "yes")
     if "USCM_ARCHIVE_SECRET_KEY" in env:
         values["secret_key"] = env["USCM_ARCHIVE_SECRET_KEY"]
+    if "USCM_ARCHIVE_MEDIA_HOSTS" in env:
+        values["media_hosts"] = media_hosts(env["USCM_ARCHIVE_MEDIA_HOSTS"])
     if "USCM_ARCHIVE_BASE_URL" in env:
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
+    if env.get("USCM_ARCHIVE_ASR_MODEL"):
+        values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
     values.update(smtp_from_environment(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
@@ -84,6 +96,22 @@ def smtp_from_environment(env: Mapping[str, str]) -> dict:
     if "USCM_ARCHIVE_SMTP_STARTTLS" in env:
         values["smtp_starttls"] = env["USCM_ARCHIVE_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
     return values
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, named with what it should look like."""
+
+
+def media_hosts(value: str) -> tuple[str, ...]:
+    """``USCM_ARCHIVE_MEDIA_HOSTS``: origins separated by spaces or commas (``https://media.example.org``)."""
+    hosts = tuple(host.rstrip("/") for host in value.replace(",", " ").split())
+    for host in hosts:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?", host):
+            raise SettingsError(
+                f"USCM_ARCHIVE_MEDIA_HOSTS: {host!r} is not an origin like https://media.example.org "
+                "(a scheme and a host, an optional port, no path)"
+            )
+    return hosts
 
 
 def load_or_create_secret(data_dir: Path) -> str:

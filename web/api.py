@@ -29,6 +29,7 @@ from web.errors import ApiError
 from web.player import media_url
 from web.published import published, search_dict, search_kinds
 from web.session_view import DOWNLOAD_FORMATS, moment_url
+from web.share import embed_moment, oembed_thumbnail
 from web.templating import site_url
 
 ERRORS = {404: {"model": ErrorBody, "description": "no such published session"}}
@@ -184,7 +185,11 @@ def speakers(request: Request):
 
 
 @router.get(
-    "/oembed", response_model=OEmbedOut, responses={**ERRORS, 501: {"model": ErrorBody}}, summary="oEmbed"
+    "/oembed",
+    response_model=OEmbedOut,
+    response_model_exclude_none=True,
+    responses={**ERRORS, 501: {"model": ErrorBody}},
+    summary="oEmbed",
 )
 def oembed(
     request: Request,
@@ -202,8 +207,9 @@ def oembed(
     width = min(maxwidth or 640, 1280)
     height = min(maxheight or width * 9 // 16 + 120, 1000)
     site = site_url(request)
+    src = f"{site}/sessions/{session.id}/embed{embed_moment(urlsplit(url).query)}"
     frame = (
-        f'<iframe src="{escape(site)}/sessions/{session.id}/embed" width="{width}" height="{height}" '
+        f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
         f'title="{escape(session.title)}" loading="lazy" allowfullscreen></iframe>'
     )
     return {
@@ -213,5 +219,5 @@ def oembed(
         "html": frame,
         "width": width,
         "height": height,
-        "thumbnail_url": session.thumbnail_url,
+        **oembed_thumbnail(session, site),
     }

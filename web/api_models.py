@@ -116,4 +116,6 @@ class OEmbedOut(BaseModel):
     html: str
     width: int
     height: int
-    thumbnail_url: str | None = None
+    thumbnail_url: str
+    thumbnail_width: int | None = None  # given for the archive's own picture; left out when unknown
+    thumbnail_height: int | None = None

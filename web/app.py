@@ -9,13 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from web import api, feeds, files, open_data, public
+from web.body_limit import BodyLimit
 from web.catalogs import CatalogPool
 from web.compression import GzipText
 from web.errors import install_error_handlers
 from web.http_cache import HeadAsGet, Validators
 from web.openapi import declare_bearer_scheme
 from web.search_cache import SearchCache
-from web.security import SecurityHeaders
+from web.security import PlayerSources, SecurityHeaders
 from web.settings import SiteSettings
 from web.static_assets import FingerprintedStatic, build_id
 from web.templating import make_templates
@@ -59,9 +60,13 @@ def create_app(settings: SiteSettings) -> FastAPI:
     app.state.search_cache = search_cache
     static = FingerprintedStatic(STATIC_DIR)
     app.state.templates = make_templates(settings, static.url)
+    app.state.players = PlayerSources.from_settings(settings)
     app.add_middleware(HeadAsGet)  # innermost: a HEAD runs as GET where only GET is declared
     app.add_middleware(Validators, catalog_path=settings.catalog_path, build=build_id(*BUILD_SOURCES))
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodyLimit, settings=settings
+    )  # before routing and parsing; refusals get the security headers
+    app.add_middleware(SecurityHeaders, players=app.state.players)
     app.add_middleware(GzipText)  # outermost: compresses what the rest sends, headers included
     install_error_handlers(app)
     app.mount("/static", static, name="static")

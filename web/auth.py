@@ -1,8 +1,10 @@
-"""Staff authentication: argon2 password hashes, signed session cookies, CSRF tokens, API tokens, rate limiting.
+"""Staff authentication: argon2 password hashes, signed session cookies, CSRF tokens, API tokens.
 
-Nothing here touches the database: the catalog stores hashes (``catalog.staff_users``); this module makes and
-checks them. A session cookie is an itsdangerous-signed ``{"uid", "pw", "csrf"}``: ``pw`` is a fingerprint of the
-user's password hash, so changing a password (or removing the user) ends every session signed in before.
+Nothing here touches the database: the catalog stores hashes (``catalog.staff.users``), session generations
+(``catalog.staff.session_generations``) and failed sign-ins (``catalog.staff.signins``); this module makes and checks
+cookies and hashes. A session cookie is an itsdangerous-signed ``{"uid", "pw", "gen", "csrf"}``: ``pw`` is a
+fingerprint of the user's password hash and ``gen`` the user's session generation when signing in, so changing a
+password, signing out, "sign out everywhere" (or removing the user) ends every session signed in before.
 """
 
 from __future__ import annotations
@@ -10,9 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -24,7 +23,6 @@ SESSION_MAX_AGE = 12 * 3600  # seconds a sign-in lasts
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "uscm_"
-MAX_TRACKED_KEYS = 10_000  # past this many names/addresses, the limiter drops the ones with no recent failure
 
 _hasher = PasswordHasher()
 
@@ -85,6 +83,8 @@ class CookieSession:
     csrf: str
     user_id: int | None = None
     fingerprint: str | None = None
+    # the user's session generation at sign-in (catalog.staff.session_generations)
+    generation: int | None = None
 
 
 def new_csrf_token() -> str:
@@ -108,7 +108,12 @@ class CookieSigner:
 
     def dumps(self, session: CookieSession) -> str:
         return self._serializer.dumps(
-            {"csrf": session.csrf, "uid": session.user_id, "pw": session.fingerprint}
+            {
+                "csrf": session.csrf,
+                "uid": session.user_id,
+                "pw": session.fingerprint,
+                "gen": session.generation,
+            }
         )
 
     def loads(self, value: str | None) -> CookieSession | None:
@@ -120,70 +125,10 @@ class CookieSigner:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
             return None
-        uid = data.get("uid")
+        uid, generation = data.get("uid"), data.get("gen")
         return CookieSession(
-            csrf=data["csrf"], user_id=uid if isinstance(uid, int) else None, fingerprint=data.get("pw")
+            csrf=data["csrf"],
+            user_id=uid if isinstance(uid, int) else None,
+            fingerprint=data.get("pw"),
+            generation=generation if isinstance(generation, int) else None,
         )
-
-
-# -- sign-in rate limiting ---------------------------------------------------------------------------------
-class RateLimiter:
-    """At most ``limit`` failed attempts per key within ``window`` seconds (keys: a user name, a client address).
-
-    Thread-safe and in memory: a restart forgets, which is acceptable for slowing down password guessing.
-    """
-
-    def __init__(self, limit: int, window: float, clock=time.monotonic):
-        self.limit = limit
-        self.window = window
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, key: str) -> float:
-        """Seconds until ``key`` may try again; 0 when it may try now."""
-        with self._lock:
-            stamps = self._recent(key)
-            if len(stamps) < self.limit:
-                return 0.0
-            return max(0.0, stamps[0] + self.window - self._clock())
-
-    def fail(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(self._clock())
-            if len(self._failures) > MAX_TRACKED_KEYS:
-                self._forget_old()
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _forget_old(self) -> None:
-        for key in list(self._failures):
-            if not self._recent(key):
-                del self._failures[key]
-
-    def _recent(self, key: str) -> deque[float]:
-        stamps = self._failures.setdefault(key, deque())
-        cutoff = self._clock() - self.window
-        while stamps and stamps[0] <= cutoff:
-            stamps.popleft()
-        return stamps
-
-
-class SignInLimits:
-    """Per-user and per-client limits on failed sign-ins."""
-
-    def __init__(self, per_user: int = 5, per_client: int = 20, window: float = 900.0, clock=time.monotonic):
-        self.users = RateLimiter(per_user, window, clock)
-        self.clients = RateLimiter(per_client, window, clock)
-
-    def retry_after(self, user_name: str, client: str) -> float:
-        return max(self.users.retry_after(user_name.casefold()), self.clients.retry_after(client))
-
-    def failed(self, user_name: str, client: str) -> None:
-        self.users.fail(user_name.casefold())
-        self.clients.fail(client)
-
-    def succeeded(self, user_name: str) -> None:
-        self.users.clear(user_name.casefold())

@@ -112,6 +112,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # an id or number beyond what SQLite stores (2**63), e.g. /api/staff/sessions/99999999999999999999
         return error_response(request, 400, "a number in this request is too large", "out_of_range")
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def not_unicode(request: Request, exc: UnicodeEncodeError):
+        # JSON may spell a lone surrogate ("\ud800"), which is no text: SQLite cannot store it, nor a page show it
+        message = "the request holds text that is not valid Unicode (a lone surrogate such as \\ud800)"
+        return error_response(request, 422, message, "invalid_text")
+
     @app.exception_handler(CatalogUnavailable)
     async def unavailable(request: Request, exc: CatalogUnavailable):
         log.error("catalog unavailable: %s", exc)

@@ -73,9 +73,13 @@ def video_object(
     if session.duration:
         data["duration"] = iso_duration(session.duration)
     if player.kind == "video":
-        data["contentUrl"] = site + player.src
+        data["contentUrl"] = (
+            player.src if player.src.startswith(("https://", "http://")) else site + player.src
+        )
     elif player.kind == "youtube":
         data["embedUrl"] = f"https://www.youtube-nocookie.com/embed/{player.src}"
+    elif player.kind == "vimeo":
+        data["embedUrl"] = f"https://player.vimeo.com/video/{player.src}"
     if session.event:
         data["isPartOf"] = {"@type": "Event", "name": session.event}
     if session.speakers:

@@ -15,6 +15,7 @@ from web.jsonld import video_object_json
 from web.paging import Page, page_number
 from web.search_page import search_context
 from web.session_view import citation, moment_url, session_context
+from web.share import session_share
 from web.templating import render, site_url
 
 router = APIRouter(include_in_schema=False)
@@ -66,7 +67,11 @@ def session_page(
 ):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    context = session_context(catalog, session, t=t, end=end, q=(q or "")[:500])
+    players = request.app.state.players
+    context = session_context(
+        catalog, session, t=t, end=end, q=(q or "")[:500], media_hosts=players.media_hosts
+    )
+    context["vimeo_origin"] = players.vimeo_origin
     site = site_url(request)
     context["canonical"] = f"{site}/sessions/{session.id}"
     context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
@@ -79,14 +84,19 @@ def session_page(
         transcript=" ".join(line.text for line in context["lines"]),
         publisher=request.app.state.settings.site_name,
     )
+    context["share"] = session_share(session, context, site, context["canonical"])
     return render(request, "session.html", context)
 
 
 @router.get("/sessions/{session_id}/embed")
-def session_embed(request: Request, session_id: str, t: str | None = None):
+def session_embed(request: Request, session_id: str, t: str | None = None, end: str | None = None):
     catalog = catalog_for(request)
     session = published_session(catalog, session_id)
-    context = session_context(catalog, session, t=t, end=None, q=None)
+    players = request.app.state.players
+    context = session_context(catalog, session, t=t, end=end, q=None, media_hosts=players.media_hosts)
+    context["vimeo_origin"] = players.vimeo_origin
+    canonical = f"{site_url(request)}/sessions/{session.id}"
+    context["share"] = session_share(session, context, site_url(request), canonical)
     request.state.embeddable = True
     return render(request, "embed.html", context)
 
@@ -94,7 +104,8 @@ def session_embed(request: Request, session_id: str, t: str | None = None):
 @router.get("/search")
 def search(request: Request):
     context = search_context(catalog_for(request), request.query_params)
-    return render(request, "search.html", {"nav": "search", **context})
+    description = "Search every word said in the archive's meetings and webinars, and play the moment."
+    return render(request, "search.html", {"nav": "search", "description": description, **context})
 
 
 @router.get("/speakers")

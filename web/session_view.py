@@ -6,11 +6,12 @@ import bisect
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from catalog import Catalog, Session, StoredChapter, StoredSegment
 from transcripts import EXPORT_FORMATS
 from web.highlight import highlight, query_terms, terms_pattern
+from web.hit_markers import match_times
 from web.player import Player, choose_player
 from web.timecode import clock, parse_time
 
@@ -64,13 +65,21 @@ def segment_at(segments: list[StoredSegment], seconds: float, tolerance: float =
     return index if index >= 0 else None
 
 
+LOW_CONFIDENCE = 0.5  # automatic transcripts: words recognised below this probability are marked
+
+
 def build_lines(
-    segments: list[StoredSegment], query: str | None, current: int | None
+    segments: list[StoredSegment],
+    query: str | None,
+    current: int | None,
+    low_words: dict[int, list[tuple[int, int]]] | None = None,
 ) -> tuple[list[Line], int]:
     pattern = terms_pattern(query_terms(query))
     lines, total, previous = [], 0, object()
     for index, segment in enumerate(segments):
         html, count = highlight(segment.text, pattern)
+        if not count and low_words and segment.id in low_words:
+            html = mark_low(segment.text, low_words[segment.id])
         total += count
         lines.append(
             Line(
@@ -124,8 +133,28 @@ def chat_rows(chat, start: float | None) -> list[ChatRow]:
     return [ChatRow(m.start, m.sender, m.text, n == current) for n, m in enumerate(chat)]
 
 
+def mark_low(text: str, spans: list[tuple[int, int]]) -> Markup:
+    """The text with each low-confidence word in ``<span class="asr-low">`` (a visual mark only: the words read
+    the same to a screen reader)."""
+    parts, at = [], 0
+    for start, end in sorted(spans):
+        if start < at or end > len(text):
+            continue
+        parts.append(escape(text[at:start]))
+        parts.append(Markup('<span class="asr-low">') + escape(text[start:end]) + Markup("</span>"))
+        at = end
+    parts.append(escape(text[at:]))
+    return Markup("").join(parts)
+
+
 def session_context(
-    catalog: Catalog, session: Session, *, t: str | None, end: str | None, q: str | None
+    catalog: Catalog,
+    session: Session,
+    *,
+    t: str | None,
+    end: str | None,
+    q: str | None,
+    media_hosts: tuple[str, ...] = (),
 ) -> dict:
     segments = catalog.segments(session.id)
     start = parse_time(t)
@@ -137,14 +166,19 @@ def session_context(
         stop = None
     tolerance = WHOLE_SECOND if start is not None and start == int(start) else TOLERANCE
     current = segment_at(segments, start, tolerance) if start is not None else None
-    lines, match_count = build_lines(segments, q, current)
+    asr = catalog.asr_track(session.id)
+    low = catalog.low_confidence_words(session.id, LOW_CONFIDENCE) if asr else None
+    lines, match_count = build_lines(segments, q, current, low)
+    matches = match_times(segments, terms_pattern(query_terms(q)))
     moment = Moment(start or 0.0, stop, segments[current] if current is not None else None)
-    player: Player = choose_player(session)
+    player: Player = choose_player(session, media_hosts)
     return {
         "session": session,
         "player": player,
         "lines": lines,
         "match_count": match_count,
+        "matches": matches,
+        "timeline_seconds": max([session.duration or 0.0, *(s.end for s in segments)]),
         "query": (q or "").strip(),
         "moment": moment,
         "start_given": start is not None,
@@ -155,4 +189,5 @@ def session_context(
         "slides": catalog.slides(session.id),
         "downloads": DOWNLOAD_FORMATS,
         "link_time": link_time,
+        "asr": asr,
     }

@@ -22,6 +22,11 @@ class SiteSettings(Protocol):
     max_caption_bytes: int  # caption uploads
     allow_private_urls: bool  # staff URL ingest may fetch loopback and private hosts
     ytdlp_factory: Callable | None  # the yt-dlp client the staff URL ingest uses; None: yt-dlp's own
+    media_hosts: tuple[str, ...]  # origins whose media files play in our own <video> (the CSP media-src)
+    vimeo_origin: str  # the Vimeo player and its API script (added to the CSP script-src and frame-src)
+    asr_model_dir: (
+        Path | None
+    )  # the staff Transcribe button's model folder; None: the asr extra's pinned wheel
 
     @property
     def folder(self) -> DataFolder: ...

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from web.share import SITE_DESCRIPTION
 from web.timecode import clock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -39,6 +40,9 @@ def make_templates(settings, static_url=None) -> jinja2.Environment:
     )
     env.globals["site_name"] = settings.site_name
     env.globals["static_url"] = static_url or (lambda name: f"/static/{name}")
+    env.globals["default_description"] = SITE_DESCRIPTION
+    env.globals["share"] = None  # a page's web.share.Share; else base.html describes the page by its title
+    env.globals["description"] = None
     env.filters["clock"] = clock
     env.filters["seconds"] = lambda value: int(value or 0)
     return env

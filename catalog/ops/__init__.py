@@ -1,5 +1,6 @@
-"""Keeping the archive safe: online backup, validated restore, integrity checks, and a full dump/load; and the
-public export (the published part as one SQLite file for Datasette, ``public_export.py``).
+"""Keeping the archive safe: online backup, validated restore, integrity checks, a full dump/load, and the record
+of every file placed in the data folder (its size and sha256, for ``check``); and the public export (the published
+part as one SQLite file for Datasette, ``public_export.py``).
 
 ``Catalog.ops`` works on an open catalog; ``ops_for(path)`` on a catalog file that need not open (restore over a
 damaged file, check one that fails to migrate). Both are a ``CatalogOps``.
@@ -13,16 +14,25 @@ from typing import TYPE_CHECKING
 
 from catalog.ops import backup as _backup
 from catalog.ops.backup import CatalogFileInfo, RestoreResult
+from catalog.ops.data_files import DataFiles, ExpectedFile
 from catalog.ops.dump import DumpCounts, dump_archive
 from catalog.ops.load import load_archive
 from catalog.ops.public_export import ExportSummary, export_public
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from catalog.facade import Catalog
 
-__all__ = ["CatalogFileInfo", "CatalogOps", "DumpCounts", "ExportSummary", "RestoreResult", "ops_for"]
+__all__ = [
+    "CatalogFileInfo",
+    "CatalogOps",
+    "DumpCounts",
+    "ExpectedFile",
+    "ExportSummary",
+    "RestoreResult",
+    "ops_for",
+]
 
 
 class CatalogOps:
@@ -59,16 +69,31 @@ class CatalogOps:
         for Datasette; moment links start with ``base_url`` (relative links when empty)."""
         return export_public(self.path, target, base_url=base_url)
 
+    def record_files(self, files: Iterable[tuple[str, int, str]]) -> None:
+        """Note (path relative to the data folder, size, sha256) of files just placed, in one transaction."""
+        with self._database() as db:
+            DataFiles(db).record(files)
+
+    def expected_files(self) -> list[ExpectedFile]:
+        """Every file the catalog refers to, with its recorded size and sha256 where known (for ``check``)."""
+        with self._database() as db:
+            return DataFiles(db).expected_files()
+
     @contextmanager
     def _connection(self) -> Iterator:
+        with self._database() as db:
+            yield db.conn
+
+    @contextmanager
+    def _database(self) -> Iterator:
         if self._catalog is not None:
-            yield self._catalog.db.conn
+            yield self._catalog.db
             return
         from catalog.facade import Catalog
 
         catalog = Catalog.open(self.path)
         try:
-            yield catalog.db.conn
+            yield catalog.db
         finally:
             catalog.close()
 

@@ -7,7 +7,7 @@
 * ``check`` runs ``PRAGMA integrity_check``, the foreign-key check, an FTS5 index-versus-content comparison and the
   per-session counts.
 * ``dump`` writes the whole archive as JSON Lines plus the raw caption files; ``load`` reads such a folder back into
-  an empty archive (or merges it), so that search answers the same afterwards: ``catalog/dump.py``, ``catalog/load.py``.
+  an empty archive (or merges it), so that search answers the same afterwards: ``catalog/ops/dump.py``, ``catalog/ops/load.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlite_utils
 
 from catalog.errors import CatalogError
+from catalog.ops.schema_check import schema_problems
 from catalog.store.db import migrate
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -161,7 +162,7 @@ def _inspect_copy(original: Path, copy: Path) -> CatalogFileInfo:
         version = _schema_version(conn, original)
         problems = check_connection(conn)
         if problems:
-            raise CatalogError(f"{original}: damaged catalog: {problems[0]}")
+            raise CatalogError(f"{original}: not a sound catalog, refused: {problems[0]}")
         sessions = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
         segments = conn.execute("SELECT count(*) FROM segments").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -194,6 +195,7 @@ def check_connection(conn: sqlite3.Connection) -> list[str]:
     for fts, content, columns in FTS_TABLES:
         problems += _fts_matches_content(conn, fts, content, columns)
     problems += _session_counts(conn)
+    problems += schema_problems(conn)  # an extra trigger or view would run inside the archive
     return problems
 
 

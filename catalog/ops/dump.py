@@ -1,4 +1,4 @@
-"""The whole archive as plain files: ``dump_archive`` writes them; ``catalog/load.py`` reads them back.
+"""The whole archive as plain files: ``dump_archive`` writes them; ``catalog/ops/load.py`` reads them back.
 
 A dump folder holds::
 
@@ -13,13 +13,13 @@ A dump folder holds::
 
 Staff accounts, API tokens and the ingest queue are not part of a dump (a ``backup`` keeps them). Loading into an
 empty archive keeps every id, so links to sessions and moments stay valid; ``merge`` adds only sessions whose
-``source_key`` is new, with fresh ids. A load is one transaction: a bad line anywhere leaves the archive unchanged.
+``source_key`` is new, with fresh ids. The catalog part of a load is one transaction: a bad line anywhere leaves
+the catalog unchanged. Files are copied in first, each under a temporary name, verified and renamed.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from catalog.errors import CatalogError
 from catalog.folder import FILE_AREAS, DataFolder
+from catalog.ops.file_copy import verified_copy
 from catalog.store.db import utcnow
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -43,6 +44,9 @@ class DumpCounts:
     topics: int = 0
     files: int = 0
     skipped: tuple[str, ...] = field(default_factory=tuple)  # source keys already present (merge)
+    already_loaded: bool = (
+        False  # the archive held this dump already (an earlier load was cut short after it)
+    )
 
 
 # -- dump ------------------------------------------------------------------------------------------------------
@@ -140,32 +144,37 @@ def _session_lines(conn: sqlite3.Connection) -> Iterator[dict]:
 
 def _segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:
     sql = """SELECT g.id, g.session_id, t.language AS track, g.position, g.start, g.end, p.name AS speaker,
-                    g.text, g.marks
+                    g.text, g.marks, g.confidence
              FROM segments g LEFT JOIN tracks t ON t.id = g.track_id LEFT JOIN speakers p ON p.id = g.speaker_id
              ORDER BY g.session_id, g.track_id, g.position, g.id"""
     versions_sql = """SELECT v.text, p.name AS speaker, v.changed_by, v.changed_at FROM segment_versions v
                       LEFT JOIN speakers p ON p.id = v.speaker_id WHERE v.segment_id = ? ORDER BY v.id"""
     for segment in _rows(conn, sql):
         segment["marks"] = json.loads(segment["marks"] or "[]")
+        confidence = segment.pop("confidence")
+        if confidence is not None:  # automatic transcripts: per word (char offset, char end, probability)
+            segment["confidence"] = json.loads(confidence)
         segment["versions"] = list(_rows(conn, versions_sql, (segment["id"],)))
         yield segment
 
 
-def copy_tree(source: Path, target: Path, created: list[Path]) -> int:
-    """Copy the files under ``source`` to ``target``, never overwriting; new files are added to ``created``."""
+def copy_tree(source: Path, target: Path, created: list[Path], placed: list | None = None) -> int:
+    """Copy the files under ``source`` to ``target``, each verified (``catalog/ops/file_copy.py``); a file already there
+    is kept if identical and an error if not. New files are added to ``created``; every file's
+    (``<target name>/<relative path>``, size, sha256) to ``placed``."""
     if not source.is_dir():
         return 0
     count = 0
     for path in sorted(source.rglob("*")):
-        if not path.is_file() or path.is_symlink():
+        if not path.is_file() or path.is_symlink() or path.name.endswith(".partial"):
             continue
-        destination = target / path.relative_to(source)
-        if destination.exists():
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, destination)
-        created.append(destination)
-        count += 1
+        relative = path.relative_to(source)
+        written, size, sha256 = verified_copy(path, target / relative)
+        if written:
+            created.append(target / relative)
+            count += 1
+        if placed is not None:
+            placed.append((f"{target.name}/{relative.as_posix()}", size, sha256))
     return count
 
 

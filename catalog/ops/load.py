@@ -1,4 +1,10 @@
-"""Loading a dump folder (see ``catalog/dump.py`` for its layout) into an archive: all or nothing.
+"""Loading a dump folder (see ``catalog/ops/dump.py`` for its layout) into an archive.
+
+The catalog part is one transaction (all or nothing). Files are copied in before it, each verified and renamed
+into place (``catalog/ops/file_copy.py``), and recorded with their size and sha256 in the same transaction, so that
+``check`` can verify them later. A load killed part-way leaves whole files and an unchanged catalog: running it
+again keeps the files that are already right, copies the rest and loads the catalog; a load killed after its
+commit finds the archive holding the dump and only completes and verifies the files.
 
 Into an empty archive every id is kept, so links to sessions and moments stay valid; ``merge`` adds only sessions
 whose ``source_key`` is new, with fresh ids, and moves their files to the new ids' folders.
@@ -7,7 +13,6 @@ whose ``source_key`` is new, with fresh ids, and moves their files to the new id
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path, PurePosixPath
 
@@ -16,7 +21,10 @@ import sqlite_utils
 from catalog.errors import CatalogError
 from catalog.folder import CAPTIONS, MEDIA, DataFolder
 from catalog.ops.backup import session_count_problems
+from catalog.ops.data_files import record_files
 from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+from catalog.ops.file_copy import verified_copy
+from catalog.ops.schema_check import schema_problems
 from catalog.store.names import free_slug, slugify
 
 
@@ -31,22 +39,30 @@ def load_archive(
     """
     in_dir, data_dir = Path(in_dir), Path(data_dir)
     read_manifest(in_dir)
+    foreign = schema_problems(conn)
+    if foreign:
+        raise CatalogError(f"the archive's catalog is not a schema this program made: {foreign[0]}")
     has_sessions = conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0]
     if has_sessions and not merge:
+        if _holds_this_dump(conn, in_dir):
+            return _complete_files(conn, data_dir, in_dir)
         raise CatalogError("the archive is not empty: load into an empty data folder, or pass --merge")
     created: list[Path] = []
+    placed: list[tuple[str, int, str]] = []
     try:
         files = (
             0
             if merge
             else sum(
-                copy_tree(in_dir / name, DataFolder(data_dir).area(name), created) for name in FILE_FOLDERS
+                copy_tree(in_dir / name, DataFolder(data_dir).area(name), created, placed)
+                for name in FILE_FOLDERS
             )
         )
         conn.execute("BEGIN IMMEDIATE")
         try:
             loader = _Loader(conn, in_dir, keep_ids=not merge, data_dir=data_dir, created=created)
             counts = loader.run()
+            record_files(conn, _captions(placed + loader.placed))
             files += loader.files
         except BaseException:
             conn.execute("ROLLBACK")
@@ -61,6 +77,34 @@ def load_archive(
     )
 
 
+def _captions(placed: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    """The caption files among ``placed``: media have their size and hash in ``sessions`` already."""
+    return [entry for entry in placed if entry[0].startswith(f"{CAPTIONS}/")]
+
+
+def _holds_this_dump(conn: sqlite3.Connection, in_dir: Path) -> bool:
+    """Whether the archive's sessions are exactly the dump's (same ids and sources): an earlier load of it."""
+    wanted = {(line.get("id"), line.get("source_key")) for _, line in read_jsonl(in_dir / "sessions.jsonl")}
+    held = set(conn.execute("SELECT id, source_key FROM sessions").fetchall())
+    return bool(wanted) and held == wanted
+
+
+def _complete_files(conn: sqlite3.Connection, data_dir: Path, in_dir: Path) -> DumpCounts:
+    """Place the dump's files that are missing (each verified), and note them all; an altered one is an error."""
+    placed: list[tuple[str, int, str]] = []
+    files = sum(
+        copy_tree(in_dir / name, DataFolder(data_dir).area(name), [], placed) for name in FILE_FOLDERS
+    )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        record_files(conn, _captions(placed))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return DumpCounts(files=files, already_loaded=True)
+
+
 class _Loader:
     """One load, inside the caller's transaction: maps the dump's ids to the archive's."""
 
@@ -69,6 +113,7 @@ class _Loader:
     ):
         self.conn, self.in_dir, self.keep_ids = conn, in_dir, keep_ids
         self.data_dir, self.created, self.files = data_dir, created, 0
+        self.placed: list[tuple[str, int, str]] = []  # (path, size, sha256) of files brought in (merge)
         self.speakers: dict[str, int] = {}  # lower-cased name -> id
         self.topics: dict[str, int] = {}
         self.sessions: dict[int, int] = {}  # dump id -> archive id (loaded sessions only)
@@ -228,9 +273,9 @@ class _Loader:
         destination = DataFolder(self.data_dir).path(target)
         if destination.exists():
             raise CatalogError(f"{destination}: already exists; the data folder holds files of no session")
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, destination)
+        _, size, sha256 = verified_copy(source, destination)
         self.created.append(destination)
+        self.placed.append((target, size, sha256))
         self.files += 1
         return target
 
@@ -247,6 +292,9 @@ class _Loader:
             "speaker_id": self._speaker_id(line["speaker"]) if line.get("speaker") else None,
             "text": _text(line["text"], "text", allow_empty=True),
             "marks": _compact([[int(offset), float(time)] for offset, time in line.get("marks") or []]),
+            "confidence": _compact([[int(a), int(b), float(p)] for a, b, p in line["confidence"]])
+            if line.get("confidence")
+            else None,
         }
         segment_id = self._insert("segments", values, line.get("id"))
         for version in line.get("versions") or []:

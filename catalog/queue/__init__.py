@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from catalog.queue import items
+from catalog.queue import items, transcription
 from catalog.queue.items import CAPTION_STATES, ITEM_STATES, CaptionState, Item, SyncRecord
+from catalog.queue.transcription import JobProgress
 
 if TYPE_CHECKING:
     from catalog.facade import Catalog
 
-__all__ = ["CAPTION_STATES", "ITEM_STATES", "CaptionState", "Item", "Queue", "SyncRecord"]
+__all__ = ["CAPTION_STATES", "ITEM_STATES", "CaptionState", "Item", "JobProgress", "Queue", "SyncRecord"]
 
 
 class Queue:
@@ -84,3 +85,37 @@ class Queue:
 
     def syncs(self) -> list[SyncRecord]:
         return items.list_syncs(self._catalog)
+
+    # -- transcription jobs (catalog/queue/transcription.py): items keyed ``transcribe:<session id>`` ----------
+    @staticmethod
+    def is_transcription(item: Item) -> bool:
+        return transcription.is_job(item)
+
+    def queue_transcription(self, session_id: int, title: str, *, requested_by: str | None = None) -> Item:
+        """The session's transcription job, queued ``pending`` now (again, if it ran before)."""
+        return transcription.queue_job(self._catalog, session_id, title, requested_by=requested_by)
+
+    def find_transcription(self, session_id: int) -> Item | None:
+        return transcription.find_job(self._catalog, session_id)
+
+    def unfinished_transcriptions(self) -> list[Item]:
+        """Jobs queued or interrupted (``running`` with no process left), oldest first."""
+        return transcription.unfinished(self._catalog)
+
+    def set_progress(self, item_id: int, percent: float) -> None:
+        transcription.set_progress(self._catalog, item_id, percent)
+
+    def request_cancel(self, item_id: int) -> bool:
+        """Ask a job to stop (one not started is cancelled at once); False when it had already finished."""
+        return transcription.request_cancel(self._catalog, item_id)
+
+    def cancel_requested(self, item_id: int) -> bool:
+        return transcription.cancel_requested(self._catalog, item_id)
+
+    def mark_cancelled(self, item_id: int) -> None:
+        """A job that stopped when asked: failed, with the error "cancelled"."""
+        items.mark_failed(self._catalog, item_id, transcription.CANCELLED)
+
+    def transcriptions(self, *, limit: int = 50) -> list[JobProgress]:
+        """The newest transcription jobs first, with their percent done."""
+        return transcription.job_progress(self._catalog, limit=limit)

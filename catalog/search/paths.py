@@ -14,6 +14,10 @@ page's snippets say it as FTS5's ``ORDER BY rank`` (``BY_RANK``), which FTS5 sor
 and keeping equal scores in rowid order: the same order, with ``snippet()`` run for the page's rows alone
 (``tests/test_search_ranking.py`` holds the two spellings to one order). No path sorts in Python.
 
+The rule has one more key, first, only while the archive holds an automatic (ASR) transcript nobody has reviewed:
+such a line ranks below the caption lines (``ASR_TIER``), bm25 and segment id ordering within each tier. Every
+path asks ``ranking(plan)`` / ``by_rank(plan)`` for its ORDER BY, so the tier is in the one rule, not beside it.
+
 Whatever the path, more than ``rank_limit`` matches are not ranked by bm25 (it would cost up to a second):
 the page then lists the newest sessions first, in spoken order (``ordered_by="date"``).
 """
@@ -24,7 +28,7 @@ import json
 import sqlite3
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
@@ -35,6 +39,12 @@ SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as 
 # The one ranking: bm25 (lower is better), ties by segment id. ``BY_RANK`` is FTS5's spelling of the same order.
 RANKING = "bm25(segments_fts), rowid"
 BY_RANK = "rank"
+# The tier ahead of it while the archive holds an unreviewed automatic transcript (``Plan.asr_last``): true (after
+# false) for a line of such a track whose words still carry the recogniser's confidence (no staff correction).
+ASR_TIER = (
+    "EXISTS (SELECT 1 FROM segments a JOIN tracks t ON t.id = a.track_id WHERE a.id = {rowid} "
+    "AND a.confidence IS NOT NULL AND t.source = 'asr' AND t.reviewed = 0)"
+)
 
 SNIPPET_TOKENS = 32
 # Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags. The
@@ -60,6 +70,7 @@ class Plan:
     scope: tuple[int, ...] | None = None  # the only sessions to search (few), newest first
     allowed: tuple[int, ...] | None = None  # the only sessions to search (many): joined path
     excluded: tuple[int, ...] = ()  # global path: sessions to leave out (drafts, filtered out)
+    asr_last: bool = False  # set by ``run``: the archive holds unreviewed ASR lines (the tier applies)
 
     @property
     def rank_limit(self) -> int:
@@ -75,7 +86,31 @@ class Page:
     snippets: dict[int, str] = field(default_factory=dict)
 
 
+def ranking(plan: Plan, *, rowid: str = "rowid", score: str = "bm25(segments_fts)") -> str:
+    """The one ranking as an ORDER BY list (``RANKING``, with the ASR tier first when it applies); ``rowid`` and
+    ``score`` name the columns where a statement calls them something else."""
+    order = RANKING if (rowid, score) == ("rowid", "bm25(segments_fts)") else f"{score}, {rowid}"
+    if not plan.asr_last:
+        return order
+    qualified = rowid if "." in rowid else f"segments_fts.{rowid}"  # inside the tier's subquery
+    return f"{ASR_TIER.format(rowid=qualified)}, {order}"
+
+
+def by_rank(plan: Plan, table: str = "") -> str:
+    """The same ranking spelt with FTS5's ``rank`` (``BY_RANK``), for statements that also make snippets. With the
+    tier ahead, SQLite sorts rather than FTS5, so the segment id tie-break is spelt out."""
+    if not plan.asr_last:
+        return f"{table}{BY_RANK}"
+    return f"{ASR_TIER.format(rowid=(table or 'segments_fts.') + 'rowid')}, {table}{BY_RANK}, {table}rowid"
+
+
+def _has_unreviewed_asr(conn: sqlite3.Connection) -> bool:
+    found = conn.execute("SELECT 1 FROM tracks WHERE source = 'asr' AND reviewed = 0 LIMIT 1").fetchone()
+    return found is not None
+
+
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    plan = replace(plan, asr_last=_has_unreviewed_asr(conn))
     if plan.scope is not None:
         return _scoped(conn, plan, offset, limit)
     if plan.where == "1" and plan.allowed is None:
@@ -120,7 +155,7 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     scored = conn.execute(
         f"WITH scored AS MATERIALIZED (SELECT rowid AS id, bm25(segments_fts) AS score, {SNIPPET_FIRST} AS snip "
         "FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?) SELECT id, score, snip FROM scored "
-        "ORDER BY score, id",
+        f"ORDER BY {ranking(plan, rowid='scored.id', score='scored.score')}",
         (plan.match, SCORED_PASS + 1),
     ).fetchall()
     if len(scored) > SCORED_PASS:
@@ -204,13 +239,13 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
     """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY {BY_RANK} LIMIT ? OFFSET ?"
+        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY {by_rank(plan)} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
     else:
         sql = (
             f"SELECT f.rowid, {SNIPPET} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
-            f"ORDER BY f.{BY_RANK} LIMIT ? OFFSET ?"
+            f"ORDER BY {by_rank(plan, 'f.')} LIMIT ? OFFSET ?"
         )
         rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
     return Page([r[0] for r in rows], total, snippets=dict(rows))
@@ -249,7 +284,7 @@ def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: 
         return []
     sql = (
         "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ? "
-        f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY {RANKING} LIMIT ? OFFSET ?"
+        f"AND +rowid IN (SELECT value FROM json_each(?)) ORDER BY {ranking(plan)} LIMIT ? OFFSET ?"
     )
     params = (plan.match, min(rowids), max(rowids), json.dumps(rowids), limit, offset)
     return [row[0] for row in conn.execute(sql, params)]
@@ -288,7 +323,7 @@ def _joined(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         f"SELECT count(*) FROM (SELECT 1 {JOINED} WHERE {where} LIMIT ?)", (*params, plan.rank_limit + 1)
     ).fetchone()[0]
     if capped <= plan.rank_limit:
-        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY f.{BY_RANK} LIMIT ? OFFSET ?"
+        sql = f"SELECT f.rowid, {SNIPPET} {JOINED} WHERE {where} ORDER BY {by_rank(plan, 'f.')} LIMIT ? OFFSET ?"
         rows = conn.execute(sql, (*params, limit, offset)).fetchall()
         return Page([r[0] for r in rows], capped, snippets=dict(rows))
     total = conn.execute(f"SELECT count(*) {JOINED} WHERE {where}", params).fetchone()[0]

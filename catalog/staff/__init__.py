@@ -1,5 +1,5 @@
 """Everything staff do to the catalog: session edits, segment corrections, speakers and topics, users and
-tokens, and the audit log every edit writes in its own transaction.
+tokens, sign-in limits and session generations, and the audit log every edit writes in its own transaction.
 
 ``Catalog.staff`` is a ``Staff`` on the catalog's connection.
 """
@@ -13,7 +13,10 @@ from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, Staff
 from catalog.staff.extras import StaffExtras
 from catalog.staff.searches import SavedSearch, StaffSearches
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
+from catalog.staff.sessions import SessionGenerations
+from catalog.staff.signin_limits import SigninLimits
 from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
+from catalog.staff.suggestions import Offer, SpeakerSuggestions, Suggestion
 from catalog.staff.users import ROLES, ApiToken, StaffUsers, User
 
 __all__ = [
@@ -23,25 +26,32 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChapterInput",
+    "Offer",
     "SavedSearch",
     "SegmentVersion",
     "SpeakerSummary",
     "Staff",
     "StaffSegment",
     "StaffSessionRow",
+    "Suggestion",
     "User",
 ]
 
 
 class Staff:
-    """The staff parts, sharing one catalog connection: ``users``, ``edits``, ``segments``, ``speakers``, ``audit``,
-    ``searches`` (saved searches for e-mail digests), ``extras`` (a webinar's chat and links)."""
+    """The staff parts, sharing one catalog connection: ``users``, ``signins`` (failed sign-ins and their
+    delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``,
+    ``suggestions`` (speaker names offered by transcription), ``audit``, ``searches`` (saved searches for e-mail
+    digests), ``extras`` (a webinar's chat, links and slides)."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
+        self.signins = SigninLimits(db)
+        self.session_generations = SessionGenerations(db)
         self.edits = StaffEdits(db)
         self.segments = StaffSegments(db)
         self.speakers = StaffSpeakers(db)
+        self.suggestions = SpeakerSuggestions(db)
         self.audit = AuditLog(db)
         self.searches = StaffSearches(db)
         self.extras = StaffExtras(db)

@@ -17,6 +17,7 @@ import sqlite_utils
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.staff.audit import AuditLog, record, touch_session
 from catalog.store.db import transaction, utcnow
+from catalog.store.field_limits import FIELD_LIMITS
 from catalog.store.names import clean_role, credit_speaker, ensure_speaker, ensure_topic
 from catalog.store.values import check_date
 
@@ -33,7 +34,7 @@ EDITABLE_FIELDS = (
 )
 _URL_FIELDS = ("source_url", "video_url", "thumbnail_url")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-MAX_TEXT = {"title": 500, "event": 300, "description": 20000, "language": 35}
+MAX_TEXT = FIELD_LIMITS  # the same limits as every import (catalog/store/field_limits.py)
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ class StaffSegments:
             )
             new_marks = marks if text == old_text else remap_marks(marks, old_text, text, start)
             conn.execute(
-                "UPDATE segments SET text = ?, speaker_id = ?, marks = ? WHERE id = ?",
+                # a corrected line is no longer the recogniser's: its word confidences go (ASR tracks)
+                "UPDATE segments SET text = ?, speaker_id = ?, marks = ?, confidence = NULL WHERE id = ?",
                 (text, speaker_id, new_marks, segment_id),
             )
             if speaker_id is not None:

@@ -7,11 +7,12 @@ import sqlite3
 import unicodedata
 
 from catalog.errors import CatalogError
+from catalog.store.field_limits import FIELD_LIMITS
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_MERGE_HOPS = 32
-MAX_NAME = 200  # characters in a speaker or topic name, however it arrives (ingest, staff, load)
-MAX_ROLE = 200
+MAX_NAME = FIELD_LIMITS["speaker"]  # characters in a speaker name, however it arrives (ingest, staff, load)
+MAX_ROLE = FIELD_LIMITS["role"]
 
 
 def slugify(name: str) -> str:
@@ -22,18 +23,24 @@ def slugify(name: str) -> str:
 
 
 def clean_name(name: object, what: str = "speaker") -> str:
-    """A speaker or topic name as stored: whitespace folded, not empty, at most ``MAX_NAME`` characters."""
+    """A speaker or topic name as stored: whitespace folded, not empty, at most its field's limit (``MAX_NAME``
+    characters for a speaker, ``FIELD_LIMITS["topic"]`` for a topic)."""
     if not isinstance(name, str) or not name.strip():
         raise CatalogError(f"{what} name must be a non-empty text, got {name!r}")
     cleaned = " ".join(name.split())
-    if len(cleaned) > MAX_NAME:
-        raise CatalogError(f"a {what} name has at most {MAX_NAME} characters")
+    limit = FIELD_LIMITS.get(what, MAX_NAME)
+    if len(cleaned) > limit:
+        raise CatalogError(f"a {what} name has at most {limit} characters", field=what)
     return cleaned
 
 
 def clean_role(role: str | None) -> str | None:
-    """A credit's role ("Mayor of Tulsa") as stored: whitespace folded, cut at ``MAX_ROLE``; empty is none."""
-    return " ".join((role or "").split())[:MAX_ROLE] or None
+    """A credit's role ("Mayor of Tulsa") as stored: whitespace folded, at most ``MAX_ROLE`` characters (longer
+    is refused, never cut); empty is none."""
+    cleaned = " ".join((role or "").split())
+    if len(cleaned) > MAX_ROLE:
+        raise CatalogError(f"role: {len(cleaned):,} characters; the limit is {MAX_ROLE:,}", field="role")
+    return cleaned or None
 
 
 def free_slug(conn: sqlite3.Connection, table: str, slug: str) -> str:

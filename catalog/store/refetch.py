@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from catalog.models import TrackInput
 
 TRANSCRIPT_ACTIONS = frozenset({"segment.correct", "transcript.reviewed", "transcript.unreviewed"})
 
@@ -55,3 +58,13 @@ def _changed_fields(detail: str) -> set[str]:
     except (ValueError, AttributeError):
         return set()
     return set(changes) if isinstance(changes, dict) else set()
+
+
+def keeps_asr_track(conn: sqlite3.Connection, session_id: int, tracks: Sequence[TrackInput]) -> bool:
+    """A save from a source that still has no captions keeps the automatic transcript (``catalog/store/asr.py``)."""
+    if any(track.transcript.segments for track in tracks):
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM tracks WHERE session_id = ? AND source = 'asr' AND is_primary = 1", (session_id,)
+    ).fetchone()
+    return row is not None

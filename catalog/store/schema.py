@@ -213,10 +213,68 @@ CREATE TRIGGER sessions_au AFTER UPDATE OF title, description, event ON sessions
 END;
 """
 
-# Search walks each session's segments as one rowid range (catalog/search_paths.py); with this index the two
+# Search walks each session's segments as one rowid range (catalog/search/paths.py); with this index the two
 # ends of a session's range are two index seeks instead of a scan of its segments.
 MIGRATION_2 = """
 CREATE INDEX IF NOT EXISTS segments_session_id ON segments(session_id);
+"""
+
+# Staff sign-in, shared by every server process through the catalog: failed sign-ins (per client, and per user
+# name from a client) for the growing delays of catalog/staff/signin_limits.py, and each user's session generation
+# (catalog/staff/sessions.py): a staff cookie names the generation it was signed in under, and signing out,
+# changing the password or "sign out everywhere" moves it on, so every older cookie stops working at once.
+# And the size and sha256 of each raw caption (and loaded media) file as placed, so that `check` can verify the
+# files against them (catalog/ops/data_files.py). Three new empty tables: free on any catalog.
+MIGRATION_SIGNIN_SESSIONS_FILE_HASHES = """
+CREATE TABLE signin_failures (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,                        -- 'client <address>' or 'user <name, case-folded> <address>'
+    at REAL NOT NULL                          -- Unix time of the failed attempt
+);
+CREATE INDEX signin_failures_key ON signin_failures(key, at);
+CREATE INDEX signin_failures_at ON signin_failures(at);
+
+CREATE TABLE session_generations (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    generation INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE data_files (
+    path TEXT PRIMARY KEY,                    -- relative to the data folder, e.g. captions/12/en.manual.vtt
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+"""
+
+
+# Offline transcription (docs/ingest.md): tracks made by ASR (source 'asr', with the model's name and hash), each
+# word's confidence, transcription progress and cancellation on the ingest queue's items, and speaker-name
+# suggestions staff accept or reject. Widening the CHECK on tracks.source edits the stored table definition in
+# place (SQLite's documented way to loosen a CHECK, no table rebuild: segments keep their rows and ids); every
+# ALTER only appends a column. O(1) on a catalog of any size.
+MIGRATION_ASR_TRANSCRIPTS = """
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (source IN (''manual'', ''auto'', ''upload''))',
+    'CHECK (source IN (''manual'', ''auto'', ''upload'', ''asr''))') WHERE type = 'table' AND name = 'tracks';
+PRAGMA writable_schema = RESET;
+ALTER TABLE tracks ADD COLUMN model TEXT;              -- asr: the model's name, e.g. whisper-tiny.en
+ALTER TABLE tracks ADD COLUMN model_sha256 TEXT;       -- asr: sha256 over the model's files
+ALTER TABLE segments ADD COLUMN confidence TEXT;       -- asr: JSON [[char_offset, char_end, probability], ...]
+ALTER TABLE items ADD COLUMN progress REAL;            -- percent of the audio transcribed so far
+ALTER TABLE items ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE speaker_suggestions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    start REAL NOT NULL,                      -- the turn it names begins here (seconds)
+    end REAL NOT NULL,
+    name TEXT NOT NULL,
+    reason TEXT NOT NULL,                     -- what the transcript says, e.g. "I'm Mayor Garcia"
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'accepted', 'rejected')),
+    decided_by TEXT,
+    decided_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX speaker_suggestions_session ON speaker_suggestions(session_id, start);
 """
 
 # Saved searches (issue 14): a staffer's search, mailed as a digest of new matching sessions. ``sent`` keeps which
@@ -278,5 +336,12 @@ CREATE TABLE session_slides (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_SAVED_SEARCHES, MIGRATION_WEBINAR_EXTRAS)
+MIGRATIONS: tuple[str, ...] = (
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_SIGNIN_SESSIONS_FILE_HASHES,
+    MIGRATION_ASR_TRANSCRIPTS,
+    MIGRATION_SAVED_SEARCHES,
+    MIGRATION_WEBINAR_EXTRAS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,14 +6,16 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import sqlite_utils
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.store.db import transaction, utcnow
+from catalog.store.field_limits import check_items, check_length
 from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
-from catalog.store.refetch import NO_EDITS, HandEdits, staff_edits
+from catalog.store.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
 from catalog.store.values import check_date, clean_segment_text
 from transcripts import Chapter, Segment
 
@@ -30,11 +32,21 @@ def _finite(value: object, what: str) -> float:
     return float(value)
 
 
+# The text fields of a session with a length limit (catalog/store/field_limits.py), whoever writes them.
+_LIMITED_FIELDS = ("title", "event", "description", "language", "source_url", "video_url", "thumbnail_url")
+_LIMITED_FIELDS += ("channel",)
+
+
 def _check_meta(source_key: str, meta: SessionMeta) -> None:
     if not isinstance(source_key, str) or not source_key.strip():
         raise CatalogError("a session needs a non-empty source key")
     if not isinstance(meta.title, str) or not meta.title.strip():
         raise CatalogError("a session needs a title")
+    for name in _LIMITED_FIELDS:
+        value = getattr(meta, name)
+        check_length(name, value if isinstance(value, str) else None)
+    for name in ("tags", "speakers", "topics"):
+        check_items(name, list(getattr(meta, name)))
     check_date(meta.date)
     check_status(meta.status)
     if meta.duration is not None:
@@ -95,6 +107,8 @@ def save_session(
     try:
         with transaction(db) as conn:
             session_id, edits = _upsert_session(conn, source_key, meta, media)
+            if not edits.transcript and keeps_asr_track(conn, session_id, tracks):
+                edits = replace(edits, transcript=True)  # no captions at the source: keep the automatic ones
             _clear_children(conn, session_id, edits)
             _store_credits(conn, session_id, meta, edits)
             _resolve_media_path(conn, session_id)

@@ -38,3 +38,13 @@ def sql_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return [tuple(row) for row in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+def execute(path: Path, sql: str, params: tuple = ()) -> None:
+    """One write the test makes behind the catalog's back (a state no command produces)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.execute(sql, params)
+    finally:
+        conn.close()

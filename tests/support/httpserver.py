@@ -13,6 +13,7 @@ Use the ``local_server`` fixture (import it into a test module or a conftest) or
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -113,6 +114,19 @@ class LocalServer:
             return replies.pop(0) if len(replies) > 1 else replies[0]
 
 
+def _ranged(reply: Reply, body: bytes, wanted: str | None) -> tuple[int, bytes, dict[str, str]]:
+    """A ``bytes=A-B`` Range request answered 206 when the reply offers ranges (``Accept-Ranges: bytes``), as
+    media hosts do: browsers seek in a video by asking for the part they need."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (wanted or "").strip())
+    if reply.status != 200 or reply.headers.get("Accept-Ranges") != "bytes" or not match or not body:
+        return reply.status, body, {}
+    first = int(match.group(1)) if match.group(1) else max(0, len(body) - int(match.group(2) or 0))
+    last = min(int(match.group(2)), len(body) - 1) if match.group(1) and match.group(2) else len(body) - 1
+    if first > last:
+        return 416, b"", {"Content-Range": f"bytes */{len(body)}"}
+    return 206, body[first : last + 1], {"Content-Range": f"bytes {first}-{last}/{len(body)}"}
+
+
 def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -127,11 +141,12 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             reply = server._next_reply(path) or Reply(body="not found", status=404, content_type="text/plain")
             body = reply.encoded()
-            self.send_response(reply.status)
+            status, body, extra = _ranged(reply, body, self.headers.get("Range"))
+            self.send_response(status)
             suffix = Path(path).suffix.lower()
             self.send_header("Content-Type", reply.content_type or CONTENT_TYPES.get(suffix, "text/plain"))
             self.send_header("Content-Length", str(len(body)))
-            for name, value in reply.headers.items():
+            for name, value in {**reply.headers, **extra}.items():
                 self.send_header(name, value)
             self.end_headers()
             if send_body:

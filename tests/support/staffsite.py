@@ -114,9 +114,10 @@ def signed_in(client: TestClient, site: StaffSite, name: str) -> TestClient:
     catalog = Catalog.open(site.catalog_path)
     try:
         user = catalog.staff.users.require(name)
+        generation = catalog.staff.session_generations.current(user.id)
     finally:
         catalog.close()
-    session = CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash))
+    session = CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash), generation)
     client.cookies.set(COOKIE_NAME, CookieSigner(site.settings.secret_key).dumps(session))
     return client
 

@@ -28,6 +28,7 @@ COMMANDS = {
     "check": "ops_cmds",
     "export-public": "open_data_cmd",
     "digest": "digest_cmd",
+    "transcribe": "transcribe_cmd",
 }
 
 

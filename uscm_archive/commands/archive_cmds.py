@@ -14,6 +14,7 @@ import click
 
 import archive
 from archive import IngestOptions, IngestResult, ProgressEvent
+from uscm_archive.commands import transcribe_cmd
 from uscm_archive.commands.common import open_catalog, with_settings
 
 
@@ -96,19 +97,30 @@ def ingest_options(
 @click.option("--lang", "languages", multiple=True, help="Caption language code (repeatable) [default: en].")
 @click.option("--draft", is_flag=True, help="Store as a draft: not shown publicly until published.")
 @click.option("--media", is_flag=True, help="URLs: also download the media into the data folder.")
+@click.option(
+    "--transcribe", is_flag=True, help="Transcribe sessions that have media but no captions (asr extra)."
+)
 @with_settings
-def ingest(settings, sources, **fields) -> None:
-    """Ingest caption files (.vtt, .srt), yt-dlp .info.json files or URLs; prints each session id.
+def ingest(settings, sources, transcribe: bool, **fields) -> None:
+    """Ingest caption files (.vtt, .srt), yt-dlp .info.json files, URLs or recordings; prints each session id.
 
     On stderr: each warning from reading the captions (file, line and what was done) and the number of words
     stored per session.
 
-    A chapters track given with one caption file becomes that session's chapters. The same file or URL
-    again updates its session.
+    A chapters track given with one caption file becomes that session's chapters. A recording (.wav, .mp3,
+    .mp4, ...) becomes a session with its media and no transcript: --transcribe makes one. The same file or
+    URL again updates its session.
     """
     options = ingest_options(settings, **fields)
+    if transcribe:
+        transcribe_cmd.require_asr()
     with open_catalog(settings) as catalog:
         result = archive.ingest(catalog, settings.data_dir, list(sources), options, StderrProgress())
+        if transcribe:
+            transcribed = transcribe_cmd.transcribe_new(
+                catalog, settings, result.session_ids, transcribe_cmd.TranscribeProgress()
+            )
+            result.failures.extend(transcribed.failures)  # its sessions are listed already
     report(result)
 
 
@@ -156,13 +168,23 @@ def import_catalog(settings, jsonl: Path, dry_run: bool, skip_bad: bool) -> None
 @click.option(
     "--refresh", default=3, show_default=True, help="Refresh the metadata of this many newest entries."
 )
+@click.option(
+    "--transcribe", is_flag=True, help="Transcribe entries that have media but no captions (asr extra)."
+)
 @with_settings
-def sync(settings, url: str, languages, media: bool, refresh: int) -> None:
+def sync(settings, url: str, languages, media: bool, refresh: int, transcribe: bool) -> None:
     """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
     options = ingest_options(settings, languages=languages, media=media)
     options = replace(options, refresh_newest=max(0, refresh))
+    if transcribe:
+        transcribe_cmd.require_asr()
     with open_catalog(settings) as catalog:
         result = archive.sync(catalog, settings.data_dir, url, options, StderrProgress())
+        if transcribe:
+            transcribed = transcribe_cmd.transcribe_new(
+                catalog, settings, result.session_ids, transcribe_cmd.TranscribeProgress()
+            )
+            result.failures.extend(transcribed.failures)  # its sessions are listed already
     click.echo(
         f"{len(result.sessions)} fetched, {result.skipped} already in the archive, {len(result.failures)} failed",
         err=True,

@@ -82,20 +82,38 @@ def load_cmd(settings: Settings, folder: str, merge: bool) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
     with open_catalog(settings) as catalog:
         counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge)
+    if counts.already_loaded:
+        click.echo(f"the archive already holds this dump: its files are verified ({counts.files} placed now)")
+        return
     click.echo(f"loaded {counts.sessions} sessions ({counts.segments} segments) and {counts.files} files")
     if counts.skipped:
         click.echo(f"skipped {len(counts.skipped)} sessions already in the archive")
 
 
 @click.command("check")
+@click.option("--quick", is_flag=True, help="Compare file sizes only; skip hashing the files.")
 @with_settings
-def check_cmd(settings: Settings) -> None:
-    """Check the catalog: SQLite integrity, foreign keys, full-text indexes against their text, session counts.
+def check_cmd(settings: Settings, quick: bool) -> None:
+    """Check the catalog and its files: SQLite integrity, foreign keys, full-text indexes against their text,
+    session counts, the exact schema, and every media and caption file's size and sha256.
 
     Exits 1 and lists the problems when there are any.
     """
+    from archive.file_check import check_files  # archive/ pulls in yt-dlp: only when checking
+    from archive.leftovers import sweep_leftovers
+
     _require_catalog(settings)
+    for line in sweep_leftovers(settings.data_dir):
+        click.echo(f"removed crash leftover: {line}")
     problems = ops_for(settings.catalog_path).check()
+    if not problems:
+        with open_catalog(settings) as catalog:
+            files = check_files(catalog, settings.data_dir, quick=quick)
+        problems = files.problems
+        for note in files.notes:
+            click.echo(f"note: {note}", err=True)
+        hashed = "" if quick else f", {files.hashed} hashed"
+        click.echo(f"files: {files.checked} checked{hashed}")
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)

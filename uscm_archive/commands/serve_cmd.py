@@ -53,6 +53,7 @@ def port_problem(host: str, port: int) -> str | None:
 @with_settings
 def serve(settings: Settings, host: str | None, port: int | None, demo: bool, workers: int) -> None:
     """Serve the archive's web site and JSON API until interrupted (Ctrl-C)."""
+    from archive.leftovers import sweep_leftovers
     from uscm_archive.demo import load_demo
     from web.app import create_app
 
@@ -67,6 +68,8 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool, wo
             f"Loaded {loaded} demo sessions." if loaded else "The archive is not empty: demo not loaded."
         )
         click.echo(f"{message} (data folder: {settings.data_dir})")
+    for line in sweep_leftovers(settings.data_dir):
+        click.echo(f"removed crash leftover: {line}")
     settings = settings.with_secret()
     processes = f" with {workers} worker processes" if workers > 1 else ""
     click.echo(

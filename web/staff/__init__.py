@@ -19,6 +19,7 @@ from web.staff import (
     sessions,
     signin,
     speakers,
+    transcription,
     users,
 )
 
@@ -34,6 +35,7 @@ for _module in (
     segments,
     speakers,
     searches,
+    transcription,
     users,
     api,
     api_ingest,

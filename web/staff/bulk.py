@@ -10,7 +10,7 @@ from archive import ArchiveError, import_catalog
 from catalog import CatalogError
 from transcripts import TranscriptError
 from web.catalogs import catalog_for
-from web.staff.bulk_files import BulkFileError, keep_upload, kept_upload, mark_new_as_drafts, to_jsonl
+from web.staff.bulk_files import BulkFileError, keep_upload, kept_upload, to_jsonl
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, staff_for
 
 router = APIRouter(route_class=StaffRoute)
@@ -58,14 +58,10 @@ def _report(request: Request, me: StaffUser, token: str, drafts: bool, *, skip_b
     catalog = catalog_for(request)
     try:
         path = kept_upload(settings.data_dir, token)
-        report = import_catalog(
-            catalog, settings.data_dir, path, skip_bad=True, dry_run=True
-        )  # every line's fate
-        if not dry_run and drafts:
-            new = {o.line for o in report.outcomes if o.action == "create"}
-            path.write_text(mark_new_as_drafts(path.read_text(encoding="utf-8"), new), encoding="utf-8")
+        # "add as drafts" wins over whatever a line says of draft (new sessions; existing ones keep their status)
+        report = import_catalog(catalog, settings.data_dir, path, skip_bad=True, dry_run=True, drafts=drafts)
         if not dry_run:
-            report = import_catalog(catalog, settings.data_dir, path, skip_bad=skip_bad)
+            report = import_catalog(catalog, settings.data_dir, path, skip_bad=skip_bad, drafts=drafts)
     except (BulkFileError, ArchiveError, CatalogError, TranscriptError) as exc:
         return bulk_page(request, me, 400, field_errors={"catalog": str(exc)})
     if report.imported:

@@ -49,7 +49,7 @@ def _checked_jsonl(text: str) -> str:
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue  # the import reports it, with its line number
         if isinstance(row, dict) and row.get("transcript"):
             raise BulkFileError(
@@ -75,7 +75,7 @@ def _csv_to_jsonl(text: str) -> str:
             if name in LIST_FIELDS:
                 record[name] = [part.strip() for part in value.split(";") if part.strip()]
             elif name == "draft":
-                record[name] = value.lower() in ("1", "true", "yes", "draft")
+                record[name] = _csv_draft(value, reader.line_num)
             else:
                 record[name] = value
         while len(lines) < reader.line_num - 1:  # keep each record on its CSV line number, for the report
@@ -84,16 +84,17 @@ def _csv_to_jsonl(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mark_new_as_drafts(text: str, new_lines: set[int]) -> str:
-    """Set ``"draft": true`` on the lines (1-based) that create sessions and say nothing of draft themselves."""
-    out = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if number in new_lines:
-            row = json.loads(line)
-            row.setdefault("draft", True)
-            line = json.dumps(row, ensure_ascii=False)
-        out.append(line)
-    return "\n".join(out) + "\n"
+CSV_DRAFT = {"1": True, "true": True, "yes": True, "draft": True, "0": False, "false": False, "no": False}
+CSV_DRAFT |= {"published": False}
+
+
+def _csv_draft(value: str, line: int) -> bool:
+    """CSV holds only text, so its draft column takes these words; anything else is an error, not 'published'."""
+    try:
+        return CSV_DRAFT[value.lower()]
+    except KeyError:
+        words = ", ".join(sorted(CSV_DRAFT))
+        raise BulkFileError(f"line {line}: draft is {value[:40]!r}; use one of {words}") from None
 
 
 def keep_upload(data_dir: Path, text: str) -> str:

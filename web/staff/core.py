@@ -20,18 +20,17 @@ from web.auth import (
     COOKIE_NAME,
     CookieSession,
     CookieSigner,
-    SignInLimits,
     csrf_matches,
     new_csrf_token,
     password_fingerprint,
     token_digest,
 )
+from web.body_limit import MEDIA_FORMS  # forms that may carry a media file
 from web.catalogs import catalog_for
 from web.errors import catalog_status
 from web.templating import render
 
 API_PREFIX = "/api/staff"
-MEDIA_FORMS = frozenset({"/staff/sessions/new/upload"})  # forms that may carry a media file
 
 
 class StaffRefusal(Exception):
@@ -64,7 +63,7 @@ def staff_for(request: Request) -> Staff:
 
 
 # -- cookies -----------------------------------------------------------------------------------------------
-_SETUP_LOCK = threading.Lock()  # the first requests may arrive together: make the key and limits once
+_SETUP_LOCK = threading.Lock()  # the first requests may arrive together: make the key once
 
 
 def signer(request: Request) -> CookieSigner:
@@ -74,15 +73,6 @@ def signer(request: Request) -> CookieSigner:
             if getattr(state, "staff_signer", None) is None:
                 state.staff_signer = CookieSigner(state.settings.secret_key or state.fallback_key)
     return state.staff_signer
-
-
-def sign_in_limits(request: Request) -> SignInLimits:
-    state = request.app.state
-    if getattr(state, "staff_limits", None) is None:
-        with _SETUP_LOCK:
-            if getattr(state, "staff_limits", None) is None:
-                state.staff_limits = SignInLimits()
-    return state.staff_limits
 
 
 def cookie_session(request: Request) -> CookieSession:
@@ -123,10 +113,19 @@ def signed_in_user(request: Request) -> StaffUser | None:
     session = cookie_session(request)
     if session.user_id is None:
         return None
-    user = staff_for(request).users.get(session.user_id)
+    staff = staff_for(request)
+    user = staff.users.get(session.user_id)
     if user is None or user.disabled or password_fingerprint(user.password_hash) != session.fingerprint:
         return None
+    if session.generation != staff.session_generations.current(user.id):
+        return None  # signed out, password changed, or signed out everywhere since this cookie was made
     return StaffUser(user, session.csrf)
+
+
+def signed_in_cookie(request: Request, user: User) -> CookieSession:
+    """A fresh cookie session for ``user``, under their current session generation."""
+    generation = staff_for(request).session_generations.current(user.id)
+    return CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash), generation)
 
 
 def page_user(request: Request) -> StaffUser:

@@ -18,7 +18,8 @@ def ingest_queue(request: Request) -> dict:
     waiting = catalog.queue.list(states=("pending", "running"), limit=200)
     failed = catalog.queue.list(states=("failed",), limit=200)
     done = staff_for(request).edits.recent_ingests(10)
-    return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting)}
+    progress = {job.item_id: job for job in catalog.queue.transcriptions()}  # percent of audio done
+    return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting), "jobs": progress}
 
 
 @router.get("/staff", include_in_schema=False)

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from catalog import CatalogError, SessionLink, SlideDeck
 from transcripts import TranscriptError, parse_chat_bytes
+from web.body_limit import CHAT_FILE_LIMIT
 from web.catalogs import catalog_for
 from web.errors import catalog_status
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
@@ -22,7 +23,7 @@ from web.timecode import clock, parse_time
 
 router = APIRouter(route_class=StaffRoute)
 
-MAX_CHAT_BYTES = 5 * 1024**2
+MAX_CHAT_BYTES = CHAT_FILE_LIMIT
 NOTICES = {
     "chat": "Chat attached.",
     "chat-private": "Chat attached; messages sent privately were left out.",

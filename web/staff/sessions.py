@@ -19,6 +19,8 @@ from web.staff.core import (
     staff_for,
 )
 from web.staff.forms import FormProblem, parse_chapters, parse_credits, parse_topics
+from web.staff.transcription import NOTICES as TRANSCRIPTION_NOTICES
+from web.staff.transcription import transcription_context
 from web.timecode import clock
 
 router = APIRouter(route_class=StaffRoute)
@@ -46,6 +48,7 @@ def session_page(request: Request, me: StaffUser, session_id: int, *, status_cod
         "audit": staff.audit.for_session(session_id, limit=100),
         "field_errors": {},
         "values": {},
+        **transcription_context(catalog, request.app.state.settings.data_dir, session),
         **extra,
     }
     context.setdefault("chapters_text", _chapters_text(context["chapters"]))
@@ -77,6 +80,7 @@ NOTICES = {
     "created": "Draft created. Check the transcript below, then publish it.",
     "reviewed": "The transcript is marked as reviewed.",
     "unreviewed": "The transcript is no longer marked as reviewed.",
+    **TRANSCRIPTION_NOTICES,
 }
 
 

@@ -1,12 +1,14 @@
-"""Sign in and sign out. Failed attempts are limited per user name and per client address."""
+"""Sign in and sign out. Failed attempts are limited per client address and per user name from one address
+(``catalog.staff.signins``, shared by every server process): guessing is slowed down, nobody is locked out."""
 
 from __future__ import annotations
 
 import math
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from web.auth import CookieSession, new_csrf_token, password_fingerprint, spend_verify_time, verify_password
+from web.auth import CookieSession, new_csrf_token, spend_verify_time, verify_password
 from web.staff.core import (
     StaffRoute,
     StaffUser,
@@ -16,7 +18,7 @@ from web.staff.core import (
     page,
     replace_cookie,
     see_other,
-    sign_in_limits,
+    signed_in_cookie,
     signed_in_user,
     staff_for,
 )
@@ -50,10 +52,12 @@ async def signin(request: Request):
 
 
 async def _signin(request: Request, name: str, password: str, target: str):
-    from starlette.concurrency import run_in_threadpool
-
-    limits = sign_in_limits(request)
     client = request.client.host if request.client else "unknown"
+    return await run_in_threadpool(_signin_now, request, name, password, target, client)
+
+
+def _signin_now(request: Request, name: str, password: str, target: str, client: str):
+    limits = staff_for(request).signins
     wait = limits.retry_after(name, client)
     if wait > 0:
         minutes = math.ceil(wait / 60)
@@ -61,15 +65,13 @@ async def _signin(request: Request, name: str, password: str, target: str):
         response = page(request, "staff/signin.html", {"next": target, "name": name, "error": message}, 429)
         response.headers["retry-after"] = str(math.ceil(wait))
         return response
-    user = await run_in_threadpool(_check_password, request, name, password)
+    user = _check_password(request, name, password)
     if user is None:
         limits.failed(name, client)
         error = "That user name and password do not match an active staff account."
         return page(request, "staff/signin.html", {"next": target, "name": name, "error": error}, 401)
-    limits.succeeded(name)
-    replace_cookie(
-        request, CookieSession(new_csrf_token(), user.id, password_fingerprint(user.password_hash))
-    )
+    limits.succeeded(name, client)
+    replace_cookie(request, signed_in_cookie(request, user))
     return see_other(target)
 
 
@@ -83,5 +85,7 @@ def _check_password(request: Request, name: str, password: str):
 
 @router.post("/staff/signout", include_in_schema=False)
 def signout(request: Request, me: StaffUser = Depends(form_user)):
+    """Ends this user's sessions in the catalog, so a copy of the cookie is worth nothing from now on."""
+    staff_for(request).session_generations.end_all(me.user.id)
     replace_cookie(request, CookieSession(new_csrf_token()))
     return see_other("/staff/signin")

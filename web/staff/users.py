@@ -5,16 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 
 from catalog import CatalogError
-from web.auth import (
-    CookieSession,
-    PasswordError,
-    hash_password,
-    new_api_token,
-    new_csrf_token,
-    password_fingerprint,
-    token_digest,
-    verify_password,
-)
+from web.auth import PasswordError, hash_password, new_api_token, token_digest, verify_password
 from web.errors import catalog_status
 from web.staff.core import (
     StaffRoute,
@@ -26,6 +17,7 @@ from web.staff.core import (
     page_user,
     replace_cookie,
     see_other,
+    signed_in_cookie,
     staff_for,
 )
 
@@ -37,6 +29,7 @@ NOTICES = {
     "removed": "User removed.",
     "password": "Password changed.",
     "revoked": "Token revoked.",
+    "signedout": "Signed out everywhere: every browser signed in as this user must sign in again.",
 }
 
 
@@ -94,7 +87,19 @@ def reset_password(
         hashed = hash_password(password)
     except PasswordError as exc:
         return users_page(request, me, 400, error=f"{name}: {exc}")
-    return _user_change(request, me, lambda users: users.set_password(name, hashed), "password")
+    return _user_change(request, me, lambda users: _set_password(request, users, name, hashed), "password")
+
+
+def _set_password(request: Request, users, name: str, hashed: str) -> None:
+    users.set_password(name, hashed)
+    staff_for(request).session_generations.end_all(users.require(name).id)
+
+
+@router.post("/staff/users/{name}/signout", include_in_schema=False)
+def sign_out_everywhere(request: Request, name: str, me: StaffUser = Depends(admin_form_user)):
+    """End every session of the user ``name`` (a lost laptop, a shared computer)."""
+    sessions = staff_for(request).session_generations
+    return _user_change(request, me, lambda users: sessions.end_all(users.require(name).id), "signedout")
 
 
 @router.post("/staff/users/{name}/remove", include_in_schema=False)
@@ -138,8 +143,10 @@ def change_own_password(
         hashed = hash_password(password)
     except PasswordError as exc:
         return account_page(request, me, 400, field_errors={"password": str(exc)})
-    staff_for(request).users.set_password(me.name, hashed)
-    replace_cookie(request, CookieSession(new_csrf_token(), me.user.id, password_fingerprint(hashed)))
+    staff = staff_for(request)
+    staff.users.set_password(me.name, hashed)
+    staff.session_generations.end_all(me.user.id)  # every other browser signed in as me must sign in again
+    replace_cookie(request, signed_in_cookie(request, staff.users.require(me.name)))
     return see_other("/staff/account?notice=password")
 
 

@@ -40,6 +40,7 @@
       seek: function (t) { video.currentTime = t; },
       play: function () { var p = video.play(); if (p && p.catch) { p.catch(function () {}); } },
       pause: function () { video.pause(); },
+      duration: function () { return video.duration; },
       onTime: function (fn) { video.addEventListener("timeupdate", function () { fn(video.currentTime); }); },
       whenReady: function (fn) {
         if (video.readyState >= 1) { fn(); } else { video.addEventListener("loadedmetadata", fn, { once: true }); }
@@ -62,10 +63,26 @@
   function scrollToLine(link) {
     if (!list || !link) { return; }
     var item = link.parentNode;
-    var top = item.offsetTop - list.offsetTop - list.clientHeight / 3;
     scrollingByUs = true;
-    list.scrollTop = Math.max(0, top);
+    if (listScrolls()) {
+      var top = item.offsetTop - list.offsetTop - list.clientHeight / 3;
+      list.scrollTop = Math.max(0, top);
+    } else {
+      /* phone layout: the page scrolls; keep the line a little below the sticky player */
+      var frame = document.querySelector(".player-frame");
+      var below = frame ? Math.max(0, frame.getBoundingClientRect().bottom) : 0;
+      var room = window.innerHeight - below;
+      var rect = item.getBoundingClientRect();
+      if (rect.top < below || rect.bottom > window.innerHeight || rect.top > below + room / 2) {
+        window.scrollTo(0, Math.max(0, window.scrollY + rect.top - below - Math.min(room / 4, 80)));
+      }
+    }
     window.setTimeout(function () { scrollingByUs = false; }, 80);
+  }
+
+  function listScrolls() {
+    var overflow = window.getComputedStyle(list).overflowY;
+    return overflow === "auto" || overflow === "scroll";
   }
 
   var followToggle = document.getElementById("follow-toggle");
@@ -182,14 +199,121 @@
     return found;
   }
 
-  function find(term) {
+  function find(term, typed) {
     clearMarks();
     matches = [];
     matchAt = -1;
     var needle = term.trim().toLowerCase();
-    if (!needle) { findStatus.textContent = ""; return; }
+    if (!needle) {
+      findStatus.textContent = "";
+      if (typed) { showMatches(pageMatches, pageQuery); }
+      return;
+    }
     lines.forEach(function (a) { matches = matches.concat(markIn(a.querySelector(".text"), needle)); });
     findStatus.textContent = matches.length + (matches.length === 1 ? " match" : " matches") + " for \u201c" + term.trim() + "\u201d.";
+    if (typed) {
+      showMatches(matches.map(function (mark) { return parseFloat(mark.closest("a.seg").getAttribute("data-start")); }), term.trim());
+    }
+  }
+
+  /* ---- match markers on the timeline, previous / next match ---- */
+  var matchNav = document.getElementById("match-nav");
+  var timeline = document.getElementById("match-timeline");
+  var matchList = document.getElementById("match-list");
+  var pageQuery = matchNav ? matchNav.getAttribute("data-query") : "";
+  var pageMatches = matchList ? Array.prototype.map.call(matchList.querySelectorAll("a[data-match]"), function (a) {
+    return parseFloat(a.getAttribute("data-start"));
+  }) : [];
+  var matchTimes = [];
+  var matchIndex = -1;
+  var playhead = null;
+
+  function timelineSeconds() {
+    var known = player && player.duration ? player.duration() : NaN;
+    if (known && isFinite(known) && known > 0) { return known; }
+    return parseFloat(matchNav.getAttribute("data-seconds")) || 1;
+  }
+
+  function matchLink(seconds, term) {
+    return root.getAttribute("data-canonical").replace(/^https?:\/\/[^/]+/, "") + "?t=" + (Math.round(seconds * 100) / 100) + "&q=" + encodeURIComponent(term);
+  }
+
+  function drawMarkers() {
+    if (!timeline) { return; }
+    timeline.textContent = "";
+    var total = timelineSeconds();
+    matchTimes.forEach(function (seconds, index) {
+      var marker = document.createElement("a");
+      marker.className = "match-marker" + (index === matchIndex ? " current" : "");
+      marker.href = matchLink(seconds, currentTerm);
+      marker.setAttribute("data-start", String(seconds));
+      marker.setAttribute("data-match-index", String(index));
+      marker.tabIndex = -1;
+      marker.title = clock(seconds);
+      marker.style.left = Math.max(0, Math.min(100, seconds / total * 100)) + "%";
+      timeline.appendChild(marker);
+    });
+    playhead = document.createElement("span");
+    playhead.className = "match-playhead";
+    timeline.appendChild(playhead);
+    movePlayhead(player ? player.time() : 0);
+    timeline.hidden = !matchTimes.length;
+  }
+
+  function movePlayhead(seconds) {
+    if (playhead) { playhead.style.left = Math.max(0, Math.min(100, seconds / timelineSeconds() * 100)) + "%"; }
+  }
+
+  var currentTerm = pageQuery;
+  function showMatches(times, term) {
+    if (!matchNav) { return; }
+    matchTimes = times.slice();
+    currentTerm = term;
+    matchIndex = -1;
+    document.getElementById("match-term").textContent = "\u201c" + term + "\u201d";
+    matchList.textContent = "";
+    matchTimes.forEach(function (seconds) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = matchLink(seconds, term);
+      link.setAttribute("data-start", String(seconds));
+      link.setAttribute("data-match", "");
+      link.textContent = clock(seconds);
+      item.appendChild(link);
+      matchList.appendChild(item);
+    });
+    matchNav.hidden = !matchTimes.length;
+    document.getElementById("match-status").textContent = "";
+    drawMarkers();
+  }
+
+  function stepMatch(direction) {
+    if (!matchTimes.length || !player) { return; }
+    var now = player.time();
+    var near = matchIndex >= 0 && Math.abs(now - matchTimes[matchIndex]) < 3;
+    var index;
+    if (near) {
+      index = (matchIndex + direction + matchTimes.length) % matchTimes.length;
+    } else if (direction > 0) {
+      index = matchTimes.findIndex(function (t) { return t > now + 0.25; });
+      if (index < 0) { index = 0; }
+    } else {
+      index = -1;
+      matchTimes.forEach(function (t, i) { if (t < now - 0.25) { index = i; } });
+      if (index < 0) { index = matchTimes.length - 1; }
+    }
+    matchIndex = index;
+    seekTo(matchTimes[index], null);
+    Array.prototype.forEach.call(matchList.querySelectorAll("a[data-match]"), function (a, i) {
+      if (i === index) { a.setAttribute("aria-current", "true"); } else { a.removeAttribute("aria-current"); }
+    });
+    drawMarkers();
+    document.getElementById("match-status").textContent =
+      "Match " + (index + 1) + " of " + matchTimes.length + ", at " + clock(matchTimes[index]) + ".";
+  }
+
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
   function nextMatch() {
@@ -232,6 +356,7 @@
     var given = parseFloat(root.getAttribute("data-start"));
     settled = isNaN(given);
     player.whenReady(function () {
+      if (matchNav) { drawMarkers(); }
       if (!settled) {
         /* a whole-second link may point just before its line: start at the line the server marked */
         player.seek(currentIndex >= 0 ? Math.max(given, starts[currentIndex]) : given);
@@ -242,6 +367,7 @@
       if (!settled) { return; }
       if (clipEnd !== null && time >= clipEnd) { player.pause(); clipEnd = null; }
       setCurrent(indexAt(time));
+      movePlayhead(time);
     });
   }
 
@@ -250,6 +376,8 @@
     list.addEventListener("wheel", readerScrolled, { passive: true });
     list.addEventListener("touchmove", readerScrolled, { passive: true });
     list.addEventListener("scroll", readerScrolled, { passive: true });
+    window.addEventListener("wheel", function () { if (!listScrolls()) { readerScrolled(); } }, { passive: true });
+    window.addEventListener("touchmove", function () { if (!listScrolls()) { readerScrolled(); } }, { passive: true });
     followToggle.addEventListener("click", function () { setFollowing(!following); });
     if (currentIndex >= 0) { scrollToLine(lines[currentIndex]); }
   }
@@ -258,9 +386,23 @@
     var timer = null;
     findInput.addEventListener("input", function () {
       window.clearTimeout(timer);
-      timer = window.setTimeout(function () { find(findInput.value); }, 150);
+      timer = window.setTimeout(function () { find(findInput.value, true); }, 150);
     });
-    if (findInput.value.trim()) { find(findInput.value); }
+    /* landing with ?q=: step through the server's marks (the same matches as the timeline markers) */
+    if (findInput.value.trim()) { matches = Array.prototype.slice.call(list.querySelectorAll("mark")); }
+  }
+  if (matchNav) {
+    matchTimes = pageMatches.slice();
+    document.getElementById("match-buttons").hidden = false;
+    document.getElementById("match-keys").hidden = false;
+    document.getElementById("match-prev").addEventListener("click", function () { stepMatch(-1); });
+    document.getElementById("match-next").addEventListener("click", function () { stepMatch(1); });
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) { return; }
+      if (event.key === "n" || event.key === "N") { stepMatch(1); event.preventDefault(); }
+      if (event.key === "p" || event.key === "P") { stepMatch(-1); event.preventDefault(); }
+    });
+    drawMarkers();
   }
   wireCopy("copy-moment", function () { return momentInput.value; }, "Link");
   wireCopy("copy-citation", function () { return citation.textContent; }, "Citation");
@@ -268,4 +410,5 @@
   var video = document.getElementById("player");
   if (video && video.tagName === "VIDEO") { attach(videoAdapter(video)); }
   document.addEventListener("uscm:youtube", function (event) { attach(event.detail); });
+  document.addEventListener("uscm:player", function (event) { attach(event.detail); });
 })();

@@ -1,0 +1,200 @@
+"""Transcribing sessions that have media but no captions, through the ingest queue.
+
+``queue_sessions`` checks each session (it exists, its media is archived, it has no caption track) and queues a
+job; ``run_jobs`` runs queued and interrupted jobs one by one: progress (percent of the audio) is kept on the
+job for the staff dashboard, a cancel asked from anywhere stops it between lines, and a stopped process leaves
+the job to be run again. Each finished job stores an automatic track and offers speaker-name suggestions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive import asr
+from archive.errors import ArchiveError
+from archive.options import Failure, IngestedSession, IngestResult, Progress, ProgressEvent
+from catalog import AsrLine, Catalog, CatalogError, Item, Offer, Session
+from transcripts.speaker_hints import Credit, Line, suggest_speakers
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    model_folder: Path | None = None  # an operator's CTranslate2 Whisper folder; default: the pinned wheel
+    threads: int | None = None
+
+
+def queue_sessions(
+    catalog: Catalog, data_dir: Path, session_ids: Sequence[int], *, requested_by: str | None = None
+) -> list[Item]:
+    """A pending job per session; raises (queuing nothing) if any session cannot be transcribed."""
+    sessions = [transcribable(catalog, data_dir, session_id) for session_id in session_ids]
+    return [catalog.queue.queue_transcription(s.id, s.title, requested_by=requested_by) for s in sessions]
+
+
+def transcribable(catalog: Catalog, data_dir: Path, session_id: int) -> Session:
+    session = catalog.get_session(session_id, include_drafts=True)
+    if session is None:
+        raise ArchiveError(f"no session with id {session_id}")
+    if not session.media_path:
+        raise ArchiveError(
+            f"session {session_id} has no archived media to transcribe (ingest it with --media)"
+        )
+    if not media_file(data_dir, session).is_file():
+        raise ArchiveError(f"session {session_id}: its media file {session.media_path} is missing")
+    if any(t.source != "asr" and t.is_primary for t in session.tracks) and session.segment_count:
+        raise ArchiveError(f"session {session_id} already has captions")
+    return session
+
+
+def needs_transcript(catalog: Catalog, data_dir: Path, session_id: int) -> bool:
+    try:
+        session = transcribable(catalog, data_dir, session_id)
+    except ArchiveError:
+        return False
+    return not session.segment_count
+
+
+def media_file(data_dir: Path, session: Session) -> Path:
+    return Path(data_dir) / (session.media_path or "")  # media_path is relative to the data folder
+
+
+def run_jobs(
+    catalog: Catalog,
+    data_dir: Path,
+    items: Sequence[Item] | None = None,
+    options: TranscribeOptions | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Run ``items`` (default: every queued or interrupted job); one failure never stops the others."""
+    options = options or TranscribeOptions()
+    targets = list(catalog.queue.unfinished_transcriptions() if items is None else items)
+    result = IngestResult()
+    for number, item in enumerate(targets):
+        _report(progress, ProgressEvent(number, len(targets), item.title))
+        result.extend(run_job(catalog, data_dir, item, options, progress))
+    return result
+
+
+def run_job(
+    catalog: Catalog, data_dir: Path, item: Item, options: TranscribeOptions, progress: Progress | None = None
+) -> IngestResult:
+    result = IngestResult()
+    current = catalog.queue.get(item.id)
+    if current is None or current.state not in ("pending", "running") or item.session_id is None:
+        return result
+    catalog.queue.mark_running(item.id)
+    try:
+        session = transcribable(catalog, data_dir, item.session_id)
+        recognition = asr.recognise(
+            media_file(data_dir, session),
+            model_folder=options.model_folder,
+            language=session.language or "en",
+            threads=options.threads,
+            progress=_progress_keeper(catalog, item, progress),
+            keep_going=lambda: not catalog.queue.cancel_requested(item.id),
+        )
+        saved = _store(catalog, session, recognition)
+    except asr.Cancelled:
+        catalog.queue.mark_cancelled(item.id)
+        result.failures.append(Failure(item.url, f"session {item.session_id}: cancelled", item.id))
+        return result
+    except (ArchiveError, CatalogError) as exc:
+        catalog.queue.mark_failed(item.id, str(exc))
+        result.failures.append(Failure(item.url, str(exc), item.id))
+        return result
+    catalog.queue.mark_done(item.id, session_id=session.id, title=None)
+    result.sessions.append(
+        IngestedSession(
+            session.id, session.source_key, session.title, False, ((session.language or "en", "asr"),), saved
+        )
+    )
+    return result
+
+
+def retry_job(
+    catalog: Catalog, data_dir: Path, item: Item, options: TranscribeOptions | None = None
+) -> IngestResult:
+    """A failed or cancelled job queued again and run (``uscm-archive retry``, the staff "Retry")."""
+    if item.session_id is None:
+        return IngestResult(failures=[Failure(item.url, "the job's session was deleted", item.id)])
+    try:
+        session = transcribable(catalog, data_dir, item.session_id)
+    except ArchiveError as exc:
+        catalog.queue.mark_failed(item.id, str(exc))
+        return IngestResult(failures=[Failure(item.url, str(exc), item.id)])
+    queued = catalog.queue.queue_transcription(session.id, session.title)
+    return run_job(catalog, data_dir, queued, options or TranscribeOptions())
+
+
+def start_transcription(
+    catalog_path: Path, data_dir: Path, session_id: int, options: TranscribeOptions, *, requested_by: str
+) -> tuple[int, threading.Thread]:
+    """Queue the session and transcribe it in a new thread (the staff button); returns (item id, thread)."""
+    if not asr.available():
+        raise asr.AsrUnavailable()
+    catalog = Catalog.open(catalog_path)
+    try:
+        item = queue_sessions(catalog, data_dir, [session_id], requested_by=requested_by)[0]
+    finally:
+        catalog.close()
+    thread = threading.Thread(
+        target=_run_in_thread,
+        args=(catalog_path, data_dir, item, options),
+        name=f"asr-{item.id}",
+        daemon=True,
+    )
+    thread.start()
+    return item.id, thread
+
+
+def cancel(catalog: Catalog, session_id: int) -> bool:
+    item = catalog.queue.find_transcription(session_id)
+    return item is not None and catalog.queue.request_cancel(item.id)
+
+
+def _run_in_thread(catalog_path: Path, data_dir: Path, item: Item | None, options: TranscribeOptions) -> None:
+    catalog = Catalog.open(catalog_path)
+    try:
+        run_jobs(catalog, data_dir, None if item is None else [item], options)
+    except Exception as exc:  # noqa: BLE001 - a thread has no caller: record it on the job
+        if item is not None:
+            catalog.queue.mark_failed(item.id, f"{type(exc).__name__}: {exc}")
+    finally:
+        catalog.close()
+
+
+def _store(catalog: Catalog, session: Session, recognition: asr.Recognition) -> tuple[str, ...]:
+    lines = [AsrLine(r.segment, r.confidence) for r in recognition.segments]
+    saved = catalog.save_asr_track(
+        session.id,
+        lines,
+        model=recognition.model.name,
+        model_sha256=recognition.model.sha256,
+        language=session.language or "en",
+    )
+    stored = catalog.segments(session.id)
+    hints = suggest_speakers(
+        [Line(s.start, s.end, s.text) for s in stored], [Credit(c.name, c.role) for c in session.speakers]
+    )
+    catalog.staff.suggestions.offer(session.id, [Offer(h.start, h.end, h.name, h.reason) for h in hints])
+    return (f"kept {saved.kept} corrected lines",) if saved.kept else ()
+
+
+def _progress_keeper(catalog: Catalog, item: Item, progress: Progress | None) -> Callable[[float], None]:
+    last = [-1.0]
+
+    def keep(percent: float) -> None:
+        if percent - last[0] >= 1.0 or percent >= 100.0:
+            last[0] = percent
+            catalog.queue.set_progress(item.id, percent)
+            _report(progress, ProgressEvent(0, 0, item.title, percent=percent))
+
+    return keep
+
+
+def _report(progress: Progress | None, event: ProgressEvent) -> None:
+    if progress is not None:
+        progress(event)
