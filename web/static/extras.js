@@ -1,6 +1,6 @@
 /* Session page: the webinar chat follows playback like the transcript (the message sent last before the playing
-   time is the current one: aria-current, scrolled into view in its own list). Works with the page's own
-   <video>/<audio>; without this file each message is still a link to ?t=SECONDS, and session.js seeks on click. */
+   time is the current one: aria-current, scrolled into view in its own list), from session.js's "playertime"
+   events. Without script each message is still a link to ?t=SECONDS; with it, session.js seeks on a click. */
 (function () {
   "use strict";
 
@@ -29,10 +29,7 @@
     list.scrollTop = Math.max(0, link.parentNode.offsetTop - list.offsetTop - list.clientHeight / 3);
   }
 
-  /* timeupdate does not bubble: listen in the capture phase for any media element on the page */
-  document.addEventListener("timeupdate", function (event) {
-    var media = event.target;
-    if (media && (media.tagName === "VIDEO" || media.tagName === "AUDIO")) { show(indexAt(media.currentTime)); }
-  }, true);
+  /* session.js tells the playing time of whichever player the page has (its own <video>, YouTube, Vimeo) */
+  document.addEventListener("playertime", function (event) { show(indexAt(event.detail)); });
   if (current >= 0) { var first = current; current = -1; show(first); }
 })();
