@@ -260,3 +260,38 @@ def test_following_a_search_in_the_browser(site, live, tmp_path, browser_session
 
 
 browser_session = browser.browser_session
+
+
+def test_a_digest_logs_in_when_credentials_are_set(site, live, tmp_path):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"ed",
+            b"s3cret",
+        )
+        return AuthResult(success=ok)
+
+    inbox, port = Inbox(), browser.free_port()
+    controller = aiosmtpd_controller.Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        with staff_client(site, live) as client:
+            assert save_search(client, WORD, "ed@example.org").status_code == 303
+        ingest(site, tmp_path, "after", "Forum After The Search")
+        anonymous = run(site, "digest", **smtp_settings(port))  # the server takes mail only after a login
+        assert (
+            anonymous.exit_code == 1 and "error: the SMTP server" in anonymous.output and inbox.messages == []
+        )
+        right = run(site, "digest", **smtp_settings(port), smtp_user="ed", smtp_password="s3cret")
+        assert right.exit_code == 0, right.output
+        assert len(inbox.messages) == 1 and "Forum After The Search" in str(inbox.messages[0][1])
+    finally:
+        controller.stop()
