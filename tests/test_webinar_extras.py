@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from catalog import Catalog
+from catalog import Catalog, SearchRequest
 from tests.support import browser
 from tests.support.archive_state import archive_state
 from tests.support.staffsite import EDITOR, PASSWORD, StaffSite, csrf_of, signed_in
@@ -269,3 +269,36 @@ def test_axe_finds_no_violations_on_a_session_page_with_extras(site, extras, bro
             assert results.violations_count == 0, results.generate_report()
     finally:
         context.close()
+
+
+def test_dump_and_load_keep_the_chat_links_and_slides(site, extras, tmp_path):
+    _, sample, staff_site = site
+    runner = CliRunner()
+    dumped = runner.invoke(cli, ["--data", str(staff_site.settings.data_dir), "dump", str(tmp_path / "dump")])
+    assert dumped.exit_code == 0, dumped.output
+    loaded = runner.invoke(cli, ["--data", str(tmp_path / "copy"), "load", str(tmp_path / "dump")])
+    assert loaded.exit_code == 0, loaded.output
+    original, copy = (
+        Catalog.open(staff_site.settings.catalog_path),
+        Catalog.open(tmp_path / "copy" / "catalog.db"),
+    )
+    try:
+        for read in ("chat", "links", "slides"):
+            before, after = getattr(original, read)(sample.main), getattr(copy, read)(sample.main)
+            assert before and [_plain(x) for x in _listed(after)] == [_plain(x) for x in _listed(before)], (
+                read
+            )
+        found = copy.search_chat(SearchRequest(query="levee"))
+        assert [(h.session_id, h.sender) for h in found.hits] == [(sample.main, "Carla Diaz")]
+    finally:
+        original.close()
+        copy.close()
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _plain(item) -> tuple:
+    fields = {k: v for k, v in vars(item).items() if k != "id"}
+    return tuple(sorted(fields.items()))

@@ -139,7 +139,31 @@ def _session_lines(conn: sqlite3.Connection) -> Iterator[dict]:
                 (sid,),
             )
         )
+        _webinar_extras(conn, session, sid)
         yield session
+
+
+def _webinar_extras(conn: sqlite3.Connection, session: dict, sid: int) -> None:
+    """A webinar's chat, links and slides, when it has them (catalog/store/extras.py)."""
+    chat = list(
+        _rows(
+            conn,
+            "SELECT start, sender, text FROM session_chat WHERE session_id = ? ORDER BY position",
+            (sid,),
+        )
+    )
+    links = list(
+        _rows(
+            conn, "SELECT title, url, start FROM session_links WHERE session_id = ? ORDER BY position", (sid,)
+        )
+    )
+    slides = conn.execute("SELECT pdf_url, pages FROM session_slides WHERE session_id = ?", (sid,)).fetchone()
+    if chat:
+        session["chat"] = chat
+    if links:
+        session["links"] = links
+    if slides:
+        session["slides"] = {"pdf_url": slides[0], "pages": json.loads(slides[1])}
 
 
 def _segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:
