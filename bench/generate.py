@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -133,6 +134,27 @@ def note(summary: dict, plan: SessionPlan) -> None:
         summary["longest"] = {"id": number, "duration": plan.duration, "segments": len(plan.segments)}
     for segment in plan.segments:
         summary["speakers"][segment.speaker] = summary["speakers"].get(segment.speaker, 0) + 1
+
+
+def index_bytes(db_path: Path) -> dict[str, int]:
+    """Bytes of the catalog file, of the segments' full-text index and of the cross-cut windows (SQLite's
+    dbstat: every page of each table, content included)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = dict(
+            conn.execute(
+                "SELECT CASE WHEN name LIKE 'segments_fts%' THEN 'segments_fts' "
+                "WHEN name LIKE 'segment_windows_fts%' THEN 'segment_windows_fts' ELSE 'other' END, sum(pgsize) "
+                "FROM dbstat GROUP BY 1"
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+    return {
+        "catalog file": db_path.stat().st_size,
+        "segments_fts (words in segments)": rows.get("segments_fts", 0),
+        "segment_windows_fts (across cuts, vocabulary)": rows.get("segment_windows_fts", 0),
+    }
 
 
 def ensure(segments: int, seed: int = 1, out: Path | None = None) -> tuple[Path, dict]:

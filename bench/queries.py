@@ -14,7 +14,17 @@ from pathlib import Path
 
 from bench.synth import Vocabulary
 
-CLASSES = ("rare word", "common word", "3-word phrase", "prefix", "OR", "speaker filter", "the")
+CLASSES = (
+    "rare word",
+    "common word",
+    "3-word phrase",
+    "cross-cut phrase",
+    "typo",
+    "prefix",
+    "OR",
+    "speaker filter",
+    "the",
+)
 PLAIN = re.compile(r"[a-z]+")
 
 
@@ -35,6 +45,7 @@ def build(
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         texts = random_texts(conn, rng, per_class * 4)
+        cuts = random_cuts(conn, rng, per_class * 4)
         speakers = conn.execute("SELECT id, name FROM speakers ORDER BY id").fetchall()
     finally:
         conn.close()
@@ -48,6 +59,8 @@ def build(
             word_query("common word", w) for w in rng.sample(common, min(per_class, len(common)))
         ],
         "3-word phrase": [q for t in texts if (q := phrase_query(t, rng))],
+        "cross-cut phrase": [q for before, after in cuts if (q := cross_cut_query(before, after, rng))],
+        "typo": [q for t in texts if (q := typo_query(t, rank, rng))],
         "prefix": [prefix_query(w[:4]) for w in rng.sample(stems, min(per_class, len(stems)))],
         "OR": [or_query(*rng.sample(middle, 2)) for _ in range(per_class)],
         "speaker filter": [filter_query(rng.choice(common), *rng.choice(speakers)) for _ in range(per_class)],
@@ -82,6 +95,47 @@ def random_texts(conn: sqlite3.Connection, rng: random.Random, count: int) -> li
         if row:
             texts.append(row[0])
     return texts
+
+
+def random_cuts(conn: sqlite3.Connection, rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """(text, next text) of random consecutive segments of one session: a stored segment cut."""
+    top = conn.execute("SELECT max(id) FROM segments").fetchone()[0] or 0
+    cuts = []
+    for segment_id in rng.sample(range(1, top + 1), min(count, top)):
+        row = conn.execute(
+            "SELECT s.text, n.text FROM segments s JOIN segments n "
+            "ON n.session_id = s.session_id AND n.position = s.position + 1 WHERE s.id = ?",
+            (segment_id,),
+        ).fetchone()
+        if row:
+            cuts.append(row)
+    return cuts
+
+
+def cross_cut_query(before: str, after: str, rng: random.Random) -> Query | None:
+    """A 3- or 4-word phrase that starts at the end of one segment and ends in the next (a quote said over a
+    cut): the catalog finds it through its segment windows; raw FTS5 over segments cannot."""
+    size = rng.choice((3, 4))
+    split = rng.randint(1, size - 1)
+    tail = [t.strip(".,?!;:").lower() for t in before.split(" ")][-split:]
+    head = [t.strip(".,?!;:").lower() for t in after.split(" ")][: size - split]
+    words = tail + head
+    if len(words) != size or not all(PLAIN.fullmatch(w) for w in words):
+        return None
+    phrase = " ".join(words)
+    return Query("cross-cut phrase", f'"{phrase}"', f'"{phrase}"', ("-i", "-F", phrase))
+
+
+def typo_query(text: str, rank: dict[str, int], rng: random.Random) -> Query | None:
+    """A word of 6+ letters of a real segment with two inner letters swapped (one edit) so that it is no
+    word of the archive: the catalog reads it as the word; raw FTS5 and ripgrep are given the word itself."""
+    words = [w for w in PLAIN.findall(text.lower()) if len(w) >= 6 and rank.get(w, 0) >= 500]
+    for word in rng.sample(words, len(words)):
+        i = rng.randrange(1, len(word) - 2)
+        wrong = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if wrong != word and wrong not in rank:
+            return Query("typo", wrong, f'"{word}"', ("-i", "-w", "-F", word))
+    return None
 
 
 def rarest(text: str, rank: dict[str, int]) -> str | None:

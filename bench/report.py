@@ -67,6 +67,17 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
             checks.append(
                 (f"catalog p50 < {other} p50 ({cls})", f"{fmt(r, 2)}×", None if r is None else r < 1)
             )
+    phrase = stat(search, "3-word phrase", "catalog", "p50")
+    for cls in ("cross-cut phrase", "typo"):
+        p50 = stat(search, cls, "catalog", "p50")
+        if p50 is not None and phrase:
+            checks.append(
+                (
+                    f"catalog p50 ≤ 2× the 3-word phrase p50 ({cls})",
+                    f"{fmt(p50 / phrase, 2)}×",
+                    p50 <= 2 * phrase,
+                )
+            )
     ingest = results.get("ingest", {}).get("single", {})
     full = (ingest.get("ingest_full_archive") or {}).get("p50")
     parse = (ingest.get("webvtt_parse") or {}).get("p50")
@@ -106,6 +117,7 @@ def markdown(results: dict) -> str:
         f"Code {m.get('code', '?')}, measured {m['when']}; load average at the start {m.get('load_at_start', '?')}, at the end "
         f"{m.get('load_average', '?')} (1, 5, 15 min; other work on the machine shows here).",
         "",
+        *index_section(results.get("index")),
         "## Search latency, p50 (ms)",
         "",
         *search_table(results.get("search", {}), "p50", True),
@@ -140,6 +152,16 @@ def markdown(results: dict) -> str:
         *errors_section(results.get("errors", [])),
     ]
     return "\n".join(out) + "\n"
+
+
+def index_section(index: dict | None) -> list[str]:
+    """What each full-text index costs: the segments' own, and the windows over segment cuts (which also give
+    the typo vocabulary)."""
+    if not index:
+        return []
+    lines = ["## Index size", "", "| part | MB |", "|---|---|"]
+    lines += [f"| {name} | {fmt(size / 1e6, 1)} |" for name, size in index.items()]
+    return [*lines, ""]
 
 
 def sample_note(results: dict) -> list[str]:

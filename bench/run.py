@@ -102,6 +102,7 @@ class Run:
         self.results: dict = {
             "scale": generate.scale_name(args.segments),
             "archive": {k: v for k, v in self.manifest.items() if k != "speakers"},
+            "index": generate.index_bytes(self.db),
             "queries": {
                 cls: [q.user + (f" [speaker: {q.speaker}]" if q.speaker else "") for q in items[:5]]
                 for cls, items in self.classes.items()

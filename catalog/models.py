@@ -157,6 +157,7 @@ class SearchRequest:
     until: str | None = None  # YYYY-MM-DD inclusive
     exact: bool = False
     include_drafts: bool = False
+    correct: bool = True  # read a misspelt word as the archive's nearest word (catalog/search/typos.py)
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class SearchResults:
     offset: int
     message: str | None = None  # e.g. "Type a word or phrase to search." for an empty query
     ordered_by: str = "relevance"  # or "date" when the query matched too much to rank
+    corrected_query: str | None = None  # the query searched instead of ``query`` when it held a typo
 
 
 @dataclass(frozen=True)

@@ -161,8 +161,12 @@ def test_a_staff_correction_survives_a_second_transcription(second_run):
     catalog = Catalog.open(second_run[0] / "catalog.db")
     try:
         texts = [s.text for s in catalog.segments(1)]
+        problems = (
+            catalog.ops.check()
+        )  # the full-text indexes, the cross-cut windows' included, equal their text
     finally:
         catalog.close()
+    assert problems == []
     assert CORRECTED in texts
     assert (
         sum("hardware" in t for t in texts) == 1

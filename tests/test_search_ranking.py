@@ -148,3 +148,79 @@ def test_every_path_ranks_unreviewed_asr_lines_below_caption_lines_then_by_bm25(
         for hit in catalog.search(SearchRequest(query, limit=4, offset=offset, **options)).hits
     ]
     assert paged == ranked
+
+
+# The one rule's two additions (docs/architecture.md, "Search ranking"): for an unquoted query of three or more
+# words, the segments where its words are said together come first, each tier in RANKING order; hits across a
+# segment cut are merged into that order by bm25 over their window, ties by segment id.
+TIERED = [
+    ("the budget for parks passed", None),
+    ("the budget", None),
+    ("for parks we voted and then after a very long debate about the budget it finally passed", None),
+    ("we voted on the budget", None),
+    ("for parks passed today", None),
+]
+
+
+@pytest.fixture(scope="module")
+def tiered(tmp_path_factory):
+    catalog = Catalog.open(tmp_path_factory.mktemp("tiered") / "catalog.db")
+    for n in range(4):
+        segments = tuple(Segment(i * 4.0, i * 4.0 + 3.0, text, who) for i, (text, who) in enumerate(TIERED))
+        catalog.save_session(
+            f"t{n}",
+            SessionMeta(title=f"t{n}", date=f"2024-02-0{n + 1}"),
+            [TrackInput(Transcript(segments=segments))],
+        )
+    yield catalog
+    catalog.close()
+
+
+def matched(catalog: Catalog, table: str, match: str) -> dict[int, float]:
+    conn = sqlite3.connect(catalog.path)
+    try:
+        rows = conn.execute(f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,))
+        return dict(rows.fetchall())
+    finally:
+        conn.close()
+
+
+def test_words_said_together_are_a_first_tier_each_in_ranking_order(tiered):
+    """The first tier is ranked by bm25 of its own expression (the query AND its NEAR), over the segment or, for a
+    hit across a cut, over its window; the rest by bm25 of the query. Ties by segment id in both."""
+    query = "budget parks passed"
+    found = tiered.search(SearchRequest(query, limit=100))
+    ranked = [hit.segment_id for hit in found.hits]
+    score = scores(tiered, query)
+    tier = f"({parse(query).fts}) AND NEAR(budget parks passed, {3 + 3})"
+    near = matched(tiered, "segments_fts", tier)
+    crossing = [s for s in ranked if s not in score]
+    assert near and set(score) - set(near) and crossing  # both tiers hold hits, and some run across a cut
+    windows = matched(tiered, "segment_windows_fts", tier)
+    first = {**{s: windows[s] for s in crossing}, **near}
+    rest = set(score) - set(near)
+    assert ranked == sorted(first, key=lambda s: (first[s], s)) + sorted(rest, key=lambda s: (score[s], s))
+    paged = [
+        hit.segment_id
+        for offset in range(0, found.total, 3)
+        for hit in tiered.search(SearchRequest(query, limit=3, offset=offset)).hits
+    ]
+    assert paged == ranked
+
+
+def test_cross_cut_hits_are_merged_by_bm25_then_segment_id(tiered):
+    query = '"the budget for parks"'
+    found = tiered.search(SearchRequest(query, limit=100))
+    ranked = [hit.segment_id for hit in found.hits]
+    alone = scores(tiered, query)
+    windows = matched(tiered, "segment_windows_fts", parse(query).fts)
+    crossing = [s for s in ranked if s not in alone]
+    assert crossing and set(alone) < set(ranked)  # some hits run across a cut, some do not
+    score = {**{s: windows[s] for s in crossing}, **alone}
+    assert ranked == sorted(ranked, key=lambda segment: (score[segment], segment))
+    paged = [
+        hit.segment_id
+        for offset in range(0, found.total, 3)
+        for hit in tiered.search(SearchRequest(query, limit=3, offset=offset)).hits
+    ]
+    assert paged == ranked

@@ -145,6 +145,7 @@ def search(
     until: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
     session_id: int | None = Query(None, ge=1, le=2**62),
     exact: bool = False,
+    correct: bool = Query(True, description="read a misspelt word as the archive's nearest word"),
     kind: str = Query("all", pattern="^(all|speech|chat)$", description="all, speech (transcripts) or chat"),
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=100_000),
@@ -160,6 +161,7 @@ def search(
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
         exact=exact,
+        correct=correct,
     )
     catalog = catalog_for(request)
 

@@ -96,6 +96,7 @@ class SearchResultOut(BaseModel):
 
 class SearchOut(BaseModel):
     query: str
+    corrected_query: str | None = None  # the query searched instead, when a word of it was misspelt
     total: int
     results: list[SearchResultOut]
     chat_total: int = Field(0, description="chat messages matching (kind all or chat)")

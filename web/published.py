@@ -41,11 +41,13 @@ class PublishedResults:
     offset: int
     message: str | None = None
     ordered_by: str = "relevance"
+    corrected_query: str | None = None  # the query searched instead of ``query`` when it held a typo
 
     def public_dict(self) -> dict:
         """The one published shape of a search, shared by ``search --json`` and ``/api/search``."""
         return {
             "query": self.query,
+            "corrected_query": self.corrected_query,
             "total": self.total,
             "results": [
                 {
@@ -123,6 +125,7 @@ def published(results: SearchResults) -> PublishedResults:
         results.offset,
         results.message,
         results.ordered_by,
+        results.corrected_query,
     )
 
 

@@ -60,11 +60,19 @@ def group_hits(hits: tuple[PublishedHit, ...], query: str) -> list[HitGroup]:
 
 
 def run_search(
-    catalog: Catalog, query: str, filters: dict[str, str], number: int, exact: bool = False, kind: str = "all"
+    catalog: Catalog,
+    query: str,
+    filters: dict[str, str],
+    number: int,
+    exact: bool = False,
+    correct: bool = True,
+    kind: str = "all",
 ):
     """(spoken results or None, chat hits as published dicts with their total, a problem to show or None)."""
     offset = (number - 1) * PER_PAGE
-    request = SearchRequest(query=query, limit=PER_PAGE, offset=offset, exact=exact, **filters)
+    request = SearchRequest(
+        query=query, limit=PER_PAGE, offset=offset, exact=exact, correct=correct, **filters
+    )
     try:
         speech, chat = search_kinds(catalog, request, kind)
     except CatalogError as exc:
@@ -98,23 +106,25 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     filters, notes = read_filters(params)
     number = page_number(params.get("page"))
     exact = params.get("exact") == "1"
+    correct = params.get("correct") != "0"
     kind = params.get("kind") if params.get("kind") in KINDS else "all"
     results, chat, problem, sessions = (None, None, None, [])
     if query.strip():
-        results, chat, problem = run_search(catalog, query, filters, number, exact, kind)
+        results, chat, problem = run_search(catalog, query, filters, number, exact, correct, kind)
         sessions = [] if filters or kind == "chat" else matching_sessions(catalog, query, number)
     if problem:
         notes.append(problem)
     total = results.total if results else (chat["total"] if chat and kind == "chat" else 0)
-    shown_kind = "" if kind == "all" else kind
-    pager = Page(
-        number,
-        PER_PAGE,
-        total,
-        "/search",
-        {"q": query, **filters, "exact": "1" if exact else "", "kind": shown_kind},
-    )
+    kept = {
+        "q": query,
+        **filters,
+        "exact": "1" if exact else "",
+        "correct": "" if correct else "0",
+        "kind": "" if kind == "all" else kind,
+    }
+    pager = Page(number, PER_PAGE, total, "/search", kept)
     return {
+        "original_url": "/search?" + urlencode({**kept, "correct": "0"}),
         "query": query,
         "exact": exact,
         "filters": filters,
@@ -123,7 +133,7 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "kind": kind,
         "chat": chat,
         "sessions": sessions,
-        "groups": group_hits(results.hits, query) if results else [],
+        "groups": group_hits(results.hits, results.corrected_query or query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
         "feed_url": feed_url(query, filters, exact) if query.strip() else None,

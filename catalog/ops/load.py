@@ -27,6 +27,7 @@ from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
 from catalog.store.names import free_slug, slugify
+from catalog.store.windows import index_windows
 from transcripts import ChatMessage
 
 
@@ -131,6 +132,8 @@ class _Loader:
             topics = self._each("topics.jsonl", self._topic)
             self._each("sessions.jsonl", self._session)
             segments = self._each("segments.jsonl", self._segment)
+            for session_id in self.sessions.values():
+                index_windows(self.conn, session_id)
             self._each("audit.jsonl", self._audit)
             self.where = str(self.in_dir / "segments.jsonl")
             problems = session_count_problems(self.conn, self.sessions.values())

@@ -17,8 +17,11 @@ from dataclasses import replace
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchResults
+from catalog.search.crosscut import with_crossings
 from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
+from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
+from catalog.search.typos import corrected
 from catalog.store.names import find_speaker_id, find_topic_id, speaker_ids_standing_for
 from catalog.store.reads import event_names, visible
 from catalog.store.values import check_date
@@ -30,17 +33,34 @@ NO_TOPIC_MESSAGE = "No topic is called {!r}."
 
 
 def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
+    """Search as asked; a misspelt bare word is corrected first, and a phrase or an exact search that finds
+    nothing is tried once more with its words corrected (``corrected_query`` says so)."""
     request = _normalized(request)
     query = parse(request.query)
     if query.fts is None:
         return _nothing(request, query.message)
+    if not request.correct:
+        return _search(conn, request, query)
+    fix = None if request.exact else corrected(conn, query, in_phrases=False)
+    results = _search(conn, request, fix.query if fix else query)
+    if results.total == 0:
+        again = corrected(conn, query, in_phrases=True)
+        if again and (fix is None or again.choices != fix.choices):
+            fix, results = again, _search(conn, request, again.query)
+    if fix is None or not results.hits:
+        return results
+    return replace(results, corrected_query=fix.text(request.query, results.hits[0].marked))
+
+
+def _search(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> SearchResults:
     plan, message = _plan(conn, request, query)
     if plan is None:
         return _nothing(request, message)
     literal = literal_matcher(query) if request.exact else None
     if literal is not None:
         conn.create_function("uscm_literal_at", 1, lambda text: literal(text or ""), deterministic=True)
-    page = run(conn, plan, request.offset, request.limit)
+    run_page = near_first(conn, plan, query, run)
+    page = with_crossings(conn, plan, query, request.offset, request.limit, run_page, literal)
     hits = tuple(_hits(conn, plan, page, literal))
     return SearchResults(
         request.query, page.total, hits, request.limit, request.offset, None, page.ordered_by
@@ -175,7 +195,9 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
     if missing:
         snippets = {**snippets, **_snippets(conn, plan, missing)}
     by_id = {row[0]: row for row in rows}
-    return [_hit(by_id[r], snippets.get(r, ""), literal) for r in page.rowids if r in by_id]
+    return [
+        _hit(by_id[r], snippets.get(r, ""), literal, page.starts.get(r)) for r in page.rowids if r in by_id
+    ]
 
 
 def _snippets(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, str]:
@@ -190,9 +212,10 @@ def _snippets(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[i
     return dict(conn.execute(sql, (plan.match, *params)).fetchall())
 
 
-def _hit(row: tuple, snippet: str, literal) -> Hit:
+def _hit(row: tuple, snippet: str, literal, offset: int | None = None) -> Hit:
     seg_id, session_id, title, date, start, end, speaker, text, marks = row
-    offset = literal(text) if literal is not None else match_offset(text, snippet)
+    if offset is None:
+        offset = literal(text) if literal is not None else match_offset(text, snippet)
     at = time_at(start, json.loads(marks), max(offset or 0, 0))
     return Hit(
         session_id,

@@ -18,16 +18,25 @@ The rule has one more key, first, only while the archive holds an automatic (ASR
 such a line ranks below the caption lines (``ASR_TIER``), bm25 and segment id ordering within each tier. Every
 path asks ``ranking(plan)`` / ``by_rank(plan)`` for its ORDER BY, so the tier is in the one rule, not beside it.
 
+One key comes before it, and only for an unquoted query of three or more words: the segments where its words are
+said together (FTS5 ``NEAR``, ``search/proximity.py``) are a first tier, listed before the rest; each tier is in
+``RANKING`` order over its own expression (the first tier's: the query AND its ``NEAR``; two runs of the same paths,
+concatenated, ``Page.ranked_by`` naming the first tier's). Hits that run across a segment cut
+(``search/crosscut.py``) join the first tier (or the one list when there is no tier) by the same rule, bm25 of the
+same expression over their window with ties by segment id: ``merge_ranked`` merges runs already in that order, it
+does not sort.
+
 Whatever the path, more than ``rank_limit`` matches are not ranked by bm25 (it would cost up to a second):
 the page then lists the newest sessions first, in spoken order (``ordered_by="date"``).
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import sqlite3
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
@@ -45,6 +54,13 @@ ASR_TIER = (
     "EXISTS (SELECT 1 FROM segments a JOIN tracks t ON t.id = a.track_id WHERE a.id = {rowid} "
     "AND a.confidence IS NOT NULL AND t.source = 'asr' AND t.reviewed = 0)"
 )
+
+
+def merge_ranked(*runs: Iterable[tuple[float, int]]) -> list[int]:
+    """The ids of several runs of ``(bm25, segment id)`` pairs, each already in ``RANKING`` order, in that one order
+    (a merge of sorted runs, not a sort)."""
+    return [rowid for _score, rowid in heapq.merge(*runs)]
+
 
 SNIPPET_TOKENS = 32
 # Control characters mark matches; search.marked_html escapes the text, then turns them into <mark> tags. The
@@ -84,6 +100,12 @@ class Page:
     ordered_by: str = "relevance"
     # snippets of rows whose FTS5 pass already made them: no second MATCH is needed for those.
     snippets: dict[int, str] = field(default_factory=dict)
+    # where the match begins in the text of rows whose snippet is not theirs alone (cross-cut hits)
+    starts: dict[int, int] = field(default_factory=dict)
+    leading: int | None = None  # rows (from the top) of a first tier ranked above the rest, if tiered
+    ranked_by: str | None = None  # the FTS5 expression whose bm25 ranks that first tier (else the plan's)
+    scores: dict[int, float] = field(default_factory=dict)  # bm25 of rows whose ranking pass gave it
+    matched: tuple[int, ...] | None = None  # every id FTS5 matched, when one pass took them all
 
 
 def ranking(plan: Plan, *, rowid: str = "rowid", score: str = "bm25(segments_fts)") -> str:
@@ -163,7 +185,9 @@ def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     kept = _drop_excluded(conn, plan, scored)
     page = kept[offset : offset + limit]
     made = {row[0]: row[2] for row in page if row[2] is not None}
-    return Page([row[0] for row in page], len(kept), snippets=made)
+    scores = {row[0]: row[1] for row in page}
+    matched = tuple(row[0] for row in scored)
+    return Page([row[0] for row in page], len(kept), snippets=made, scores=scores, matched=matched)
 
 
 def _global_prefix(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
@@ -239,16 +263,20 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
     """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
     if not plan.excluded:
-        sql = f"SELECT rowid, {SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? ORDER BY {by_rank(plan)} LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT rowid, {SNIPPET}, rank FROM segments_fts WHERE segments_fts MATCH ? "
+            f"ORDER BY {by_rank(plan)} LIMIT ? OFFSET ?"
+        )
         rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
     else:
         sql = (
-            f"SELECT f.rowid, {SNIPPET} FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+            f"SELECT f.rowid, {SNIPPET}, f.rank FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
             f"ORDER BY {by_rank(plan, 'f.')} LIMIT ? OFFSET ?"
         )
         rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
-    return Page([r[0] for r in rows], total, snippets=dict(rows))
+    snippets, scores = {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
+    return Page([r[0] for r in rows], total, snippets=snippets, scores=scores)
 
 
 def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:

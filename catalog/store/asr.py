@@ -19,6 +19,7 @@ import sqlite_utils
 from catalog.errors import CatalogError, NotFound
 from catalog.store.db import transaction, utcnow
 from catalog.store.sessions import _segment_fields
+from catalog.store.windows import index_windows, take_out_windows
 from transcripts import Segment
 
 
@@ -74,8 +75,10 @@ def save_asr_track(
         )
         conn.execute("UPDATE segments SET track_id = ? WHERE session_id = ?", (track_id, session_id))
         fresh = [line for line in lines if not _overlaps(line.segment, kept)]
+        take_out_windows(conn, session_id)  # the kept lines' windows change with their new neighbours
         _insert(conn, session_id, track_id, fresh)
         count = _renumber(conn, session_id)
+        index_windows(conn, session_id)
         conn.execute(
             "UPDATE sessions SET segment_count = ?, has_transcript = ?, updated_at = ? WHERE id = ?",
             (count, int(count > 0), utcnow(), session_id),

@@ -277,6 +277,66 @@ CREATE TABLE speaker_suggestions (
 CREATE INDEX speaker_suggestions_session ON speaker_suggestions(session_id, start);
 """
 
+
+# Search across segment cuts and typo tolerance (catalog/search/crosscut.py, catalog/search/typos.py): the view
+# ``segment_windows`` is each segment's text followed by the head of the next segments of its session (at most
+# HEAD_CHARS characters of at most HEAD_SEGMENTS segments, whole words), and ``segment_windows_fts`` indexes it
+# without stemming, as external content (the text is not stored twice). A phrase that runs over a cut is found in
+# the window of the segment where it starts; fts5vocab over it gives the archive's words. A session's windows are
+# written by catalog/store/windows.py after its segments; the triggers take a segment's window (and those whose head
+# holds it) out before it changes or goes, and put them back after a correction or once it is gone, so a delete in
+# any order keeps the index equal to the view. Opening an existing catalog
+# builds the index in one pass ('rebuild'; see docs/schema.md for its cost).
+HEAD_CHARS = 80
+HEAD_SEGMENTS = 8
+_WORD_CHARS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789''\u2019"
+    "\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e6\u00e7\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef"
+    "\u00f1\u00f2\u00f3\u00f4\u00f5\u00f6\u00f8\u00f9\u00fa\u00fb\u00fc\u00fd\u00ff"
+    "\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c7\u00c8\u00c9\u00ca\u00cb\u00cc\u00cd\u00ce\u00cf"
+    "\u00d1\u00d2\u00d3\u00d4\u00d5\u00d6\u00d8\u00d9\u00da\u00db\u00dc\u00dd"
+)
+_FOLLOWING = (
+    "(SELECT group_concat(t, ' ') FROM (SELECT n.text AS t FROM segments n WHERE n.session_id = s.session_id "
+    f"AND n.position > s.position ORDER BY n.position LIMIT {HEAD_SEGMENTS}))"
+)
+# the first HEAD_CHARS characters of what follows, a word cut at the end dropped (one more character is read
+# to tell whether the last word is whole)
+_HEAD = f"rtrim(rtrim(substr({_FOLLOWING} || ' ', 1, {HEAD_CHARS + 1}), '{_WORD_CHARS}'), ' ')"
+_AFFECTED = (
+    "(SELECT id FROM segments WHERE session_id = old.session_id "
+    f"AND position BETWEEN old.position - {HEAD_SEGMENTS} AND old.position)"
+)
+# the segments whose head held a deleted one: their windows go back once it is gone (a whole session deleted in
+# position order finds none still there, so it costs nothing more)
+_BEFORE_IT = (
+    "(SELECT id FROM segments WHERE session_id = old.session_id "
+    f"AND position BETWEEN old.position - {HEAD_SEGMENTS} AND old.position - 1)"
+)
+MIGRATION_SEGMENT_WINDOWS = f"""
+CREATE VIEW segment_windows (id, text) AS
+    SELECT s.id, s.text || coalesce(' ' || nullif({_HEAD}, ''), '') FROM segments s;
+CREATE VIRTUAL TABLE segment_windows_fts USING fts5(
+    text, content='segment_windows', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE segment_words USING fts5vocab(segment_windows_fts, 'row');
+CREATE TRIGGER segment_windows_bd BEFORE DELETE ON segments BEGIN
+    INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text)
+        SELECT 'delete', id, text FROM segment_windows WHERE id IN {_AFFECTED};
+END;
+CREATE TRIGGER segment_windows_ad AFTER DELETE ON segments BEGIN
+    INSERT INTO segment_windows_fts(rowid, text) SELECT id, text FROM segment_windows WHERE id IN {_BEFORE_IT};
+END;
+CREATE TRIGGER segment_windows_bu BEFORE UPDATE OF text ON segments BEGIN
+    INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text)
+        SELECT 'delete', id, text FROM segment_windows WHERE id IN {_AFFECTED};
+END;
+CREATE TRIGGER segment_windows_au AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO segment_windows_fts(rowid, text) SELECT id, text FROM segment_windows WHERE id IN {_AFFECTED};
+END;
+INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild');
+"""
+
 # Saved searches (issue 14): a staffer's search, mailed as a digest of new matching sessions. ``sent`` keeps which
 # sessions each search has already mailed, so a digest never repeats one (cheap: two new, empty tables).
 MIGRATION_SAVED_SEARCHES = """
@@ -341,6 +401,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_2,
     MIGRATION_SIGNIN_SESSIONS_FILE_HASHES,
     MIGRATION_ASR_TRANSCRIPTS,
+    MIGRATION_SEGMENT_WINDOWS,
     MIGRATION_SAVED_SEARCHES,
     MIGRATION_WEBINAR_EXTRAS,
 )

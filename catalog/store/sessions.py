@@ -17,6 +17,7 @@ from catalog.store.field_limits import check_items, check_length
 from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
 from catalog.store.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
 from catalog.store.values import check_date, clean_segment_text
+from catalog.store.windows import index_windows
 from transcripts import Chapter, Segment
 
 
@@ -242,6 +243,7 @@ def _store_segments(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows(),
     )
+    index_windows(conn, session_id)
     return len(segments)
 
 

@@ -55,6 +55,10 @@ def speech_text(results: SearchResults) -> str:
     order = "newest first" if results.ordered_by == "date" else "best first"
     first = results.offset + 1
     lines = [
+        f"Showing results for {results.corrected_query!r}; search instead for {results.query!r} with --no-correct"
+    ]
+    lines = lines if results.corrected_query else []
+    lines += [
         f"{results.total} results for {results.query!r}, {order} ({first}-{results.offset + len(results.hits)}):"
     ]
     for hit in published(results).hits:
@@ -87,6 +91,7 @@ def _non_negative(ctx, param, value):
 @click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only sessions on or after this date.")
 @click.option("--until", default=None, metavar="YYYY-MM-DD", help="Only sessions on or before this date.")
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
+@click.option("--no-correct", is_flag=True, help="Search misspelt words as typed, never corrected.")
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
@@ -94,9 +99,9 @@ def _non_negative(ctx, param, value):
     show_default=True,
     help="What to search: spoken words (speech), webinar chat messages (chat) or both.",
 )
-def search(settings, query: str, as_json: bool, kind: str, **options) -> None:
+def search(settings, query: str, as_json: bool, no_correct: bool, kind: str, **options) -> None:
     """Find the moments where QUERY was said (or written in a webinar's chat): "a phrase", word*, a OR b, -word."""
-    request = SearchRequest(query=query, **options)
+    request = SearchRequest(query=query, correct=not no_correct, **options)
     with open_catalog(settings) as catalog:
         results, chat = search_kinds(catalog, request, kind)
     if as_json:

@@ -1,0 +1,217 @@
+"""Typo tolerance: a query word the archive does not hold is read as the archive's nearest words.
+
+The rule searchers know from Meilisearch: a word of 5 letters or more may be one edit away (an adjacent
+transposition counts as one), 9 or more two edits. A word the archive holds (any form of it, as search matches
+it) is never changed. The vocabulary is every word of the transcripts (``segment_words``, fts5vocab over the
+unstemmed windows of catalog/search/crosscut.py) plus the words of speakers', topics' and sessions' names; it is read
+once per process and file, then grown with the words of new and corrected segments (``vocabulary_of``). The
+edit distances are rapidfuzz's (optimal string alignment).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field, replace
+from itertools import islice, product
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from catalog.search.query import Query, Term, words_of
+
+ONE_EDIT, TWO_EDITS = 5, 9  # word lengths from which one, then two edits are allowed
+ENABLED = True  # switched off only to show that the quote test needs it
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    by_length: dict[int, list[str]]  # words of each length, most frequent first
+    names: frozenset[str]
+    by_start: dict[tuple[int, str], list[str]] = field(
+        default_factory=dict, compare=False
+    )  # (length, first letter)
+
+    def __post_init__(self) -> None:
+        for length, words in self.by_length.items():
+            for word in words:
+                self.by_start.setdefault((length, word[0]), []).append(word)
+
+
+def folded(word: str) -> str:
+    """Lower case without diacritics: the form the full-text index keeps."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+MAX_CHOICES = 4  # archive words tried for one misspelt word (all equally near: the hits decide)
+MAX_VARIANTS = 8  # spellings of one phrase tried
+MAX_WORDS = 8  # words of one query looked up (a pasted paragraph of unknown words costs no more than this)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A query whose misspelt words are widened to the archive words nearest them (any of them may match)."""
+
+    query: Query
+    choices: dict[str, tuple[str, ...]]  # typed word -> archive words, nearest and most used first
+
+    def text(self, typed: str, shown: str) -> str:
+        """``typed`` with each misspelt word replaced by the choice that ``shown`` (the best hit) holds."""
+        held = {folded(w) for w in words_of(shown)}
+        chosen = {w: next((c for c in cs if c in held), cs[0]) for w, cs in self.choices.items()}
+        pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, chosen)) + r")(?!\w)")
+        return pattern.sub(lambda m: chosen[m.group(1)], typed)
+
+
+def corrected(conn: sqlite3.Connection, query: Query, *, in_phrases: bool) -> Correction | None:
+    """``query`` with its misspelt words widened, or ``None`` when none is misspelt. Bare words are looked at;
+    the words of quoted phrases only when ``in_phrases``."""
+    if not ENABLED:
+        return None
+    choices: dict[str, tuple[str, ...]] = {}
+    looked = 0
+    for group in query.groups:
+        for term in group:
+            if term.prefix or (" " in term.text and not in_phrases):
+                continue
+            for word in term.words():
+                if len(word) >= ONE_EDIT and looked < MAX_WORDS and word not in choices:
+                    looked += 1
+                    found = nearest(conn, word)
+                    if found:
+                        choices[word] = found
+    if not choices:
+        return None
+    groups = tuple(tuple(t for term in group for t in _variants(term, choices)) for group in query.groups)
+    return Correction(replace(query, groups=groups), choices)
+
+
+def _variants(term: Term, choices: dict[str, tuple[str, ...]]) -> list[Term]:
+    words = term.words()
+    if not any(w in choices for w in words) or (term.prefix and len(words) == 1):
+        return [term]
+    spellings = product(*[choices.get(w, (w,)) for w in words])
+    return [replace(term, text=" ".join(s)) for s in islice(spellings, MAX_VARIANTS)]
+
+
+def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
+    """The archive words this one may be a typo of, nearest and most used first; none when the word is short,
+    held by the archive, or has nothing near enough."""
+    if len(word) < ONE_EDIT or not word.isalpha():
+        return ()
+    form = folded(word)
+    vocabulary = vocabulary_of(conn)
+    if form in vocabulary.names or _in_archive(conn, form):
+        return ()
+    edits = 2 if len(form) >= TWO_EDITS else 1
+    lengths = range(len(form) - edits, len(form) + edits + 1)
+    # most typos keep the first letter: those words first (a twentieth of the work), then all of them
+    found = _near(form, [vocabulary.by_start.get((n, form[0]), []) for n in lengths], edits)
+    if not found or found[0][0] > 1:
+        found = _near(form, [vocabulary.by_length.get(n, []) for n in lengths], edits)
+    best = [choice for distance, _, choice in found if distance == found[0][0]] if found else []
+    return tuple(best[:MAX_CHOICES])
+
+
+def _near(form: str, lists: list[list[str]], edits: int) -> list[tuple[int, int, str]]:
+    found = []
+    for words in lists:
+        for choice, distance, index in process.extract(
+            form, words, scorer=OSA.distance, score_cutoff=edits, limit=MAX_CHOICES
+        ):
+            found.append((distance, index, choice))
+    return sorted(found)
+
+
+def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
+    """Any form of the word is in a transcript (stemmed, as search matches: ``shelters`` finds "shelter")."""
+    if conn.execute("SELECT 1 FROM segment_words WHERE term = ?", (form,)).fetchone():
+        return True
+    quoted = '"' + form.replace('"', '""') + '"'
+    return (
+        conn.execute("SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)).fetchone()
+        is not None
+    )
+
+
+def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
+    """The archive's words, read once per process and file, then kept current: any write (here or by another
+    process) makes it look whether words came in (new segments, corrections, names) and add them."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
+    written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    cached = _cache.get(path)
+    if cached is not None and cached.written == written:
+        return cached.vocabulary
+    version = _version(conn)
+    if cached is None or version[0] < cached.version[0]:
+        cached = _Cached(written, version, _read(conn))
+    elif version != cached.version:
+        cached = _Cached(written, version, _grown(conn, cached))
+    else:
+        cached = replace(cached, written=written)
+    _cache[path] = cached
+    return cached.vocabulary
+
+
+@dataclass(frozen=True)
+class _Cached:
+    written: tuple  # (PRAGMA data_version, this connection's total changes) when last looked at
+    version: tuple  # _version() then
+    vocabulary: Vocabulary
+
+
+_cache: dict[str, _Cached] = {}
+
+
+def _version(conn: sqlite3.Connection) -> tuple:
+    """Grows whenever words may have come in: segments added, segments corrected, names added or changed
+    (each an index seek, or a look at the few sessions)."""
+    return conn.execute(
+        "SELECT (SELECT coalesce(max(id), 0) FROM segments), (SELECT coalesce(max(id), 0) FROM segment_versions), "
+        "(SELECT max(updated_at) FROM sessions), (SELECT max(id) FROM speakers), (SELECT max(id) FROM topics)"
+    ).fetchone()
+
+
+def _grown(conn: sqlite3.Connection, cached: _Cached) -> Vocabulary:
+    """The cached vocabulary plus the words of segments added or corrected since, and the names as they are
+    now. (Words whose last segment went stay until the process restarts: a word no hit holds any more.)"""
+    last_segment, last_version = cached.version[0], cached.version[1]
+    texts = conn.execute(
+        "SELECT text FROM segments WHERE id > ? UNION ALL SELECT s.text FROM segments s "
+        "WHERE s.id IN (SELECT segment_id FROM segment_versions WHERE id > ?)",
+        (last_segment, last_version),
+    )
+    by_length = {n: list(words) for n, words in cached.vocabulary.by_length.items()}
+    known = {w for words in by_length.values() for w in words}
+    names = _names(conn)
+    for word in [folded(w) for (text,) in texts for w in words_of(text)] + sorted(names):
+        if word not in known and word.isalpha() and len(word) >= ONE_EDIT - 2:
+            known.add(word)
+            by_length.setdefault(len(word), []).append(word)
+    return Vocabulary(by_length, frozenset(names))
+
+
+def _read(conn: sqlite3.Connection) -> Vocabulary:
+    by_length: dict[int, list[tuple[int, str]]] = {}
+    for term, count in conn.execute("SELECT term, doc FROM segment_words"):
+        if len(term) >= ONE_EDIT - 2 and term.isalpha():
+            by_length.setdefault(len(term), []).append((-count, term))
+    names = _names(conn)
+    for name in names:
+        if name.isalpha():
+            by_length.setdefault(len(name), []).append((0, name))
+    ordered = {n: list(dict.fromkeys(t for _, t in sorted(words))) for n, words in by_length.items()}
+    return Vocabulary(ordered, frozenset(names))
+
+
+def _names(conn: sqlite3.Connection) -> set[str]:
+    """The words of speakers', topics' and sessions' names and events."""
+    names: set[str] = set()
+    for (text,) in conn.execute(
+        "SELECT name FROM speakers UNION ALL SELECT name FROM topics "
+        "UNION ALL SELECT coalesce(title, '') || ' ' || coalesce(event, '') FROM sessions"
+    ):
+        names.update(folded(w) for w in words_of(text or ""))
+    return names
