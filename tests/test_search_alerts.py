@@ -262,6 +262,7 @@ def test_following_a_search_in_the_browser(site, live, tmp_path, browser_session
 browser_session = browser.browser_session
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # 127.0.0.1 only, on purpose
 def test_a_digest_logs_in_when_credentials_are_set(site, live, tmp_path):
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
