@@ -25,14 +25,41 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
-from catalog.ops import ExpectedFile, ops_for
-from catalog.ops.public_export import export_info, metadata_path, write_metadata
-from catalog.queue import CaptionState, Item
-from catalog.staff import KEEP, ChapterInput, Offer, Staff, User
-from catalog.store.asr import AsrLine
-from catalog.store.extras import SessionLink, SlideDeck
-from catalog.store.field_limits import check_items, check_length
 from catalog.store.values import parse_date
+
+# Names of the writing, staff and operations parts, imported on first use (PEP 562): a command that only reads
+# (search, sessions, export) never loads them.
+_LAZY = {
+    "ExpectedFile": "catalog.ops",
+    "ops_for": "catalog.ops",
+    "export_info": "catalog.ops.public_export",
+    "metadata_path": "catalog.ops.public_export",
+    "write_metadata": "catalog.ops.public_export",
+    "CaptionState": "catalog.queue",
+    "Item": "catalog.queue",
+    "KEEP": "catalog.staff",
+    "ChapterInput": "catalog.staff",
+    "Offer": "catalog.staff",
+    "Staff": "catalog.staff",
+    "User": "catalog.staff",
+    "AsrLine": "catalog.store.asr",
+    "check_items": "catalog.store.field_limits",
+    "check_length": "catalog.store.field_limits",
+    "SessionLink": "catalog.store.extras",
+    "SlideDeck": "catalog.store.extras",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'catalog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MATCH_CLOSE",

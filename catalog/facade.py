@@ -11,7 +11,9 @@ A ``Catalog`` holds one connection: use one per thread (the web app keeps one pe
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -27,26 +29,46 @@ from catalog.models import (
     StoredSegment,
     TrackInput,
 )
-from catalog.ops import CatalogOps
-from catalog.queue import Queue
-from catalog.search import alerts as _alerts
 from catalog.search import engine as _search
-from catalog.staff import Staff
-from catalog.store import asr, browse, extras, reads, sessions
 from catalog.store import facets as _facets
-from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+from catalog.store import reads
 from catalog.store.db import connect
 from catalog.store.version import DataVersion, file_version
-from transcripts import Chapter
+
+if (
+    TYPE_CHECKING
+):  # the writing and staff parts load on first use: a command that only reads never imports them
+    from catalog.ops import CatalogOps
+    from catalog.queue import Queue
+    from catalog.search.alerts import SessionMoments
+    from catalog.staff import Staff
+    from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+    from catalog.store.extras import ChatLine, ChatResults, SessionLink, SlideDeck
+    from transcripts import Chapter
 
 
 class Catalog:
     def __init__(self, db: sqlite_utils.Database, path: Path):
         self.db = db  # inside catalog/ only: outside code uses the methods and parts
         self.path = Path(path)
-        self.staff = Staff(db)
-        self.queue = Queue(self)
-        self.ops = CatalogOps(self.path, self)
+
+    @cached_property
+    def staff(self) -> Staff:
+        from catalog.staff import Staff
+
+        return Staff(self.db)
+
+    @cached_property
+    def queue(self) -> Queue:
+        from catalog.queue import Queue
+
+        return Queue(self)
+
+    @cached_property
+    def ops(self) -> CatalogOps:
+        from catalog.ops import CatalogOps
+
+        return CatalogOps(self.path, self)
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
@@ -82,14 +104,20 @@ class Catalog:
         transaction; on any error nothing changes. The first track whose transcript has segments becomes the
         primary track (indexed and shown). Returns the session id.
         """
+        from catalog.store import sessions
+
         return sessions.save_session(self.db, source_key, meta, tracks, chapters, media)
 
     def set_status(self, session_id: int, status: str) -> None:
         """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
+        from catalog.store import sessions
+
         sessions.set_status(self.db, session_id, status)
 
     def delete_session(self, session_id: int) -> None:
         """Remove a session with its tracks, segments and chapters; ``NotFound`` if there is none."""
+        from catalog.store import sessions
+
         sessions.delete_session(self.db, session_id)
 
     def save_asr_track(
@@ -103,12 +131,16 @@ class Catalog:
     ) -> SavedAsr:
         """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
         staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
+        from catalog.store import asr
+
         return asr.save_asr_track(
             self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language
         )
 
     # -- reading -------------------------------------------------------------------------------------------
     def find_session_id(self, source_key: str) -> int | None:
+        from catalog.store import sessions
+
         return sessions.find_session_id(self.db, source_key)
 
     def get_session(self, session_id: int, *, include_drafts: bool = False) -> Session | None:
@@ -147,10 +179,14 @@ class Catalog:
 
     def asr_track(self, session_id: int) -> AsrTrack | None:
         """The session's automatic track (model, hash, reviewed), if its transcript is one."""
+        from catalog.store import asr
+
         return asr.asr_track(self.db, session_id)
 
     def low_confidence_words(self, session_id: int, below: float) -> dict[int, list[tuple[int, int]]]:
         """``{segment id: [(char offset, char end), ...]}`` of words recognised with probability under ``below``."""
+        from catalog.store import asr
+
         return asr.low_confidence_words(self.db, session_id, below)
 
     def facets(self, *, include_drafts: bool = False) -> dict[str, list[Facet]]:
@@ -163,14 +199,20 @@ class Catalog:
 
     def speaker_moments(self, speaker_id: int, *, limit: int = 50, offset: int = 0):
         """(total, page of ``SpeakerMoment``) of what a speaker (and those merged into it) said, newest first."""
+        from catalog.store import browse
+
         return browse.speaker_moments(self, speaker_id, limit=limit, offset=offset)
 
     def recently_added(self, *, limit: int = 30) -> list[Session]:
         """Published sessions, the most recently published (or added) first."""
+        from catalog.store import browse
+
         return browse.recently_added(self, limit=limit)
 
     def published_count(self) -> int:
         """How many sessions the public can see (also proves the catalog answers)."""
+        from catalog.store import browse
+
         return browse.published_count(self)
 
     # -- search --------------------------------------------------------------------------------------------
@@ -190,26 +232,36 @@ class Catalog:
 
     def new_moments(
         self, request: SearchRequest, *, since: str | None = None, skip: Collection[int] = (), limit: int = 20
-    ) -> list[_alerts.SessionMoments]:
+    ) -> list[SessionMoments]:
         """The newest published sessions (published at or after ``since``, not in ``skip``) matching ``request``,
         each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
+        from catalog.search import alerts as _alerts
+
         return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
 
     # -- webinar extras (catalog/store/extras.py) ------------------------------------------------------------
-    def chat(self, session_id: int) -> list[extras.ChatLine]:
+    def chat(self, session_id: int) -> list[ChatLine]:
         """The session's chat messages in time order (the caller checks the session is visible)."""
+        from catalog.store import extras
+
         return extras.chat(self.db.conn, session_id)
 
-    def links(self, session_id: int) -> list[extras.SessionLink]:
+    def links(self, session_id: int) -> list[SessionLink]:
+        from catalog.store import extras
+
         return extras.links(self.db.conn, session_id)
 
-    def slides(self, session_id: int) -> extras.SlideDeck | None:
+    def slides(self, session_id: int) -> SlideDeck | None:
         """The session's slides: the PDF's address and the time each page was shown from."""
+        from catalog.store import extras
+
         return extras.slides(self.db.conn, session_id)
 
-    def search_chat(self, request: SearchRequest) -> extras.ChatResults:
+    def search_chat(self, request: SearchRequest) -> ChatResults:
         """Chat messages of published sessions matching ``request``: the ``chat`` kind of hit. Never raises on
         a query string; a bad date is a ``CatalogError``."""
+        from catalog.store import extras
+
         return extras.search_chat(self.db.conn, request)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:

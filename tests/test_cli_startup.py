@@ -16,16 +16,19 @@ import pytest
 
 from uscm_archive.commands import COMMANDS
 
-HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "yt_dlp", "argon2", "archive")
+HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "yt_dlp", "argon2", "archive", "numpy")
 # The published shape of a search (web/published.py: plain Python over the catalog's results) is the one part of
 # web/ the command line shares with the site; any other web module counts as the web stack.
 WEB_SHARED = ("web", "web.published")
 
 PROBE = f"""
 import json, sys
-from uscm_archive.cli import main
-code = main(sys.argv[1:])
-heavy = {{name.split(".")[0] for name in sys.modules}} & {set(HEAVY)!r}
+from uscm_archive.entry import run
+try:
+    run()  # the console script's own entry
+except SystemExit as exit:
+    code = exit.code
+heavy = {{name.split(".")[0] for name, module in sys.modules.items() if module is not None}} & {set(HEAVY)!r}
 heavy |= {{name for name in sys.modules if name.split(".")[0] == "web" and name not in {WEB_SHARED!r}}}
 heavy = sorted(heavy)
 print("\\nIMPORTED " + json.dumps({{"code": code, "heavy": heavy}}), flush=True)

@@ -73,7 +73,7 @@ def test_every_domain_package_is_checked():
 # may import the few internals named here (a unit under test, a threshold the test must exceed).
 OUTSIDE_CATALOG = ("transcripts", "archive", "web", "uscm_archive", "bench", "tests")
 WHITE_BOX = {
-    "catalog.search": {"crosscut"},  # tests/test_search_crosscut.py lowers COMMON_WORD (main, 8060263)
+    "catalog.search": {"crosscut"},  # tests/test_search_crosscut.py lowers COMMON_WORD
     "catalog.search.paths": {"RANK_LIMIT"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},

@@ -16,9 +16,6 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from itertools import islice, product
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from catalog.search.query import Query, Term, words_of
 
 ONE_EDIT, TWO_EDITS = 5, 9  # word lengths from which one, then two edits are allowed
@@ -116,6 +113,9 @@ def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
 
 
 def _near(form: str, lists: list[list[str]], edits: int) -> list[tuple[int, int, str]]:
+    from rapidfuzz import process  # loaded only when a word is missing from the archive
+    from rapidfuzz.distance import OSA
+
     found = []
     for words in lists:
         for choice, distance, index in process.extract(
