@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench import tools
+
 CONTENDERS = ("catalog", "api", "raw SQL", "datasette", "ripgrep")
 RATIOS = (("catalog", "raw SQL"), ("catalog", "datasette"), ("catalog", "ripgrep"), ("api", "datasette"))
 
@@ -85,6 +87,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         checks.append(("3-hour caption file ingests in ≤ 500 ms", f"{fmt(full)} ms", full <= 500))
         if parse:
             checks.append(("… and ≤ 3× webvtt-py's parse", f"{fmt(full / parse, 2)}×", full / parse <= 3))
+    checks += tools.targets(results.get("tools"))
     page = (results.get("page", {}).get("in_process") or {}).get("p50")
     if page is not None:
         checks.append(("3-hour session page ≤ 50 ms on the server", f"{fmt(page)} ms", page <= 50))
@@ -139,6 +142,7 @@ def markdown(results: dict) -> str:
         *sample_note(results),
         *ingest_section(results.get("ingest", {})),
         *page_section(results.get("page", {})),
+        *tools.section(results.get("tools")),
         *load_section(results.get("load", []), results.get("server")),
         "## Targets",
         "",

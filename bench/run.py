@@ -1,7 +1,8 @@
 """Run the whole benchmark on one archive: ``python -m bench.run --segments 100000`` (or ``1000000``).
 
 Generates the archive if absent (``bench/work/<scale>/``, git-ignored), then measures side by side on that same
-data: search (catalog, /api/search, raw FTS5 SQL, Datasette, ripgrep), ingest, the session page, and /api/search
+data: search (catalog, /api/search, raw FTS5 SQL, Datasette, ripgrep), ingest, the session page, related moments and
+term trends (bench/tools.py), and /api/search
 under 16/32/64 concurrent clients (the run's queries over and over, then at 32 clients requests never repeated,
 which no cache can help). The site runs as production should: ``uscm-archive serve --workers <cores>``. Writes ``bench/results/<scale>.md`` and ``.json`` and prints the ratios.
 A part that fails is recorded in the results (and the run goes on), so a partial run still says what it saw.
@@ -19,7 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import generate, ingest, page, queries, report, scaling, search, servers
+from bench import generate, ingest, page, queries, report, scaling, search, servers, tools
 from bench.machine import code_version, describe
 from bench.synth import Vocabulary
 from bench.timing import interleaved, summarize
@@ -196,6 +197,19 @@ class Run:
             "generator": self.manifest.get("save_session_rate"),
         }
 
+    def tools(self) -> None:
+        print("searchers' tools:", flush=True)
+        self.results["tools"] = self.part(
+            "searchers' tools",
+            lambda: tools.measure(
+                self.db,
+                self.vocabulary,
+                per_class=self.args.queries,
+                reps=self.args.reps,
+                budget=self.args.budget,
+            ),
+        )
+
     def finish(self) -> Path:
         self.results["machine"] = describe(
             datasette=self.part("datasette version", servers.datasette_version) or "datasette ?",
@@ -233,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     run = Run(args)
     run.servers_and_search()
     run.ingest()
+    run.tools()
     run.finish()
     if run.results["errors"]:
         sys.exit(1)

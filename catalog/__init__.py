@@ -25,6 +25,7 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
+from catalog.search.trends import MAX_TERMS, PERIODS, Trend, TrendPeriod, TrendRequest
 from catalog.store.values import parse_date
 
 # Names of the writing, staff and operations parts, imported on first use (PEP 562): a command that only reads
@@ -64,6 +65,8 @@ def __getattr__(name: str):
 __all__ = [
     "MATCH_CLOSE",
     "MATCH_OPEN",
+    "MAX_TERMS",
+    "PERIODS",
     "KEEP",
     "SESSION_ID",
     "STATUSES",
@@ -92,6 +95,9 @@ __all__ = [
     "StoredSegment",
     "TrackInfo",
     "TrackInput",
+    "Trend",
+    "TrendPeriod",
+    "TrendRequest",
     "User",
     "check_items",
     "check_length",

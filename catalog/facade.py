@@ -30,6 +30,8 @@ from catalog.models import (
     TrackInput,
 )
 from catalog.search import engine as _search
+from catalog.search import related as _related
+from catalog.search import trends as _trends
 from catalog.store import facets as _facets
 from catalog.store import reads
 from catalog.store.db import connect
@@ -266,3 +268,13 @@ class Catalog:
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
         return reads.sessions_by_id(self.db.conn, ids)
+
+    def related(self, segment_id: int, *, limit: int = 5) -> _related.RelatedMoments:
+        """Moments of other published sessions about what segment ``segment_id`` says (its rarest words OR-ed,
+        ranked by bm25), one per session, at most ``limit``. ``NotFound`` unless the segment is public."""
+        return _related.related(self.db.conn, segment_id, limit)
+
+    def trend(self, request: _trends.TrendRequest) -> _trends.Trend:
+        """How many moments match each of ``request.terms`` per year or month (each count the ``total`` of the
+        search for that period with the same filters). ``CatalogError`` for a bad filter or too many terms."""
+        return _trends.trend(self.db.conn, request)

@@ -8,6 +8,7 @@ and seeks them in a ``<video>`` element like any media file), as long as the tra
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -196,7 +197,8 @@ def test_copy_link_and_citation(page, site):
     page.wait_for_function("() => document.getElementById('copy-status').textContent === 'Citation copied.'")
     cited = page.evaluate("navigator.clipboard.readText()")
     assert cited.startswith('Chief <script>alert("x")</script>, “Our budget line reads')
-    assert cited.endswith(f"at 0:20. {base}/sessions/{sample.main}?t=20")
+    today = datetime.now(UTC).date().isoformat()
+    assert cited.endswith(f"at 0:20\u20130:30. {base}/sessions/{sample.main}?t=20&end=30 (accessed {today}).")
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,10 @@ import pytest
 from uscm_archive.commands import COMMANDS
 
 HEAVY = ("fastapi", "starlette", "uvicorn", "jinja2", "yt_dlp", "argon2", "archive", "numpy")
-# The published shape of a search (web/published.py: plain Python over the catalog's results) is the one part of
-# web/ the command line shares with the site; any other web module counts as the web stack.
-WEB_SHARED = ("web", "web.published")
+# The published shapes (web/published.py for a search; web/bulk.py and web/trends_view.py for CSV and trends:
+# plain Python over the catalog's results) are the parts of web/ the command line shares with the site; any other
+# web module counts as the web stack.
+WEB_SHARED = ("web", "web.published", "web.bulk", "web.trends_view")
 
 PROBE = f"""
 import json, sys
@@ -61,6 +62,8 @@ def run_fresh(data_dir: Path, *args: str) -> tuple[str, str, dict]:
     [
         (("search", "broadband"), "broadband"),
         (("search", "housing", "--json"), '"results"'),
+        (("search", "housing", "--csv"), "session_id,session_title"),
+        (("trends", "housing", "broadband"), "total"),
         (("sessions",), "Broadband"),
         (("export", "1", "--format", "srt"), "00:00:"),
     ],

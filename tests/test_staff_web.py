@@ -4,12 +4,15 @@ log records who did what, and the token API follows the same roles."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
+from catalog import Catalog
 from tests.support.staffsite import (
     ADMIN,
     DRAFT_SPEAKER,
@@ -52,12 +55,29 @@ def post(client: TestClient, path: str, **data):
     return client.post(path, data={"csrf": signed_in_csrf(client), **data}, follow_redirects=False)
 
 
-def public_view(client: TestClient, session_id: int, word: str, title: str) -> dict[str, bool]:
-    """Where a session shows on the public site: pages, search (spoken words and webinar chat), API, feeds
-    (new sessions, a search's new moments) and sitemap."""
+def first_segment(site, session_id: int) -> int:
+    catalog = Catalog.open(site.catalog_path)
+    try:
+        return catalog.segments(session_id)[0].id
+    finally:
+        catalog.close()
+
+
+def public_view(
+    client: TestClient, session_id: int, word: str, title: str, segment_id: int
+) -> dict[str, bool]:
+    """Where a session shows on the public site: pages, search (spoken words and webinar chat), API, feeds (new
+    sessions, a search's new moments), sitemap and the searchers' tools."""
     api_list = client.get("/api/sessions", params={"limit": 100}).json()
     api_search = client.get("/api/search", params={"q": word}).json()
+    trend_csv = list(csv.DictReader(io.StringIO(client.get("/trends.csv", params={"q": word}).text)))
     return {
+        "trends page": '<a class="bar"' in client.get("/trends", params={"q": word}).text,
+        "trends csv": any(int(row["count"]) for row in trend_csv),
+        "api trends": client.get("/api/trends", params={"q": word}).json()["series"][0]["total"] > 0,
+        "search csv": f"/sessions/{session_id}?t=" in client.get("/search.csv", params={"q": word}).text,
+        "related page": client.get(f"/segments/{segment_id}/related").status_code == 200,
+        "api related": client.get(f"/api/segments/{segment_id}/related").status_code == 200,
         "page": client.get(f"/sessions/{session_id}").status_code == 200,
         "embed": client.get(f"/sessions/{session_id}/embed").status_code == 200,
         "transcript file": client.get(f"/sessions/{session_id}/transcript.vtt").status_code == 200,
@@ -87,21 +107,36 @@ def draft_names_shown(client: TestClient) -> dict[str, bool]:
     }
 
 
+def related_elsewhere(client: TestClient, site, session_id: int) -> dict[str, bool]:
+    """Whether the session shows among the moments said elsewhere of the other session's lines (they share
+    words: "the")."""
+    other = site.published if session_id == site.draft else site.draft
+    found = client.get(f"/api/segments/{first_segment(site, other)}/related").json()
+    return {"related moment": any(r["session_id"] == session_id for r in found.get("results", []))}
+
+
 def _sessions_of(listing) -> list[dict]:
     return listing["sessions"] if isinstance(listing, dict) else listing
 
 
 def test_a_draft_is_invisible_everywhere_public_until_published(site, editor, public):
-    hidden = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session") | draft_names_shown(public)
+    segment = first_segment(site, site.draft)
+
+    def view():
+        shown = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session", segment)
+        return shown | draft_names_shown(public) | related_elsewhere(public, site, site.draft)
+
+    hidden = view()
     assert not any(hidden.values()), {k: v for k, v in hidden.items() if v}
     assert post(editor, f"/staff/sessions/{site.draft}/publish").status_code == 303
-    shown = public_view(public, site.draft, DRAFT_WORD, "Quiet Draft Session") | draft_names_shown(public)
+    shown = view()
     assert all(shown.values()), {k: v for k, v in shown.items() if not v}
 
 
 def test_retract_hides_and_only_an_admin_restores(site, app, editor, public):
+    segment = first_segment(site, site.published)
     assert post(editor, f"/staff/sessions/{site.published}/retract").status_code == 303
-    hidden = public_view(public, site.published, "bridges", "Infrastructure Roundtable")
+    hidden = public_view(public, site.published, "bridges", "Infrastructure Roundtable", segment)
     assert not any(hidden.values()), {k: v for k, v in hidden.items() if v}
     page = editor.get(f"/staff/sessions/{site.published}").text
     assert "Retracted" in page and "Restore" not in page  # the session stays, for staff
@@ -109,7 +144,7 @@ def test_retract_hides_and_only_an_admin_restores(site, app, editor, public):
     with TestClient(app) as admin:
         signed_in(admin, site, ADMIN)
         assert post(admin, f"/staff/sessions/{site.published}/restore").status_code == 303
-    shown = public_view(public, site.published, "bridges", "Infrastructure Roundtable")
+    shown = public_view(public, site.published, "bridges", "Infrastructure Roundtable", segment)
     assert all(shown.values()), {k: v for k, v in shown.items() if not v}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from markupsafe import escape
@@ -123,7 +124,9 @@ def test_chapters_downloads_and_moment_tools(client, sample):
     assert f'value="http://testserver/sessions/{sample.main}?t=10"' in page
     citation = html.unescape(re.search(r'<p id="citation" class="citation">(.*?)</p>', page, re.S).group(1))
     assert citation.startswith("Mayor Ada Quill, “We need more affordable housing in every city.”, Housing")
-    assert citation.endswith(f"2025-01-20, at 0:10. http://testserver/sessions/{sample.main}?t=10")
+    today = datetime.now(UTC).date().isoformat()
+    clip = f"http://testserver/sessions/{sample.main}?t=10&end=20"
+    assert citation.endswith(f"2025-01-20, at 0:10\u20130:20. {clip} (accessed {today}).")
 
 
 def test_json_ld_video_object_only_for_a_video(client, sample):

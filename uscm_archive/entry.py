@@ -2,14 +2,14 @@
 
 It runs before anything else is imported, to keep the reading commands' start-up short: sqlite-utils imports numpy
 whenever it is installed (the ``[asr]`` extra brings it) only to convert numpy values on insert; ``search``,
-``sessions`` and ``export`` insert nothing, and numpy costs them about 0.1 s of CPU.
+``sessions``, ``export`` and ``trends`` insert nothing, and numpy costs them about 0.1 s of CPU.
 """
 
 from __future__ import annotations
 
 import sys
 
-READING_COMMANDS = frozenset({"search", "sessions", "export"})
+READING_COMMANDS = frozenset({"search", "sessions", "export", "trends"})
 
 
 def run() -> None:

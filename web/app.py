@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from web import api, feeds, files, open_data, public
+from web import api, api_tools, feeds, files, open_data, public, tools
 from web.body_limit import BodyLimit
 from web.catalogs import CatalogPool
 from web.compression import GzipText
@@ -71,9 +71,11 @@ def create_app(settings: SiteSettings) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", static, name="static")
     app.include_router(api.router)
+    app.include_router(api_tools.router)
     app.include_router(files.router)
     app.include_router(feeds.router)
     app.include_router(public.router)
+    app.include_router(tools.router)
     app.include_router(open_data.router)
     _include_staff(app)
     declare_bearer_scheme(app)

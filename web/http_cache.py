@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
@@ -115,6 +116,7 @@ class Validators:
         headers = Headers(scope=scope)
         inputs = [self.build, token, scope.get("scheme", "http"), headers.get("host", ""), scope["path"]]
         inputs.append(scope.get("query_string", b"").decode("latin-1"))
+        inputs.append(datetime.now(UTC).date().isoformat())  # session pages cite with today's access date
         return 'W/"' + hashlib.sha256("\n".join(inputs).encode()).hexdigest()[:24] + '"'
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from starlette.exceptions import HTTPException
@@ -11,10 +12,12 @@ from starlette.responses import RedirectResponse
 
 from catalog import Catalog, Session
 from web.catalogs import catalog_for
+from web.citations import citations, cited_moment
 from web.jsonld import video_object_json
 from web.paging import Page, page_number
+from web.related_view import related_view
 from web.search_page import search_context
-from web.session_view import citation, moment_url, session_context
+from web.session_view import moment_url, session_context
 from web.share import session_share
 from web.templating import render, site_url
 
@@ -75,7 +78,9 @@ def session_page(
     site = site_url(request)
     context["canonical"] = f"{site}/sessions/{session.id}"
     context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
-    context["citation"] = citation(session, context["moment"], context["moment_link"])
+    context["cite"] = moment_citations(request, session, context["moment"], site)
+    segment = context["moment"].segment
+    context["related"] = related_view(catalog, segment.id) if segment and context["start_given"] else None
     context["jsonld"] = video_object_json(
         session,
         context["chapters"],
@@ -86,6 +91,13 @@ def session_page(
     )
     context["share"] = session_share(session, context, site, context["canonical"])
     return render(request, "session.html", context)
+
+
+def moment_citations(request: Request, session: Session, moment, site: str):
+    """The citations of the page's moment, accessed today (UTC)."""
+    publisher = request.app.state.settings.site_name
+    today = datetime.now(UTC).date()
+    return citations(cited_moment(session, moment.segment, moment.start, moment.end, site, publisher, today))
 
 
 @router.get("/sessions/{session_id}/embed")

@@ -15,6 +15,7 @@ PER_PAGE = 20
 SESSION_MATCHES = 5
 MAX_QUERY = 500
 FILTERS = ("event", "speaker", "topic", "since", "until")
+TREND_FILTERS = ("event", "speaker", "topic")  # a trend spans every period
 
 
 @dataclass
@@ -137,6 +138,8 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "pager": pager,
         "facets": catalog.facets(),
         "feed_url": feed_url(query, filters, exact) if query.strip() else None,
+        "trend_query": {"q": query, **{k: v for k, v in filters.items() if k in TREND_FILTERS}},
+        "csv_query": {"q": query, **filters, **({"exact": "1"} if exact else {})},
     }
 
 

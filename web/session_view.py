@@ -1,4 +1,4 @@
-"""What a session page shows, computed from the catalog: transcript lines, the moment in ``?t=``, citations."""
+"""What a session page shows, computed from the catalog: transcript lines and the moment in ``?t=``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from transcripts import EXPORT_FORMATS
 from web.highlight import highlight, query_terms, terms_pattern
 from web.hit_markers import match_times
 from web.player import Player, choose_player
-from web.timecode import clock, parse_time
+from web.timecode import parse_time
 
 DOWNLOAD_FORMATS = tuple((fmt.name, fmt.label) for fmt in EXPORT_FORMATS)
 TOLERANCE = 0.011  # link times carry two decimals; a rounded time still lands in its own segment
@@ -96,21 +96,6 @@ def build_lines(
         )
         previous = segment.speaker
     return lines, total
-
-
-def citation(session: Session, moment: Moment, url: str) -> str:
-    """``Speaker, "quote," Title, date, at 1:02:03. URL`` — plain text, for copying."""
-    parts = []
-    segment = moment.segment
-    if segment and segment.speaker:
-        parts.append(segment.speaker)
-    if segment:
-        parts.append(f"\u201c{segment.text}\u201d")
-    parts.append(session.title)
-    if session.date:
-        parts.append(session.date)
-    parts.append(f"at {clock(moment.start)}")
-    return ", ".join(parts) + f". {url}"
 
 
 def chapter_rows(chapters: list[StoredChapter]) -> list[StoredChapter]:

@@ -14,6 +14,7 @@ COMMANDS = {
     "search": "catalog_cmds",
     "sessions": "catalog_cmds",
     "export": "catalog_cmds",
+    "trends": "tools_cmds",
     "ingest": "archive_cmds",
     "import-catalog": "archive_cmds",
     "sync": "archive_cmds",

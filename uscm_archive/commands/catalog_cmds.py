@@ -12,6 +12,7 @@ import click
 import transcripts
 from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
 from uscm_archive.commands.common import open_catalog, with_settings
+from web.bulk import search_csv
 from web.published import KINDS, chat_hit_dict, published, search_dict, search_kinds
 
 _TAGS = re.compile(r"</?mark>")
@@ -79,6 +80,12 @@ def _non_negative(ctx, param, value):
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: query, total and results.")
 @click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="Print CSV, one moment a row with its link, up to --limit rows (at most 10000).",
+)
+@click.option(
     "--limit", type=int, default=20, show_default=True, callback=_non_negative, help="Results per page."
 )
 @click.option(
@@ -97,12 +104,17 @@ def _non_negative(ctx, param, value):
     type=click.Choice(KINDS),
     default="all",
     show_default=True,
-    help="What to search: spoken words (speech), webinar chat messages (chat) or both.",
+    help="What to search: spoken words (speech), webinar chat messages (chat) or both (--csv: spoken words).",
 )
-def search(settings, query: str, as_json: bool, no_correct: bool, kind: str, **options) -> None:
+def search(settings, query: str, as_json: bool, as_csv: bool, no_correct: bool, kind: str, **options) -> None:
     """Find the moments where QUERY was said (or written in a webinar's chat): "a phrase", word*, a OR b, -word."""
+    if as_json and as_csv:
+        raise CatalogError("choose one of --json and --csv")
     request = SearchRequest(query=query, correct=not no_correct, **options)
     with open_catalog(settings) as catalog:
+        if as_csv:
+            click.echo(search_csv(catalog, request, rows=request.limit), nl=False)
+            return
         results, chat = search_kinds(catalog, request, kind)
     if as_json:
         click.echo(json.dumps(results_json(results, chat, query), ensure_ascii=False))

@@ -110,30 +110,11 @@
     return currentIndex >= 0 ? starts[currentIndex] : 0;
   }
 
-  function speakerOf(index) {
-    for (var i = index; i >= 0; i--) {
-      var label = lines[i].parentNode.querySelector(".speaker");
-      if (label) { return label.textContent.trim(); }
-    }
-    return "";
-  }
-
   function updateMoment() {
     var seconds = Math.floor(momentTime());
     var url = root.getAttribute("data-canonical") + "?t=" + seconds;
     if (momentInput) { momentInput.value = url; }
-    if (!citation) { return; }
-    var parts = [];
-    if (currentIndex >= 0) {
-      var who = speakerOf(currentIndex);
-      if (who) { parts.push(who); }
-      var said = lines[currentIndex].querySelector(".text").textContent.trim();
-      parts.push("\u201c" + said + "\u201d");
-    }
-    parts.push(root.getAttribute("data-title"));
-    if (root.getAttribute("data-date")) { parts.push(root.getAttribute("data-date")); }
-    parts.push("at " + clock(seconds));
-    citation.textContent = parts.join(", ") + ". " + url;
+    /* the citations (cite.js) stay those of the moment the page was opened at */
   }
 
   function copyText(text, done) {
