@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,11 +64,18 @@ def import_catalog(
     skip_bad: bool = False,
     dry_run: bool = False,
     drafts: bool = False,
+    by: str | None = None,
+    text: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number."""
+    """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number.
+
+    ``by`` (a staff name, ``cli:<login>``) is who the audit log names for each session saved. ``text``: the
+    file's content already read (standard input), ``path`` then only names it and its folder is where
+    transcripts are found. ``progress(done, total)`` is called after each session saved."""
     path = Path(path)
     report = ImportReport(str(path))
-    sessions = _read_all(path, report, drafts)
+    sessions = _read_all(path, report, drafts, text)
     if report.errors and (not skip_bad or not sessions):
         return report
     for number, fetched in sessions:
@@ -75,10 +83,12 @@ def import_catalog(
     if dry_run:
         return report
     for index, (_, fetched) in enumerate(sessions):
-        if report.outcomes[index].action == "unchanged":
-            continue  # nothing to write: its segments, versions and files stay exactly as they are
-        stored = save_fetched(catalog, data_dir, fetched)
-        report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
+        # An unchanged line writes nothing: its segments, versions and files stay exactly as they are.
+        if report.outcomes[index].action != "unchanged":
+            stored = save_fetched(catalog, data_dir, fetched, by)
+            report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
+        if progress is not None:
+            progress(index + 1, len(sessions))
     report.imported = True
     return report
 
@@ -87,9 +97,11 @@ def replace_id(outcome: LineOutcome, session_id: int) -> LineOutcome:
     return LineOutcome(outcome.line, outcome.title, outcome.action, session_id, outcome.changes)
 
 
-def _read_all(path: Path, report: ImportReport, drafts: bool = False) -> list[tuple[int, FetchedSession]]:
+def _read_all(
+    path: Path, report: ImportReport, drafts: bool = False, text: str | None = None
+) -> list[tuple[int, FetchedSession]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig") if text is None else text.removeprefix("\ufeff")
     except FileNotFoundError:
         raise ArchiveError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -193,7 +205,10 @@ def _plan(catalog: Catalog, data_dir: Path, number: int, fetched: FetchedSession
     if session_id is None:
         return LineOutcome(number, fetched.meta.title, "create")
     current = catalog.get_session(session_id, include_drafts=True)
-    changes = tuple(f for f in COMPARED if getattr(current, f) != getattr(fetched.meta, f))
+    # An event renamed or merged away is saved under its new name: no change to report for it.
+    event = fetched.meta.event and (catalog.event_redirect(fetched.meta.event) or fetched.meta.event)
+    given = {f: event if f == "event" else getattr(fetched.meta, f) for f in COMPARED}
+    changes = tuple(f for f in COMPARED if getattr(current, f) != given[f])
     if any(_track_changed(data_dir, current, track) for track in fetched.tracks):
         changes += ("transcript",)
     if not {(c.name, c.role) for c in fetched.meta.speakers} <= {(s.name, s.role) for s in current.speakers}:

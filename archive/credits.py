@@ -10,28 +10,63 @@ from catalog import SpeakerCredit
 
 TITLES = (
     "Former Mayor",
-    "Speaker of the House",
+    "Deputy Mayor",
     "Mayor",
+    "Speaker of the House",
     "Vice President",
     "President",
-    "Governor",
     "Lieutenant Governor",
+    "Governor",
+    "U.S. Senator",
+    "State Senator",
     "Senator",
+    "U.S. Representative",
+    "State Representative",
     "Representative",
     "Congressman",
     "Congresswoman",
+    "Deputy Secretary",
+    "Assistant Secretary",
+    "Under Secretary",
     "Secretary",
     "Commissioner",
-    "Councilmember",
+    "Council President",
     "Council Member",
+    "Councilmember",
+    "Councilwoman",
+    "Councilman",
+    "Alderman",
+    "Alderwoman",
+    "Supervisor",
+    "County Executive",
+    "Chairman",
+    "Chairwoman",
+    "Chairperson",
+    "Vice Chair",
+    "Chair",
+    "Police Chief",
+    "Fire Chief",
     "Chief",
+    "Deputy Director",
+    "Executive Director",
+    "Director",
+    "Administrator",
+    "Attorney General",
+    "Ambassador",
+    "Superintendent",
+    "Sheriff",
+    "Treasurer",
+    "Comptroller",
     "Judge",
 )
 HONORIFICS = ("Dr.", "Mr.", "Mrs.", "Ms.", "Hon.", "The Honorable")
 NAME_SUFFIXES = ("Jr.", "Sr.", "II", "III", "IV")
 DROPPED_SUFFIXES = ("Esq.", "Esq", "PhD", "Ph.D.", "MD", "M.D.")
 
-_TITLE = re.compile(rf"^(?P<title>{'|'.join(re.escape(t) for t in TITLES)})\s+(?P<rest>.+)$")
+# Longest first, so that "Lieutenant Governor" is not read as "Lieutenant" + "Governor" and "Chief" of
+# "Police Chief" is not cut off.
+_BY_LENGTH = sorted(TITLES, key=len, reverse=True)
+_TITLE = re.compile(rf"^(?P<title>{'|'.join(re.escape(t) for t in _BY_LENGTH)})\s+(?P<rest>.+)$")
 _OF_PLACE = re.compile(r"^(?P<name>.+?)\s+of\s+(?P<place>.+)$")
 _NOTE = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<note>[^()]+)\)$")
 

@@ -79,7 +79,14 @@ def clean_title(info: dict) -> str:
 
 
 def info_date(info: dict) -> str | None:
-    for field in ("release_date", "upload_date"):
+    """The meeting's date as the source gives it; never a date taken from HTTP headers.
+
+    yt-dlp's generic extractor (a plain page with a ``<video>``) sets ``upload_date`` from the server's
+    ``Last-Modified`` header, which says when the file last changed, not when the meeting was: such a session
+    gets no date rather than a wrong one (``--date`` or the staff area give it one).
+    """
+    fields = ("release_date",) if is_generic(info) else ("release_date", "upload_date")
+    for field in fields:
         value = str(info.get(field) or "")
         if re.fullmatch(r"\d{8}", value):
             return f"{value[:4]}-{value[4:6]}-{value[6:]}"

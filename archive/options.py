@@ -59,6 +59,7 @@ class IngestOptions:
     refresh_newest: int = 3  # sync: refresh the metadata of this many newest entries already done
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     downloader: Callable[[dict], Any] | None = None  # the yt-dlp seam: params -> YoutubeDL
+    by: str | None = None  # who asked (a staff name, "cli:<login>"): the audit log's "who" for each save
 
     @property
     def url_languages(self) -> tuple[str, ...]:

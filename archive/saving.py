@@ -56,8 +56,11 @@ class FetchedSession:
     warnings: tuple[str, ...] = ()
 
 
-def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> IngestedSession:
-    """Insert or update the session for ``fetched.source_key``; returns what was stored."""
+def save_fetched(
+    catalog: Catalog, data_dir: Path, fetched: FetchedSession, by: str | None = None
+) -> IngestedSession:
+    """Insert or update the session for ``fetched.source_key``; returns what was stored. ``by`` is who asked
+    (the audit log's "who")."""
     staged = [(track, _stage(data_dir, track)) for track in fetched.tracks]
     existing = catalog.find_session_id(fetched.source_key)
     warnings = tuple(
@@ -68,7 +71,7 @@ def save_fetched(catalog: Catalog, data_dir: Path, fetched: FetchedSession) -> I
         # One transaction: a new session's file paths name its id through SESSION_ID, filled in by the catalog.
         tracks = [_track_input(existing or SESSION_ID, track, staged_file) for track, staged_file in staged]
         media = _media_input(existing or SESSION_ID, fetched.media)
-        session_id = catalog.save_session(fetched.source_key, meta, tracks, fetched.chapters, media)
+        session_id = catalog.save_session(fetched.source_key, meta, tracks, fetched.chapters, media, by=by)
     except BaseException:
         _discard(staged, fetched.media)
         raise

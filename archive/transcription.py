@@ -96,7 +96,7 @@ def run_job(
             progress=_progress_keeper(catalog, item, progress),
             keep_going=lambda: not catalog.queue.cancel_requested(item.id),
         )
-        saved = _store(catalog, session, recognition)
+        saved = _store(catalog, session, recognition, (item.options or {}).get("requested_by"))
     except asr.Cancelled:
         catalog.queue.mark_cancelled(item.id)
         result.failures.append(Failure(item.url, f"session {item.session_id}: cancelled", item.id))
@@ -166,7 +166,9 @@ def _run_in_thread(catalog_path: Path, data_dir: Path, item: Item | None, option
         catalog.close()
 
 
-def _store(catalog: Catalog, session: Session, recognition: asr.Recognition) -> tuple[str, ...]:
+def _store(
+    catalog: Catalog, session: Session, recognition: asr.Recognition, by: str | None
+) -> tuple[str, ...]:
     lines = [AsrLine(r.segment, r.confidence) for r in recognition.segments]
     saved = catalog.save_asr_track(
         session.id,
@@ -174,6 +176,7 @@ def _store(catalog: Catalog, session: Session, recognition: asr.Recognition) -> 
         model=recognition.model.name,
         model_sha256=recognition.model.sha256,
         language=session.language or "en",
+        by=by,  # who asked for the transcription: the audit log's who
     )
     stored = catalog.segments(session.id)
     hints = suggest_speakers(

@@ -99,16 +99,20 @@ class Catalog:
         tracks: Sequence[TrackInput] = (),
         chapters: Sequence[Chapter] = (),
         media: MediaInput | None = None,
+        *,
+        by: str | None = None,
     ) -> int:
         """Insert or update (by ``source_key``) a session with its speakers, topics, tracks, segments, chapters.
 
         Idempotent: the same source again updates the same session id, never duplicates it. Atomic: one
         transaction; on any error nothing changes. The first track whose transcript has segments becomes the
-        primary track (indexed and shown). Returns the session id.
+        primary track (indexed and shown). Returns the session id. ``by`` is who asked (a staff name, or
+        ``cli:<login>``): the save writes its audit entry (``session.create``, or ``session.update`` with what
+        changed) in the same transaction. An event name that was renamed or merged away is stored as its new name.
         """
         from catalog.store import sessions
 
-        return sessions.save_session(self.db, source_key, meta, tracks, chapters, media)
+        return sessions.save_session(self.db, source_key, meta, tracks, chapters, media, by)
 
     def set_status(self, session_id: int, status: str) -> None:
         """Publish, unpublish (draft) or retract a session; ``NotFound`` if there is no such session."""
@@ -130,13 +134,14 @@ class Catalog:
         model: str,
         model_sha256: str,
         language: str = "en",
+        by: str | None = None,
     ) -> SavedAsr:
         """Store recognised ``lines`` as the session's primary, automatic track (one transaction); lines a
         staffer corrected stay (``catalog/store/asr.py``). ``CatalogError`` if the session has caption lines."""
         from catalog.store import asr
 
         return asr.save_asr_track(
-            self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language
+            self.db, session_id, lines, model=model, model_sha256=model_sha256, language=language, by=by
         )
 
     # -- reading -------------------------------------------------------------------------------------------
@@ -198,6 +203,13 @@ class Catalog:
     def speaker(self, slug_or_name: str, *, include_drafts: bool = False) -> SpeakerRef | None:
         """A speaker by slug or name, following merges; publicly only one credited on a published session."""
         return _facets.speaker(self.db.conn, slug_or_name, include_drafts)
+
+    def event_redirect(self, name_or_slug: str) -> str | None:
+        """The current name of an event renamed or merged away (``None`` for a current name or an unknown one):
+        its old page redirects there."""
+        from catalog.staff.events import redirect_for
+
+        return redirect_for(self.db.conn, name_or_slug)
 
     def speaker_moments(self, speaker_id: int, *, limit: int = 50, offset: int = 0):
         """(total, page of ``SpeakerMoment``) of what a speaker (and those merged into it) said, newest first."""

@@ -69,6 +69,22 @@ def test_a_page_with_a_video_and_a_caption_track_becomes_a_searchable_session_on
     assert local_server.hits("/talk.vtt") == 1  # the second ingest reused the kept caption file
 
 
+def test_a_page_served_with_last_modified_gets_no_date_rather_than_the_files_date(local_server, data_dir):
+    # yt-dlp's generic extractor takes upload_date from Last-Modified: when the file changed, not the meeting.
+    stamp = {"Last-Modified": "Wed, 17 Jan 2024 10:00:00 GMT"}
+    local_server.add("/talk.html", Reply(PAGE, headers=stamp))
+    local_server.add("/talk.vtt", Reply(TALK, headers=stamp))
+    local_server.add("/talk.mp4", Reply(b"\x00" * 2048, headers=stamp))
+    with opened(data_dir) as catalog:
+        result = archive.ingest(
+            catalog, data_dir, [local_server.url("/talk.html")], IngestOptions(retry=FAST)
+        )
+        assert result.ok, result.failures
+        session = catalog.get_session(result.sessions[0].session_id, include_drafts=True)
+    assert session.title == "Affordable Housing Task Force"
+    assert session.date is None
+
+
 def test_uploaded_captions_win_and_automatic_ones_are_the_fallback(site, data_dir):
     site.video(
         "up", "Uploaded", manual={"en": vtt("an uploaded caption")}, auto={"en": vtt("an automatic one")}

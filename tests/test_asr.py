@@ -24,6 +24,7 @@ from catalog import Catalog, CatalogError, Offer, SearchRequest
 from tests.support import browser
 from tests.support.staffsite import EDITOR, build_staff_site, catalog_dump, csrf_of, signed_in
 from uscm_archive.cli import cli, main
+from uscm_archive.commands.output import cli_user
 from uscm_archive.settings import Settings
 from web.app import create_app
 from web.session_view import LOW_CONFIDENCE
@@ -74,6 +75,17 @@ def test_the_passage_is_over_a_minute_and_transcribed_with_90_percent_word_accur
         catalog.close()
     assert word_accuracy(" ".join(PASSAGE), heard) >= 0.90, heard
     assert [(t.source, t.is_primary) for t in session.tracks] == [("asr", True)]
+
+
+def test_the_transcription_is_in_the_audit_log_with_who_asked(archive_with_speech):
+    data, _, _ = archive_with_speech
+    catalog = Catalog.open(data / "catalog.db")
+    try:
+        trail = [(e.user_name, e.action) for e in reversed(catalog.staff.audit.for_session(1))]
+    finally:
+        catalog.close()
+    me = cli_user()  # the command line's operating-system user
+    assert trail[:2] == [(me, "session.create"), (me, "transcript.asr")]
 
 
 def test_five_quotes_are_found_by_search_where_they_were_spoken(archive_with_speech):

@@ -126,6 +126,18 @@ def test_dry_run_reports_what_would_change_and_writes_nothing(data_dir, tmp_path
         ("Michael-Sean Spence, Esq., Director", "Michael-Sean Spence", "Director"),
         ("Kathy Maness (speaker; title cut off)", "Kathy Maness", "speaker; title cut off"),
         ("  Tom   Cochran ", "Tom Cochran", None),
+        ("Chair Jerome Powell", "Jerome Powell", "Chair"),
+        ("Commissioner Ana Lopez of Dade County", "Ana Lopez", "Commissioner of Dade County"),
+        ("Council Member Carlina Rivera", "Carlina Rivera", "Council Member"),
+        ("Councilmember Brooke Pinto", "Brooke Pinto", "Councilmember"),
+        ("Governor Gretchen Whitmer of Michigan", "Gretchen Whitmer", "Governor of Michigan"),
+        ("Lieutenant Governor Austin Davis", "Austin Davis", "Lieutenant Governor"),
+        ("Secretary Marcia Fudge", "Marcia Fudge", "Secretary"),
+        ("Senator Amy Klobuchar", "Amy Klobuchar", "Senator"),
+        ("Representative Emanuel Cleaver", "Emanuel Cleaver", "Representative"),
+        ("Police Chief Ann Vaughn", "Ann Vaughn", "Police Chief"),
+        ("Chief Ann Vaughn", "Ann Vaughn", "Chief"),
+        ("Director Shalanda Young", "Shalanda Young", "Director"),
     ],
 )
 def test_speaker_credits_split_into_name_and_role(credit, name, role):

@@ -346,7 +346,7 @@ def test_an_uploaded_caption_file_becomes_a_draft_with_a_preview(site, editor, p
     assert "Draft (not public)" in preview and "Publish" in preview
     assert len(segment_links(preview)) > 20
     assert public.get(f"/sessions/{session_id}").status_code == 404
-    assert "session.upload" in preview and EDITOR in preview
+    assert "session.create" in preview and EDITOR in preview
 
 
 def test_uploading_a_file_already_in_the_archive_is_refused_and_leaves_it_alone(site, editor, public):

@@ -13,7 +13,17 @@ HEADER = """# Command-line reference
 
 Generated from the commands' own help by `python -m uscm_archive.clidoc > docs/cli.md`; a test keeps it current.
 Every command takes `--data DIR` (or the `USCM_ARCHIVE_DATA` variable); the default data folder is `./uscm-data`.
-Errors print one line, `error: ...`, on stderr and exit with status 1.
+Errors print one line, `error: ...`, on stderr and exit with status 1 (with `--json` too).
+
+- `-` is standard input or output where a file is read or written: `ingest -`, `import-catalog -`, `export -o -`,
+  `backup -`, `restore -`.
+- `--json` (every command that reports) prints one JSON document on stdout; its shape is in the option's help.
+- `-q/--quiet` (every command) leaves only errors on stderr and drops the summary line on stdout; a command's
+  product (session ids, a transcript, a token) is still printed.
+- Long operations (ingest and sync of many items, import-catalog, dump, load) draw a progress bar with the time
+  left on stderr when it is a terminal, never with `--json` or `--quiet`.
+- Shell completion: `eval "$(_USCM_ARCHIVE_COMPLETE=bash_source uscm-archive)"` (`zsh_source`, `fish_source`).
+- Every write from the command line is in the staff audit log as `cli:<login>`, the operating-system user.
 """
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.exceptions import HTTPException
@@ -51,6 +52,11 @@ def sessions(request: Request, page: str | None = None):
     catalog = catalog_for(request)
     filters = {k: (request.query_params.get(k) or "").strip() for k in BROWSE_FILTERS}
     filters = {k: v[:200] for k, v in filters.items() if v}
+    moved = catalog.event_redirect(filters["event"]) if "event" in filters else None
+    if moved is not None:  # a renamed or merged event: its old page leads to the new one, as speakers' do
+        return RedirectResponse(
+            f"{request.url.path}?{urlencode({**filters, 'event': moved})}", status_code=301
+        )
     notes = []
     year = filters.get("year")
     if year is not None and not re.fullmatch(r"[0-9]{4}", year):

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from web.audit_text import audit_lines
 from web.share import SITE_DESCRIPTION
 from web.timecode import clock
 
@@ -45,6 +46,7 @@ def make_templates(settings, static_url=None) -> jinja2.Environment:
     env.globals["description"] = None
     env.filters["clock"] = clock
     env.filters["seconds"] = lambda value: int(value or 0)
+    env.filters["audit_lines"] = audit_lines
     return env
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from catalog.ops import backup as _backup
 from catalog.ops.backup import CatalogFileInfo, RestoreResult
 from catalog.ops.data_files import DataFiles, ExpectedFile
-from catalog.ops.dump import DumpCounts, dump_archive
+from catalog.ops.dump import DumpCounts, Progress, dump_archive
 from catalog.ops.load import load_archive
 from catalog.ops.public_export import ExportSummary, export_public
 
@@ -54,15 +54,21 @@ class CatalogOps:
         """Integrity, foreign keys, full-text indexes against their text, per-session counts: the problems."""
         return _backup.check_file(self.path)
 
-    def dump(self, data_dir: Path, out_dir: Path, *, media: bool = False) -> DumpCounts:
-        """Write the whole archive (data folder ``data_dir``) as JSON Lines and files into ``out_dir``."""
+    def dump(
+        self, data_dir: Path, out_dir: Path, *, media: bool = False, progress: Progress = None
+    ) -> DumpCounts:
+        """Write the whole archive (data folder ``data_dir``) as JSON Lines and files into ``out_dir``.
+        ``progress(done, total)`` follows the segments written."""
         with self._connection() as conn:
-            return dump_archive(conn, data_dir, out_dir, media=media)
+            return dump_archive(conn, data_dir, out_dir, media=media, progress=progress)
 
-    def load(self, data_dir: Path, in_dir: Path, *, merge: bool = False) -> DumpCounts:
-        """Read a dump folder into the archive: all or nothing (``merge`` adds only new sources)."""
+    def load(
+        self, data_dir: Path, in_dir: Path, *, merge: bool = False, progress: Progress = None
+    ) -> DumpCounts:
+        """Read a dump folder into the archive: all or nothing (``merge`` adds only new sources).
+        ``progress(done, total)`` follows the segments read."""
         with self._connection() as conn:
-            return load_archive(conn, data_dir, in_dir, merge=merge)
+            return load_archive(conn, data_dir, in_dir, merge=merge, progress=progress)
 
     def export_public(self, target: str | Path, *, base_url: str = "") -> ExportSummary:
         """Write the published part of the archive to the SQLite file ``target`` (replaced whole, atomically),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +50,23 @@ class DumpCounts:
 
 
 # -- dump ------------------------------------------------------------------------------------------------------
+Progress = Callable[[int, int], None] | None  # (done, total) of the segments, the bulk of a dump or load
+
+
+def counted(lines: Iterator, total: int, progress: Progress, every: int = 1000) -> Iterator:
+    """``lines`` unchanged, calling ``progress(done, total)`` every ``every`` lines and at the end."""
+    done = 0
+    for line in lines:
+        yield line
+        done += 1
+        if progress is not None and done % every == 0:
+            progress(done, total)
+    if progress is not None:
+        progress(done, total)
+
+
 def dump_archive(
-    conn: sqlite3.Connection, data_dir: Path, out_dir: Path, *, media: bool = False
+    conn: sqlite3.Connection, data_dir: Path, out_dir: Path, *, media: bool = False, progress: Progress = None
 ) -> DumpCounts:
     """Write the archive behind ``conn`` (data folder ``data_dir``) into the new or empty folder ``out_dir``."""
     out_dir = Path(out_dir)
@@ -66,8 +81,19 @@ def dump_archive(
                 out_dir / "topics.jsonl", _rows(conn, "SELECT id, name, slug FROM topics")
             ),
             "sessions": _write_jsonl(out_dir / "sessions.jsonl", _session_lines(conn)),
-            "segments": _write_jsonl(out_dir / "segments.jsonl", _segment_lines(conn)),
+            "segments": _write_jsonl(
+                out_dir / "segments.jsonl",
+                counted(
+                    _segment_lines(conn),
+                    conn.execute("SELECT count(*) FROM segments").fetchone()[0],
+                    progress,
+                ),
+            ),
             "audit": _write_jsonl(out_dir / "audit.jsonl", _rows(conn, "SELECT * FROM audit ORDER BY id")),
+            "event_redirects": _write_jsonl(
+                out_dir / "event_redirects.jsonl",
+                _rows(conn, "SELECT slug, name, into_name, at FROM event_redirects ORDER BY slug"),
+            ),
         }
     finally:
         conn.execute("COMMIT")

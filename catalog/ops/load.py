@@ -22,7 +22,15 @@ from catalog.errors import CatalogError
 from catalog.folder import CAPTIONS, MEDIA, DataFolder
 from catalog.ops.backup import session_count_problems
 from catalog.ops.data_files import record_files
-from catalog.ops.dump import FILE_FOLDERS, DumpCounts, copy_tree, read_jsonl, read_manifest
+from catalog.ops.dump import (
+    FILE_FOLDERS,
+    DumpCounts,
+    Progress,
+    copy_tree,
+    counted,
+    read_jsonl,
+    read_manifest,
+)
 from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
@@ -32,7 +40,7 @@ from transcripts import ChatMessage
 
 
 def load_archive(
-    conn: sqlite3.Connection, data_dir: Path, in_dir: Path, *, merge: bool = False
+    conn: sqlite3.Connection, data_dir: Path, in_dir: Path, *, merge: bool = False, progress: Progress = None
 ) -> DumpCounts:
     """Read the dump folder ``in_dir`` into the archive behind ``conn``; all or nothing.
 
@@ -41,7 +49,7 @@ def load_archive(
     gets a new id, so its files move to that id's folders (``captions/<id>/``, ``media/<id>/``).
     """
     in_dir, data_dir = Path(in_dir), Path(data_dir)
-    read_manifest(in_dir)
+    manifest = read_manifest(in_dir)
     foreign = schema_problems(conn)
     if foreign:
         raise CatalogError(f"the archive's catalog is not a schema this program made: {foreign[0]}")
@@ -64,6 +72,8 @@ def load_archive(
         conn.execute("BEGIN IMMEDIATE")
         try:
             loader = _Loader(conn, in_dir, keep_ids=not merge, data_dir=data_dir, created=created)
+            loader.progress = progress
+            loader.expected = _expected_segments(manifest)
             counts = loader.run()
             record_files(conn, _captions(placed + loader.placed))
             files += loader.files
@@ -135,6 +145,10 @@ class _Loader:
             for session_id in self.sessions.values():
                 index_windows(self.conn, session_id)
             self._each("audit.jsonl", self._audit)
+            if (
+                self.in_dir / "event_redirects.jsonl"
+            ).is_file():  # dumps made before events were merged lack it
+                self._each("event_redirects.jsonl", self._event_redirect)
             self.where = str(self.in_dir / "segments.jsonl")
             problems = session_count_problems(self.conn, self.sessions.values())
             if problems:
@@ -153,9 +167,15 @@ class _Loader:
             "skipped": tuple(self.skipped),
         }
 
+    progress: Progress = None
+    expected = 0
+
     def _each(self, name: str, handle) -> int:
         count = 0
-        for number, line in read_jsonl(self.in_dir / name):
+        lines = read_jsonl(self.in_dir / name)
+        if name == "segments.jsonl":
+            lines = counted(lines, self.expected, self.progress)
+        for number, line in lines:
             self.where = f"{self.in_dir / name}, line {number}"
             count += handle(line) or 0
         return count
@@ -337,6 +357,21 @@ class _Loader:
                 return  # about a session that was already in the archive (merge): its own trail stays
             values["session_id"] = self.sessions[session]
         self._insert("audit", values, line.get("id"))
+
+    def _event_redirect(self, line: dict) -> None:
+        """An event renamed or merged away keeps leading to its new name; one the archive has already stays."""
+        values = [_text(line[k], k) for k in ("slug", "name", "into_name", "at")]
+        self.conn.execute(
+            "INSERT OR IGNORE INTO event_redirects (slug, name, into_name, at) VALUES (?, ?, ?, ?)", values
+        )
+
+
+def _expected_segments(manifest: dict) -> int:
+    """The manifest's segment count, for progress only (the lines themselves are what is loaded)."""
+    count = (
+        (manifest.get("counts") or {}).get("segments") if isinstance(manifest.get("counts"), dict) else None
+    )
+    return count if isinstance(count, int) and count >= 0 else 0
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:

@@ -10,6 +10,7 @@ import sqlite_utils
 
 from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
+from catalog.staff.events import EventSummary, StaffEvents
 from catalog.staff.extras import StaffExtras
 from catalog.staff.searches import SavedSearch, StaffSearches
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
@@ -26,6 +27,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ChapterInput",
+    "EventSummary",
     "Offer",
     "SavedSearch",
     "SegmentVersion",
@@ -40,7 +42,7 @@ __all__ = [
 
 class Staff:
     """The staff parts, sharing one catalog connection: ``users``, ``signins`` (failed sign-ins and their
-    delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``,
+    delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``, ``events``,
     ``suggestions`` (speaker names offered by transcription), ``audit``, ``searches`` (saved searches for e-mail
     digests), ``extras`` (a webinar's chat, links and slides)."""
 
@@ -51,6 +53,7 @@ class Staff:
         self.edits = StaffEdits(db)
         self.segments = StaffSegments(db)
         self.speakers = StaffSpeakers(db)
+        self.events = StaffEvents(db)
         self.suggestions = SpeakerSuggestions(db)
         self.audit = AuditLog(db)
         self.searches = StaffSearches(db)

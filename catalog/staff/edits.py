@@ -16,6 +16,7 @@ import sqlite_utils
 
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.staff.audit import AuditLog, record, touch_session
+from catalog.staff.events import resolve_event
 from catalog.store.db import transaction, utcnow
 from catalog.store.field_limits import FIELD_LIMITS
 from catalog.store.names import clean_role, credit_speaker, ensure_speaker, ensure_topic
@@ -115,6 +116,9 @@ class StaffEdits:
         """Apply the fields that differ from what is stored; return ``{field: [old, new]}`` of those changed."""
         cleaned = clean_metadata(changes)
         with transaction(self.db) as conn:
+            # An event renamed or merged away is written as its new name, as ingest writes it.
+            if cleaned.get("event"):
+                cleaned["event"] = resolve_event(conn, cleaned["event"])
             current = self._row(conn, session_id, tuple(cleaned))
             diff = {k: [current[k], v] for k, v in cleaned.items() if current[k] != v}
             if not diff:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.staff.audit import record
 from catalog.store.db import transaction, utcnow
 
 ROLES = ("editor", "admin")
@@ -74,7 +75,8 @@ class StaffUsers:
         self.db = db
 
     # -- users ---------------------------------------------------------------------------------------------
-    def add(self, name: str, password_hash: str, role: str = "editor") -> User:
+    # Each write records its audit entry (who: ``by``, a staff name or ``cli:<login>``) in its transaction.
+    def add(self, name: str, password_hash: str, role: str = "editor", *, by: str | None = None) -> User:
         name, role = check_user_name(name), check_role(role)
         with transaction(self.db) as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
@@ -83,6 +85,7 @@ class StaffUsers:
                 "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
                 (name, password_hash, role, utcnow()),
             )
+            record(conn, by, None, "user.add", user=name, role=role)
         return self.get(cursor.lastrowid)
 
     def get(self, user_id: int) -> User | None:
@@ -105,33 +108,37 @@ class StaffUsers:
         ).fetchall()
         return [_user(row) for row in rows]
 
-    def set_password(self, name: str, password_hash: str) -> None:
+    def set_password(self, name: str, password_hash: str, *, by: str | None = None) -> None:
         with transaction(self.db) as conn:
             self._require_in(conn, name)
             conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
+            record(conn, by, None, "user.password", user=name)
 
-    def set_role(self, name: str, role: str) -> None:
+    def set_role(self, name: str, role: str, *, by: str | None = None) -> None:
         role = check_role(role)
         with transaction(self.db) as conn:
             user = self._require_in(conn, name)
             if user.is_admin and role != "admin":
                 self._keep_an_admin(conn, user)
             conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, user.id))
+            record(conn, by, None, "user.role", user=name, changes={"role": [user.role, role]})
 
-    def set_disabled(self, name: str, disabled: bool) -> None:
+    def set_disabled(self, name: str, disabled: bool, *, by: str | None = None) -> None:
         with transaction(self.db) as conn:
             user = self._require_in(conn, name)
             if disabled and user.is_admin:
                 self._keep_an_admin(conn, user)
             conn.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user.id))
+            record(conn, by, None, "user.disable" if disabled else "user.enable", user=name)
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str, *, by: str | None = None) -> None:
         """Remove the account and its tokens. Its audit entries keep the name."""
         with transaction(self.db) as conn:
             user = self._require_in(conn, name)
             if user.is_admin:
                 self._keep_an_admin(conn, user)
             conn.execute("DELETE FROM users WHERE id = ?", (user.id,))
+            record(conn, by, None, "user.remove", user=name)
 
     def _require_in(self, conn, name: str) -> User:
         row = conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,)).fetchone()
@@ -147,15 +154,19 @@ class StaffUsers:
             raise Conflict(f"{user.name!r} is the only active admin: make another admin first")
 
     # -- API tokens ----------------------------------------------------------------------------------------
-    def add_token(self, user_id: int, token_hash: str, label: str | None = None) -> ApiToken:
+    def add_token(
+        self, user_id: int, token_hash: str, label: str | None = None, *, by: str | None = None
+    ) -> ApiToken:
         label = (label or "").strip()[:100] or None
         with transaction(self.db) as conn:
-            if not conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone():
+            owner = conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()
+            if not owner:
                 raise NotFound(f"no user with id {user_id}")
             cursor = conn.execute(
                 "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
                 (user_id, token_hash, label, utcnow()),
             )
+            record(conn, by, None, "token.add", user=owner[0], label=label)
         return self._token(cursor.lastrowid)
 
     def tokens(self, user_id: int) -> list[ApiToken]:
@@ -166,13 +177,14 @@ class StaffUsers:
         ).fetchall()
         return [ApiToken(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
-    def revoke_token(self, user_id: int, token_id: int) -> None:
+    def revoke_token(self, user_id: int, token_id: int, *, by: str | None = None) -> None:
         with transaction(self.db) as conn:
             cursor = conn.execute(
                 "UPDATE api_tokens SET revoked = 1 WHERE id = ? AND user_id = ?", (token_id, user_id)
             )
             if cursor.rowcount == 0:
                 raise NotFound(f"no token {token_id} of this user")
+            record(conn, by, None, "token.revoke", token=token_id)
 
     def user_for_token(self, token_hash: str) -> User | None:
         """The active user holding an unrevoked token with this hash (and note when it was used)."""

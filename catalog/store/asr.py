@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from catalog.errors import CatalogError, NotFound
+from catalog.staff.audit import record
 from catalog.store.db import transaction, utcnow
 from catalog.store.sessions import _segment_fields
 from catalog.store.windows import index_windows, take_out_windows
@@ -56,8 +57,10 @@ def save_asr_track(
     model: str,
     model_sha256: str,
     language: str = "en",
+    by: str | None = None,
 ) -> SavedAsr:
-    """Store ``lines`` as the session's primary, automatic track (one transaction)."""
+    """Store ``lines`` as the session's primary, automatic track (one transaction), with its audit entry
+    (``transcript.asr``, by who asked for it)."""
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
             raise NotFound(f"no session with id {session_id}")
@@ -83,6 +86,7 @@ def save_asr_track(
             "UPDATE sessions SET segment_count = ?, has_transcript = ?, updated_at = ? WHERE id = ?",
             (count, int(count > 0), utcnow(), session_id),
         )
+        record(conn, by, session_id, "transcript.asr", model=model, lines=len(fresh), kept=len(kept))
     return SavedAsr(track_id, len(fresh), len(kept))
 
 

@@ -337,6 +337,18 @@ END;
 INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild');
 """
 
+# A renamed or merged event's old name keeps leading somewhere: ``/sessions?event=<old>`` redirects to the new
+# name, and a session fetched again with the old name gets the new one (catalog/staff/events.py). A new table:
+# free on any catalog size.
+MIGRATION_EVENT_REDIRECTS = """
+CREATE TABLE IF NOT EXISTS event_redirects (
+    slug TEXT PRIMARY KEY,                    -- the old name's slug
+    name TEXT NOT NULL,                       -- the old name as it was
+    into_name TEXT NOT NULL,                  -- the event that now carries its sessions
+    at TEXT NOT NULL
+);
+"""
+
 # Saved searches (issue 14): a staffer's search, mailed as a digest of new matching sessions. ``sent`` keeps which
 # sessions each search has already mailed, so a digest never repeats one (cheap: two new, empty tables).
 MIGRATION_SAVED_SEARCHES = """
@@ -402,6 +414,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_SIGNIN_SESSIONS_FILE_HASHES,
     MIGRATION_ASR_TRANSCRIPTS,
     MIGRATION_SEGMENT_WINDOWS,
+    MIGRATION_EVENT_REDIRECTS,
     MIGRATION_SAVED_SEARCHES,
     MIGRATION_WEBINAR_EXTRAS,
 )

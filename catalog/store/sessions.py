@@ -12,6 +12,8 @@ import sqlite_utils
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
+from catalog.staff.audit import record
+from catalog.staff.events import resolve_event
 from catalog.store.db import transaction, utcnow
 from catalog.store.field_limits import check_items, check_length
 from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
@@ -102,11 +104,14 @@ def save_session(
     tracks: Sequence[TrackInput],
     chapters: Sequence[Chapter],
     media: MediaInput | None,
+    by: str | None = None,
 ) -> int:
     _check_meta(source_key, meta)
     _check_files(tracks, media)
     try:
         with transaction(db) as conn:
+            before = _audited(conn, "source_key", source_key)
+            meta = replace(meta, event=resolve_event(conn, meta.event))
             session_id, edits = _upsert_session(conn, source_key, meta, media)
             if not edits.transcript and keeps_asr_track(conn, session_id, tracks):
                 edits = replace(edits, transcript=True)  # no captions at the source: keep the automatic ones
@@ -121,9 +126,33 @@ def save_session(
                 )
             if not edits.chapters:
                 _store_chapters(conn, session_id, chapters or _chapters_from_tracks(tracks))
+            _audit_save(conn, by, session_id, source_key, before)
     except sqlite3.Error as exc:
         raise CatalogError(f"could not save session {source_key!r}: {exc}") from exc
     return session_id
+
+
+AUDITED = ("title", "date", "event", "description", "video_url", "status", "segment_count")
+
+
+def _audited(conn: sqlite3.Connection, column: str, value: object) -> dict | None:
+    row = conn.execute(f"SELECT {', '.join(AUDITED)} FROM sessions WHERE {column} = ?", (value,)).fetchone()
+    return dict(zip(AUDITED, row, strict=True)) if row else None
+
+
+def _audit_save(
+    conn: sqlite3.Connection, by: str | None, session_id: int, source_key: str, before: dict | None
+) -> None:
+    """The save's audit entry, in its transaction: ``session.create``, or ``session.update`` with each changed
+    field as ``[before, after]``; a save that changed none of them writes none (a sync refreshing its newest
+    entries)."""
+    after = _audited(conn, "id", session_id) or {}
+    if before is None:
+        record(conn, by, session_id, "session.create", source=source_key, title=after.get("title"))
+        return
+    changes = {k: [before[k], after.get(k)] for k in AUDITED if before[k] != after.get(k)}
+    if changes:
+        record(conn, by, session_id, "session.update", source=source_key, changes=changes)
 
 
 def with_session_id(path: str | None, session_id: int) -> str | None:

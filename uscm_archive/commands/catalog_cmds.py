@@ -12,6 +12,7 @@ import click
 import transcripts
 from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Session
 from uscm_archive.commands.common import open_catalog, with_settings
+from uscm_archive.commands.output import STDIO, Output, reporting
 from web.bulk import search_csv
 from web.published import KINDS, chat_hit_dict, published, search_dict, search_kinds
 
@@ -78,7 +79,6 @@ def _non_negative(ctx, param, value):
 @click.command()
 @with_settings
 @click.argument("query")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: query, total and results.")
 @click.option(
     "--csv",
     "as_csv",
@@ -106,9 +106,10 @@ def _non_negative(ctx, param, value):
     show_default=True,
     help="What to search: spoken words (speech), webinar chat messages (chat) or both (--csv: spoken words).",
 )
-def search(settings, query: str, as_json: bool, as_csv: bool, no_correct: bool, kind: str, **options) -> None:
+@reporting("query, total, chat_total and results (the shape of /api/search).")
+def search(settings, query: str, as_csv: bool, no_correct: bool, kind: str, out: Output, **options) -> None:
     """Find the moments where QUERY was said (or written in a webinar's chat): "a phrase", word*, a OR b, -word."""
-    if as_json and as_csv:
+    if out.as_json and as_csv:
         raise CatalogError("choose one of --json and --csv")
     request = SearchRequest(query=query, correct=not no_correct, **options)
     with open_catalog(settings) as catalog:
@@ -116,10 +117,9 @@ def search(settings, query: str, as_json: bool, as_csv: bool, no_correct: bool, 
             click.echo(search_csv(catalog, request, rows=request.limit), nl=False)
             return
         results, chat = search_kinds(catalog, request, kind)
-    if as_json:
+    if out.as_json:
         click.echo(json.dumps(results_json(results, chat, query), ensure_ascii=False))
-    else:
-        click.echo(results_text(results, chat))
+    out.data(results_text(results, chat))
 
 
 def session_json(session: Session) -> dict:
@@ -139,9 +139,12 @@ def session_json(session: Session) -> dict:
 
 @click.command()
 @with_settings
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @click.option("--drafts", is_flag=True, help="Include drafts and retracted sessions.")
-def sessions(settings, as_json: bool, drafts: bool) -> None:
+@reporting(
+    'a list of {"id", "title", "date", "event", "status", "segments", "speakers", "topics", '
+    '"video_url", "url"}.'
+)
+def sessions(settings, drafts: bool, out: Output) -> None:
     """List the sessions in the archive, newest first."""
     found: list[Session] = []
     with open_catalog(settings) as catalog:
@@ -150,13 +153,11 @@ def sessions(settings, as_json: bool, drafts: bool) -> None:
         while len(found) < total and page:
             _, page = catalog.list_sessions(include_drafts=drafts, limit=1000, offset=len(found))
             found += page
-    if as_json:
-        click.echo(json.dumps([session_json(s) for s in found], ensure_ascii=False, indent=2))
-        return
+    out.emit([session_json(s) for s in found])
     for s in found:
         status = "" if s.status == "published" else f" [{s.status}]"
-        click.echo(f"{s.id:>5}  {s.date or 'undated':<10}  {s.title}{status}  ({s.segment_count} segments)")
-    click.echo(f"{total} sessions")
+        out.data(f"{s.id:>5}  {s.date or 'undated':<10}  {s.title}{status}  ({s.segment_count} segments)")
+    out.summary(f"{total} sessions")
 
 
 def export_text(catalog, session_id: int, fmt: str) -> str:
@@ -177,19 +178,26 @@ def export_text(catalog, session_id: int, fmt: str) -> str:
     default="vtt",
     show_default=True,
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
-def export(settings, session_id: int, fmt: str, output: str | None) -> None:
-    """Export a session's transcript as WebVTT, SRT, plain text or JSON."""
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Write to FILE (`-`: standard output, the default).",
+)
+@reporting(None)
+def export(settings, session_id: int, fmt: str, output: str | None, out: Output) -> None:
+    """Export a session's transcript as WebVTT, SRT, plain text or JSON (`--format json`)."""
     with open_catalog(settings) as catalog:
         text = export_text(catalog, session_id, fmt)
-    if output is None:
+    if output in (None, STDIO):
         click.echo(text, nl=not text.endswith("\n"))
         return
     try:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CatalogError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    click.echo(f"wrote {output}", err=True)
+    out.note(f"wrote {output}")
 
 
 def register(cli: click.Group) -> None:

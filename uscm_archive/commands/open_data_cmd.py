@@ -8,6 +8,7 @@ import click
 
 from catalog import CatalogError, ops_for, write_metadata
 from uscm_archive.commands.common import with_settings
+from uscm_archive.commands.output import Output, reporting
 from uscm_archive.settings import Settings
 
 
@@ -20,8 +21,9 @@ from uscm_archive.settings import Settings
     "default: relative links].",
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@reporting('{"file", "metadata", "sessions", "segments", "size"} (size in bytes).')
 @with_settings
-def export_public_cmd(settings: Settings, file: str, base_url: str | None, force: bool) -> None:
+def export_public_cmd(settings: Settings, file: str, base_url: str | None, force: bool, out: Output) -> None:
     """Write the published part of the archive to FILE, a SQLite file to open with Datasette.
 
     Published sessions with their speakers, topics, tracks, transcript segments and chapters, a `moments` view
@@ -37,7 +39,16 @@ def export_public_cmd(settings: Settings, file: str, base_url: str | None, force
     base = (settings.base_url if base_url is None else base_url).rstrip("/")
     summary = ops_for(settings.catalog_path).export_public(target, base_url=base)
     metadata = write_metadata(target, settings.site_name, base)
-    click.echo(
+    out.emit(
+        {
+            "file": str(target),
+            "metadata": str(metadata),
+            "sessions": summary.sessions,
+            "segments": summary.segments,
+            "size": summary.size,
+        }
+    )
+    out.summary(
         f"exported {summary.sessions} published sessions ({summary.segments} segments) to {target} "
         f"({summary.size:,} bytes); Datasette metadata in {metadata}"
     )

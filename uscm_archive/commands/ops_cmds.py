@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from catalog import CatalogError, ops_for
 from uscm_archive.commands.common import open_catalog, with_settings
+from uscm_archive.commands.output import STDIO, Output, reporting, stdin_binary, stdout_binary
 from uscm_archive.settings import Settings
 
 
@@ -24,51 +29,101 @@ def _require_catalog(settings: Settings) -> None:
         raise CatalogError(f"{settings.catalog_path}: no catalog here (is --data right?)")
 
 
+def _info_json(info) -> dict:
+    return {"sessions": info.sessions, "segments": info.segments, "size": info.size}
+
+
+@contextmanager
+def _spooled(suffix: str) -> Iterator[Path]:
+    """A temporary file for a catalog going to or coming from a pipe (SQLite reads and writes files)."""
+    with tempfile.TemporaryDirectory(prefix="uscm-archive-") as folder:
+        yield Path(folder) / f"catalog{suffix}"
+
+
 @click.command("backup")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@reporting('{"file", "sessions", "segments", "size"} (size in bytes).')
 @with_settings
-def backup_cmd(settings: Settings, file: str, force: bool) -> None:
-    """Copy the catalog to FILE with SQLite's online backup (safe while serving).
+def backup_cmd(settings: Settings, file: str, force: bool, out: Output) -> None:
+    """Copy the catalog to FILE with SQLite's online backup (safe while serving); `-` writes the copy to
+    standard output (`uscm-archive backup - | gzip > catalog.db.gz`).
 
     The copy holds the whole catalog, staff accounts included. Caption and media files live beside it in the
     data folder: copy those folders too (or use `dump`).
     """
-    info = ops_for(settings.catalog_path).backup(Path(file), overwrite=force)
-    click.echo(
+    ops = ops_for(settings.catalog_path)
+    if file == STDIO:
+        if out.as_json:
+            raise CatalogError("--json prints to standard output: give backup a FILE, not -")
+        with _spooled(".db") as copy:
+            info = ops.backup(copy)
+            with copy.open("rb") as handle:
+                shutil.copyfileobj(handle, stdout_binary())
+        out.note(f"backed up {info.sessions} sessions ({info.segments} segments) to standard output")
+        return
+    info = ops.backup(Path(file), overwrite=force)
+    out.emit({"file": file, **_info_json(info)})
+    out.summary(
         f"backed up {info.sessions} sessions ({info.segments} segments) to {file} ({_size(info.size)})"
     )
 
 
 @click.command("restore")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@reporting(
+    '{"file", "restored": {"sessions", "segments", "size"}, "previous"} (where the replaced catalog is kept).'
+)
 @with_settings
-def restore_cmd(settings: Settings, file: str) -> None:
-    """Replace the catalog with the backup FILE, after checking it.
+def restore_cmd(settings: Settings, file: str, out: Output) -> None:
+    """Replace the catalog with the backup FILE (`-`: read it from standard input), after checking it.
 
     FILE must be a uscm-archive catalog of a known schema version that passes SQLite's integrity check; anything
     else is refused and nothing changes. The current catalog is kept as catalog.db.bak-<timestamp>.
     """
-    result = ops_for(settings.catalog_path).restore(Path(file))
+    if file == STDIO:
+        with _spooled(".db") as copy:
+            with copy.open("wb") as handle:
+                shutil.copyfileobj(stdin_binary(), handle)
+            result = ops_for(settings.catalog_path).restore(copy)
+    else:
+        result = ops_for(settings.catalog_path).restore(Path(file))
     info = result.restored
-    click.echo(f"restored {info.sessions} sessions ({info.segments} segments) from {file}")
-    if result.previous:
-        click.echo(f"the previous catalog is kept as {result.previous}")
+    previous = str(result.previous) if result.previous else None
+    out.emit({"file": file, "restored": _info_json(info), "previous": previous})
+    out.summary(f"restored {info.sessions} sessions ({info.segments} segments) from {file}")
+    if previous:
+        out.summary(f"the previous catalog is kept as {previous}")
+
+
+COUNTS_JSON = '{"folder", "sessions", "segments", "speakers", "topics", "files"'
+
+
+def _counts_json(folder: str, counts) -> dict:
+    fields = ("sessions", "segments", "speakers", "topics", "files")
+    return {"folder": folder, **{name: getattr(counts, name) for name in fields}}
 
 
 @click.command("dump")
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--media", is_flag=True, help="Also copy archived media files.")
+@reporting(COUNTS_JSON + "}.")
 @with_settings
-def dump_cmd(settings: Settings, folder: str, media: bool) -> None:
+def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
     """Export the whole archive to FOLDER: JSON Lines plus the raw caption files.
 
-    FOLDER must be new or empty. Staff accounts and the ingest queue are not exported (a backup keeps them).
+    FOLDER must be new or empty (a folder of files: not `-`). Staff accounts and the ingest queue are not
+    exported (a backup keeps them).
     """
     _require_catalog(settings)
-    with open_catalog(settings) as catalog:
-        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media)
-    click.echo(
+    if folder == STDIO:
+        raise CatalogError(
+            "dump writes a folder of files: give it a FOLDER (backup - writes to standard output)"
+        )
+    with open_catalog(settings) as catalog, out.bar(0, "dumping") as advance:
+        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media, progress=advance)
+    out.emit(_counts_json(folder, counts))
+    out.summary(
         f"dumped {counts.sessions} sessions, {counts.segments} segments, {counts.speakers} speakers, "
         f"{counts.topics} topics and {counts.files} files to {folder}"
     )
@@ -77,23 +132,37 @@ def dump_cmd(settings: Settings, folder: str, media: bool) -> None:
 @click.command("load")
 @click.argument("folder", type=click.Path(file_okay=False, exists=True))
 @click.option("--merge", is_flag=True, help="Add to a non-empty archive: only sessions whose source is new.")
+@reporting(COUNTS_JSON + ', "skipped": [source keys already in the archive]}.')
 @with_settings
-def load_cmd(settings: Settings, folder: str, merge: bool) -> None:
+def load_cmd(settings: Settings, folder: str, merge: bool, out: Output) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
-    with open_catalog(settings) as catalog:
-        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge)
+    with open_catalog(settings) as catalog, out.bar(0, "loading") as advance:
+        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge, progress=advance)
+    out.emit(
+        {
+            **_counts_json(folder, counts),
+            "skipped": list(counts.skipped),
+            "already_loaded": counts.already_loaded,
+        }
+    )
     if counts.already_loaded:
-        click.echo(f"the archive already holds this dump: its files are verified ({counts.files} placed now)")
+        out.summary(
+            f"the archive already holds this dump: its files are verified ({counts.files} placed now)"
+        )
         return
-    click.echo(f"loaded {counts.sessions} sessions ({counts.segments} segments) and {counts.files} files")
+    out.summary(f"loaded {counts.sessions} sessions ({counts.segments} segments) and {counts.files} files")
     if counts.skipped:
-        click.echo(f"skipped {len(counts.skipped)} sessions already in the archive")
+        out.summary(f"skipped {len(counts.skipped)} sessions already in the archive")
 
 
 @click.command("check")
 @click.option("--quick", is_flag=True, help="Compare file sizes only; skip hashing the files.")
+@reporting(
+    '{"file", "ok", "problems": [text], "files": {"checked", "hashed"} (null when the catalog itself failed)}; '
+    "exit status 1 when there are problems."
+)
 @with_settings
-def check_cmd(settings: Settings, quick: bool) -> None:
+def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
     """Check the catalog and its files: SQLite integrity, foreign keys, full-text indexes against their text,
     session counts, the exact schema, and every media and caption file's size and sha256.
 
@@ -104,21 +173,24 @@ def check_cmd(settings: Settings, quick: bool) -> None:
 
     _require_catalog(settings)
     for line in sweep_leftovers(settings.data_dir):
-        click.echo(f"removed crash leftover: {line}")
+        out.note(f"removed crash leftover: {line}")
     problems = ops_for(settings.catalog_path).check()
+    checked = None
     if not problems:
         with open_catalog(settings) as catalog:
             files = check_files(catalog, settings.data_dir, quick=quick)
         problems = files.problems
+        checked = {"checked": files.checked, "hashed": 0 if quick else files.hashed}
         for note in files.notes:
-            click.echo(f"note: {note}", err=True)
+            out.note(f"note: {note}")
         hashed = "" if quick else f", {files.hashed} hashed"
-        click.echo(f"files: {files.checked} checked{hashed}")
+        out.summary(f"files: {files.checked} checked{hashed}")
+    out.emit({"file": str(settings.catalog_path), "ok": not problems, "problems": problems, "files": checked})
     if problems:
         for problem in problems:
-            click.echo(f"problem: {problem}", err=True)
+            out.note(f"problem: {problem}")
         raise CatalogError(f"{settings.catalog_path}: {len(problems)} problem(s) found")
-    click.echo(f"{settings.catalog_path}: ok")
+    out.summary(f"{settings.catalog_path}: ok")
 
 
 def register(cli: click.Group) -> None:

@@ -18,6 +18,7 @@ import click
 import uvicorn
 
 from uscm_archive.commands.common import with_settings
+from uscm_archive.commands.output import Output, reporting
 from uscm_archive.settings import Settings
 
 
@@ -50,8 +51,11 @@ def port_problem(host: str, port: int) -> str | None:
     show_default=True,
     help="Server processes; on a machine with N cores, use N.",
 )
+@reporting(None)
 @with_settings
-def serve(settings: Settings, host: str | None, port: int | None, demo: bool, workers: int) -> None:
+def serve(
+    settings: Settings, host: str | None, port: int | None, demo: bool, workers: int, out: Output
+) -> None:
     """Serve the archive's web site and JSON API until interrupted (Ctrl-C)."""
     from archive.leftovers import sweep_leftovers
     from uscm_archive.demo import load_demo
@@ -67,15 +71,16 @@ def serve(settings: Settings, host: str | None, port: int | None, demo: bool, wo
         message = (
             f"Loaded {loaded} demo sessions." if loaded else "The archive is not empty: demo not loaded."
         )
-        click.echo(f"{message} (data folder: {settings.data_dir})")
+        out.summary(f"{message} (data folder: {settings.data_dir})")
     for line in sweep_leftovers(settings.data_dir):
-        click.echo(f"removed crash leftover: {line}")
+        out.note(f"removed crash leftover: {line}")
     settings = settings.with_secret()
     processes = f" with {workers} worker processes" if workers > 1 else ""
-    click.echo(
+    out.summary(
         f"Serving {settings.site_name} on http://{settings.host}:{settings.port}/{processes} (Ctrl-C to stop)"
     )
-    options = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
+    log_level = "error" if out.quiet else "warning"
+    options = {"host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False}
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return

@@ -12,16 +12,20 @@ import click
 from archive import ArchiveError, IngestResult, ProgressEvent, asr, transcription
 from catalog import Catalog
 from uscm_archive.commands.common import open_catalog, with_settings
+from uscm_archive.commands.output import Output, cli_user, reporting
 from uscm_archive.settings import Settings
 
 
 class TranscribeProgress:
-    """``  transcribed  40%  Title`` on stderr in steps of 10."""
+    """``  transcribed  40%  Title`` on stderr in steps of 10; nothing with --quiet or --json."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: Output | None = None) -> None:
         self._last = -10.0
+        self.out = out or Output()
 
     def __call__(self, event: ProgressEvent) -> None:
+        if self.out.quiet or self.out.as_json:
+            return
         if event.percent is None:
             self._last = -10.0
             if event.total:
@@ -48,7 +52,7 @@ def transcribe_new(catalog: Catalog, settings: Settings, session_ids, progress) 
     ]
     if not wanted:
         return IngestResult()
-    items = transcription.queue_sessions(catalog, settings.data_dir, wanted, requested_by="cli")
+    items = transcription.queue_sessions(catalog, settings.data_dir, wanted, requested_by=cli_user())
     return transcription.run_jobs(catalog, settings.data_dir, items, options_from(settings, None), progress)
 
 
@@ -63,15 +67,34 @@ def transcribe_new(catalog: Catalog, settings: Settings, session_ids, progress) 
     default=None,
     help="A CTranslate2 Whisper model folder [env USCM_ARCHIVE_ASR_MODEL; default: the asr extra's model].",
 )
+@reporting(
+    'as ingest: {"sessions": [...], "failures": [...]}; with --status a list of {"item_id", "session_id", '
+    '"state", "percent", "error"}; with --cancel {"cancelled": [session ids]}.'
+)
 @with_settings
-def transcribe(settings, session_ids, pending: bool, cancel: bool, show_status: bool, model) -> None:
+def transcribe(
+    settings, session_ids, pending: bool, cancel: bool, show_status: bool, model, out: Output
+) -> None:
     """Transcribe sessions that have archived media but no captions (offline; prints each session id)."""
     with open_catalog(settings) as catalog:
         if show_status:
-            for job in catalog.queue.transcriptions():
+            jobs = catalog.queue.transcriptions()
+            out.emit(
+                [
+                    {
+                        "item_id": j.item_id,
+                        "session_id": j.session_id,
+                        "state": j.state,
+                        "percent": j.percent,
+                        "error": j.last_error,
+                    }
+                    for j in jobs
+                ]
+            )
+            for job in jobs:
                 percent = "" if job.percent is None else f" {job.percent:.0f}%"
                 error = f" ({job.last_error})" if job.last_error else ""
-                click.echo(f"#{job.item_id} session {job.session_id} {job.state}{percent}{error}")
+                out.data(f"#{job.item_id} session {job.session_id} {job.state}{percent}{error}")
             return
         if cancel:
             if not session_ids:
@@ -79,7 +102,8 @@ def transcribe(settings, session_ids, pending: bool, cancel: bool, show_status: 
             for session_id in session_ids:
                 if not transcription.cancel(catalog, session_id):
                     raise ArchiveError(f"session {session_id} has no transcription waiting or running")
-                click.echo(f"cancelled {session_id}", err=True)
+                out.note(f"cancelled {session_id}")
+            out.emit({"cancelled": list(session_ids)})
             return
         require_asr()
         if bool(session_ids) == pending:
@@ -88,15 +112,15 @@ def transcribe(settings, session_ids, pending: bool, cancel: bool, show_status: 
             None
             if pending
             else transcription.queue_sessions(
-                catalog, settings.data_dir, list(session_ids), requested_by="cli"
+                catalog, settings.data_dir, list(session_ids), requested_by=cli_user()
             )
         )
         result = transcription.run_jobs(
-            catalog, settings.data_dir, items, options_from(settings, model), TranscribeProgress()
+            catalog, settings.data_dir, items, options_from(settings, model), TranscribeProgress(out)
         )
     from uscm_archive.commands.archive_cmds import report  # archive_cmds imports this module
 
-    report(result)
+    report(result, out)
 
 
 def register(cli: click.Group) -> None:

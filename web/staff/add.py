@@ -19,7 +19,7 @@ from archive.uploads import stage_media_upload
 from catalog import CatalogError, Conflict
 from transcripts import TranscriptError, sniff_format
 from web.catalogs import catalog_for
-from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
+from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other
 from web.staff.forms import parse_names, parse_topics
 from web.staff.media import MEDIA_TYPES, media_kind, media_name
 
@@ -118,6 +118,7 @@ def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, na
         languages=(values["language"].strip(),) if values["language"].strip() else (),
         draft=True,
         allow_private=settings.allow_private_urls,
+        by=me.name,  # the save's audit entry (session.create) names the editor
     )
     catalog = catalog_for(request)
     existing = catalog.find_session_id(file_source_key(data))
@@ -130,8 +131,6 @@ def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, na
     stored = ingest_caption_bytes(
         catalog, settings.data_dir, data, name, options, max_bytes=settings.max_caption_bytes, media=staged
     )
-    detail = {"file": name, "media": staged.staged.name if staged else None}
-    staff_for(request).audit.note(me.name, stored.session_id, "session.upload", **detail)
     return stored.session_id
 
 

@@ -71,6 +71,15 @@ class SpeakerName(BaseModel):
     name: str = Field(max_length=200)
 
 
+class EventName(BaseModel):
+    name: str = Field(max_length=200)
+
+
+class EventMerge(BaseModel):
+    source: str = Field(max_length=200, description="the event merged away (name or slug)")
+    target: str = Field(max_length=200, description="the event that keeps its name (name or slug)")
+
+
 class Merge(BaseModel):
     source: int
     target: int
@@ -207,6 +216,23 @@ def merge_speakers(request: Request, body: Merge, user: StaffUser = Depends(api_
     return asdict(staff_for(request).speakers.merge(body.source, body.target, user.name))
 
 
+@router.get("/events")
+def list_events(request: Request, user: StaffUser = Depends(api_user)) -> dict:
+    return {"events": [asdict(e) for e in staff_for(request).events.list()]}
+
+
+@router.patch("/events/{event}")
+def rename_event(request: Request, event: str, body: EventName, user: StaffUser = Depends(api_user)) -> dict:
+    """Rename the event ``event`` (its name or slug); its old page redirects to the new name."""
+    return asdict(staff_for(request).events.rename(event, body.name, user.name))
+
+
+@router.post("/events/merge")
+def merge_events(request: Request, body: EventMerge, user: StaffUser = Depends(api_user)) -> dict:
+    """Fold the event ``source`` into ``target`` (names or slugs); the source's page redirects to the target."""
+    return asdict(staff_for(request).events.merge(body.source, body.target, user.name))
+
+
 @router.get("/audit")
 def audit(
     request: Request,
@@ -233,5 +259,5 @@ def add_user(request: Request, body: NewUser, user: StaffUser = Depends(api_admi
         hashed = hash_password(body.password)
     except PasswordError as exc:
         raise StaffRefusal(400, str(exc), "bad_request") from exc
-    added = staff_for(request).users.add(body.name, hashed, body.role)
+    added = staff_for(request).users.add(body.name, hashed, body.role, by=user.name)
     return {"name": added.name, "role": added.role}

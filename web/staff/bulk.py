@@ -61,7 +61,9 @@ def _report(request: Request, me: StaffUser, token: str, drafts: bool, *, skip_b
         # "add as drafts" wins over whatever a line says of draft (new sessions; existing ones keep their status)
         report = import_catalog(catalog, settings.data_dir, path, skip_bad=True, dry_run=True, drafts=drafts)
         if not dry_run:
-            report = import_catalog(catalog, settings.data_dir, path, skip_bad=skip_bad, drafts=drafts)
+            report = import_catalog(
+                catalog, settings.data_dir, path, skip_bad=skip_bad, drafts=drafts, by=me.name
+            )
     except (BulkFileError, ArchiveError, CatalogError, TranscriptError) as exc:
         return bulk_page(request, me, 400, field_errors={"catalog": str(exc)})
     if report.imported:
@@ -72,9 +74,7 @@ def _report(request: Request, me: StaffUser, token: str, drafts: bool, *, skip_b
 
 
 def _audit(request: Request, me: StaffUser, report) -> None:
+    # Each session saved wrote its own entry (session.create / session.update, by me); this is the batch's.
     audit = staff_for(request).audit
-    for outcome in report.outcomes:
-        if outcome.action != "unchanged":
-            audit.note(me.name, outcome.session_id, f"bulk.{outcome.action}", line=outcome.line)
     counts = {action: report.count(action) for action in ("create", "update", "unchanged")}
     audit.note(me.name, None, "bulk.import", **counts, skipped=len(report.errors))

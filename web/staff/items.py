@@ -4,6 +4,8 @@ background)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -39,6 +41,7 @@ async def add_from_url(request: Request, me: StaffUser = Depends(form_user)):
 def start_ingest(request: Request, url: str, options: IngestOptions, by: str) -> int:
     """Check and queue ``url``, fetch it in the background; returns the item id (ArchiveError if refused)."""
     settings = request.app.state.settings
+    options = replace(options, by=by)  # each session the fetch saves names who asked in the audit log
     item_id, _ = start_url_ingest(settings.catalog_path, settings.data_dir, url, options)
     staff_for(request).audit.note(by, None, "ingest.url", url=url, item=item_id)
     return item_id
@@ -66,5 +69,7 @@ def retry_item(request: Request, item_id: int, me: StaffUser = Depends(form_user
 def retry_failed_item(request: Request, item_id: int, by: str) -> None:
     """Run a failed item again in the background, through the archive's own retry (which refuses others)."""
     settings = request.app.state.settings
-    item, _ = start_retry(settings.catalog_path, settings.data_dir, item_id, url_options(settings))
+    item, _ = start_retry(
+        settings.catalog_path, settings.data_dir, item_id, replace(url_options(settings), by=by)
+    )
     staff_for(request).audit.note(by, item.session_id, "ingest.retry", url=item.url, item=item_id)

@@ -59,7 +59,7 @@ def add_user(
     role: str = Form("editor"),
 ):
     try:
-        staff_for(request).users.add(name, hash_password(password), role)
+        staff_for(request).users.add(name, hash_password(password), role, by=me.name)
     except PasswordError as exc:
         return users_page(request, me, 400, field_errors={"password": str(exc)}, new_name=name)
     except CatalogError as exc:
@@ -69,14 +69,14 @@ def add_user(
 
 @router.post("/staff/users/{name}/role", include_in_schema=False)
 def change_role(request: Request, name: str, me: StaffUser = Depends(admin_form_user), role: str = Form("")):
-    return _user_change(request, me, lambda users: users.set_role(name, role))
+    return _user_change(request, me, lambda users: users.set_role(name, role, by=me.name))
 
 
 @router.post("/staff/users/{name}/disabled", include_in_schema=False)
 def set_disabled(
     request: Request, name: str, me: StaffUser = Depends(admin_form_user), disabled: str = Form("1")
 ):
-    return _user_change(request, me, lambda users: users.set_disabled(name, disabled == "1"))
+    return _user_change(request, me, lambda users: users.set_disabled(name, disabled == "1", by=me.name))
 
 
 @router.post("/staff/users/{name}/password", include_in_schema=False)
@@ -87,11 +87,13 @@ def reset_password(
         hashed = hash_password(password)
     except PasswordError as exc:
         return users_page(request, me, 400, error=f"{name}: {exc}")
-    return _user_change(request, me, lambda users: _set_password(request, users, name, hashed), "password")
+    return _user_change(
+        request, me, lambda users: _set_password(request, users, name, hashed, me.name), "password"
+    )
 
 
-def _set_password(request: Request, users, name: str, hashed: str) -> None:
-    users.set_password(name, hashed)
+def _set_password(request: Request, users, name: str, hashed: str, by: str) -> None:
+    users.set_password(name, hashed, by=by)
     staff_for(request).session_generations.end_all(users.require(name).id)
 
 
@@ -104,7 +106,7 @@ def sign_out_everywhere(request: Request, name: str, me: StaffUser = Depends(adm
 
 @router.post("/staff/users/{name}/remove", include_in_schema=False)
 def remove_user(request: Request, name: str, me: StaffUser = Depends(admin_form_user)):
-    return _user_change(request, me, lambda users: users.remove(name), "removed")
+    return _user_change(request, me, lambda users: users.remove(name, by=me.name), "removed")
 
 
 def _user_change(request: Request, me: StaffUser, change, notice: str = "changed"):
@@ -144,7 +146,7 @@ def change_own_password(
     except PasswordError as exc:
         return account_page(request, me, 400, field_errors={"password": str(exc)})
     staff = staff_for(request)
-    staff.users.set_password(me.name, hashed)
+    staff.users.set_password(me.name, hashed, by=me.name)
     staff.session_generations.end_all(me.user.id)  # every other browser signed in as me must sign in again
     replace_cookie(request, signed_in_cookie(request, staff.users.require(me.name)))
     return see_other("/staff/account?notice=password")
@@ -153,11 +155,11 @@ def change_own_password(
 @router.post("/staff/account/tokens", include_in_schema=False)
 def create_token(request: Request, me: StaffUser = Depends(form_user), label: str = Form("")):
     token = new_api_token()
-    staff_for(request).users.add_token(me.user.id, token_digest(token), label)
+    staff_for(request).users.add_token(me.user.id, token_digest(token), label, by=me.name)
     return account_page(request, me, new_token=token)
 
 
 @router.post("/staff/account/tokens/{token_id}/revoke", include_in_schema=False)
 def revoke_token(request: Request, token_id: int, me: StaffUser = Depends(form_user)):
-    staff_for(request).users.revoke_token(me.user.id, token_id)
+    staff_for(request).users.revoke_token(me.user.id, token_id, by=me.name)
     return see_other("/staff/account?notice=revoked")
