@@ -46,6 +46,8 @@ _LAZY = {
     "AsrLine": "catalog.store.asr",
     "check_items": "catalog.store.field_limits",
     "check_length": "catalog.store.field_limits",
+    "SessionLink": "catalog.store.extras",
+    "SlideDeck": "catalog.store.extras",
 }
 
 
@@ -84,7 +86,9 @@ __all__ = [
     "SearchRequest",
     "SearchResults",
     "Session",
+    "SessionLink",
     "SessionMeta",
+    "SlideDeck",
     "SpeakerCredit",
     "Staff",
     "StoredChapter",

@@ -10,7 +10,7 @@ A ``Catalog`` holds one connection: use one per thread (the web app keeps one pe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,8 +42,10 @@ if (
 ):  # the writing and staff parts load on first use: a command that only reads never imports them
     from catalog.ops import CatalogOps
     from catalog.queue import Queue
+    from catalog.search.alerts import SessionMoments
     from catalog.staff import Staff
     from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
+    from catalog.store.extras import ChatLine, ChatResults, SessionLink, SlideDeck
     from transcripts import Chapter
 
 
@@ -248,6 +250,40 @@ class Catalog:
         ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
         found = {s.id: s for s in self._sessions_by_id(ids)}
         return [found[i] for i in ids if i in found]
+
+    def new_moments(
+        self, request: SearchRequest, *, since: str | None = None, skip: Collection[int] = (), limit: int = 20
+    ) -> list[SessionMoments]:
+        """The newest published sessions (published at or after ``since``, not in ``skip``) matching ``request``,
+        each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
+        from catalog.search import alerts as _alerts
+
+        return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
+
+    # -- webinar extras (catalog/store/extras.py) ------------------------------------------------------------
+    def chat(self, session_id: int) -> list[ChatLine]:
+        """The session's chat messages in time order (the caller checks the session is visible)."""
+        from catalog.store import extras
+
+        return extras.chat(self.db.conn, session_id)
+
+    def links(self, session_id: int) -> list[SessionLink]:
+        from catalog.store import extras
+
+        return extras.links(self.db.conn, session_id)
+
+    def slides(self, session_id: int) -> SlideDeck | None:
+        """The session's slides: the PDF's address and the time each page was shown from."""
+        from catalog.store import extras
+
+        return extras.slides(self.db.conn, session_id)
+
+    def search_chat(self, request: SearchRequest) -> ChatResults:
+        """Chat messages of published sessions matching ``request``: the ``chat`` kind of hit. Never raises on
+        a query string; a bad date is a ``CatalogError``."""
+        from catalog.store import extras
+
+        return extras.search_chat(self.db.conn, request)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
         return reads.sessions_by_id(self.db.conn, ids)

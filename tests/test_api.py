@@ -10,6 +10,7 @@ from tests.support.webarchive import DRAFT_WORD, XSS
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 
 SEARCH_FIELDS = {
+    "kind",
     "session_id",
     "session_title",
     "session_date",
@@ -72,8 +73,9 @@ def test_transcript_segments_with_moment_links(client, sample):
 
 def test_search_has_the_command_fields(client, sample):
     body = client.get("/api/search", params={"q": "housing", "limit": 2}).json()
-    assert set(body) == {"query", "corrected_query", "total", "results"}
+    assert set(body) == {"query", "corrected_query", "total", "results", "chat_total"}
     assert body["query"] == "housing" and body["total"] == 3 and len(body["results"]) == 2
+    assert body["chat_total"] == 0
     for result in body["results"]:
         assert set(result) == SEARCH_FIELDS
         assert result["session_id"] == sample.main and "<mark>" in result["snippet"]

@@ -58,11 +58,12 @@ def test_search_json_has_exactly_the_documented_shape(data_dir, archive):
     result = run(data_dir, "search", "housing", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert set(payload) == {"query", "corrected_query", "total", "results"} and payload["query"] == "housing"
-    assert payload["corrected_query"] is None
-    assert payload["total"] == 1
+    assert set(payload) == {"query", "corrected_query", "total", "results", "chat_total"}
+    assert payload["query"] == "housing" and payload["corrected_query"] is None
+    assert payload["total"] == 1 and payload["chat_total"] == 0
     (hit,) = payload["results"]
     assert set(hit) == {
+        "kind",
         "session_id",
         "session_title",
         "session_date",
@@ -74,6 +75,7 @@ def test_search_json_has_exactly_the_documented_shape(data_dir, archive):
         "url",
         "language",
     }
+    assert hit["kind"] == "speech"
     assert hit["session_id"] == archive["plenary"] and hit["session_title"] == "Opening Plenary"
     assert hit["start"] == 3702.5 and isinstance(hit["start"], float) and hit["end"] == 3710.0
     assert hit["speaker"] == "Karen Bass" and hit["text"] == LINE
@@ -143,7 +145,7 @@ def test_nothing_to_search_for_says_so(data_dir, archive):
     result = run(data_dir, "search", '"!?"')
     assert result.exit_code == 0 and "Type a word or phrase" in result.output
     payload = json.loads(run(data_dir, "search", "   ", "--json").output)
-    assert payload == {"query": "   ", "corrected_query": None, "total": 0, "results": []}
+    assert payload == {"query": "   ", "corrected_query": None, "total": 0, "results": [], "chat_total": 0}
 
 
 def test_sessions_lists_published_sessions_as_json(data_dir, archive):

@@ -66,7 +66,8 @@ def first_segment(site, session_id: int) -> int:
 def public_view(
     client: TestClient, session_id: int, word: str, title: str, segment_id: int
 ) -> dict[str, bool]:
-    """Where a session shows on the public site: pages, search, API, feed, sitemap and the searchers' tools."""
+    """Where a session shows on the public site: pages, search (spoken words and webinar chat), API, feeds (new
+    sessions, a search's new moments), sitemap and the searchers' tools."""
     api_list = client.get("/api/sessions", params={"limit": 100}).json()
     api_search = client.get("/api/search", params={"q": word}).json()
     trend_csv = list(csv.DictReader(io.StringIO(client.get("/trends.csv", params={"q": word}).text)))
@@ -87,7 +88,9 @@ def public_view(
         "api session": client.get(f"/api/sessions/{session_id}").status_code == 200,
         "api transcript": client.get(f"/api/sessions/{session_id}/transcript").status_code == 200,
         "api search": api_search["total"] > 0,
+        "chat search": client.get("/api/search", params={"q": word, "kind": "chat"}).json()["total"] > 0,
         "feed": title in html.unescape(client.get("/feed.atom").text),
+        "search feed": title in html.unescape(client.get("/search.atom", params={"q": word}).text),
         "sitemap": f"/sessions/{session_id}<" in client.get("/sitemap.xml").text,
     }
 

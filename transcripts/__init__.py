@@ -9,9 +9,11 @@ Public API (everything else is private to the package):
   VTT and SRT writers)
 - the format registry: ``CAPTION_FORMATS``, ``EXPORT_FORMATS``, ``caption_format``, ``export_format``,
   ``format_of_name``, ``sniff_format(bytes)``, ``CAPTION_EXTENSIONS``, ``CAPTION_NAMES``
+- Zoom chat exports: ``parse_chat(text, source, offset) -> Chat`` of ``ChatMessage`` (``transcripts/chat.py``)
 - models ``Transcript``, ``Segment``, ``Mark``, ``Chapter``; errors ``TranscriptError``, ``NotCaptionsError``
 """
 
+from transcripts.chat import Chat, ChatMessage, parse_chat, parse_chat_bytes
 from transcripts.errors import NotCaptionsError, TranscriptError
 from transcripts.export import to_json, to_srt, to_txt, to_vtt
 from transcripts.formats import (
@@ -31,6 +33,10 @@ from transcripts.parse import MAX_CAPTION_BYTES, parse_bytes, parse_file
 from transcripts.subtitles import SubtitleCue, subtitle_cues, subtitles_srt, subtitles_vtt
 
 __all__ = [
+    "Chat",
+    "ChatMessage",
+    "parse_chat",
+    "parse_chat_bytes",
     "CAPTION_EXTENSIONS",
     "CAPTION_FORMATS",
     "CAPTION_NAMES",

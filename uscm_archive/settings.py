@@ -36,6 +36,13 @@ class Settings:
     asr_model_dir: Path | None = (
         None  # a CTranslate2 Whisper folder; default: the model wheel of the asr extra
     )
+    # the SMTP server ``uscm-archive digest`` mails saved-search digests through (``uscm_archive/mail.py``)
+    smtp_host: str = ""  # empty: no mail is sent
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
     # builds the yt-dlp client from its params; None is yt-dlp's own (``archive.ytdlp.make_downloader``)
     ytdlp_factory: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -68,9 +75,27 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
     if env.get("USCM_ARCHIVE_ASR_MODEL"):
         values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
+    values.update(smtp_from_environment(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     return Settings(**values)
+
+
+SMTP_VARIABLES = {
+    "USCM_ARCHIVE_SMTP_HOST": "smtp_host",
+    "USCM_ARCHIVE_SMTP_FROM": "smtp_from",
+    "USCM_ARCHIVE_SMTP_USER": "smtp_user",
+    "USCM_ARCHIVE_SMTP_PASSWORD": "smtp_password",
+}
+
+
+def smtp_from_environment(env: Mapping[str, str]) -> dict:
+    values: dict = {field: env[name] for name, field in SMTP_VARIABLES.items() if name in env}
+    if env.get("USCM_ARCHIVE_SMTP_PORT", "").strip().isdigit():
+        values["smtp_port"] = int(env["USCM_ARCHIVE_SMTP_PORT"])
+    if "USCM_ARCHIVE_SMTP_STARTTLS" in env:
+        values["smtp_starttls"] = env["USCM_ARCHIVE_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+    return values
 
 
 class SettingsError(ValueError):

@@ -27,7 +27,7 @@ from web.api_models import (
 from web.catalogs import catalog_for
 from web.errors import ApiError
 from web.player import media_url
-from web.published import published
+from web.published import published, search_dict, search_kinds
 from web.session_view import DOWNLOAD_FORMATS, moment_url
 from web.share import embed_moment, oembed_thumbnail
 from web.templating import site_url
@@ -130,7 +130,9 @@ def get_transcript(request: Request, session_id: int):
     return {"session_id": session.id, "segments": segments, "chapters": chapters_out(catalog, session.id)}
 
 
-@router.get("/search", response_model=SearchOut, responses=ERRORS, summary="Search every spoken word")
+@router.get(
+    "/search", response_model=SearchOut, responses=ERRORS, summary="Search every spoken word and webinar chat"
+)
 def search(
     request: Request,
     q: str = Query(
@@ -149,6 +151,7 @@ def search(
     ),
     exact: bool = False,
     correct: bool = Query(True, description="read a misspelt word as the archive's nearest word"),
+    kind: str = Query("all", pattern="^(all|speech|chat)$", description="all, speech (transcripts) or chat"),
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=100_000),
 ):
@@ -167,12 +170,17 @@ def search(
         correct=correct,
     )
     catalog = catalog_for(request)
+
     # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
     # catalog) unless the client asks for a fresh answer (Cache-Control: no-cache); the answer, already in the
     # published shape, skips re-validation through SearchOut.
+    def answer() -> bytes:
+        speech, chat = search_kinds(catalog, wanted, kind)
+        return JSONResponse(search_dict(published(speech) if speech is not None else None, chat, q)).body
+
     body = request.app.state.search_cache.get(
-        wanted,
-        lambda: JSONResponse(published(catalog.search(wanted)).public_dict()).body,
+        (wanted, kind),
+        answer,
         fresh="no-cache" in request.headers.get("cache-control", "").lower(),
     )
     return Response(body, media_type="application/json")

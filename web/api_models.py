@@ -80,6 +80,9 @@ class TranscriptOut(BaseModel):
 
 
 class SearchResultOut(BaseModel):
+    kind: str = Field(
+        "speech", description='"speech" (a transcript moment) or "chat" (a webinar chat message)'
+    )
     session_id: int
     session_title: str
     session_date: str | None
@@ -97,6 +100,7 @@ class SearchOut(BaseModel):
     corrected_query: str | None = None  # the query searched instead, when a word of it was misspelt
     total: int
     results: list[SearchResultOut]
+    chat_total: int = Field(0, description="chat messages matching (kind all or chat)")
 
 
 class FacetOut(BaseModel):

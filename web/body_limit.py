@@ -12,6 +12,8 @@ archive's error shape (``{"error": {"code", "message"}}`` under ``/api``, a page
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,6 +23,8 @@ JSON_BODY_LIMIT = 1024**2  # any request but the upload forms: JSON API bodies, 
 FORM_ALLOWANCE = 1024**2  # the form fields beside the files of an upload form
 CAPTION_FORMS = frozenset({"/staff/sessions/new/upload", "/staff/bulk"})  # a caption or catalog file
 MEDIA_FORMS = frozenset({"/staff/sessions/new/upload"})  # also a recording
+CHAT_FILE_LIMIT = 5 * 1024**2  # a webinar's Zoom chat export (web/staff/extras.py)
+CHAT_FORM = re.compile(r"/staff/sessions/[0-9]{1,19}/chat")
 
 
 class BodyTooLarge(ApiError):
@@ -35,6 +39,8 @@ def _megabytes(limit: int) -> str:
 
 def body_limit(settings, path: str) -> int:
     """How many body bytes a request to ``path`` may carry."""
+    if CHAT_FORM.fullmatch(path):
+        return CHAT_FILE_LIMIT + FORM_ALLOWANCE
     if path not in CAPTION_FORMS:
         return JSON_BODY_LIMIT
     limit = settings.max_caption_bytes + FORM_ALLOWANCE

@@ -1,17 +1,22 @@
-"""For machines: an Atom feed of new sessions, a video sitemap, robots.txt and ``/healthz``."""
+"""For machines: an Atom feed of new sessions, a feed of each search's new moments, a video sitemap, robots.txt
+and ``/healthz``."""
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 
-from catalog import CatalogError
+from catalog import CatalogError, SearchRequest
 from web.catalogs import CatalogUnavailable, catalog_for
 from web.jsonld import thumbnail
 from web.player import choose_player, plays_video
+from web.published import published_hit
+from web.search_page import MAX_QUERY, read_filters
+from web.session_view import moment_url
 from web.templating import render, site_url
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +33,32 @@ def atom_feed(request: Request):
     updated = max((s.published_at or s.created_at for s in sessions), default="1970-01-01T00:00:00Z")
     context = {"sessions": sessions, "updated": updated}
     return render(request, "atom.xml", context, media_type="application/atom+xml")
+
+
+@router.get("/search.atom")
+def search_feed(request: Request):
+    """A search's new moments: the newest published sessions that match (same query and filters as /search),
+    one entry per session, its matching moments linked to their seconds. Follow it to be told of new ones."""
+    params = request.query_params
+    query = (params.get("q") or "")[:MAX_QUERY]
+    filters, _ = read_filters(params)
+    exact = params.get("exact") == "1"
+    entries = []
+    if query.strip():
+        try:
+            found = catalog_for(request).new_moments(
+                SearchRequest(query=query, exact=exact, **filters), limit=FEED_SIZE
+            )
+        except CatalogError:
+            found = []
+        entries = [
+            (moments, [(published_hit(h), moment_url(h.session_id, h.start, query)) for h in moments.hits])
+            for moments in found
+        ]
+    updated = max((m.published_at for m, _ in entries), default="1970-01-01T00:00:00Z")
+    search_params = urlencode({"q": query, **filters, **({"exact": "1"} if exact else {})})
+    context = {"query": query, "entries": entries, "updated": updated, "search_params": search_params}
+    return render(request, "search.atom.xml", context, media_type="application/atom+xml")
 
 
 def all_published(catalog):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-from catalog import MATCH_CLOSE, MATCH_OPEN, Hit, SearchResults
+from catalog import MATCH_CLOSE, MATCH_OPEN, CatalogError, Hit, SearchRequest, SearchResults
 
 _WELL_MARKED = re.compile(
     f"[^{MATCH_OPEN}{MATCH_CLOSE}]*(?:{MATCH_OPEN}[^{MATCH_OPEN}{MATCH_CLOSE}]*{MATCH_CLOSE}[^{MATCH_OPEN}{MATCH_CLOSE}]*)*"
@@ -54,6 +54,7 @@ class PublishedResults:
             "total": self.total,
             "results": [
                 {
+                    "kind": "speech",
                     "session_id": hit.session_id,
                     "session_title": hit.session_title,
                     "session_date": hit.session_date,
@@ -68,6 +69,54 @@ class PublishedResults:
                 for hit in self.hits
             ],
         }
+
+
+KINDS = ("all", "speech", "chat")  # what a search looks in: both, the spoken words, the webinar chat
+CHAT_BESIDE = 5  # chat messages listed after the spoken moments on the first page of an "all" search
+
+
+def chat_hit_dict(hit) -> dict:
+    """A chat message as a search result: the published hit shape with ``kind`` "chat" and the sender as
+    ``speaker``; its link opens the session at the second the message was sent."""
+    return {
+        "kind": "chat",
+        "session_id": hit.session_id,
+        "session_title": hit.session_title,
+        "session_date": hit.session_date,
+        "start": float(hit.start),
+        "end": float(hit.start),
+        "speaker": hit.sender,
+        "text": hit.text,
+        "snippet": marked_html(hit.marked),
+        "url": hit_url(hit.session_id, hit.start),
+    }
+
+
+def search_kinds(catalog, request: SearchRequest, kind: str = "all"):
+    """(spoken results or ``None``, chat results or ``None``) of ``request`` for ``kind``: "speech" is the
+    transcript search, "chat" the webinar chat's, "all" both (chat's first messages beside the first page)."""
+    if kind not in KINDS:
+        raise CatalogError(f"unknown kind {kind!r}: use all, speech or chat", field="kind")
+    speech = catalog.search(request) if kind != "chat" else None
+    if kind == "speech":
+        return speech, None
+    if kind == "chat":
+        return None, catalog.search_chat(request)
+    chat = catalog.search_chat(replace(request, limit=CHAT_BESIDE, offset=0))
+    return speech, chat if request.offset == 0 else replace(chat, hits=())
+
+
+def search_dict(speech: PublishedResults | None, chat, query: str) -> dict:
+    """The one published shape of a search of any kind: spoken moments (``speech``), then chat messages
+    (``chat``, a catalog ``ChatResults``); ``total`` counts the spoken moments unless only chat was asked,
+    ``chat_total`` the chat messages."""
+    body = (
+        speech.public_dict() if speech is not None else {"query": query, "total": chat.total, "results": []}
+    )
+    body["chat_total"] = chat.total if chat is not None else 0
+    if chat is not None:
+        body["results"].extend(chat_hit_dict(hit) for hit in chat.hits)
+    return body
 
 
 def published(results: SearchResults) -> PublishedResults:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from catalog import Catalog, CatalogError, SearchRequest, parse_date
 from web.paging import Page, page_number
-from web.published import PublishedHit, published
+from web.published import KINDS, PublishedHit, chat_hit_dict, published, search_kinds
 from web.session_view import moment_url
 
 PER_PAGE = 20
@@ -68,15 +68,28 @@ def run_search(
     number: int,
     exact: bool = False,
     correct: bool = True,
+    kind: str = "all",
 ):
+    """(spoken results or None, chat hits as published dicts with their total, a problem to show or None)."""
     offset = (number - 1) * PER_PAGE
     request = SearchRequest(
         query=query, limit=PER_PAGE, offset=offset, exact=exact, correct=correct, **filters
     )
     try:
-        return published(catalog.search(request)), None
+        speech, chat = search_kinds(catalog, request, kind)
     except CatalogError as exc:
-        return None, str(exc)
+        return None, None, str(exc)
+    chat_shown = None
+    if chat is not None:
+        chat_shown = {
+            "total": chat.total,
+            "hits": [(h, chat_hit_dict(h), chat_moment(h, query)) for h in chat.hits],
+        }
+    return (published(speech) if speech is not None else None), chat_shown, None
+
+
+def chat_moment(hit, query: str) -> str:
+    return moment_url(hit.session_id, hit.start, query)
 
 
 def matching_sessions(catalog: Catalog, query: str, number: int) -> list:
@@ -96,14 +109,21 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
     number = page_number(params.get("page"))
     exact = params.get("exact") == "1"
     correct = params.get("correct") != "0"
-    results, problem, sessions = (None, None, [])
+    kind = params.get("kind") if params.get("kind") in KINDS else "all"
+    results, chat, problem, sessions = (None, None, None, [])
     if query.strip():
-        results, problem = run_search(catalog, query, filters, number, exact, correct)
-        sessions = [] if filters else matching_sessions(catalog, query, number)
+        results, chat, problem = run_search(catalog, query, filters, number, exact, correct, kind)
+        sessions = [] if filters or kind == "chat" else matching_sessions(catalog, query, number)
     if problem:
         notes.append(problem)
-    total = results.total if results else 0
-    kept = {"q": query, **filters, "exact": "1" if exact else "", "correct": "" if correct else "0"}
+    total = results.total if results else (chat["total"] if chat and kind == "chat" else 0)
+    kept = {
+        "q": query,
+        **filters,
+        "exact": "1" if exact else "",
+        "correct": "" if correct else "0",
+        "kind": "" if kind == "all" else kind,
+    }
     pager = Page(number, PER_PAGE, total, "/search", kept)
     return {
         "original_url": "/search?" + urlencode({**kept, "correct": "0"}),
@@ -112,11 +132,19 @@ def search_context(catalog: Catalog, params: Mapping[str, str]) -> dict:
         "filters": filters,
         "notes": notes,
         "results": results,
+        "kind": kind,
+        "chat": chat,
         "sessions": sessions,
         "groups": group_hits(results.hits, results.corrected_query or query) if results else [],
         "pager": pager,
         "facets": catalog.facets(),
+        "feed_url": feed_url(query, filters, exact) if query.strip() else None,
         "trend_query": {"q": query, **{k: v for k, v in filters.items() if k in TREND_FILTERS}},
         "csv_query": {"q": query, **filters, **({"exact": "1"} if exact else {})},
         "languages": catalog.track_languages(),
     }
+
+
+def feed_url(query: str, filters: dict[str, str], exact: bool) -> str:
+    """The search's Atom feed of new moments (``/search.atom``), with the same query and filters."""
+    return "/search.atom?" + urlencode({"q": query, **filters, **({"exact": "1"} if exact else {})})

@@ -104,6 +104,22 @@ def chapter_rows(chapters: list[StoredChapter]) -> list[StoredChapter]:
     return sorted(chapters, key=lambda c: c.start)
 
 
+@dataclass(frozen=True)
+class ChatRow:
+    """A webinar chat message as shown beside the transcript; ``current`` for the one sent at the linked time."""
+
+    start: float
+    sender: str
+    text: str
+    current: bool
+
+
+def chat_rows(chat, start: float | None) -> list[ChatRow]:
+    starts = [message.start for message in chat]
+    current = bisect.bisect_right(starts, start + TOLERANCE) - 1 if start is not None else -1
+    return [ChatRow(m.start, m.sender, m.text, n == current) for n, m in enumerate(chat)]
+
+
 def mark_low(text: str, spans: list[tuple[int, int]]) -> Markup:
     """The text with each low-confidence word in ``<span class="asr-low">`` (a visual mark only: the words read
     the same to a screen reader)."""
@@ -157,6 +173,9 @@ def session_context(
         "start_given": start is not None,
         "bad_time": bad_time,
         "chapters": chapter_rows(catalog.chapters(session.id)),
+        "chat": chat_rows(catalog.chat(session.id), start),
+        "links": catalog.links(session.id),
+        "slides": catalog.slides(session.id),
         "downloads": DOWNLOAD_FORMATS,
         "link_time": link_time,
         "asr": asr,

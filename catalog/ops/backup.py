@@ -45,6 +45,7 @@ FTS_TABLES = (
     ("segments_fts", "segments", "text"),
     ("sessions_fts", "sessions", "title, description, event"),
     ("track_segments_fts", "track_segments", "text"),  # the other languages' tracks
+    ("chat_fts", "session_chat", "text"),
 )
 FTS_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
 

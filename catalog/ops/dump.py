@@ -166,6 +166,7 @@ def _session_lines(conn: sqlite3.Connection) -> Iterator[dict]:
                 (sid,),
             )
         )
+        _webinar_extras(conn, session, sid)
         yield session
 
 
@@ -179,6 +180,29 @@ def _track_segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:
         segment["marks"] = json.loads(segment["marks"] or "[]")
         segment["versions"] = list(_rows(conn, versions_sql, (segment["id"],)))
         yield segment
+
+
+def _webinar_extras(conn: sqlite3.Connection, session: dict, sid: int) -> None:
+    """A webinar's chat, links and slides, when it has them (catalog/store/extras.py)."""
+    chat = list(
+        _rows(
+            conn,
+            "SELECT start, sender, text FROM session_chat WHERE session_id = ? ORDER BY position",
+            (sid,),
+        )
+    )
+    links = list(
+        _rows(
+            conn, "SELECT title, url, start FROM session_links WHERE session_id = ? ORDER BY position", (sid,)
+        )
+    )
+    slides = conn.execute("SELECT pdf_url, pages FROM session_slides WHERE session_id = ?", (sid,)).fetchone()
+    if chat:
+        session["chat"] = chat
+    if links:
+        session["links"] = links
+    if slides:
+        session["slides"] = {"pdf_url": slides[0], "pages": json.loads(slides[1])}
 
 
 def _segment_lines(conn: sqlite3.Connection) -> Iterator[dict]:

@@ -33,8 +33,10 @@ from catalog.ops.dump import (
 )
 from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
+from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
 from catalog.store.names import free_slug, slugify
 from catalog.store.windows import index_windows
+from transcripts import ChatMessage
 
 
 def load_archive(
@@ -289,6 +291,24 @@ class _Loader:
         for chapter in line.get("chapters") or []:
             values = {"session_id": session_id, "start": chapter["start"], "end": chapter.get("end")}
             self._insert("chapters", {**values, "title": _text(chapter["title"], "title")}, chapter.get("id"))
+        self._webinar_extras(line, session_id)
+
+    def _webinar_extras(self, line: dict, session_id: int) -> None:
+        """A webinar's chat, links and slides (dumps made before them have none)."""
+        chat = [
+            ChatMessage(float(m["start"]), _text(m["sender"], "sender"), _text(m["text"], "text"))
+            for m in line.get("chat") or []
+        ]
+        replace_chat(self.conn, session_id, chat)
+        links = [
+            SessionLink(_text(k["title"], "title"), _text(k["url"], "url"), k.get("start"))
+            for k in line.get("links") or []
+        ]
+        replace_links(self.conn, session_id, links)
+        slides = line.get("slides")
+        if slides:
+            pages = tuple((int(page), float(start)) for page, start in slides.get("pages") or [])
+            replace_slides(self.conn, session_id, SlideDeck(_text(slides["pdf_url"], "pdf_url"), pages))
 
     def _bring_file(self, relpath: str, folder: str, session_id: int) -> str | None:
         """Copy a session's file from the dump into ``<folder>/<session id>/``; its new relative path."""

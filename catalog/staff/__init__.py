@@ -11,6 +11,8 @@ import sqlite_utils
 from catalog.staff.audit import AuditEntry, AuditLog
 from catalog.staff.edits import EDITABLE_FIELDS, ChapterInput, StaffEdits, StaffSessionRow
 from catalog.staff.events import EventSummary, StaffEvents
+from catalog.staff.extras import StaffExtras
+from catalog.staff.searches import SavedSearch, StaffSearches
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
 from catalog.staff.sessions import SessionGenerations
 from catalog.staff.signin_limits import SigninLimits
@@ -27,6 +29,7 @@ __all__ = [
     "ChapterInput",
     "EventSummary",
     "Offer",
+    "SavedSearch",
     "SegmentVersion",
     "SpeakerSummary",
     "Staff",
@@ -40,7 +43,8 @@ __all__ = [
 class Staff:
     """The staff parts, sharing one catalog connection: ``users``, ``signins`` (failed sign-ins and their
     delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``, ``events``,
-    ``suggestions`` (speaker names offered by transcription), ``audit``."""
+    ``suggestions`` (speaker names offered by transcription), ``audit``, ``searches`` (saved searches for e-mail
+    digests), ``extras`` (a webinar's chat, links and slides)."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
@@ -52,3 +56,5 @@ class Staff:
         self.events = StaffEvents(db)
         self.suggestions = SpeakerSuggestions(db)
         self.audit = AuditLog(db)
+        self.searches = StaffSearches(db)
+        self.extras = StaffExtras(db)

@@ -393,6 +393,65 @@ CREATE TRIGGER track_segments_au AFTER UPDATE OF text ON track_segments BEGIN
 END;
 """
 
+# Saved searches (issue 14): a staffer's search, mailed as a digest of new matching sessions. ``sent`` keeps which
+# sessions each search has already mailed, so a digest never repeats one (cheap: two new, empty tables).
+MIGRATION_SAVED_SEARCHES = """
+CREATE TABLE saved_searches (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    query TEXT NOT NULL,
+    filters TEXT NOT NULL DEFAULT '{}',       -- JSON object: event, speaker, topic, since, until
+    email TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_digest_at TEXT
+);
+CREATE INDEX saved_searches_user ON saved_searches(user_id);
+CREATE TABLE saved_search_sent (
+    search_id INTEGER NOT NULL REFERENCES saved_searches(id) ON DELETE CASCADE,
+    session_id INTEGER NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (search_id, session_id)
+) WITHOUT ROWID;
+"""
+
+# Webinar extras (issue 14): a session's chat messages (searchable: ``chat_fts``), links and slides, timed to the
+# video.
+# Cheap: new, empty tables.
+MIGRATION_WEBINAR_EXTRAS = """
+CREATE TABLE session_chat (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start REAL NOT NULL,
+    sender TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX session_chat_session ON session_chat(session_id, position);
+CREATE VIRTUAL TABLE chat_fts USING fts5(
+    text, content='session_chat', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER session_chat_ai AFTER INSERT ON session_chat BEGIN
+    INSERT INTO chat_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER session_chat_ad AFTER DELETE ON session_chat BEGIN
+    INSERT INTO chat_fts(chat_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TABLE session_links (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    start REAL
+);
+CREATE INDEX session_links_session ON session_links(session_id, position);
+CREATE TABLE session_slides (
+    session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    pdf_url TEXT NOT NULL,
+    pages TEXT NOT NULL                       -- JSON [[page number, seconds shown from], ...] in time order
+);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -401,5 +460,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_SEGMENT_WINDOWS,
     MIGRATION_EVENT_REDIRECTS,
     MIGRATION_TRACK_SEGMENTS,
+    MIGRATION_SAVED_SEARCHES,
+    MIGRATION_WEBINAR_EXTRAS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
 from tests.support.dbfile import checkpoint, sql_dump
-from transcripts import Segment, Transcript
+from transcripts import Segment, Transcript, parse_chat
 from uscm_archive.settings import Settings
 from web.auth import (
     COOKIE_NAME,
@@ -99,6 +99,10 @@ def _build_template(path: Path) -> None:
             [TrackInput(transcript(DRAFT_LINES))],
         )
         assert (published, draft) == (1, 2)
+        # webinar chat on both (tests/test_staff_web.py's public view looks for it in chat search)
+        for session_id, word in ((published, "bridges"), (draft, DRAFT_WORD)):
+            chat = parse_chat(f"00:00:05 From  Guest  to  Everyone:\n\tAsking about the {word} again.\n")
+            catalog.staff.extras.set_chat(session_id, chat.messages, ADMIN)
     finally:
         catalog.close()
     checkpoint(path)

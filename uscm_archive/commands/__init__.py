@@ -28,6 +28,7 @@ COMMANDS = {
     "load": "ops_cmds",
     "check": "ops_cmds",
     "export-public": "open_data_cmd",
+    "digest": "digest_cmd",
     "transcribe": "transcribe_cmd",
 }
 

@@ -14,7 +14,7 @@ from catalog import CatalogError, NotFound, SearchRequest, SearchResults, Sessio
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.commands.output import STDIO, Output, reporting
 from web.bulk import search_csv
-from web.published import published
+from web.published import KINDS, chat_hit_dict, published, search_dict, search_kinds
 
 _TAGS = re.compile(r"</?mark>")
 
@@ -28,11 +28,28 @@ def plain(snippet: str) -> str:
     return html.unescape(_TAGS.sub("", snippet))
 
 
-def results_json(results: SearchResults) -> dict:
-    return published(results).public_dict()
+def results_json(results: SearchResults | None, chat=None, query: str = "") -> dict:
+    return search_dict(published(results) if results is not None else None, chat, query)
 
 
-def results_text(results: SearchResults) -> str:
+def chat_text(chat) -> list[str]:
+    if chat is None or not chat.hits:
+        return []
+    lines = ["", f"{chat.total} chat message{'s' if chat.total != 1 else ''} match:"]
+    for hit in chat.hits:
+        shown = chat_hit_dict(hit)
+        lines += ["", f"{hit.session_title} ({hit.session_date or 'undated'}) [chat]"]
+        lines += [f"  [{clock(hit.start)}] {hit.sender}: {plain(shown['snippet'])}", f"  {shown['url']}"]
+    return lines
+
+
+def results_text(results: SearchResults | None, chat=None) -> str:
+    if results is None:
+        return "\n".join(chat_text(chat)).strip() or f"No chat messages match {chat.query!r}."
+    return "\n".join([speech_text(results), *chat_text(chat)])
+
+
+def speech_text(results: SearchResults) -> str:
     if results.message:
         return results.message
     if not results.hits:
@@ -89,9 +106,16 @@ def _non_negative(ctx, param, value):
 )
 @click.option("--exact", is_flag=True, help="Match the literal words (no other word forms).")
 @click.option("--no-correct", is_flag=True, help="Search misspelt words as typed, never corrected.")
-@reporting("query, total and results (the shape of /api/search).")
-def search(settings, query: str, as_csv: bool, no_correct: bool, out: Output, **options) -> None:
-    """Find the moments where QUERY was said: "a phrase", word*, a OR b, -word."""
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="all",
+    show_default=True,
+    help="What to search: spoken words (speech), webinar chat messages (chat) or both (--csv: spoken words).",
+)
+@reporting("query, total, chat_total and results (the shape of /api/search).")
+def search(settings, query: str, as_csv: bool, no_correct: bool, kind: str, out: Output, **options) -> None:
+    """Find the moments where QUERY was said (or written in a webinar's chat): "a phrase", word*, a OR b, -word."""
     if out.as_json and as_csv:
         raise CatalogError("choose one of --json and --csv")
     request = SearchRequest(query=query, correct=not no_correct, **options)
@@ -99,10 +123,10 @@ def search(settings, query: str, as_csv: bool, no_correct: bool, out: Output, **
         if as_csv:
             click.echo(search_csv(catalog, request, rows=request.limit), nl=False)
             return
-        results = catalog.search(request)
+        results, chat = search_kinds(catalog, request, kind)
     if out.as_json:
-        click.echo(json.dumps(results_json(results), ensure_ascii=False))
-    out.data(results_text(results))
+        click.echo(json.dumps(results_json(results, chat, query), ensure_ascii=False))
+    out.data(results_text(results, chat))
 
 
 def session_json(session: Session) -> dict:

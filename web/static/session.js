@@ -349,6 +349,8 @@
       if (clipEnd !== null && time >= clipEnd) { player.pause(); clipEnd = null; }
       setCurrent(indexAt(time));
       movePlayhead(time);
+      /* for whatever else follows playback (the webinar chat: extras.js), whichever player plays */
+      root.dispatchEvent(new CustomEvent("playertime", { detail: time, bubbles: true }));
     });
   }
 
