@@ -52,8 +52,8 @@ def test_check_sweeps_leftovers_older_than_an_hour_and_says_what_it_removed(data
     young = leave_leftovers(data_dir, 600, "young")
     result = CliRunner().invoke(uscm, ["--data", str(data_dir), "check"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    removed = [line for line in result.stdout.splitlines() if line.startswith("removed crash leftover: ")]
-    assert len(removed) == 4, result.stdout
+    removed = [line for line in result.stderr.splitlines() if line.startswith("removed crash leftover: ")]
+    assert len(removed) == 4, result.stderr  # notes go to stderr (stdout holds only what a command reports)
     assert any(".incoming/stagedold (1 file(s), 3.0 MB, 2.0 h old)" in line for line in removed), removed
     assert any(".uscm-check-old" in line for line in removed)
     assert any(".staff-bulk/dryold.jsonl" in line for line in removed)
@@ -61,7 +61,7 @@ def test_check_sweeps_leftovers_older_than_an_hour_and_says_what_it_removed(data
     assert not any(path.exists() for path in old)
     assert all(path.exists() for path in young)
     again = CliRunner().invoke(uscm, ["--data", str(data_dir), "check"], catch_exceptions=False)
-    assert "removed crash leftover" not in again.stdout
+    assert "removed crash leftover" not in again.stderr
 
 
 def test_serve_sweeps_leftovers_at_start_up(data_dir):
@@ -75,7 +75,7 @@ def test_serve_sweeps_leftovers_at_start_up(data_dir):
         wait_until_up(f"http://127.0.0.1:{port}", server)
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=15)
+        _, output = server.communicate(timeout=15)  # the notes, on stderr
     assert output.count("removed crash leftover: ") == 4, output
     assert ".uscm-check-old" in output and ".incoming/stagedold" in output
     assert not any(path.exists() for path in old)
