@@ -3,9 +3,9 @@
 Run the queries' step with the checkout whose ``bench.queries`` defines the classes, then the ``run`` step once per
 side and round, alternating sides, each time with that side's checkout first on ``PYTHONPATH``::
 
-    python -m bench.compare queries bench/work/1M/data/catalog.db /tmp/queries.json
-    PYTHONPATH=/path/to/before python -m bench.compare run /tmp/before.db /tmp/queries.json 8 > before-r1.json
-    PYTHONPATH=/path/to/after  python -m bench.compare run /tmp/after.db  /tmp/queries.json 8 > after-r1.json
+    python -m bench.compare queries bench/work/1M/data/catalog.db queries.json
+    PYTHONPATH=/path/to/before python -m bench.compare run before.db queries.json 8 > before-r1.json
+    PYTHONPATH=/path/to/after  python -m bench.compare run after.db  queries.json 8 > after-r1.json
 
 Give each side its own copy of the catalog file (a side may migrate it). ``run`` prints, per class, the p50 and p99
 of the search call's CPU time (``time.thread_time``) over ``reps`` passes of the class's queries, as JSON.

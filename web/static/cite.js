@@ -6,23 +6,8 @@
 
   function say(text) { if (status) { status.textContent = text; } }
 
-  function copy(text, done) {
-    function fallback() {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.className = "visually-hidden";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      document.body.removeChild(area);
-      done(ok);
-    }
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
-    } else { fallback(); }
-  }
+  var copy = window.uscmCopyText;  /* session.js: the clipboard, or a hidden textarea where it is not allowed */
+  if (!copy) { return; }
 
   /* The citations are those of the moment the page was opened at; "Cite the moment playing now" opens the page
      at the moment in the link box (which session.js keeps at the player's time), with its citations. */

@@ -5,6 +5,7 @@
 
   var root = document.getElementById("session");
   var list = document.getElementById("transcript");
+  window.uscmCopyText = copyText;  /* cite.js, loaded after this file, copies through it too */
   if (!root) { return; }
 
   var lines = list ? Array.prototype.slice.call(list.querySelectorAll("a.seg[data-start]")) : [];
