@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog import Catalog, MediaInput, SessionMeta, SpeakerCredit, TrackInput
-from uscm_archive.settings import Settings
 from transcripts import Chapter, Mark, Segment, Transcript, parse_file
+from uscm_archive.settings import Settings
 
 XSS = '<script>alert("x")</script>'
 XSS_IMG = '<img src=x onerror="alert(1)">'
