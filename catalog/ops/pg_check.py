@@ -120,7 +120,7 @@ def check_connection(conn) -> list[str]:
         )
     ]
     problems += _sequences(conn)
-    if not conn.native("SELECT count(*) FROM data_version")[0][0] == 1:
+    if conn.native("SELECT count(*) FROM data_version")[0][0] != 1:
         problems.append("data_version: its one row is missing")
     return problems
 
