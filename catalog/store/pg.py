@@ -129,7 +129,7 @@ def _translate(sql: str, schema: Schema) -> Statement:
             case_depth += 1
             out.append(v)
         elif k == "word" and up == "END":
-            if case_depth:
+            if case_depth and _ends_expression(tokens, i):
                 case_depth -= 1
                 out.append(v)
             else:
@@ -146,7 +146,7 @@ def _translate(sql: str, schema: Schema) -> Statement:
                 "named",
             )
         ):
-            out.append("IS DISTINCT FROM")
+            out.append("IS DISTINCT FROM ")
             i = _skip_past_word(tokens, i, "NOT")
             continue
         else:
@@ -233,6 +233,34 @@ _CONDITION_BEFORE = {"WHERE", "AND", "OR", "NOT", "ON", "HAVING", "WHEN"}
 _CONDITION_AFTER = {"", "AND", "OR", ")", "ORDER", "GROUP", "LIMIT", "THEN", "HAVING", "UNION", "OFFSET"}
 
 
+_OPERAND_BEFORE = {
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "AND",
+    "OR",
+    "NOT",
+    "SELECT",
+    "BY",
+    "WHERE",
+    "ON",
+    "IS",
+    "IN",
+    "LIKE",
+}
+
+
+def _ends_expression(tokens: list, i: int) -> bool:
+    """Whether the ``END`` at ``i`` closes a ``CASE`` (it follows a whole expression) rather than naming the
+    column ``end`` (after ``WHEN``, an operator, a comma, an opening parenthesis or a dot)."""
+    kind, before = next(
+        ((k, v.upper()) for k, v in reversed(tokens[:i]) if k not in ("ws", "comment")), ("", "")
+    )
+    if kind == "op":
+        return before == ")"
+    return not (kind == "word" and before in _OPERAND_BEFORE)
+
+
 def _is_condition(tokens: list, i: int) -> bool:
     """Whether the literal at ``i`` stands alone as a condition (``WHERE 1``, ``AND 0``, ``OR 1)``)."""
     before = next((v.upper() for k, v in reversed(tokens[:i]) if k not in ("ws", "comment")), "")
@@ -274,10 +302,14 @@ def _kind_after(tokens: list, i: int, n: int) -> str:
 
 
 def _skip_past_word(tokens: list, i: int, word: str) -> int:
+    """The index after ``word`` (the next one from ``i``) and the whitespace that follows it."""
     j = i + 1
     while j < len(tokens) and not (tokens[j][0] == "word" and tokens[j][1].upper() == word):
         j += 1
-    return j + 1
+    j += 1
+    while j < len(tokens) and tokens[j][0] == "ws":
+        j += 1
+    return j
 
 
 def _names_id(tokens: list, i: int) -> bool:
