@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -231,3 +232,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_the_open_data_export_is_made_from_a_postgresql_catalog(archive, tmp_path):
+    data_dir, url = archive
+    ok(run(data_dir, url, "user", "add", "ann", "--admin", input="correct horse battery\n"))
+    target = tmp_path / "public.db"
+    ok(run(data_dir, url, "export-public", str(target)))
+    exported = sqlite3.connect(target)
+    try:
+        assert exported.execute("SELECT count(*) FROM sessions").fetchone()[0] == 3
+        assert exported.execute("SELECT count(*) FROM segments").fetchone()[0] == 44
+        tables = {row[0] for row in exported.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "users" not in tables and "audit" not in tables
+        source = dict(exported.execute("SELECT key, value FROM export_info"))["source"]
+    finally:
+        exported.close()
+    assert source == Catalog.version_at(url).token  # the export says which catalog state it was made from
