@@ -442,6 +442,21 @@ class PgConnection:
         self._explicit_ids = False
         self.in_transaction = False
         self.closed = False
+        self._pinned = False
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        """The psycopg connection itself, for code that must speak to it directly: from the first use on, this
+        ``PgConnection`` keeps it until it is closed (statements through ``execute`` no longer give it back)."""
+        if self.closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._raw is None:
+            try:
+                self._raw = self._pool.getconn()
+            except psycopg_pool.PoolTimeout as exc:
+                raise sqlite3.OperationalError(f"no free connection to the catalog: {exc}") from exc
+        self._pinned = True
+        return self._raw
 
     @contextlib.contextmanager
     def _leased(self) -> Iterator[psycopg.Connection]:
@@ -457,7 +472,9 @@ class PgConnection:
         finally:
             self._give_back()
 
-    def _give_back(self) -> None:
+    def _give_back(self, *, closing: bool = False) -> None:
+        if self._pinned and not closing:
+            return
         if self._pool is not None and self._raw is not None and not self.in_transaction:
             raw, self._raw = self._raw, None
             self._pool.putconn(raw)
@@ -576,7 +593,8 @@ class PgConnection:
             with contextlib.suppress(psycopg.Error):
                 self._raw.execute("ROLLBACK")
         self.in_transaction = False
-        self._give_back()
+        self._give_back(closing=True)
+        self._pinned = False
         self.closed = True
 
 
