@@ -384,6 +384,44 @@ class PgCursor:
         self._rows = []
 
 
+class _StreamingCursor(PgCursor):
+    """A ``SELECT`` without parameters inside a read snapshot (``BEGIN``: ``dump``), read from a server-side
+    cursor a batch at a time, so that a whole table is never held in memory at once."""
+
+    def __init__(self, cursor: Any):
+        super().__init__([], -1, None, cursor.description)
+        self._cursor = cursor
+
+    def fetchone(self) -> tuple | None:
+        try:
+            return self._cursor.fetchone()
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def fetchall(self) -> list[tuple]:
+        try:
+            return self._cursor.fetchall()
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        try:
+            return self._cursor.fetchmany(size)
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def __iter__(self) -> Iterator[tuple]:
+        try:
+            yield from self._cursor  # ``itersize`` rows a round trip
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._cursor.close()
+
+
+STREAM_BATCH = 2000
 _ERRORS = (
     (psycopg.errors.IntegrityError, sqlite3.IntegrityError),
     (psycopg.errors.DataError, sqlite3.DataError),
@@ -443,6 +481,8 @@ class PgConnection:
         self.in_transaction = False
         self.closed = False
         self._pinned = False
+        self._snapshot = False  # in a read snapshot (deferred BEGIN): SELECTs stream
+        self._streams = 0
 
     @property
     def raw(self) -> psycopg.Connection:
@@ -481,6 +521,8 @@ class PgConnection:
 
     def execute(self, sql: str, params: Any = ()) -> PgCursor:
         statement = translate(sql, self.schema)
+        if self._snapshot and statement.kind in ("SELECT", "WITH") and not params:
+            return self._stream(statement, params)  # a whole table's read; lookups by a value run as usual
         with self._leased() as raw:
             if statement.kind == "COMMIT" and self._explicit_ids:
                 self._sync_ids(raw)
@@ -499,6 +541,17 @@ class PgConnection:
             result._rows = []
         return result
 
+    def _stream(self, statement: Statement, params: Any) -> PgCursor:
+        self._streams += 1
+        with self._leased() as raw:
+            cursor = raw.cursor(name=f"uscm_stream_{self._streams}")
+            cursor.itersize = STREAM_BATCH
+            try:
+                cursor.execute(statement.text, _params(params))
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+        return _StreamingCursor(cursor)
+
     def executemany(self, sql: str, seq_of_params: Iterable[Any]) -> PgCursor:
         statement = translate(sql, self.schema)
         text = statement.text.removesuffix(" RETURNING id") if statement.returns_id else statement.text
@@ -515,8 +568,10 @@ class PgConnection:
     def _track(self, statement: Statement, raw: psycopg.Connection) -> None:
         if statement.kind == "BEGIN":
             self.in_transaction = True
+            self._snapshot = not statement.write_lock
         elif statement.kind in ("COMMIT", "ROLLBACK", "END"):
             self.in_transaction = False
+            self._snapshot = False
             self._explicit_ids = False
         elif statement.explicit_id:
             if self.in_transaction:
@@ -592,7 +647,7 @@ class PgConnection:
         if self._raw is not None and self.in_transaction:
             with contextlib.suppress(psycopg.Error):
                 self._raw.execute("ROLLBACK")
-        self.in_transaction = False
+        self.in_transaction = self._snapshot = False
         self._give_back(closing=True)
         self._pinned = False
         self.closed = True
