@@ -15,12 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 from catalog import Catalog, CatalogError, SessionMeta, TrackInput
 from tests.pg_server import run_sql, table_rows
 from tests.support.dbfile import scalar, sql_rows
 from transcripts import Segment, Transcript
 from uscm_archive.cli import cli
+from uscm_archive.settings import Settings
+from web.app import create_app
 
 DEMO = Path(__file__).resolve().parents[1] / "uscm_archive" / "demo"
 READER = "import sys; from catalog import Catalog; print(Catalog.version_at(sys.argv[1]).token)"
@@ -249,3 +252,16 @@ def test_the_open_data_export_is_made_from_a_postgresql_catalog(archive, tmp_pat
     finally:
         exported.close()
     assert source == Catalog.version_at(url).token  # the export says which catalog state it was made from
+
+
+def test_an_unreachable_postgresql_catalog_is_a_503_not_a_traceback(tmp_path):
+    settings = Settings(
+        data_dir=tmp_path / "data", catalog_url=f"postgresql://nobody@127.0.0.1:{free_port()}/none"
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as broken:
+        response = broken.get("/healthz")
+        assert response.status_code == 503 and response.json()["status"] == "error"
+        page = broken.get("/sessions")
+        assert page.status_code == 503 and "The archive is unavailable" in page.text
+        assert "Traceback" not in page.text and "nobody@" not in page.text
+        assert broken.get("/api/sessions").json()["error"]["code"] == "unavailable"

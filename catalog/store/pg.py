@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sqlite3
 import threading
@@ -777,13 +778,15 @@ def data_version(conn: PgConnection) -> DataVersion:
 
 
 def version_at(url: str) -> DataVersion:
-    """``data_version`` of the catalog at ``url`` on a pooled connection (cheap: one indexed row)."""
-    pool, schema = _pool(url)
+    """``data_version`` of the catalog at ``url`` on a pooled connection (cheap: one indexed row). A catalog that
+    cannot be reached has a version of its own each time (as a missing file has): a cache miss, never a stale
+    answer; opening it is what reports the problem."""
     try:
+        pool, schema = _pool(url)
         with pool.connection() as raw:
             return data_version(PgConnection(None, schema, raw=raw))
-    except (psycopg.Error, sqlite3.Error, psycopg_pool.PoolTimeout) as exc:
-        raise CatalogError(f"{safe_url(url)}: cannot read the data version: {exc}") from exc
+    except (CatalogError, psycopg.Error, sqlite3.Error, psycopg_pool.PoolTimeout):
+        return DataVersion(os.urandom(8).hex(), 0.0)
 
 
 def run_statements(conn: PgConnection, statements: Sequence[str]) -> None:
