@@ -5,6 +5,7 @@ dump, load and check on it, through the command line as an operator runs them (a
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -265,3 +266,35 @@ def test_an_unreachable_postgresql_catalog_is_a_503_not_a_traceback(tmp_path):
         assert page.status_code == 503 and "The archive is unavailable" in page.text
         assert "Traceback" not in page.text and "nobody@" not in page.text
         assert broken.get("/api/sessions").json()["error"]["code"] == "unavailable"
+
+
+DUMPED = (
+    "sessions.jsonl",
+    "segments.jsonl",
+    "speakers.jsonl",
+    "topics.jsonl",
+    "audit.jsonl",
+    "track_segments.jsonl",
+)
+
+
+def test_an_archive_moved_from_sqlite_to_postgresql_and_back_dumps_byte_identically(tmp_path, pg_url):
+    on_file = tmp_path / "sqlite-data"
+    captions = sorted(str(path) for path in DEMO.glob("*.vtt"))
+    plain = CliRunner()
+    ok(plain.invoke(cli, ["--data", str(on_file), "ingest", *captions, "--date", "2023-05-01", "-q"], env={}))
+    ok(plain.invoke(cli, ["--data", str(on_file), "backup", str(tmp_path / "from-sqlite.db")]))
+    ok(run(on_file, pg_url, "restore", str(tmp_path / "from-sqlite.db")))
+    ok(run(on_file, pg_url, "backup", str(tmp_path / "from-postgresql.db")))
+    back = tmp_path / "back-data"
+    back.mkdir()
+    (tmp_path / "from-postgresql.db").rename(back / "catalog.db")
+    ok(plain.invoke(cli, ["--data", str(on_file), "dump", str(tmp_path / "dump-sqlite")]))
+    ok(run(on_file, pg_url, "dump", str(tmp_path / "dump-postgresql")))
+    ok(plain.invoke(cli, ["--data", str(back), "dump", str(tmp_path / "dump-back")]))
+    for name in DUMPED:
+        original = (tmp_path / "dump-sqlite" / name).read_bytes()
+        assert original == (tmp_path / "dump-postgresql" / name).read_bytes(), name
+        assert original == (tmp_path / "dump-back" / name).read_bytes(), name
+    shutil.copytree(on_file / "captions", back / "captions")  # the files travel beside the catalog, as always
+    ok(plain.invoke(cli, ["--data", str(back), "check"]))
