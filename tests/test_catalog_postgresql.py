@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from catalog import Catalog, CatalogError, SessionMeta, TrackInput
+from catalog import Catalog, CatalogError, SessionMeta, SpeakerCredit, TrackInput
 from tests.pg_server import run_sql, table_rows
 from tests.support.dbfile import scalar, sql_rows
 from transcripts import Segment, Transcript
@@ -298,3 +298,17 @@ def test_an_archive_moved_from_sqlite_to_postgresql_and_back_dumps_byte_identica
         assert original == (tmp_path / "dump-back" / name).read_bytes(), name
     shutil.copytree(on_file / "captions", back / "captions")  # the files travel beside the catalog, as always
     ok(plain.invoke(cli, ["--data", str(back), "check"]))
+
+
+@pytest.mark.backends
+def test_names_sort_as_sqlite_sorts_them_on_either_backend(catalog):
+    """Staff lists order names as SQLite's NOCASE does (ASCII letters folded, then bytewise) on both backends."""
+    for name in ("zoe Quinn", "Émile Roux", "alice Park", "Bob Stone", "bob Adams"):
+        catalog.save_session(name, SessionMeta(title=name, speakers=(SpeakerCredit(name),)))
+    assert [s.name for s in catalog.staff.speakers.list()] == [
+        "alice Park",
+        "bob Adams",
+        "Bob Stone",
+        "zoe Quinn",
+        "Émile Roux",
+    ]

@@ -67,6 +67,15 @@ def text(sql: str) -> str:
             "SELECT id FROM sessions ORDER BY date DESC NULLS LAST",
             "SELECT id FROM sessions ORDER BY date DESC NULLS LAST",
         ),
+        (
+            "SELECT name FROM speakers sp ORDER BY sp.name COLLATE NOCASE",
+            "SELECT name FROM speakers sp ORDER BY translate(sp.name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+            "'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\" NULLS FIRST",
+        ),
+        (
+            "SELECT id FROM topics WHERE name = ? COLLATE NOCASE",
+            "SELECT id FROM topics WHERE name = %s COLLATE NOCASE",
+        ),
         ("BEGIN IMMEDIATE", "BEGIN"),
         ("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ"),
     ],

@@ -122,6 +122,13 @@ def _translate(sql: str, schema: Schema) -> Statement:
             ignore = True
             i = _skip_past_word(tokens, i, "IGNORE")
             continue
+        elif k == "word" and up == "COLLATE" and _next_word(tokens, i) == "NOCASE" and order.sorting():
+            _sort_as_nocase(out)  # SQLite's NOCASE order: ASCII letters folded, then bytewise
+            i += 1
+            while tokens[i][1].upper() != "NOCASE":
+                i += 1
+            i += 1  # past NOCASE; what follows it (a space, DESC, a comma) goes out as it is
+            continue
         elif k == "word" and up == "IMMEDIATE" and kind == "BEGIN":
             pass
         elif k == "word" and up == "LIKE":
@@ -206,6 +213,10 @@ class _OrderBy:
         if kind == "word":
             self.last_word = up
 
+    def sorting(self) -> bool:
+        """Whether the tokens now going out are an ORDER BY term (not a nested expression of one)."""
+        return bool(self.open) and self.depth == self.open[-1]
+
     def finish(self, out: list[str]) -> None:
         if self.open:
             self._end_term(out, before_last=False)
@@ -228,6 +239,25 @@ class _OrderBy:
             out.insert(at, clause)
         else:
             out.append(clause)
+
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+
+def _sort_as_nocase(out: list[str]) -> None:
+    """Wrap the column just written (``name``, ``sp.name``, ``"name"``) so that it sorts as SQLite's ``COLLATE
+    NOCASE`` does: ASCII letters lower-cased, then byte order. (Comparisons keep the ``nocase`` collation.)"""
+    end = len(out)
+    while end > 0 and not out[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and (
+        out[start - 1] == "." or re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*|"[^"]*"', out[start - 1])
+    ):
+        start -= 1
+    column = "".join(out[start:end])
+    del out[start:]
+    out.append(f"translate({column}, '{_UPPER}', '{_LOWER}') COLLATE \"C\"")
 
 
 _CONDITION_BEFORE = {"WHERE", "AND", "OR", "NOT", "ON", "HAVING", "WHEN"}
