@@ -6,6 +6,8 @@ own unless a caller such as a test gives another) are chosen here, not in the pa
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -113,6 +115,12 @@ def media_hosts(value: str) -> tuple[str, ...]:
                 "(a scheme and a host, an optional port, no path)"
             )
     return hosts
+
+
+def key_fingerprint(key: str) -> str:
+    """What the catalog keeps to tell whether two nodes sign with one key: an HMAC of a fixed text, not the key."""
+    digest = hmac.new(key.encode("utf-8"), b"uscm-archive signing key check", hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest[:32]}"
 
 
 def load_or_create_secret(data_dir: Path) -> str:

@@ -343,13 +343,14 @@ def retry(settings, item_ids, all_failed: bool, languages, out: Output) -> None:
 @click.command()
 @reporting(
     '{"counts": {state: n}, "failures": [{"id", "url", "title", "attempts", "error", "next_attempt_at", '
-    '"session_id"}]}.'
+    '"session_id"}], "jobs": {state: n}} (jobs: the shared work queue that workers take from).'
 )
 @with_settings
 def status(settings, out: Output) -> None:
-    """Items fetched from URLs: counts by state, and each failure with its error."""
+    """Items fetched from URLs: counts by state, and each failure with its error; the work queue's jobs."""
     with open_catalog(settings) as catalog:
         current = archive.status(catalog)
+        jobs = catalog.queue.count_jobs()
     failures = [
         {
             "id": i.id,
@@ -362,8 +363,9 @@ def status(settings, out: Output) -> None:
         }
         for i in current.failures
     ]
-    out.emit({"counts": current.counts, "failures": failures})
+    out.emit({"counts": current.counts, "failures": failures, "jobs": jobs})
     out.data(", ".join(f"{count} {state}" for state, count in current.counts.items()))
+    out.data("jobs: " + ", ".join(f"{count} {state}" for state, count in jobs.items()))
     for item in current.failures:
         when = f"; try again after {item.next_attempt_at}" if item.next_attempt_at else ""
         out.data(f"failed #{item.id} {item.title or item.url} ({item.attempts} attempts{when})")
