@@ -222,7 +222,9 @@ def _staged_media(data_dir: Path, media: dict | None) -> FetchedMedia | None:
         return None
     path = Path(data_dir) / media["path"]
     if not path.is_file():
-        raise ArchiveError(f"the uploaded recording {media['name']} is no longer in the data folder's staging")
+        raise ArchiveError(
+            f"the uploaded recording {media['name']} is no longer in the data folder's staging"
+        )
     staged = storage.StagedFile(path, media["name"])
     return FetchedMedia(staged, media["size"], media["sha256"], media.get("mime"))
 
@@ -234,4 +236,3 @@ _HANDLERS: dict[str, Callable[[Catalog, Path, Job, WorkerContext], dict]] = {
     "transcribe": _transcribe,
     "upload": _upload,
 }
-

@@ -111,7 +111,9 @@ class Worker:
             result = jobs.run(catalog, self.data_dir, job, self.context)
         except Exception as exc:  # noqa: BLE001 - any failure is the job's: recorded on it, retried with backoff
             keeper.stop()
-            error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, CatalogError | OSError) else str(exc)
+            error = (
+                f"{type(exc).__name__}: {exc}" if not isinstance(exc, CatalogError | OSError) else str(exc)
+            )
             log.warning("job %s (%s) failed: %s\n%s", job.id, job.kind, error, traceback.format_exc())
             catalog.queue.fail_job(job.id, owner, error)
             self._report(job, "failed", error)

@@ -97,10 +97,14 @@ def test_an_upload_through_node_a_is_processed_by_a_worker_and_found_through_nod
     assert response.status_code == 303, response.text
     session_id = int(re.fullmatch(r"/staff/sessions/(\d+)\?notice=created", response.headers["location"])[1])
     # node A runs no worker: the session came from worker 1 or 2
-    done_by = [w.name for w in (cluster["w1"], cluster["w2"]) if f"(upload) done: session {session_id}" in w.log()]
+    done_by = [
+        w.name for w in (cluster["w1"], cluster["w2"]) if f"(upload) done: session {session_id}" in w.log()
+    ]
     assert len(done_by) == 1, (cluster["w1"].log(), cluster["w2"].log())
     preview = staff.get(f"/staff/sessions/{session_id}").text
-    staff.post(f"/staff/sessions/{session_id}/publish", data={"csrf": csrf_of(preview)}, follow_redirects=False)
+    staff.post(
+        f"/staff/sessions/{session_id}/publish", data={"csrf": csrf_of(preview)}, follow_redirects=False
+    )
     # B's search cache held "0 hits"; the catalog's data version moved, so B searches anew
     assert search_total(b, '"regional transit compact"') == 1
     player = b.client().get(f"/sessions/{session_id}").text
@@ -112,7 +116,8 @@ def test_an_upload_through_node_a_is_processed_by_a_worker_and_found_through_nod
 
 def test_a_killed_workers_job_is_finished_by_the_other_without_a_duplicate_session(cluster, catalog_target):
     with LocalServer() as host:
-        host.add("/levee.html", Reply(PAGE, delay=20), Reply(PAGE))  # the first fetch hangs: the worker holds it
+        # the first fetch hangs, so that the worker that took the job still holds it when it is killed
+        host.add("/levee.html", Reply(PAGE, delay=20), Reply(PAGE))
         host.add("/levee.en.vtt", Reply(SLOW_CAPTIONS))
         host.add("/levee.mp4", Reply(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64))
         staff = staff_client(cluster["a"])

@@ -38,7 +38,8 @@ class Settings:
     asr_model_dir: Path | None = (
         None  # a CTranslate2 Whisper folder; default: the model wheel of the asr extra
     )
-    worker: bool = True  # each server process also runs a worker thread (``serve --no-worker``: it only serves)
+    # each server process also runs a worker thread for the shared work queue (``serve --no-worker``: it only serves)
+    worker: bool = True
     # the SMTP server ``uscm-archive digest`` mails saved-search digests through (``uscm_archive/mail.py``)
     smtp_host: str = ""  # empty: no mail is sent
     smtp_port: int = 25

@@ -97,9 +97,7 @@ def enqueue(
     return get(catalog, job_id)  # type: ignore[arg-type, return-value]
 
 
-def claim(
-    catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence[str] = ()
-) -> Job | None:
+def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence[str] = ()) -> Job | None:
     """Take the oldest ready job (queued and due, or running with its lease run out) for ``owner``, or None.
 
     A job whose lease ran out with no attempt left is failed here instead (its last worker never came back).

@@ -59,7 +59,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cli(target: CatalogTarget, *args: str, input: str | None = None, **env: str) -> subprocess.CompletedProcess:
+def cli(
+    target: CatalogTarget, *args: str, input: str | None = None, **env: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "uscm_archive.cli", *args],
         input=input,

@@ -77,7 +77,9 @@ async def add_from_upload(request: Request, me: StaffUser = Depends(form_user)):
         return new_page(request, me, status, field_errors={"captions": str(exc)}, values=values)
     item = await run_in_threadpool(lambda: wait_for_item(catalog_for(request), item_id))
     if item is not None and item.state == "failed":
-        return new_page(request, me, 400, field_errors={"captions": item.last_error or "failed"}, values=values)
+        return new_page(
+            request, me, 400, field_errors={"captions": item.last_error or "failed"}, values=values
+        )
     if item is not None and item.session_id is not None:
         return see_other(f"/staff/sessions/{item.session_id}?notice=created")
     return see_other(f"/staff/items/{item_id}")  # no worker took it yet: its progress page
