@@ -21,14 +21,13 @@ from archive.errors import ArchiveError
 from archive.files import file_source_key, parse_caption_bytes
 from archive.options import IngestOptions, IngestResult
 from archive.pipeline import check_options, ingest_caption_bytes
-from archive.queue import retry, sync
+from archive.queue import UPLOAD_PREFIX, retry, sync
 from archive.remote import item_options, run_request
 from archive.saving import FetchedMedia
 from archive.ytdlp import check_fetch_url
 from catalog import Catalog, Conflict, Item, Job, NotFound
 
 KINDS = ("ingest-url", "retry", "sync", "transcribe", "upload")
-UPLOAD_PREFIX = "upload:"
 # IngestOptions fields a job carries (the rest, such as the yt-dlp seam, are the worker's own)
 _OPTION_FIELDS = (
     "title",

@@ -16,7 +16,10 @@ from archive.jobs import WorkerContext
 from archive.worker import Worker, WorkerThread
 from catalog import Catalog, Item
 
-UPLOAD_WAIT = 20.0  # seconds an upload's request waits for its job before showing the progress page instead
+# seconds an upload's request waits for its job before showing the progress page instead: longer when this
+# process runs a worker itself (it takes the job at once), shorter when workers elsewhere poll for it
+UPLOAD_WAIT = 20.0
+UPLOAD_WAIT_NO_WORKER = 5.0
 
 
 def start_worker(settings) -> WorkerThread | None:
@@ -36,7 +39,11 @@ def nudge(request: Request) -> None:
         worker.worker.nudge()
 
 
-def wait_for_item(catalog: Catalog, item_id: int, seconds: float = UPLOAD_WAIT) -> Item | None:
+def upload_wait(request: Request) -> float:
+    return UPLOAD_WAIT if getattr(request.app.state, "worker", None) is not None else UPLOAD_WAIT_NO_WORKER
+
+
+def wait_for_item(catalog: Catalog, item_id: int, seconds: float) -> Item | None:
     """The item once it is done or failed, or None if it still waits or runs after ``seconds``."""
     deadline = time.monotonic() + seconds
     delay = 0.02

@@ -20,7 +20,7 @@ from archive.jobs import queue_upload
 from archive.uploads import stage_media_upload
 from catalog import CatalogError, Conflict
 from transcripts import TranscriptError, sniff_format
-from web.background import nudge, wait_for_item
+from web.background import nudge, upload_wait, wait_for_item
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other
 from web.staff.forms import parse_names, parse_topics
@@ -75,7 +75,8 @@ async def add_from_upload(request: Request, me: StaffUser = Depends(form_user)):
     except (ArchiveError, CatalogError, TranscriptError) as exc:
         status = 409 if isinstance(exc, Conflict) else 400
         return new_page(request, me, status, field_errors={"captions": str(exc)}, values=values)
-    item = await run_in_threadpool(lambda: wait_for_item(catalog_for(request), item_id))
+    wait = upload_wait(request)
+    item = await run_in_threadpool(lambda: wait_for_item(catalog_for(request), item_id, wait))
     if item is not None and item.state == "failed":
         return new_page(
             request, me, 400, field_errors={"captions": item.last_error or "failed"}, values=values
