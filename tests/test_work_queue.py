@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -13,16 +14,23 @@ from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from support.cluster import CatalogTarget, Node, cli, free_port, sqlite_target, wait_until
-from support.httpserver import LocalServer, Reply
+from support.httpserver import LocalServer, Reply, local_server  # noqa: F401 - the fixture
+from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
 from archive import IngestOptions
 from archive.jobs import queue_upload, queue_url_ingest
 from archive.worker import Worker, WorkerOptions
 from catalog import Catalog, CatalogError, Conflict
 from transcripts import TranscriptError
+from uscm_archive.cli import cli as uscm_cli
 
 CAPTIONS = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nThe harbor dredging contract was signed.\n"
+
+
+def run(data_dir, *args: str, obj: dict | None = None):
+    return CliRunner().invoke(uscm_cli, ["--data", str(data_dir), *args], obj=obj)
 
 
 def seconds_until(stamp: str) -> float:
@@ -175,3 +183,28 @@ def test_nodes_that_sign_with_different_keys_refuse_to_serve(tmp_path):
         replaced.wait_ready()  # on purpose: the archive's key is now this one
     finally:
         replaced.stop()
+
+
+def test_a_sync_queued_from_the_command_line_is_run_by_the_worker_command(local_server, data_dir):  # noqa: F811
+    site = FakeSite(local_server)
+    site.video("a", "Budget plenary", manual={"en": vtt("the budget plenary begins")})
+    site.video("b", "Water roundtable", manual={"en": vtt("water rates and pipes")})
+    site.channel("c", ["a", "b"])
+    fake = {"ytdlp_factory": make_downloader}
+    queued = run(data_dir, "sync", site.channel_url("c"), "--queue", "--json", obj=fake)
+    assert queued.exit_code == 0, queued.output
+    job_id = json.loads(queued.stdout)["job_id"]
+    status = json.loads(run(data_dir, "status", "--json").stdout)
+    assert (
+        status["jobs"]["queued"] == 1 and local_server.hits("/fake/channel/c.json") == 0
+    )  # nothing fetched yet
+    worked = run(data_dir, "worker", "--until-idle", "--json", obj=fake)
+    assert worked.exit_code == 0, worked.output
+    assert json.loads(worked.stdout) == {"done": 1, "failed": 0}
+    assert f"job {job_id} (sync) done" in worked.stderr
+    with closing(Catalog.open(data_dir / "catalog.db")) as catalog:
+        titles = sorted(s.title for s in catalog.list_sessions()[1])
+        assert catalog.queue.job(job_id).state == "done"
+    assert titles == ["Budget plenary", "Water roundtable"]
+    refused = run(data_dir, "sync", "http://[::1", "--queue", obj=fake)
+    assert refused.exit_code == 1 and refused.stderr.startswith("error: ")

@@ -293,12 +293,31 @@ def _import_report(result, path: Path, dry_run: bool, out: Output) -> None:
 @click.option(
     "--transcribe", is_flag=True, help="Transcribe entries that have media but no captions (asr extra)."
 )
+@click.option(
+    "--queue",
+    "queue_it",
+    is_flag=True,
+    help='Queue the sync for a worker (`uscm-archive worker`) instead of running it here; JSON: {"job_id"}.',
+)
 @reporting('{"skipped", ' + INGEST_JSON[1:])
 @with_settings
-def sync(settings, url: str, languages, media: bool, refresh: int, transcribe: bool, out: Output) -> None:
+def sync(
+    settings, url: str, languages, media: bool, refresh: int, transcribe: bool, queue_it: bool, out: Output
+) -> None:
     """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
     options = ingest_options(settings, languages=languages, media=media)
     options = replace(options, refresh_newest=max(0, refresh))
+    if queue_it:
+        if transcribe:
+            raise click.UsageError("--transcribe runs here: give it without --queue")
+        from archive.jobs import queue_sync
+
+        with open_catalog(settings) as catalog:
+            job = queue_sync(catalog, url, replace(options, by=cli_user()))
+        out.emit({"job_id": job.id})
+        out.data(str(job.id))
+        out.summary(f"queued as job {job.id}: a worker (`uscm-archive worker`) runs it")
+        return
     if transcribe:
         transcribe_cmd.require_asr()
     progress = StderrProgress(out)
