@@ -5,7 +5,7 @@
 (``tests/test_layering.py`` keeps ``__all__`` equal to what it uses).
 """
 
-from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.errors import CatalogError, Conflict, NotFound, SearchUnavailable
 from catalog.facade import Catalog
 from catalog.folder import DataFolder
 from catalog.models import (
@@ -49,6 +49,7 @@ _LAZY = {
     "check_length": "catalog.store.field_limits",
     "SessionLink": "catalog.store.extras",
     "SlideDeck": "catalog.store.extras",
+    "close_pools": "catalog.store.pg",
 }
 
 
@@ -87,6 +88,7 @@ __all__ = [
     "Offer",
     "SearchRequest",
     "SearchResults",
+    "SearchUnavailable",
     "Session",
     "SessionLink",
     "SessionMeta",
@@ -103,6 +105,7 @@ __all__ = [
     "User",
     "check_items",
     "check_length",
+    "close_pools",
     "export_info",
     "metadata_path",
     "ops_for",

@@ -1,8 +1,16 @@
-"""Shared fixtures: real SQLite files in temporary folders, the real-world corpus (skipped when absent)."""
+"""Shared fixtures: real SQLite files in temporary folders, a real PostgreSQL (one server per session, a fresh
+database per test), the real-world corpus (skipped when absent).
+
+A test module (or test) marked ``pytest.mark.backends`` runs each test that uses ``catalog`` (or
+``catalog_target``) twice, on SQLite and on PostgreSQL (``backend`` is the parameter); unmarked tests use SQLite.
+PostgreSQL tests skip, saying why, only where no PostgreSQL server binary is installed (``tests/pg_server.py``).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,10 +38,88 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+BACKENDS = ("sqlite", "postgresql")
+# Full-text search on PostgreSQL is built separately (issue 16's search part): until it is, a test marked
+# ``search`` runs on SQLite only and says so on PostgreSQL. The search's own change turns this on.
+SEARCH_ON_POSTGRESQL = False
+
+
+def pytest_generate_tests(metafunc):
+    if not metafunc.definition.get_closest_marker("backends"):
+        return
+    if "module_backend" in metafunc.fixturenames:
+        metafunc.parametrize("module_backend", BACKENDS, indirect=True, scope="module")
+    elif "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def _search_on_postgresql(request):
+    """A test marked ``search`` skips on PostgreSQL until its full-text search is built (and says so)."""
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    on_pg = "postgresql" in (params.get("backend"), params.get("module_backend"))
+    if on_pg and request.node.get_closest_marker("search") and not SEARCH_ON_POSTGRESQL:
+        pytest.skip("full-text search on PostgreSQL is not built yet (issue 16's search part)")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the whole test session, on 127.0.0.1 (stopped at the end)."""
+    from tests.pg_server import PgServer, server_binaries
+
+    if server_binaries() is None:
+        pytest.skip("PostgreSQL is not installed (no postgres/initdb/pg_ctl in /usr/lib/postgresql/*/bin)")
+    folder = Path(
+        tempfile.mkdtemp(prefix="uscm-pg-")
+    )  # outside pytest's tmp: the postgres user must reach it
+    server = PgServer.start(folder)
+    yield server
+    from catalog import close_pools
+
+    close_pools()
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def catalog(data_dir: Path):
+def pg_url(pg_server) -> str:
+    """The URL of a fresh, empty PostgreSQL database for this test."""
+    return pg_server.fresh_database()
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The catalog backend a test runs on: ``sqlite`` unless the test is marked ``backends``."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="module")
+def module_backend(request) -> str:
+    """The backend of a module's shared fixtures (a sample archive built once per module)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="module")
+def module_catalog_url(module_backend: str, request) -> str:
+    """A PostgreSQL database for a module's shared fixtures, or ``""`` on SQLite (the data folder's catalog.db)."""
+    if module_backend != "postgresql":
+        return ""
+    return request.getfixturevalue("pg_server").fresh_database()
+
+
+@pytest.fixture
+def catalog_target(backend: str, data_dir: Path, request) -> str | Path:
+    """What ``Catalog.open`` is given: the data folder's catalog.db, or a fresh PostgreSQL database's URL."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return data_dir / "catalog.db"
+
+
+@pytest.fixture
+def catalog(catalog_target):
     from catalog import Catalog
 
-    cat = Catalog.open(data_dir / "catalog.db")
+    cat = Catalog.open(catalog_target)
     yield cat
     cat.close()
