@@ -210,3 +210,11 @@ def test_a_sync_queued_from_the_command_line_is_run_by_the_worker_command(local_
     assert titles == ["Budget plenary", "Water roundtable"]
     refused = run(data_dir, "sync", "http://[::1", "--queue", obj=fake)
     assert refused.exit_code == 1 and refused.stderr.startswith("error: ")
+
+
+def test_a_postgresql_catalog_without_a_shared_signing_key_refuses_to_serve(pg_url, tmp_path):
+    target = CatalogTarget("postgresql", tmp_path / "data", {"USCM_ARCHIVE_CATALOG": pg_url})
+    refused = cli(target, "serve", "--port", str(free_port()), USCM_ARCHIVE_SECRET_KEY="")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("error: a PostgreSQL catalog is shared by nodes on several machines")
+    assert not (tmp_path / "data" / "secret.key").exists()  # no node-local key was made

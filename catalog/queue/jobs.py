@@ -103,6 +103,8 @@ def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence
     A job whose lease ran out with no attempt left is failed here instead (its last worker never came back).
     """
     now = timestamp()
+    if _ready_job(catalog, catalog.db.conn, now, kinds, lock=False) is None:
+        return None  # an idle worker's poll reads only: it takes no write lock
     with transaction(catalog.db) as conn:
         while True:
             row = _ready_job(catalog, conn, now, kinds)
@@ -125,7 +127,7 @@ def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence
     return get(catalog, job_id)
 
 
-def _ready_job(catalog: Catalog, conn, now: str, kinds: Sequence[str]) -> tuple | None:
+def _ready_job(catalog: Catalog, conn, now: str, kinds: Sequence[str], *, lock: bool = True) -> tuple | None:
     """The next job to take, inside the claim's write transaction. The PostgreSQL catalog appends
     ``FOR UPDATE SKIP LOCKED`` here (its many writers skip each other's rows instead of waiting)."""
     kind_clause = f"AND kind IN ({', '.join('?' * len(kinds))}) " if kinds else ""
@@ -134,7 +136,7 @@ def _ready_job(catalog: Catalog, conn, now: str, kinds: Sequence[str]) -> tuple 
         "WHERE ((state = 'queued' AND next_try_at <= ?) OR (state = 'running' AND lease_expires_at <= ?)) "
         f"{kind_clause}ORDER BY next_try_at, id LIMIT 1"
     )
-    if getattr(catalog, "backend", "sqlite") == "postgresql":
+    if lock and getattr(catalog, "backend", "sqlite") == "postgresql":
         sql += " FOR UPDATE SKIP LOCKED"
     return conn.execute(sql, (now, now, *kinds)).fetchone()
 
