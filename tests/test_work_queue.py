@@ -15,7 +15,17 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
-from support.cluster import CatalogTarget, Node, cli, free_port, sqlite_target, wait_until
+from support.cluster import (
+    CatalogTarget,
+    Node,
+    add_user,
+    cli,
+    csrf_of,
+    free_port,
+    sign_in,
+    sqlite_target,
+    wait_until,
+)
 from support.httpserver import LocalServer, Reply, local_server  # noqa: F401 - the fixture
 from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
@@ -218,3 +228,26 @@ def test_a_postgresql_catalog_without_a_shared_signing_key_refuses_to_serve(pg_u
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.startswith("error: a PostgreSQL catalog is shared by nodes on several machines")
     assert not (tmp_path / "data" / "secret.key").exists()  # no node-local key was made
+
+
+def test_one_serve_process_alone_runs_the_jobs_it_queues(tmp_path):
+    """One machine, no other process: ``serve`` runs a worker thread of its own."""
+    target = sqlite_target(tmp_path / "data")
+    add_user(target, "ann", "a long staff passphrase 2026")
+    node = Node(target, "node", tmp_path, worker=True)
+    try:
+        node.wait_ready()
+        staff = node.client()
+        assert sign_in(staff, "ann", "a long staff passphrase 2026").status_code == 303
+        page = staff.get("/staff/sessions/new").text
+        response = staff.post(
+            "/staff/sessions/new/upload",
+            data={"csrf": csrf_of(page), "title": "Harbor Dredging"},
+            files={"captions": ("harbor.vtt", CAPTIONS, "text/vtt")},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert re.fullmatch(r"/staff/sessions/\d+\?notice=created", response.headers["location"])
+        assert "harbor dredging contract" in staff.get(response.headers["location"]).text
+    finally:
+        node.stop()

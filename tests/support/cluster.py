@@ -113,11 +113,12 @@ class Process:
 
 
 class Node(Process):
-    """``uscm-archive serve --no-worker`` on a free port."""
+    """``uscm-archive serve --no-worker`` on a free port (``worker=True``: with its own worker thread)."""
 
-    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, *extra: str):
+    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, *extra: str, worker: bool = False):
         self.port = free_port()
-        super().__init__(target, name, ["serve", "--port", str(self.port), "--no-worker", *extra], log_dir)
+        args = ["serve", "--port", str(self.port), *([] if worker else ["--no-worker"]), *extra]
+        super().__init__(target, name, args, log_dir)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, seconds: float = 60) -> Node:
