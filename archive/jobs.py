@@ -198,6 +198,10 @@ def _upload(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) 
     data = catalog.queue.job_data(job.id)
     if data is None:
         raise ArchiveError(f"job {job.id}: the uploaded file is no longer kept")
+    saved = catalog.find_session_id(file_source_key(data))
+    if saved is not None and job.attempts > 1:  # an earlier attempt saved it, then its worker died
+        catalog.queue.mark_done(item.id, session_id=saved, title=None)
+        return {"session_id": saved, "sessions": [saved]}
     catalog.queue.mark_running(item.id)
     try:
         stored = ingest_caption_bytes(

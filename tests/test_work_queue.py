@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -12,6 +13,7 @@ import threading
 import time
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -251,3 +253,28 @@ def test_one_serve_process_alone_runs_the_jobs_it_queues(tmp_path):
         assert "harbor dredging contract" in staff.get(response.headers["location"]).text
     finally:
         node.stop()
+
+
+def test_an_upload_whose_worker_died_after_saving_is_not_saved_twice(catalog, catalog_target, data_dir):
+    from archive.jobs import WorkerContext, run
+    from archive.uploads import stage_media_upload
+
+    recording = (Path(__file__).parent / "fixtures" / "direct-media.mp4").read_bytes()
+    with (data_dir / "r.mp4").open("wb") as handle:
+        handle.write(recording)
+    with (data_dir / "r.mp4").open("rb") as stream:
+        staged = stage_media_upload(data_dir, stream, "harbor.mp4", "video/mp4", 1 << 20)
+    item = queue_upload(
+        catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"), media=staged
+    )
+    first = catalog.queue.claim_job("dies-after-saving", 0.2)
+    saved = run(catalog, data_dir, first, WorkerContext())["session_id"]  # ... and never finishes the job
+    time.sleep(0.3)
+    assert Worker(catalog_target, data_dir, options=WorkerOptions(until_idle=True)).run() == 1
+    job = catalog.queue.job(first.id)
+    assert job.state == "done" and job.attempts == 2 and job.result["session_id"] == saved
+    assert catalog.queue.get(item.id).state == "done"
+    assert catalog.list_sessions(include_drafts=True)[0] == 1
+    assert (
+        catalog.get_session(saved, include_drafts=True).media_sha256 == hashlib.sha256(recording).hexdigest()
+    )
