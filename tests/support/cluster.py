@@ -115,10 +115,18 @@ class Process:
 class Node(Process):
     """``uscm-archive serve --no-worker`` on a free port (``worker=True``: with its own worker thread)."""
 
-    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, *extra: str, worker: bool = False):
+    def __init__(
+        self,
+        target: CatalogTarget,
+        name: str,
+        log_dir: Path,
+        *extra: str,
+        worker: bool = False,
+        env: dict[str, str] | None = None,  # this node's own settings (e.g. a replica to read from)
+    ):
         self.port = free_port()
         args = ["serve", "--port", str(self.port), *([] if worker else ["--no-worker"]), *extra]
-        super().__init__(target, name, args, log_dir)
+        super().__init__(target, name, args, log_dir, **(env or {}))
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, seconds: float = 60) -> Node:
