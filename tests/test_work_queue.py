@@ -95,7 +95,10 @@ def test_a_job_whose_worker_keeps_dying_is_failed_when_its_attempts_are_spent(ca
         time.sleep(0.1)
     assert catalog.queue.claim_job("next", 30) is None
     failed = catalog.queue.job(job.id)
-    assert failed.state == "failed" and "stopped 2 times" in failed.last_error
+    assert (
+        failed.state == "failed"
+        and failed.last_error == "its worker stopped before finishing it (attempt 2 of 2)"
+    )
 
 
 def test_workers_racing_for_jobs_take_each_exactly_once(catalog_target):
@@ -278,3 +281,22 @@ def test_an_upload_whose_worker_died_after_saving_is_not_saved_twice(catalog, ca
     assert (
         catalog.get_session(saved, include_drafts=True).media_sha256 == hashlib.sha256(recording).hexdigest()
     )
+
+
+def test_a_job_given_up_on_fails_its_ingest_item_too(catalog):
+    item = catalog.queue.upsert("https://example.org/v", "https://example.org/v")
+    catalog.queue.mark_pending([item.id])
+    job = catalog.queue.enqueue_job("ingest-url", {}, item_id=item.id, max_attempts=1)
+    catalog.queue.claim_job("w", 30)
+    catalog.queue.fail_job(job.id, "w", "RuntimeError: the worker's disk is full")
+    failed = catalog.queue.get(item.id)
+    assert failed.state == "failed" and failed.last_error == "RuntimeError: the worker's disk is full"
+    other = catalog.queue.upsert("https://example.org/w", "https://example.org/w")
+    lost = catalog.queue.enqueue_job("ingest-url", {}, item_id=other.id, max_attempts=1)
+    catalog.queue.mark_running(other.id)
+    catalog.queue.claim_job("dies", 0.05)
+    time.sleep(0.1)
+    assert catalog.queue.claim_job("next", 30) is None
+    assert catalog.queue.job(lost.id).state == "failed"
+    assert catalog.queue.get(other.id).state == "failed"
+    assert catalog.queue.get(other.id).last_error.endswith("(attempt 1 of 1)")

@@ -112,11 +112,13 @@ def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence
                 return None
             job_id, attempts, max_attempts, state = row
             if state == "running" and attempts >= max_attempts:
+                error = f"its worker stopped before finishing it (attempt {attempts} of {max_attempts})"
                 conn.execute(
                     "UPDATE jobs SET state = 'failed', data = NULL, lease_owner = NULL, lease_expires_at = NULL, "
                     "last_error = coalesce(last_error, ?), updated_at = ? WHERE id = ?",
-                    (f"its worker stopped {attempts} times before finishing it", now, job_id),
+                    (error, now, job_id),
                 )
+                _fail_item(conn, job_id, error, now)
                 continue
             conn.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, "
@@ -186,7 +188,18 @@ def fail(catalog: Catalog, job_id: int, owner: str, error: str, *, retry: bool =
                 "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
                 (error[:2000], now, job_id),
             )
+            _fail_item(conn, job_id, error[:2000], now)
     return get(catalog, job_id)
+
+
+def _fail_item(conn, job_id: int, error: str, now: str) -> None:
+    """A job given up on fails its ingest item too (unless the item got further on its own), so that the staff
+    progress page and ``status`` say so instead of waiting forever."""
+    conn.execute(
+        "UPDATE items SET state = 'failed', last_error = ?, updated_at = ? "
+        "WHERE id = (SELECT item_id FROM jobs WHERE id = ?) AND state IN ('pending', 'running')",
+        (error, now, job_id),
+    )
 
 
 def release(catalog: Catalog, job_id: int, owner: str) -> bool:
