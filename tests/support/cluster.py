@@ -149,7 +149,7 @@ class Node(Process):
 class WorkerProcess(Process):
     """``uscm-archive worker`` with a short lease, so that a takeover happens within a test."""
 
-    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, lease: float = 3.0):
+    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, lease: float = 6.0):
         super().__init__(target, name, ["worker", "--lease", str(lease), "--poll", "0.2"], log_dir)
 
 
