@@ -25,7 +25,8 @@ from archive.queue import UPLOAD_PREFIX, retry, sync
 from archive.remote import item_options, run_request
 from archive.saving import FetchedMedia
 from archive.ytdlp import check_fetch_url
-from catalog import Catalog, Conflict, Item, Job, NotFound
+from catalog import Catalog, CatalogError, Conflict, Item, Job, NotFound
+from transcripts import TranscriptError
 
 KINDS = ("ingest-url", "retry", "sync", "transcribe", "upload")
 # IngestOptions fields a job carries (the rest, such as the yt-dlp seam, are the worker's own)
@@ -213,8 +214,15 @@ def _upload(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) 
             max_bytes=job.payload.get("max_bytes"),
             media=_staged_media(data_dir, job.payload.get("media")),
         )
-    except Exception as exc:
+    except (
+        ArchiveError,
+        CatalogError,
+        TranscriptError,
+    ) as exc:  # the upload's own fault: trying again won't help
         catalog.queue.mark_failed(item.id, str(exc))
+        return {"error": str(exc)}
+    except Exception:  # the worker's trouble (a full disk, a lost connection): the job is tried again later
+        catalog.queue.mark_pending([item.id])  # (and its item failed with it once no attempt is left)
         raise
     catalog.queue.mark_done(item.id, session_id=stored.session_id, title=stored.title)
     return {"session_id": stored.session_id, "sessions": [stored.session_id]}

@@ -300,3 +300,27 @@ def test_a_job_given_up_on_fails_its_ingest_item_too(catalog):
     assert catalog.queue.job(lost.id).state == "failed"
     assert catalog.queue.get(other.id).state == "failed"
     assert catalog.queue.get(other.id).last_error.endswith("(attempt 1 of 1)")
+
+
+def test_an_upload_that_cannot_be_saved_fails_its_item_at_once_and_is_not_retried(
+    catalog, catalog_target, data_dir
+):
+    from archive.uploads import stage_media_upload
+
+    with (data_dir / "r.mp4").open("wb") as handle:
+        handle.write((Path(__file__).parent / "fixtures" / "direct-media.mp4").read_bytes())
+    with (data_dir / "r.mp4").open("rb") as stream:
+        staged = stage_media_upload(data_dir, stream, "harbor.mp4", "video/mp4", 1 << 20)
+    item = queue_upload(
+        catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"), media=staged
+    )
+    staged.staged.staged.unlink()  # the staging folder was swept before any worker came
+    assert Worker(catalog_target, data_dir, options=WorkerOptions(until_idle=True)).run() == 1
+    failed = catalog.queue.get(item.id)
+    assert (
+        failed.state == "failed"
+        and "harbor.mp4 is no longer in the data folder's staging" in failed.last_error
+    )
+    job = catalog.queue.jobs()[0]
+    assert job.state == "done" and job.attempts == 1 and job.result == {"error": failed.last_error}
+    assert catalog.list_sessions(include_drafts=True)[0] == 0
