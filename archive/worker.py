@@ -36,6 +36,7 @@ class WorkerOptions:
     lease_seconds: float = DEFAULT_LEASE
     poll_seconds: float = DEFAULT_POLL  # how often an idle worker looks for jobs other nodes queued
     until_idle: bool = False  # stop when no job is ready (``worker --until-idle``)
+    kinds: tuple[str, ...] = ()  # only these kinds of job (``worker --kind transcribe``); empty: every kind
 
 
 def owner_name(label: str = "worker") -> str:
@@ -99,7 +100,8 @@ class Worker:
 
     def _claim(self, catalog: Catalog, owner: str) -> Job | None:
         try:
-            return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=jobs.KINDS)
+            kinds = self.options.kinds or jobs.KINDS
+            return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=kinds)
         except Exception as exc:  # noqa: BLE001 - the catalog busy or away: try again at the next poll
             log.warning("worker %s: cannot take a job: %s", owner, exc)
             time.sleep(self.options.poll_seconds)

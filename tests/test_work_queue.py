@@ -342,3 +342,15 @@ def test_transcribe_pending_leaves_a_job_a_worker_holds_alone(catalog, data_dir)
     result = transcription.run_jobs(catalog, data_dir)
     assert [f.item_id for f in result.failures] == [free.id]  # tried (no media to transcribe): failed
     assert catalog.queue.get(held.id).state == "pending"  # not touched: its worker runs it
+
+
+def test_a_worker_told_one_kind_takes_only_that_kind(catalog, catalog_in_env, data_dir):
+    sync = catalog.queue.enqueue_job("sync", {"url": "https://example.org/c", "options": {}})
+    item = queue_upload(catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"))
+    worked = run(data_dir, "worker", "--until-idle", "--kind", "upload", "--json")
+    assert worked.exit_code == 0, worked.output
+    assert json.loads(worked.stdout) == {"done": 1, "failed": 0}
+    assert catalog.queue.get(item.id).state == "done"
+    assert catalog.queue.job(sync.id).state == "queued"  # left for a worker that takes syncs
+    refused = run(data_dir, "worker", "--kind", "everything")
+    assert refused.exit_code == 2 and "--kind" in refused.output
