@@ -3,14 +3,15 @@
 ``queue_sessions`` checks each session (it exists, its media is archived, it has no caption track) and queues a
 job; ``run_jobs`` runs queued and interrupted jobs one by one: progress (percent of the audio) is kept on the
 job for the staff dashboard, a cancel asked from anywhere stops it between lines, and a stopped process leaves
-the job to be run again. Each finished job stores an automatic track and offers speaker-name suggestions.
+the job to be run again. The staff button queues a ``transcribe`` job on the shared queue (``archive.jobs``); a
+worker runs it through ``run_jobs``. Each finished job stores an automatic track and offers speaker-name suggestions.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archive import asr
@@ -68,14 +69,26 @@ def run_jobs(
     options: TranscribeOptions | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Run ``items`` (default: every queued or interrupted job); one failure never stops the others."""
+    """Run ``items`` (default: every queued or interrupted job no worker holds now); one failure never stops the
+    others."""
     options = options or TranscribeOptions()
-    targets = list(catalog.queue.unfinished_transcriptions() if items is None else items)
+    if items is None:
+        held = _held_by_a_worker(catalog)
+        targets = [item for item in catalog.queue.unfinished_transcriptions() if item.id not in held]
+    else:
+        targets = list(items)
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title))
         result.extend(run_job(catalog, data_dir, item, options, progress))
     return result
+
+
+def _held_by_a_worker(catalog: Catalog) -> set[int]:
+    """Items whose job a worker holds with a lease still running (``transcribe --pending`` leaves them be)."""
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    running = catalog.queue.jobs(states=("running",), limit=10000)
+    return {j.item_id for j in running if j.item_id is not None and (j.lease_expires_at or "") > now}
 
 
 def run_job(
@@ -129,41 +142,9 @@ def retry_job(
     return run_job(catalog, data_dir, queued, options or TranscribeOptions())
 
 
-def start_transcription(
-    catalog_path: Path, data_dir: Path, session_id: int, options: TranscribeOptions, *, requested_by: str
-) -> tuple[int, threading.Thread]:
-    """Queue the session and transcribe it in a new thread (the staff button); returns (item id, thread)."""
-    if not asr.available():
-        raise asr.AsrUnavailable()
-    catalog = Catalog.open(catalog_path)
-    try:
-        item = queue_sessions(catalog, data_dir, [session_id], requested_by=requested_by)[0]
-    finally:
-        catalog.close()
-    thread = threading.Thread(
-        target=_run_in_thread,
-        args=(catalog_path, data_dir, item, options),
-        name=f"asr-{item.id}",
-        daemon=True,
-    )
-    thread.start()
-    return item.id, thread
-
-
 def cancel(catalog: Catalog, session_id: int) -> bool:
     item = catalog.queue.find_transcription(session_id)
     return item is not None and catalog.queue.request_cancel(item.id)
-
-
-def _run_in_thread(catalog_path: Path, data_dir: Path, item: Item | None, options: TranscribeOptions) -> None:
-    catalog = Catalog.open(catalog_path)
-    try:
-        run_jobs(catalog, data_dir, None if item is None else [item], options)
-    except Exception as exc:  # noqa: BLE001 - a thread has no caller: record it on the job
-        if item is not None:
-            catalog.queue.mark_failed(item.id, f"{type(exc).__name__}: {exc}")
-    finally:
-        catalog.close()
 
 
 def _store(
