@@ -1,0 +1,220 @@
+"""Ranking from the impact lists (``catalog/store/impact.py``): bm25 order without scoring every match.
+
+A query made of plain words (any groups of ``OR``-ed words, all ``AND``-ed; no phrase, prefix or exclusion), each
+word one indexed term with a list, is answered from the lists when they can decide it exactly:
+
+- every listed segment's bm25 is known from its list entry (``tf``, ``dl``), today's ``N`` and ``avgdl`` (FTS5's
+  totals) and each term's ``df``; a listed segment's count of a query term it is *not* listed for is either known
+  to be 0 (a segment of its length holding the term would be listed) or read by tokenizing its text, best
+  candidates first, only while it could still reach the page;
+- a segment in no list scores at most ``bound``: for each length up to the longest segment, the sum over the
+  terms of the best weight an unlisted segment of that length can have (``impact.largest_unlisted_tf``);
+- the page is exact when its last row scores above that bound (a threshold algorithm's stop); otherwise
+  ``None``, and the caller runs the full FTS5 pass.
+
+Ties are broken by segment id, as FTS5's ``ORDER BY rank`` does; scores are FTS5's (negative bm25).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from bisect import bisect_right
+from functools import lru_cache
+
+from catalog.store import impact
+
+_RESOLVE_BATCH = 64
+_STEMS: dict[str, tuple[str, ...]] = {}
+
+
+def page(
+    conn: sqlite3.Connection,
+    words: tuple[tuple[str, ...], ...],
+    excluded: tuple[int, ...],
+    offset: int,
+    limit: int,
+    count,
+    count_hidden,
+) -> tuple[list[tuple[float, int]], int] | None:
+    """``([(bm25, segment id)] of the page, total)`` or ``None`` when the lists cannot decide. ``count()`` gives
+    the total of a query of more than one term (the lists know one term's ``df``); ``count_hidden()`` the matches
+    in left-out sessions."""
+    if not impact.ready(conn):
+        return None
+    groups = _terms(conn, words)
+    if groups is None:
+        return None
+    terms = sorted({t for group in groups for t in group})
+    info = _tracked(conn, terms)
+    if info is None:
+        return None
+    meta = conn.execute("SELECT avgdl, max_dl FROM impact_meta WHERE id = 1").fetchone()
+    rows, tokens = impact.averages(conn)
+    if meta is None or not rows or not tokens:
+        return None
+    avgdl0, max_dl = meta
+    avgdl = tokens / rows
+    idfs = {t: impact.idf(rows, info[t][1]) for t in terms}
+    tables = {t: _unlisted(info[t][2], avgdl0, avgdl, max_dl) for t in terms}
+    bound = max((sum(idfs[t] * tables[t][1][dl] for t in terms) for dl in range(1, max_dl + 1)), default=0.0)
+    lists = {t: _postings(conn, info[t][0]) for t in terms}
+    hidden = _Hidden(conn, excluded)
+    need = offset + limit
+    if len(terms) == 1:
+        (term,) = terms
+        idf = idfs[term]
+        scored = sorted((-idf * impact.weight(tf, dl, avgdl), sid) for sid, (tf, dl) in lists[term].items())
+        kept = hidden.drop(scored)
+        complete = info[term][2] <= 0
+        if len(kept) < need and not complete:
+            return None
+        if kept[need - 1 : need] and not complete and -kept[need - 1][0] <= bound:
+            return None
+        return kept[offset:need], info[term][1] - (count_hidden() if excluded else 0)
+    ranked = _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need)
+    if ranked is None:
+        return None
+    best, complete = ranked
+    if len(best) < need and not complete:
+        return None
+    if best[need - 1 : need] and not complete and -best[need - 1][0] <= bound:
+        return None
+    return best[offset:need], count() - (count_hidden() if excluded else 0)
+
+
+def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need):
+    """The best ``need`` matching candidates, exactly scored; ``complete`` when every list is complete."""
+    candidates: dict[int, int] = {}
+    for term in terms:
+        for sid, (_tf, dl) in lists[term].items():
+            candidates[sid] = dl
+    exact: list[tuple[float, int]] = []
+    unknown: list[tuple[float, int, float]] = []  # (-upper bound, sid, lower bound)
+    for sid, dl in candidates.items():
+        score, upper, open_terms = 0.0, 0.0, False
+        counts = {}
+        for term in terms:
+            entry = lists[term].get(sid)
+            if entry is not None:
+                counts[term] = entry[0]
+                score += idfs[term] * impact.weight(entry[0], dl, avgdl)
+            else:
+                table = tables[term][0]
+                most = 0 if table == () else (table[dl] if dl < len(table) else dl)
+                if most:
+                    open_terms = True
+                    upper += idfs[term] * impact.weight(most, dl, avgdl)
+                else:
+                    counts[term] = 0
+        if not open_terms:
+            if _matches(groups, counts):
+                exact.append((-score, sid))
+            continue
+        unknown.append((-(score + upper), sid, score))
+    exact = hidden.drop(sorted(exact))
+    unknown.sort()
+    at = 0
+    while at < len(unknown):
+        kth = -exact[need - 1][0] if len(exact) >= need else float("-inf")
+        if -unknown[at][0] < kth:
+            break
+        batch = [sid for _ub, sid, _lb in unknown[at : at + _RESOLVE_BATCH] if not hidden.hides(sid)]
+        at += _RESOLVE_BATCH
+        texts = _texts(conn, batch)
+        counted = impact.tokenize(conn, texts)
+        for sid in batch:
+            got = counted.get(sid, {})
+            counts = {t: got.get(t, 0) for t in terms}
+            if _matches(groups, counts):
+                dl = sum(got.values())
+                score = sum(idfs[t] * impact.weight(c, dl, avgdl) for t, c in counts.items() if c)
+                exact.append((-score, sid))
+        exact.sort()
+    complete = all(tables[t][0] == () for t in terms)
+    return exact[:need], complete
+
+
+def _matches(groups, counts) -> bool:
+    return all(any(counts.get(t, 0) > 0 for t in group) for group in groups)
+
+
+@lru_cache(maxsize=4096)
+def _unlisted(
+    theta: float, avgdl0: float, avgdl: float, max_dl: int
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Per segment length 0..max_dl: the largest count an unlisted segment can hold, and its weight today.
+    Empty counts (``()``) for a complete list."""
+    if theta <= 0:
+        return (), (0.0,) * (max_dl + 1)
+    most = tuple(impact.largest_unlisted_tf(theta, dl, avgdl0) if dl else 0 for dl in range(max_dl + 1))
+    weights = tuple(impact.weight(tf, dl, avgdl) if tf else 0.0 for dl, tf in enumerate(most))
+    return most, weights
+
+
+def _terms(conn: sqlite3.Connection, words) -> list[list[str]] | None:
+    missing = [w for group in words for w in group if w not in _STEMS]
+    if missing:
+        if len(_STEMS) > 50_000:
+            _STEMS.clear()
+        _STEMS.update(impact.terms_of(conn, missing))
+    groups = []
+    for group in words:
+        stems = [_STEMS[w] for w in group]
+        if any(len(s) != 1 for s in stems):
+            return None
+        groups.append(sorted({s[0] for s in stems}))
+    return groups
+
+
+def _tracked(conn: sqlite3.Connection, terms: list[str]) -> dict[str, tuple] | None:
+    marks = ",".join("?" * len(terms))
+    rows = conn.execute(
+        f"SELECT term, id, df, theta FROM impact_terms WHERE term IN ({marks}) AND theta IS NOT NULL", terms
+    ).fetchall()
+    if len(rows) != len(terms):
+        return None
+    return {term: (term_id, df, theta) for term, term_id, df, theta in rows}
+
+
+def _postings(conn: sqlite3.Connection, term_id: int) -> dict[int, tuple[int, int]]:
+    rows = conn.execute("SELECT segment_id, tf, dl FROM impact_postings WHERE term_id = ?", (term_id,))
+    return {sid: (tf, dl) for sid, tf, dl in rows}
+
+
+def _texts(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, str]]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", ids).fetchall()
+
+
+class _Hidden:
+    """Segments of left-out sessions (drafts, retracted): each session one id range, checked exactly inside it."""
+
+    def __init__(self, conn: sqlite3.Connection, excluded: tuple[int, ...]):
+        self.conn = conn
+        self.excluded = frozenset(excluded)
+        spans: list[tuple[int, int]] = []
+        if excluded:
+            from catalog.search.paths import ranges
+
+            spans = sorted((lo, hi) for _sid, lo, hi in ranges(conn, excluded))
+        self.starts = [lo for lo, _hi in spans]
+        self.reach: list[int] = []  # the highest id any span up to this one covers
+        for _lo, hi in spans:
+            self.reach.append(max(hi, self.reach[-1]) if self.reach else hi)
+        self._known: dict[int, bool] = {}
+
+    def hides(self, segment_id: int) -> bool:
+        at = bisect_right(self.starts, segment_id) - 1
+        if at < 0 or self.reach[at] < segment_id:
+            return False
+        if segment_id not in self._known:
+            row = self.conn.execute("SELECT session_id FROM segments WHERE id = ?", (segment_id,)).fetchone()
+            self._known[segment_id] = row is not None and row[0] in self.excluded
+        return self._known[segment_id]
+
+    def drop(self, scored: list[tuple[float, int]]) -> list[tuple[float, int]]:
+        if not self.starts:
+            return scored
+        return [item for item in scored if not self.hides(item[1])]
