@@ -18,8 +18,50 @@ from catalog.search import paths
 from catalog.store import impact
 from transcripts import Segment, Transcript
 
-FUNCTION_WORDS = "the of and to a in that is we it for you this on be are with have our not".split()
-SYLLABLES = "ba ko ri sen tal mo der vi lu pra nes go fi ther cal min dor pe sta vel".split()
+FUNCTION_WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "a",
+    "in",
+    "that",
+    "is",
+    "we",
+    "it",
+    "for",
+    "you",
+    "this",
+    "on",
+    "be",
+    "are",
+    "with",
+    "have",
+    "our",
+    "not",
+]
+SYLLABLES = [
+    "ba",
+    "ko",
+    "ri",
+    "sen",
+    "tal",
+    "mo",
+    "der",
+    "vi",
+    "lu",
+    "pra",
+    "nes",
+    "go",
+    "fi",
+    "ther",
+    "cal",
+    "min",
+    "dor",
+    "pe",
+    "sta",
+    "vel",
+]
 SPEAKERS = [f"Mayor Person{n}" for n in range(8)]
 
 
@@ -54,7 +96,10 @@ def generated_sessions(seed: int, sessions: int, per_session: int):
 
 
 def ingest(catalog: Catalog, items) -> list[int]:
-    return [catalog.save_session(key, meta, [TrackInput(Transcript(segments=tuple(lines)))]) for key, meta, lines in items]
+    return [
+        catalog.save_session(key, meta, [TrackInput(Transcript(segments=tuple(lines)))])
+        for key, meta, lines in items
+    ]
 
 
 def exact_bm25(path, match: str, where: str = "1", params: tuple = ()) -> tuple[list[int], int]:
@@ -182,7 +227,9 @@ def classes(path) -> dict[str, list[tuple[str, dict, str, str, tuple]]]:
     """(query typed, request options, FTS5 expression, reference filter, its params) per class."""
     conn = sqlite3.connect(path)
     conn.execute("CREATE VIRTUAL TABLE temp.rows USING fts5vocab(main, segments_fts, row)")
-    by_df = conn.execute("SELECT term, doc FROM temp.rows WHERE term GLOB '[a-z]*' ORDER BY doc DESC").fetchall()
+    by_df = conn.execute(
+        "SELECT term, doc FROM temp.rows WHERE term GLOB '[a-z]*' ORDER BY doc DESC"
+    ).fetchall()
     speakers = conn.execute("SELECT id, name FROM speakers ORDER BY id LIMIT 4").fetchall()
     text = [r[0] for r in conn.execute("SELECT text FROM segments WHERE id % 997 = 0 LIMIT 10")]
     conn.close()
@@ -207,12 +254,13 @@ def classes(path) -> dict[str, list[tuple[str, dict, str, str, tuple]]]:
         "common word": [q(w, f'"{w}"') for w in common],
         # (said in more than crosscut.TOTAL_LIMIT segments: no hit across a cut joins them)
         "AND of common words": [q(f"{a} {b}", f'"{a}" AND "{b}"') for a in ("the", "of") for b in common[:4]],
-        "OR": [q(f"{a} OR {b}", f'"{a}" OR "{b}"') for a, b in zip(middle[::2], middle[1::2])],
+        "OR": [q(f"{a} OR {b}", f'"{a}" OR "{b}"') for a, b in zip(middle[::2], middle[1::2], strict=False)],
         "rare word": [q(w, f'"{w}"') for w in rare],
         "3-word phrase": [q(f'"{phrase(t)}"', f'"{phrase(t)}"') for t in text],
         "prefix": [q(f"{p}*", f'"{p}"*') for p in prefixes],
         "speaker filter": [
-            q(w, f'"{w}"', "s.speaker_id = ?", (sid,), speaker=name) for (sid, name), w in zip(speakers, common)
+            q(w, f'"{w}"', "s.speaker_id = ?", (sid,), speaker=name)
+            for (sid, name), w in zip(speakers, common, strict=False)
         ],
     }
 

@@ -140,10 +140,13 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
         return None, message
     terms = [t for group in query.groups for t in group] + list(query.excluded)
     plain = not query.excluded and all(not t.prefix and " " not in t.text for t in terms)
+    lone = terms[0] if len(terms) == 1 else None
+    prefix = lone.text if lone is not None and lone.prefix and " " not in lone.text else None
     shape = {
         "match": query.fts,
         "words": tuple(tuple(t.text for t in group) for group in query.groups) if plain else None,
-        "words_match": query.fts if plain else None,
+        "words_match": query.fts if plain or prefix else None,
+        "prefix": prefix,
         "one_group": len(query.groups) == 1 and all(" " not in t.text for t in terms),
         "has_prefix": any(t.prefix for t in terms),
         "where": " AND ".join(where) or "1",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_right
+from collections import Counter, defaultdict
 from functools import lru_cache
 
 from catalog.store import impact
@@ -218,3 +219,101 @@ class _Hidden:
         if not self.starts:
             return scored
         return [item for item in scored if not self.hides(item[1])]
+
+
+# -- one prefix -------------------------------------------------------------------------------------------------
+PREFIX_SCAN_LIMIT = 200_000  # a prefix whose words are said more often than this is left to the FTS5 paths
+
+
+def prefix_page(
+    conn: sqlite3.Connection, prefix: str, excluded: tuple[int, ...], offset: int, limit: int, count_hidden
+) -> tuple[list[tuple[float, int]], int] | None:
+    """A lone prefix (``gove*``) ranked by exact bm25. FTS5 scores a prefix as one phrase: its count in a segment
+    is the sum of its words' counts, its df the segments holding any. Each word's segments come from the index
+    (``fts5vocab``; every word's df is kept, so the expansion is a range of ``impact_terms``), which gives every
+    match's count exactly; lengths come from the words' lists where listed, else are bounded below (a segment
+    not in a word's list is longer than the list's rule allows) and read from FTS5's ``docsize`` best bound
+    first, only while a segment could still reach the page."""
+    if not impact.ready(conn):
+        return None
+    stems = impact.terms_of(conn, [prefix]).get(prefix, ())
+    if len(stems) != 1:
+        return None
+    (stem,) = stems
+    words = conn.execute(
+        "SELECT id, term, df, theta FROM impact_terms WHERE term >= ? AND term < ? AND df > 0",
+        (stem, stem + "\U0010ffff"),
+    ).fetchall()
+    if not words or sum(df for _id, _term, df, _theta in words) > PREFIX_SCAN_LIMIT:
+        return None
+    meta = conn.execute("SELECT avgdl FROM impact_meta WHERE id = 1").fetchone()
+    rows, tokens = impact.averages(conn)
+    if meta is None or not rows or not tokens:
+        return None
+    avgdl0, avgdl = meta[0], tokens / rows
+    impact.vocab(conn)
+    counts: Counter = Counter()
+    known: dict[int, int] = {}  # segment -> length, from the lists
+    shortest_unlisted = None  # every unlisted segment holding a listed word is at least this long
+    in_unlisted_words: set[int] = set()
+    for term_id, term, _df, theta in words:
+        docs = [
+            doc for (doc,) in conn.execute("SELECT doc FROM temp.impact_instances WHERE term = ?", (term,))
+        ]
+        counts.update(docs)
+        if theta is None:
+            in_unlisted_words.update(docs)
+            continue
+        known.update((sid, dl) for sid, (_tf, dl) in _postings(conn, term_id).items())
+        if theta > 0:
+            least = _shortest_unlisted(theta, avgdl0)
+            shortest_unlisted = least if shortest_unlisted is None else min(shortest_unlisted, least)
+        else:  # a complete list: its word's segments are all listed
+            pass
+    hidden = _Hidden(conn, excluded)
+    idf = impact.idf(rows, len(counts))
+    need = offset + limit
+    exact: list[tuple[float, int]] = []
+    classes: dict[tuple[int, int], list[int]] = defaultdict(list)  # (count, least length) -> segments
+    for sid, tf in counts.items():
+        dl = known.get(sid)
+        if dl is not None:
+            exact.append((-idf * impact.weight(tf, dl, avgdl), sid))
+            continue
+        least = tf if sid in in_unlisted_words or shortest_unlisted is None else max(tf, shortest_unlisted)
+        classes[(tf, least)].append(sid)
+    exact = hidden.drop(sorted(exact))
+    bounded = sorted(
+        ((-idf * impact.weight(tf, least, avgdl), tf, sids) for (tf, least), sids in classes.items()),
+        key=lambda c: c[0],
+    )
+    for upper, tf, sids in bounded:
+        kth = -exact[need - 1][0] if len(exact) >= need else float("-inf")
+        if -upper < kth:
+            break
+        lengths = _lengths(conn, [sid for sid in sids if not hidden.hides(sid)])
+        exact += [(-idf * impact.weight(tf, dl, avgdl), sid) for sid, dl in lengths.items()]
+        exact.sort()
+    total = len(counts) - (count_hidden() if excluded else 0)
+    return exact[offset:need], total
+
+
+@lru_cache(maxsize=4096)
+def _shortest_unlisted(theta: float, avgdl0: float) -> int:
+    """The least length of a segment holding the word once that its list leaves out (weight below ``theta``)."""
+    dl = 1
+    while impact.weight(1, dl, avgdl0) >= theta:
+        dl += 1
+    return dl
+
+
+def _lengths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for rowid, size in conn.execute(
+            f"SELECT id, sz FROM segments_fts_docsize WHERE id IN ({marks})", chunk
+        ):
+            found[rowid] = impact.first_varint(size)
+    return found

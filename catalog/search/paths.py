@@ -94,6 +94,7 @@ class Plan:
     # expression they stand for: the impact lists may rank it (``search/lists.py``) while ``match`` is that one
     words: tuple[tuple[str, ...], ...] | None = None
     words_match: str | None = None
+    prefix: str | None = None  # the query is this one prefix (``word*``) alone, spelt ``words_match``
 
     @property
     def rank_limit(self) -> int:
@@ -149,7 +150,7 @@ def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
 
 # -- global ----------------------------------------------------------------------------------------------------
 def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    if plan.words is not None and plan.match == plan.words_match and not plan.asr_last and LISTS:
+    if plan.match == plan.words_match and not plan.asr_last and LISTS:
         page = _from_lists(conn, plan, offset, limit)
         if page is not None:
             return page
@@ -173,15 +174,14 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
 
 def _from_lists(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
     """The page ranked from the impact lists, when they decide it exactly (``search/lists.py``)."""
-    found = lists.page(
-        conn,
-        plan.words,
-        plan.excluded,
-        offset,
-        limit,
-        count=lambda: _fts_count(conn, plan.match, None),
-        count_hidden=lambda: _excluded_count(conn, plan),
-    )
+    hidden = lambda: _excluded_count(conn, plan)  # noqa: E731
+    if plan.prefix is not None:
+        found = lists.prefix_page(conn, plan.prefix, plan.excluded, offset, limit, hidden)
+    elif plan.words is not None:
+        count = lambda: _fts_count(conn, plan.match, None)  # noqa: E731
+        found = lists.page(conn, plan.words, plan.excluded, offset, limit, count, hidden)
+    else:
+        return None
     if found is None:
         return None
     rows, total = found

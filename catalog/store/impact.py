@@ -72,6 +72,15 @@ def averages(conn: sqlite3.Connection) -> tuple[int, int]:
     return values[0], (values[1] if len(values) > 1 else 0)
 
 
+def first_varint(blob: bytes | None) -> int:
+    """The first of FTS5's varints in ``blob`` (a docsize row: the segment's length in tokens)."""
+    if not blob:
+        return 0
+    if blob[0] < 0x80:
+        return blob[0]
+    return _varints(blob)[0]
+
+
 def _varints(blob: bytes) -> list[int]:
     """SQLite-style varints (FTS5's ``sqlite3Fts5GetVarint``): big-endian 7 bits a byte, the 9th byte whole."""
     out, i = [], 0
@@ -235,7 +244,7 @@ def _terms(conn: sqlite3.Connection, seen: set[str]) -> dict[str, list]:
 
 def _build_list(conn: sqlite3.Connection, term_id: int, term: str, avgdl: float) -> None:
     """A term's list (and exact df) from the index as it stands, replacing what it had."""
-    _vocab(conn)
+    vocab(conn)
     tfs: dict[int, int] = defaultdict(int)
     for (doc,) in conn.execute("SELECT doc FROM temp.impact_instances WHERE term = ?", (term,)):
         tfs[doc] += 1
@@ -270,7 +279,7 @@ def _store_list(
     return len(kept)
 
 
-def _vocab(conn: sqlite3.Connection) -> None:
+def vocab(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.impact_instances USING fts5vocab(main, segments_fts, instance)"
     )
@@ -316,7 +325,7 @@ def rebuild(conn: sqlite3.Connection) -> dict:
     conn.execute(
         "CREATE VIRTUAL TABLE IF NOT EXISTS temp.impact_rows USING fts5vocab(main, segments_fts, row)"
     )
-    _vocab(conn)
+    vocab(conn)
     every = conn.execute("SELECT term, doc FROM temp.impact_rows").fetchall()
     conn.executemany("INSERT INTO impact_terms (term, df, theta, size) VALUES (?, ?, NULL, 0)", every)
     postings = frequent = 0
