@@ -174,14 +174,22 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
 
 def _from_lists(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
     """The page ranked from the impact lists, when they decide it exactly (``search/lists.py``)."""
-    hidden = lambda: _excluded_count(conn, plan)  # noqa: E731
-    if plan.prefix is not None:
-        found = lists.prefix_page(conn, plan.prefix, plan.excluded, offset, limit, hidden)
-    elif plan.words is not None:
-        count = lambda: _fts_count(conn, plan.match, None)  # noqa: E731
-        found = lists.page(conn, plan.words, plan.excluded, offset, limit, count, hidden)
-    else:
+    if plan.prefix is None and plan.words is None:
         return None
+    hidden = lambda: _excluded_count(conn, plan)  # noqa: E731
+    count = lambda: _fts_count(conn, plan.match, None)  # noqa: E731
+    # one snapshot: the lists, their df and FTS5's totals as one commit left them (another process may write)
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        if plan.prefix is not None:
+            found = lists.prefix_page(conn, plan.prefix, plan.excluded, offset, limit, hidden)
+        else:
+            found = lists.page(conn, plan.words, plan.excluded, offset, limit, count, hidden)
+    finally:
+        if own:
+            conn.execute("COMMIT")
     if found is None:
         return None
     rows, total = found
