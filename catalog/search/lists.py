@@ -72,7 +72,7 @@ def page(
         if kept[need - 1 : need] and not complete and -kept[need - 1][0] <= bound:
             return None
         return kept[offset:need], info[term][1] - (count_hidden() if excluded else 0)
-    ranked = _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need)
+    ranked = _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, bound)
     if ranked is None:
         return None
     best, complete = ranked
@@ -83,7 +83,7 @@ def page(
     return best[offset:need], count() - (count_hidden() if excluded else 0)
 
 
-def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need):
+def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, bound):
     """The best ``need`` matching candidates, exactly scored; ``complete`` when every list is complete."""
     candidates: dict[int, int] = {}
     for term in terms:
@@ -114,6 +114,12 @@ def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need):
         unknown.append((-(score + upper), sid, score))
     exact = hidden.drop(sorted(exact))
     unknown.sort()
+    if not all(tables[t][0] == () for t in terms):
+        # the best the candidates could do, every open count at its most: not past the bound, the lists cannot
+        # decide (an OR of two words said apart often): give up before tokenizing anything
+        hopes = sorted([-s for s, _ in exact] + [-ub for ub, _sid, _lb in unknown], reverse=True)
+        if len(hopes) < need or hopes[need - 1] <= bound:
+            return None
     at = 0
     while at < len(unknown):
         kth = -exact[need - 1][0] if len(exact) >= need else float("-inf")
@@ -222,7 +228,7 @@ class _Hidden:
 
 
 # -- one prefix -------------------------------------------------------------------------------------------------
-PREFIX_SCAN_LIMIT = 200_000  # a prefix whose words are said more often than this is left to the FTS5 paths
+PREFIX_SCAN_LIMIT = 60_000  # a prefix whose words are said more often than this is left to the FTS5 paths
 
 
 def prefix_page(
@@ -252,48 +258,55 @@ def prefix_page(
         return None
     avgdl0, avgdl = meta[0], tokens / rows
     impact.vocab(conn)
-    counts: Counter = Counter()
-    known: dict[int, int] = {}  # segment -> length, from the lists
+    counts: Counter = Counter()  # (segment id,) -> the prefix's count in it (keys are the rows FTS5 gave)
+    known: dict[tuple[int], int] = {}  # (segment id,) -> length, from the lists
     shortest_unlisted = None  # every unlisted segment holding a listed word is at least this long
-    in_unlisted_words: set[int] = set()
+    in_unlisted_words: set[tuple[int]] = set()
     for term_id, term, _df, theta in words:
-        docs = [
-            doc for (doc,) in conn.execute("SELECT doc FROM temp.impact_instances WHERE term = ?", (term,))
-        ]
+        docs = conn.execute("SELECT doc FROM temp.impact_instances WHERE term = ?", (term,)).fetchall()
         counts.update(docs)
         if theta is None:
             in_unlisted_words.update(docs)
             continue
-        known.update((sid, dl) for sid, (_tf, dl) in _postings(conn, term_id).items())
-        if theta > 0:
+        rows_listed = conn.execute("SELECT segment_id, dl FROM impact_postings WHERE term_id = ?", (term_id,))
+        known.update(((sid,), dl) for sid, dl in rows_listed)
+        if theta > 0:  # (a complete list: every segment of its word is listed)
             least = _shortest_unlisted(theta, avgdl0)
             shortest_unlisted = least if shortest_unlisted is None else min(shortest_unlisted, least)
-        else:  # a complete list: its word's segments are all listed
-            pass
     hidden = _Hidden(conn, excluded)
     idf = impact.idf(rows, len(counts))
     need = offset + limit
-    exact: list[tuple[float, int]] = []
-    classes: dict[tuple[int, int], list[int]] = defaultdict(list)  # (count, least length) -> segments
-    for sid, tf in counts.items():
-        dl = known.get(sid)
-        if dl is not None:
-            exact.append((-idf * impact.weight(tf, dl, avgdl), sid))
-            continue
-        least = tf if sid in in_unlisted_words or shortest_unlisted is None else max(tf, shortest_unlisted)
-        classes[(tf, least)].append(sid)
-    exact = hidden.drop(sorted(exact))
-    bounded = sorted(
-        ((-idf * impact.weight(tf, least, avgdl), tf, sids) for (tf, least), sids in classes.items()),
-        key=lambda c: c[0],
-    )
-    for upper, tf, sids in bounded:
-        kth = -exact[need - 1][0] if len(exact) >= need else float("-inf")
-        if -upper < kth:
-            break
-        lengths = _lengths(conn, [sid for sid in sids if not hidden.hides(sid)])
-        exact += [(-idf * impact.weight(tf, dl, avgdl), sid) for sid, dl in lengths.items()]
+    weight = impact.weight
+    exact = hidden.drop(sorted((-idf * weight(counts[key], dl, avgdl), key[0]) for key, dl in known.items()))
+    rest = counts.keys() - known.keys()
+    rare = rest & in_unlisted_words  # lengths unknown: at least their count
+    listed_words_only = rest - rare  # at least ``shortest_unlisted`` long
+
+    def kth() -> float:
+        return -exact[need - 1][0] if len(exact) >= need else float("-inf")
+
+    def resolve(keys) -> None:
+        ids = [key[0] for key in keys if not hidden.hides(key[0])]
+        found = _lengths(conn, ids)
+        exact.extend((-idf * weight(counts[(sid,)], dl, avgdl), sid) for sid, dl in found.items())
         exact.sort()
+
+    # the rare words' segments, most counted first (a bound only by their count)
+    by_count: dict[int, list] = defaultdict(list)
+    for key in rare:
+        by_count[counts[key]].append(key)
+    for tf in sorted(by_count, reverse=True):
+        if idf * weight(tf, tf, avgdl) < kth():
+            break
+        resolve(by_count[tf])
+    # the listed words' unlisted segments, all at least ``shortest_unlisted`` long: by count, most first, each
+    # count's segments found only when its bound can still reach the page
+    if listed_words_only and shortest_unlisted is not None:
+        floor = shortest_unlisted
+        for tf in sorted(set(counts.values()), reverse=True):
+            if idf * weight(tf, max(tf, floor), avgdl) < kth():
+                break
+            resolve([key for key, n in counts.items() if n == tf and key in listed_words_only])
     total = len(counts) - (count_hidden() if excluded else 0)
     return exact[offset:need], total
 

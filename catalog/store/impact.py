@@ -118,9 +118,10 @@ def tokenize(conn: sqlite3.Connection, texts: Iterable[tuple[int, str]]) -> dict
     with _SCRATCH:
         _scratch(conn)
         conn.executemany("INSERT INTO temp.impact_scratch(rowid, text) VALUES (?, ?)", items)
-        for doc, term in conn.execute("SELECT doc, term FROM temp.impact_scratch_words"):
-            counts[doc][term] += 1
+        pairs = Counter(conn.execute("SELECT doc, term FROM temp.impact_scratch_words").fetchall())
         conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
+    for (doc, term), n in pairs.items():
+        counts[doc][term] = n
     return counts
 
 
@@ -163,6 +164,7 @@ def flush(conn: sqlite3.Connection) -> None:
         texts += [(-sid, text) for sid, text in rows]  # added segments are keyed by minus their id
     counts = tokenize(conn, texts)
     terms = _terms(conn, {term for c in counts.values() for term in c})
+    sizes = {term: entry[3] for term, entry in terms.items()}
     if removed:
         gone = [sid for _seq, sid, _text in removed]
         by_id = {entry[0]: entry for entry in terms.values()}
@@ -189,15 +191,25 @@ def flush(conn: sqlite3.Connection) -> None:
         "INSERT OR REPLACE INTO impact_postings (term_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)",
         new_postings,
     )
-    conn.executemany(
-        "UPDATE impact_terms SET df = ?, size = ? WHERE id = ?", [(e[2], e[3], e[0]) for e in terms.values()]
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS impact_moved (id INTEGER PRIMARY KEY, df INTEGER, size INTEGER)"
     )
+    conn.executemany(
+        "INSERT INTO temp.impact_moved (id, df, size) VALUES (?, ?, ?)",
+        [(e[0], e[2], e[3]) for e in terms.values()],
+    )
+    conn.execute(
+        "UPDATE impact_terms SET df = m.df, size = m.size FROM temp.impact_moved m WHERE impact_terms.id = m.id"
+    )
+    conn.execute("DELETE FROM temp.impact_moved")
     conn.execute("UPDATE impact_meta SET max_dl = ? WHERE id = 1", (max_dl,))
     for term, (term_id, theta, df, size) in terms.items():
         if theta is None and df >= MIN_DF:
             _build_list(conn, term_id, term, avgdl)  # newly frequent: its list, from the index
-        elif theta is not None and size > 2 * LIST_SIZE:
-            _cut(conn, term_id, avgdl)
+        elif theta is not None and size > 2 * LIST_SIZE and size // LIST_SIZE != sizes[term] // LIST_SIZE:
+            _cut(
+                conn, term_id, avgdl
+            )  # tried each time a list grows past another LIST_SIZE (ties may hold it)
     conn.execute("DELETE FROM impact_pending")
 
 
