@@ -17,9 +17,10 @@ from dataclasses import replace
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchResults
+from catalog.search import lists
 from catalog.search.crosscut import with_crossings
 from catalog.search.languages import any_other_track, everywhere, primary_in
-from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
+from catalog.search.paths import SCOPE_LIMIT, SNIPPET, SNIPPET_TOKENS, Page, Plan, run
 from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
 from catalog.search.typos import corrected
@@ -236,10 +237,19 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
         page.rowids,
     ).fetchall()
     snippets = page.snippets
-    missing = [rowid for rowid in page.rowids if rowid not in snippets]
+    by_id = {row[0]: row for row in rows}
+    missing = [rowid for rowid in page.rowids if rowid not in snippets and rowid in by_id]
+    terms = (
+        lists.snippet_terms(conn, plan.words, plan.prefix)
+        if missing and plan.match == plan.words_match
+        else None
+    )
+    if terms is not None:  # a plain-word or prefix query: short segments' snippets from their text
+        texts = {rowid: by_id[rowid][7] for rowid in missing}
+        snippets = {**snippets, **lists.snippets(conn, *terms, texts, SNIPPET_TOKENS)}
+        missing = [rowid for rowid in missing if rowid not in snippets]
     if missing:
         snippets = {**snippets, **_snippets(conn, plan, missing)}
-    by_id = {row[0]: row for row in rows}
     return [
         _hit(by_id[r][:9], snippets.get(r, ""), literal, page.starts.get(r), by_id[r][9])
         for r in page.rowids

@@ -57,21 +57,21 @@ def page(
     avgdl = tokens / rows
     idfs = {t: impact.idf(rows, info[t][1]) for t in terms}
     tables = {t: _unlisted(info[t][2], avgdl0, avgdl, max_dl) for t in terms}
-    bound = max((sum(idfs[t] * tables[t][1][dl] for t in terms) for dl in range(1, max_dl + 1)), default=0.0)
-    lists = {t: _postings(conn, info[t][0]) for t in terms}
     hidden = _Hidden(conn, excluded)
     need = offset + limit
     if len(terms) == 1:
         (term,) = terms
-        idf = idfs[term]
-        scored = sorted((-idf * impact.weight(tf, dl, avgdl), sid) for sid, (tf, dl) in lists[term].items())
-        kept = hidden.drop(scored)
-        complete = info[term][2] <= 0
+        term_id, df, theta = info[term]
+        bound = idfs[term] * max(tables[term][1], default=0.0)
+        kept = _best_listed(conn, term_id, idfs[term], avgdl, hidden, need)
+        complete = theta <= 0
         if len(kept) < need and not complete:
             return None
         if kept[need - 1 : need] and not complete and -kept[need - 1][0] <= bound:
             return None
-        return kept[offset:need], info[term][1] - (count_hidden() if excluded else 0)
+        return kept[offset:need], df - (count_hidden() if excluded else 0)
+    bound = max((sum(idfs[t] * tables[t][1][dl] for t in terms) for dl in range(1, max_dl + 1)), default=0.0)
+    lists = {t: _postings(conn, info[t][0]) for t in terms}
     ranked = _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, bound)
     if ranked is None:
         return None
@@ -139,6 +139,28 @@ def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, 
         exact.sort()
     complete = all(tables[t][0] == () for t in terms)
     return exact[:need], complete
+
+
+def _best_listed(
+    conn: sqlite3.Connection, term_id: int, idf: float, avgdl: float, hidden: _Hidden, need: int
+) -> list[tuple[float, int]]:
+    """The ``need`` best listed segments of one term (left-out sessions' skipped), FTS5's bm25 and order: SQLite
+    computes each entry's weight, Python scores only the rows it keeps."""
+    k = impact.K1 * impact.B / avgdl
+    sql = (
+        "SELECT segment_id, tf, dl FROM impact_postings WHERE term_id = ? "
+        "ORDER BY tf * 1.0 / (tf + ? + ? * dl) DESC, segment_id LIMIT ? OFFSET ?"
+    )
+    kept: list[tuple[float, int]] = []
+    at, batch = 0, need + 8
+    while len(kept) < need:
+        rows = conn.execute(sql, (term_id, impact.K1 * (1 - impact.B), k, batch, at)).fetchall()
+        kept += [(-idf * impact.weight(tf, dl, avgdl), sid) for sid, tf, dl in rows if not hidden.hides(sid)]
+        if len(rows) < batch:
+            break
+        at, batch = at + batch, batch * 4
+    kept.sort()
+    return kept[:need]
 
 
 def _matches(groups, counts) -> bool:
@@ -330,3 +352,58 @@ def _lengths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
         ):
             found[rowid] = impact.first_varint(size)
     return found
+
+
+# -- snippets from the text already fetched ---------------------------------------------------------------------
+def snippets(
+    conn: sqlite3.Connection, terms: frozenset[str], prefix: str | None, texts: dict[int, str], tokens: int
+) -> dict[int, str]:
+    """FTS5's ``snippet()`` of the segments that are ``tokens`` tokens or shorter (the whole text, each matched
+    token between ``char(2)``/``char(3)``), made from their text: which tokens match comes from FTS5's own
+    tokenizer (``fts5vocab`` offsets), where they are from the same token rule (``query.is_token_char``). A
+    longer segment, or one whose tokens the two do not count alike, is left to ``snippet()``."""
+    from catalog.search.query import is_token_char
+
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for sid, text in texts.items():
+        found, start = [], None
+        for i, char in enumerate(text):
+            if is_token_char(char):
+                if start is None:
+                    start = i
+            elif start is not None:
+                found.append((start, i))
+                start = None
+        if start is not None:
+            found.append((start, len(text)))
+        if 0 < len(found) <= tokens:
+            spans[sid] = found
+    if not spans:
+        return {}
+    matched = impact.matched_tokens(conn, {sid: texts[sid] for sid in spans}, terms, prefix)
+    made = {}
+    for sid, found in spans.items():
+        count, at = matched.get(sid, (0, ()))
+        if count != len(found) or not at:
+            continue
+        text, out, last = texts[sid], [], 0
+        for index in at:
+            lo, hi = found[index]
+            out += [text[last:lo], "\x02", text[lo:hi], "\x03"]
+            last = hi
+        out.append(text[last:])
+        made[sid] = "".join(out)
+    return made
+
+
+def snippet_terms(
+    conn: sqlite3.Connection, words, prefix: str | None
+) -> tuple[frozenset[str], str | None] | None:
+    """The indexed terms a plain-word query (or its one prefix) highlights; ``None`` for any other query."""
+    if prefix is not None:
+        stems = impact.terms_of(conn, [prefix]).get(prefix, ())
+        return (frozenset(), stems[0]) if len(stems) == 1 else None
+    if words is None:
+        return None
+    groups = _terms(conn, words)
+    return None if groups is None else (frozenset(t for group in groups for t in group), None)

@@ -365,3 +365,22 @@ def _lengths(conn: sqlite3.Connection) -> dict[int, int]:
 def _chunks(values: list, size: int) -> Iterable[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def matched_tokens(
+    conn: sqlite3.Connection, texts: dict[int, str], terms: frozenset[str], prefix: str | None
+) -> dict[int, tuple[int, tuple[int, ...]]]:
+    """Per text: (its token count, the positions of tokens that are one of ``terms`` or start with ``prefix``),
+    tokenized as ``segments_fts`` does."""
+    found: dict[int, list] = {sid: [0, []] for sid in texts}
+    with _SCRATCH:
+        _scratch(conn)
+        conn.executemany("INSERT INTO temp.impact_scratch(rowid, text) VALUES (?, ?)", list(texts.items()))
+        rows = conn.execute("SELECT doc, term, offset FROM temp.impact_scratch_words").fetchall()
+        conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
+    for doc, term, offset in rows:
+        entry = found[doc]
+        entry[0] += 1
+        if term in terms or (prefix is not None and term.startswith(prefix)):
+            entry[1].append(offset)
+    return {sid: (n, tuple(sorted(at))) for sid, (n, at) in found.items()}
