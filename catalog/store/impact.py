@@ -166,16 +166,25 @@ def flush(conn: sqlite3.Connection) -> None:
     terms = _terms(conn, {term for c in counts.values() for term in c})
     sizes = {term: entry[3] for term, entry in terms.items()}
     if removed:
-        gone = [sid for _seq, sid, _text in removed]
+        # a listed segment is listed under terms of its old text: those (term, segment) pairs, by primary key
+        sid_of = {seq: sid for seq, sid, _text in removed}
+        pairs = [
+            (terms[term][0], sid_of[key])
+            for key, found in counts.items()
+            if key > 0
+            for term in found
+            if terms[term][1] is not None
+        ]
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS impact_gone (term_id INTEGER, segment_id INTEGER)")
+        conn.executemany("INSERT INTO temp.impact_gone VALUES (?, ?)", pairs)
         by_id = {entry[0]: entry for entry in terms.values()}
-        for chunk in _chunks(gone, _CHUNK):
-            marks = ",".join("?" * len(chunk))
-            for term_id, n in conn.execute(
-                f"SELECT term_id, count(*) FROM impact_postings WHERE segment_id IN ({marks}) GROUP BY term_id",
-                chunk,
-            ).fetchall():
-                by_id[term_id][3] -= n  # a listed segment's terms are in its old text, so among ``terms``
-            conn.execute(f"DELETE FROM impact_postings WHERE segment_id IN ({marks})", chunk)
+        listed = "(term_id, segment_id) IN (SELECT term_id, segment_id FROM temp.impact_gone)"
+        for term_id, n in conn.execute(
+            f"SELECT term_id, count(*) FROM impact_postings WHERE {listed} GROUP BY term_id"
+        ).fetchall():
+            by_id[term_id][3] -= n
+        conn.execute(f"DELETE FROM impact_postings WHERE {listed}")
+        conn.execute("DELETE FROM temp.impact_gone")
     new_postings = []
     for key, found in counts.items():
         dl = sum(found.values())

@@ -486,7 +486,6 @@ CREATE TABLE impact_postings (
     dl INTEGER NOT NULL,
     PRIMARY KEY (term_id, segment_id)
 ) WITHOUT ROWID;
-CREATE INDEX impact_postings_segment ON impact_postings(segment_id);
 CREATE TABLE impact_pending (
     seq INTEGER PRIMARY KEY,
     segment_id INTEGER NOT NULL,
