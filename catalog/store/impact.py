@@ -134,7 +134,9 @@ def terms_of(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, tuple[
 
 # -- keeping the lists current ----------------------------------------------------------------------------------
 def ready(conn: sqlite3.Connection) -> bool:
-    """Lists exist and hold every committed change (nothing pending)."""
+    """Lists exist and hold every committed change (nothing pending). Only a SQLite catalog has them."""
+    if not isinstance(conn, sqlite3.Connection):
+        return False
     try:
         return conn.execute("SELECT 1 FROM impact_pending LIMIT 1").fetchone() is None
     except sqlite3.OperationalError:  # a catalog older than migration 11 (being migrated)
@@ -142,7 +144,10 @@ def ready(conn: sqlite3.Connection) -> bool:
 
 
 def flush(conn: sqlite3.Connection) -> None:
-    """Fold the pending changes into the lists (inside the caller's write transaction)."""
+    """Fold the pending changes into the lists (inside the caller's write transaction). A catalog on another
+    backend (PostgreSQL) has no lists: nothing to do."""
+    if not isinstance(conn, sqlite3.Connection):
+        return
     try:
         pending = conn.execute(
             "SELECT seq, segment_id, added, text FROM impact_pending ORDER BY seq"
