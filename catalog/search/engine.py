@@ -143,11 +143,17 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
     plain = not query.excluded and all(not t.prefix and " " not in t.text for t in terms)
     lone = terms[0] if len(terms) == 1 else None
     prefix = lone.text if lone is not None and lone.prefix and " " not in lone.text else None
+    phrase = (
+        lone.text
+        if lone is not None and not lone.prefix and " " in lone.text and not query.excluded
+        else None
+    )
     shape = {
         "match": query.fts,
         "words": tuple(tuple(t.text for t in group) for group in query.groups) if plain else None,
-        "words_match": query.fts if plain or prefix else None,
+        "words_match": query.fts if plain or prefix or phrase else None,
         "prefix": prefix,
+        "phrase": phrase,
         "one_group": len(query.groups) == 1 and all(" " not in t.text for t in terms),
         "has_prefix": any(t.prefix for t in terms),
         "where": " AND ".join(where) or "1",

@@ -407,3 +407,51 @@ def snippet_terms(
         return None
     groups = _terms(conn, words)
     return None if groups is None else (frozenset(t for group in groups for t in group), None)
+
+
+# -- one phrase, scored in one pass -----------------------------------------------------------------------------
+def phrase_page(
+    conn: sqlite3.Connection,
+    match: str,
+    phrase: str,
+    excluded: tuple[int, ...],
+    offset: int,
+    limit: int,
+    most: int,
+) -> tuple[list[tuple[float, int]], int, tuple[int, ...]] | None:
+    """A lone quoted phrase ranked by FTS5's bm25 from one pass over its matches: FTS5's ``bm25()`` walks the
+    phrase over the whole index once more for its df (it doubles the cost); here the one pass gives the df, and
+    each match's phrase count and length come from its text, tokenized as the index does. ``None`` past ``most``
+    matches. Gives (page, total, every match)."""
+    rowids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? LIMIT ?", (match, most + 1)
+        )
+    ]
+    if len(rowids) > most:
+        return None
+    if not rowids:
+        return [], 0, ()
+    wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
+    rows, tokens = impact.averages(conn)
+    if not wanted or not rows or not tokens:
+        return None
+    avgdl, n = tokens / rows, len(wanted)
+    texts = dict(_texts(conn, rowids))
+    sequences = impact.token_sequences(conn, texts)
+    idf = impact.idf(rows, len(rowids))
+    hidden = _Hidden(conn, excluded)
+    scored = []
+    for sid in rowids:
+        seq = sequences.get(sid)
+        if seq is None:
+            return None
+        first = wanted[0]
+        tf = sum(1 for i, term in enumerate(seq) if term == first and seq[i : i + n] == wanted)
+        if not tf:  # FTS5 matched what the text does not show (cannot happen): let FTS5 rank it
+            return None
+        if not hidden.hides(sid):
+            scored.append((-idf * impact.weight(tf, len(seq), avgdl), sid))
+    scored.sort()
+    return scored[offset : offset + limit], len(scored), tuple(rowids)

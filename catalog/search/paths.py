@@ -95,6 +95,7 @@ class Plan:
     words: tuple[tuple[str, ...], ...] | None = None
     words_match: str | None = None
     prefix: str | None = None  # the query is this one prefix (``word*``) alone, spelt ``words_match``
+    phrase: str | None = None  # the query is this one quoted phrase alone, spelt ``words_match``
 
     @property
     def rank_limit(self) -> int:
@@ -158,6 +159,12 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         page = _global_prefix(conn, plan, offset, limit)
         if page is not None:
             return page
+    if plan.phrase is not None and plan.match == plan.words_match and not plan.asr_last and LISTS:
+        found = lists.phrase_page(conn, plan.match, plan.phrase, plan.excluded, offset, limit, SCORED_PASS)
+        if found is not None:
+            rows, total, matched = found
+            scores = {rowid: score for score, rowid in rows}
+            return Page([rowid for _score, rowid in rows], total, scores=scores, matched=matched)
     if not plan.one_group:
         page = _scored_pass(conn, plan, offset, limit)
         if page is not None:

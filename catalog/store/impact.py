@@ -398,3 +398,16 @@ def matched_tokens(
         if term in terms or (prefix is not None and term.startswith(prefix)):
             entry[1].append(offset)
     return {sid: (n, tuple(sorted(at))) for sid, (n, at) in found.items()}
+
+
+def token_sequences(conn: sqlite3.Connection, texts: dict[int, str]) -> dict[int, list[str]]:
+    """Each text's tokens in order, as ``segments_fts`` indexes them."""
+    found: dict[int, dict[int, str]] = {key: {} for key in texts}
+    with _SCRATCH:
+        _scratch(conn)
+        conn.executemany("INSERT INTO temp.impact_scratch(rowid, text) VALUES (?, ?)", list(texts.items()))
+        rows = conn.execute("SELECT doc, term, offset FROM temp.impact_scratch_words").fetchall()
+        conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
+    for doc, term, offset in rows:
+        found[doc][offset] = term
+    return {key: [at[i] for i in sorted(at)] for key, at in found.items()}
