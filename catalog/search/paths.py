@@ -181,8 +181,8 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
 
 def _from_lists(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
     """The page ranked from the impact lists, when they decide it exactly (``search/lists.py``)."""
-    if plan.prefix is None and plan.words is None:
-        return None
+    if plan.prefix is None and (plan.words is None or any(len(group) > 1 for group in plan.words)):
+        return None  # (OR-ed words: see lists.page)
     hidden = lambda: _excluded_count(conn, plan)  # noqa: E731
     count = lambda: _fts_count(conn, plan.match, None)  # noqa: E731
     # one snapshot: the lists, their df and FTS5's totals as one commit left them (another process may write)
