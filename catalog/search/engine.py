@@ -245,14 +245,12 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
     snippets = page.snippets
     by_id = {row[0]: row for row in rows}
     missing = [rowid for rowid in page.rowids if rowid not in snippets and rowid in by_id]
-    terms = (
-        lists.snippet_terms(conn, plan.words, plan.prefix)
-        if missing and plan.match == plan.words_match
-        else None
-    )
-    if terms is not None:  # a plain-word or prefix query: short segments' snippets from their text
+    lone = missing and plan.match == plan.words_match
+    terms = lists.snippet_terms(conn, plan.words, plan.prefix, plan.phrase) if lone else None
+    if terms is not None:  # plain words, a prefix or a phrase: short segments' snippets from their text
         texts = {rowid: by_id[rowid][7] for rowid in missing}
-        snippets = {**snippets, **lists.snippets(conn, *terms, texts, SNIPPET_TOKENS)}
+        highlight, prefix, phrase = terms
+        snippets = {**snippets, **lists.snippets(conn, highlight, prefix, texts, SNIPPET_TOKENS, phrase)}
         missing = [rowid for rowid in missing if rowid not in snippets]
     if missing:
         snippets = {**snippets, **_snippets(conn, plan, missing)}

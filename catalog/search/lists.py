@@ -359,11 +359,17 @@ def _lengths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
 
 # -- snippets from the text already fetched ---------------------------------------------------------------------
 def snippets(
-    conn: sqlite3.Connection, terms: frozenset[str], prefix: str | None, texts: dict[int, str], tokens: int
+    conn: sqlite3.Connection,
+    terms: frozenset[str],
+    prefix: str | None,
+    texts: dict[int, str],
+    tokens: int,
+    phrase: tuple[str, ...] = (),
 ) -> dict[int, str]:
-    """FTS5's ``snippet()`` of the segments that are ``tokens`` tokens or shorter (the whole text, each matched
-    token between ``char(2)``/``char(3)``), made from their text: which tokens match comes from FTS5's own
-    tokenizer (``fts5vocab`` offsets), where they are from the same token rule (``query.is_token_char``). A
+    """FTS5's ``snippet()`` of the segments that are ``tokens`` tokens or shorter (the whole text, each match
+    between ``char(2)``/``char(3)``: a token that is one of ``terms`` or starts with ``prefix``, or each run of
+    tokens spelling ``phrase``, overlapping runs as one), made from their text: which tokens match comes from
+    FTS5's own tokenizer (``fts5vocab``), where they are from the same token rule (``query.is_token_char``). A
     longer segment, or one whose tokens the two do not count alike, is left to ``snippet()``."""
     from catalog.search.query import is_token_char
 
@@ -383,15 +389,18 @@ def snippets(
             spans[sid] = found
     if not spans:
         return {}
-    matched = impact.matched_tokens(conn, {sid: texts[sid] for sid in spans}, terms, prefix)
+    sequences = impact.token_sequences(conn, {sid: texts[sid] for sid in spans})
     made = {}
     for sid, found in spans.items():
-        count, at = matched.get(sid, (0, ()))
-        if count != len(found) or not at:
+        seq = sequences.get(sid, [])
+        if len(seq) != len(found):
+            continue
+        runs = _runs(seq, terms, prefix, list(phrase))
+        if not runs:
             continue
         text, out, last = texts[sid], [], 0
-        for index in at:
-            lo, hi = found[index]
+        for first, final in runs:
+            lo, hi = found[first][0], found[final][1]
             out += [text[last:lo], "\x02", text[lo:hi], "\x03"]
             last = hi
         out.append(text[last:])
@@ -399,17 +408,37 @@ def snippets(
     return made
 
 
+def _runs(seq: list[str], terms, prefix: str | None, phrase: list[str]) -> list[tuple[int, int]]:
+    """(first, last) token of each highlighted run, in order."""
+    if not phrase:
+        return [
+            (i, i) for i, t in enumerate(seq) if t in terms or (prefix is not None and t.startswith(prefix))
+        ]
+    n, runs = len(phrase), []
+    for i in range(len(seq) - n + 1):
+        if seq[i : i + n] == phrase:
+            if runs and i <= runs[-1][1]:
+                runs[-1] = (runs[-1][0], i + n - 1)
+            else:
+                runs.append((i, i + n - 1))
+    return runs
+
+
 def snippet_terms(
-    conn: sqlite3.Connection, words, prefix: str | None
-) -> tuple[frozenset[str], str | None] | None:
-    """The indexed terms a plain-word query (or its one prefix) highlights; ``None`` for any other query."""
+    conn: sqlite3.Connection, words, prefix: str | None, phrase: str | None = None
+) -> tuple[frozenset[str], str | None, tuple[str, ...]] | None:
+    """What a plain-word query (or its one prefix, or its one phrase) highlights: (terms, prefix, phrase's terms);
+    ``None`` for any other query."""
+    if phrase is not None:
+        seq = impact.token_sequences(conn, {0: phrase}).get(0, [])
+        return (frozenset(), None, tuple(seq)) if len(seq) > 1 else None
     if prefix is not None:
         stems = impact.terms_of(conn, [prefix]).get(prefix, ())
-        return (frozenset(), stems[0]) if len(stems) == 1 else None
+        return (frozenset(), stems[0], ()) if len(stems) == 1 else None
     if words is None:
         return None
     groups = _terms(conn, words)
-    return None if groups is None else (frozenset(t for group in groups for t in group), None)
+    return None if groups is None else (frozenset(t for group in groups for t in group), None, ())
 
 
 # -- one phrase, scored in one pass -----------------------------------------------------------------------------

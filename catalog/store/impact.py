@@ -381,25 +381,6 @@ def _chunks(values: list, size: int) -> Iterable[list]:
         yield values[start : start + size]
 
 
-def matched_tokens(
-    conn: sqlite3.Connection, texts: dict[int, str], terms: frozenset[str], prefix: str | None
-) -> dict[int, tuple[int, tuple[int, ...]]]:
-    """Per text: (its token count, the positions of tokens that are one of ``terms`` or start with ``prefix``),
-    tokenized as ``segments_fts`` does."""
-    found: dict[int, list] = {sid: [0, []] for sid in texts}
-    with _SCRATCH:
-        _scratch(conn)
-        conn.executemany("INSERT INTO temp.impact_scratch(rowid, text) VALUES (?, ?)", list(texts.items()))
-        rows = conn.execute("SELECT doc, term, offset FROM temp.impact_scratch_words").fetchall()
-        conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
-    for doc, term, offset in rows:
-        entry = found[doc]
-        entry[0] += 1
-        if term in terms or (prefix is not None and term.startswith(prefix)):
-            entry[1].append(offset)
-    return {sid: (n, tuple(sorted(at))) for sid, (n, at) in found.items()}
-
-
 def token_sequences(conn: sqlite3.Connection, texts: dict[int, str]) -> dict[int, list[str]]:
     """Each text's tokens in order, as ``segments_fts`` indexes them."""
     found: dict[int, dict[int, str]] = {key: {} for key in texts}
