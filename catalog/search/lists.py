@@ -1,7 +1,7 @@
 """Ranking from the impact lists (``catalog/store/impact.py``): bm25 order without scoring every match.
 
-A query made of plain words (any groups of ``OR``-ed words, all ``AND``-ed; no phrase, prefix or exclusion), each
-word one indexed term with a list, is answered from the lists when they can decide it exactly:
+A query of plain words (one word, or words all ``AND``-ed; no phrase, prefix, exclusion or ``OR``), each word one
+indexed term with a list, is answered from the lists when they can decide it exactly:
 
 - every listed segment's bm25 is known from its list entry (``tf``, ``dl``), today's ``N`` and ``avgdl`` (FTS5's
   totals) and each term's ``df``; a listed segment's count of a query term it is *not* listed for is either known
@@ -12,7 +12,9 @@ word one indexed term with a list, is answered from the lists when they can deci
 - the page is exact when its last row scores above that bound (a threshold algorithm's stop); otherwise
   ``None``, and the caller runs the full FTS5 pass.
 
-Ties are broken by segment id, as FTS5's ``ORDER BY rank`` does; scores are FTS5's (negative bm25).
+Ties are broken by segment id, as FTS5's ``ORDER BY rank`` does; scores are FTS5's (negative bm25). The module
+also ranks a lone prefix (``prefix_page``) and a lone phrase (``phrase_page``) by exact bm25 at less cost than
+FTS5's ``bm25()``, and makes short segments' snippets from their text (``snippets``).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, 
     unknown.sort()
     if not all(tables[t][0] == () for t in terms):
         # the best the candidates could do, every open count at its most: not past the bound, the lists cannot
-        # decide (an OR of two words said apart often): give up before tokenizing anything
+        # decide: give up before tokenizing anything
         hopes = sorted([-s for s, _ in exact] + [-ub for ub, _sid, _lb in unknown], reverse=True)
         if len(hopes) < need or hopes[need - 1] <= bound:
             return None
