@@ -299,3 +299,27 @@ def test_frequent_words_are_answered_from_the_lists(mid_archive, monkeypatch):
         results = mid_archive.search(SearchRequest(word, limit=20))
         assert results.ordered_by == "relevance"
     assert answered == [True, True]
+
+
+def test_snippets_made_from_the_text_are_fts5s_own(mid_archive):
+    """Plain words, a prefix and a phrase get their short segments' snippets from the fetched text: each hit's
+    marked text is exactly what FTS5's ``snippet()`` gives for that segment, and its start is the first match."""
+    conn = sqlite3.connect(mid_archive.path)
+    try:
+        for user, match in (("the", '"the"'), ("of", '"of"'), ("the of", '"the" AND "of"'), ("ko*", '"ko"*'),
+                            ('"of the"', '"of the"'), ('"the the"', '"the the"')):  # fmt: skip
+            results = mid_archive.search(SearchRequest(user, limit=20))
+            assert results.hits, user
+            compared = 0
+            for hit in results.hits:
+                row = conn.execute(
+                    f"SELECT {paths.SNIPPET} FROM segments_fts WHERE segments_fts MATCH ? AND rowid = ?",
+                    (match, hit.segment_id),
+                ).fetchone()
+                if row is None:  # a hit across a segment cut (crosscut.py makes its own snippet)
+                    continue
+                assert hit.marked == row[0], (user, hit.segment_id)
+                compared += 1
+            assert compared >= 10, user
+    finally:
+        conn.close()
