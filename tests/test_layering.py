@@ -83,11 +83,16 @@ def test_every_domain_package_is_checked():
 # may import the few internals named here (a unit under test, a threshold the test must exceed).
 OUTSIDE_CATALOG = ("transcripts", "archive", "web", "uscm_archive", "bench", "tests")
 WHITE_BOX = {
-    "catalog.search": {"crosscut"},  # tests/test_search_crosscut.py lowers COMMON_WORD
+    "catalog.search": {
+        "crosscut",
+        "paths",
+    },  # test_search_crosscut.py lowers COMMON_WORD; test_search_impact.py
+    # watches paths._from_lists and switches paths.LISTS off
     "catalog.search.paths": {"RANK_LIMIT"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
     "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
+    "catalog.store": {"impact"},  # tests/test_search_impact.py lowers MIN_DF/LIST_SIZE, checks weight()
     "catalog.store.schema": {"MIGRATIONS"},
     # tests/test_pg_dialect.py: the statement translation, unit by unit, and the two migration lists' lengths
     "catalog.store.pg": {"Schema", "translate"},

@@ -33,6 +33,7 @@ from catalog.ops.dump import (
 )
 from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
+from catalog.store import impact
 from catalog.store.db import dialect
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
 from catalog.store.names import free_slug, slugify
@@ -78,6 +79,9 @@ def load_archive(
             counts = loader.run()
             record_files(conn, _captions(placed + loader.placed))
             files += loader.files
+            impact.flush(
+                conn
+            )  # the impact lists take in the loaded segments (``db.transaction`` does it elsewhere)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -17,9 +17,10 @@ from dataclasses import replace
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchResults
+from catalog.search import lists
 from catalog.search.crosscut import with_crossings
 from catalog.search.languages import any_other_track, everywhere, primary_in
-from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
+from catalog.search.paths import SCOPE_LIMIT, SNIPPET, SNIPPET_TOKENS, Page, Plan, run
 from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
 from catalog.search.typos import corrected
@@ -139,8 +140,20 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
     if message:
         return None, message
     terms = [t for group in query.groups for t in group] + list(query.excluded)
+    plain = not query.excluded and all(not t.prefix and " " not in t.text for t in terms)
+    lone = terms[0] if len(terms) == 1 else None
+    prefix = lone.text if lone is not None and lone.prefix and " " not in lone.text else None
+    phrase = (
+        lone.text
+        if lone is not None and not lone.prefix and " " in lone.text and not query.excluded
+        else None
+    )
     shape = {
         "match": query.fts,
+        "words": tuple(tuple(t.text for t in group) for group in query.groups) if plain else None,
+        "words_match": query.fts if plain or prefix or phrase else None,
+        "prefix": prefix,
+        "phrase": phrase,
         "one_group": len(query.groups) == 1 and all(" " not in t.text for t in terms),
         "has_prefix": any(t.prefix for t in terms),
         "where": " AND ".join(where) or "1",
@@ -230,10 +243,17 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
         page.rowids,
     ).fetchall()
     snippets = page.snippets
-    missing = [rowid for rowid in page.rowids if rowid not in snippets]
+    by_id = {row[0]: row for row in rows}
+    missing = [rowid for rowid in page.rowids if rowid not in snippets and rowid in by_id]
+    lone = missing and plan.match == plan.words_match
+    terms = lists.snippet_terms(conn, plan.words, plan.prefix, plan.phrase) if lone else None
+    if terms is not None:  # plain words, a prefix or a phrase: short segments' snippets from their text
+        texts = {rowid: by_id[rowid][7] for rowid in missing}
+        highlight, prefix, phrase = terms
+        snippets = {**snippets, **lists.snippets(conn, highlight, prefix, texts, SNIPPET_TOKENS, phrase)}
+        missing = [rowid for rowid in missing if rowid not in snippets]
     if missing:
         snippets = {**snippets, **_snippets(conn, plan, missing)}
-    by_id = {row[0]: row for row in rows}
     return [
         _hit(by_id[r][:9], snippets.get(r, ""), literal, page.starts.get(r), by_id[r][9])
         for r in page.rowids

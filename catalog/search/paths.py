@@ -39,11 +39,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from catalog.search import lists
+
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
 ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
+LISTS = True  # rank from the impact lists where they decide (switched off only to show what the tests need)
 
 # The one ranking: bm25 (lower is better), ties by segment id. ``BY_RANK`` is FTS5's spelling of the same order.
 RANKING = "bm25(segments_fts), rowid"
@@ -87,6 +90,12 @@ class Plan:
     allowed: tuple[int, ...] | None = None  # the only sessions to search (many): joined path
     excluded: tuple[int, ...] = ()  # global path: sessions to leave out (drafts, filtered out)
     asr_last: bool = False  # set by ``run``: the archive holds unreviewed ASR lines (the tier applies)
+    # the query as groups of plain words, when it is nothing else (no phrase, prefix or exclusion), with the
+    # expression they stand for: the impact lists may rank it (``search/lists.py``) while ``match`` is that one
+    words: tuple[tuple[str, ...], ...] | None = None
+    words_match: str | None = None
+    prefix: str | None = None  # the query is this one prefix (``word*``) alone, spelt ``words_match``
+    phrase: str | None = None  # the query is this one quoted phrase alone, spelt ``words_match``
 
     @property
     def rank_limit(self) -> int:
@@ -142,10 +151,20 @@ def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
 
 # -- global ----------------------------------------------------------------------------------------------------
 def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    if plan.match == plan.words_match and not plan.asr_last and LISTS:
+        page = _from_lists(conn, plan, offset, limit)
+        if page is not None:
+            return page
     if plan.has_prefix:
         page = _global_prefix(conn, plan, offset, limit)
         if page is not None:
             return page
+    if plan.phrase is not None and plan.match == plan.words_match and not plan.asr_last and LISTS:
+        found = lists.phrase_page(conn, plan.match, plan.phrase, plan.excluded, offset, limit, SCORED_PASS)
+        if found is not None:
+            rows, total, matched = found
+            scores = {rowid: score for score, rowid in rows}
+            return Page([rowid for _score, rowid in rows], total, scores=scores, matched=matched)
     if not plan.one_group:
         page = _scored_pass(conn, plan, offset, limit)
         if page is not None:
@@ -158,6 +177,30 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
     if total > plan.rank_limit:
         return Page(_page_by_date(conn, plan, _global_sessions(conn, plan), offset, limit), total, "date")
     return _global_ranked(conn, plan, offset, limit, total)
+
+
+def _from_lists(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
+    """The page ranked from the impact lists, when they decide it exactly (``search/lists.py``)."""
+    if plan.prefix is None and (plan.words is None or any(len(group) > 1 for group in plan.words)):
+        return None  # (OR-ed words: see lists.page)
+    hidden = lambda: _excluded_count(conn, plan)  # noqa: E731
+    count = lambda: _fts_count(conn, plan.match, None)  # noqa: E731
+    # one snapshot: the lists, their df and FTS5's totals as one commit left them (another process may write)
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        if plan.prefix is not None:
+            found = lists.prefix_page(conn, plan.prefix, plan.excluded, offset, limit, hidden)
+        else:
+            found = lists.page(conn, plan.words, plan.excluded, offset, limit, count, hidden)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    if found is None:
+        return None
+    rows, total = found
+    return Page([rowid for _score, rowid in rows], total, scores={rowid: score for score, rowid in rows})
 
 
 def _scored_pass(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:

@@ -127,14 +127,15 @@ def _near(form: str, lists: list[list[str]], edits: int) -> list[tuple[int, int,
 
 def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
     """Any form of the word is in a transcript (stemmed, as search matches: ``shelters`` finds "shelter"), or in
-    a track of another language (``track_words``: a Spanish word is not "corrected" to an English one)."""
-    for words in ("segment_words", "track_words"):
-        if conn.execute(f"SELECT 1 FROM {words} WHERE term = ?", (form,)).fetchone():
-            return True
+    a track of another language (``track_words``: a Spanish word is not "corrected" to an English one). The
+    full-text match goes first: it stops at the first segment, where a vocabulary row counts all of them (1.2 ms
+    for ``people`` at 1M segments)."""
     quoted = '"' + form.replace('"', '""') + '"'
-    return (
-        conn.execute("SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)).fetchone()
-        is not None
+    if conn.execute("SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)).fetchone():
+        return True
+    return any(
+        conn.execute(f"SELECT 1 FROM {words} WHERE term = ?", (form,)).fetchone()
+        for words in ("segment_words", "track_words")
     )
 
 

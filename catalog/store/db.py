@@ -12,7 +12,8 @@ import sqlite_utils
 import sqlite_utils.plugins
 
 from catalog.errors import CatalogError
-from catalog.store.schema import MIGRATIONS, SCHEMA_VERSION
+from catalog.store import impact
+from catalog.store.schema import IMPACT_LISTS_VERSION, MIGRATIONS, SCHEMA_VERSION
 
 
 def utcnow() -> str:
@@ -66,6 +67,8 @@ def migrate(conn: sqlite3.Connection) -> None:
         try:
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement)
+            if number + 1 == IMPACT_LISTS_VERSION:
+                impact.rebuild(conn)  # the lists of the segments already there
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
@@ -89,11 +92,13 @@ def _statements(script: str) -> Iterator[str]:
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back whole on any error."""
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back whole on any error. The impact lists take in
+    what it changed in segments before it commits (``impact.flush``), so they are never behind a commit."""
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        impact.flush(conn)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

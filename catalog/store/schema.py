@@ -484,6 +484,52 @@ CREATE TABLE shared_settings (
 ) WITHOUT ROWID;
 """
 
+# Impact lists (issue 12): every term of ``segments_fts`` keeps its document frequency, and each frequent one (said
+# in at least ``impact.MIN_DF`` segments) the segments where it weighs most, so that a search on such terms
+# is ranked by bm25 without scoring every match (``catalog/search/lists.py``). A term's list holds *every* segment
+# whose rarity-free part of bm25 (``impact.weight``: term count ``tf`` and segment length ``dl``, at the average
+# length ``impact_meta.avgdl``) reaches the term's ``theta``; a list with ``theta`` 0 is complete.
+# ``impact_pending`` is written by the triggers below in the same statement as the change to ``segments``; every
+# write transaction (``db.transaction``) folds it into the lists before it commits (``impact.flush``), and a
+# search uses the lists only while it is empty. The migration fills the lists from the index (``impact.rebuild``).
+MIGRATION_IMPACT_LISTS = """
+CREATE TABLE impact_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    avgdl REAL NOT NULL,                      -- the segment length the weights were computed at
+    max_dl INTEGER NOT NULL                   -- no segment is longer (a bound: deletes do not lower it)
+);
+CREATE TABLE impact_terms (
+    id INTEGER PRIMARY KEY,
+    term TEXT NOT NULL UNIQUE,                -- as segments_fts indexes it (stemmed)
+    df INTEGER NOT NULL,                      -- segments holding it
+    theta REAL,                               -- every segment whose weight reaches this is listed (NULL: no list)
+    size INTEGER NOT NULL                     -- rows in impact_postings
+);
+CREATE TABLE impact_postings (
+    term_id INTEGER NOT NULL,
+    segment_id INTEGER NOT NULL,
+    tf INTEGER NOT NULL,
+    dl INTEGER NOT NULL,
+    PRIMARY KEY (term_id, segment_id)
+) WITHOUT ROWID;
+CREATE TABLE impact_pending (
+    seq INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL,
+    added INTEGER NOT NULL,                   -- 1: the segment's current text is new; 0: ``text`` is gone
+    text TEXT
+);
+CREATE TRIGGER segments_impact_ai AFTER INSERT ON segments BEGIN
+    INSERT INTO impact_pending (segment_id, added) VALUES (new.id, 1);
+END;
+CREATE TRIGGER segments_impact_ad AFTER DELETE ON segments BEGIN
+    INSERT INTO impact_pending (segment_id, added, text) VALUES (old.id, 0, old.text);
+END;
+CREATE TRIGGER segments_impact_au AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO impact_pending (segment_id, added, text) VALUES (old.id, 0, old.text);
+    INSERT INTO impact_pending (segment_id, added) VALUES (new.id, 1);
+END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -495,5 +541,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_SAVED_SEARCHES,
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
+    MIGRATION_IMPACT_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists

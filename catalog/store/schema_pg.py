@@ -526,6 +526,10 @@ CREATE TABLE shared_settings (
 """
 )
 
+# Migration 11 (SQLite's impact lists, issue 12) has no counterpart here: PostgreSQL ranks from its own
+# indexes (``catalog/search/pg_*``), so the number is kept with nothing to make.
+MIGRATION_IMPACT_LISTS = ""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -537,5 +541,6 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_SAVED_SEARCHES,
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
+    MIGRATION_IMPACT_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

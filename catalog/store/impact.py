@@ -1,0 +1,394 @@
+"""Impact lists: frequent terms with their document frequency and the segments where they weigh most (issue 12).
+
+bm25 as FTS5 computes it (``fts5_aux.c``), for a query of terms ``t`` over a segment ``d`` of ``dl`` tokens::
+
+    score(d) = sum over t of idf(t) * weight(tf(t, d), dl, avgdl)
+    idf(t) = log((N - df(t) + 0.5) / (df(t) + 0.5)), or 1e-6 where that is not positive
+    weight(tf, dl, avgdl) = tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl)),   K1 = 1.2, B = 0.75
+
+(FTS5 reports ``-score``: lower is better.) ``N`` and ``avgdl`` are FTS5's own totals (``averages``). A term said in
+at least ``MIN_DF`` segments keeps, in ``impact_postings``, every segment whose ``weight`` at the reference length
+``impact_meta.avgdl`` reaches the term's ``theta`` (about ``LIST_SIZE`` segments), with its ``tf`` and ``dl``; and its
+``df`` in ``impact_terms``. Any segment not listed has a weight below ``theta`` at that length, which bounds what
+it can score at today's length (``unlisted_bound``): that bound is what lets a search stop early, exactly.
+
+Kept current in the write's own transaction: triggers on ``segments`` note every inserted, deleted or re-worded
+segment in ``impact_pending`` (the old text of what left), and ``flush`` (called by ``db.transaction`` before it
+commits) tokenizes those texts with FTS5's own tokenizer (a temporary contentless FTS5 table read through
+``fts5vocab``), moves each tracked term's ``df`` and adds or removes its listed segments. A list that grew past
+``2 * LIST_SIZE`` is cut back (raising ``theta`` keeps the rule true). ``rebuild`` (migration 11) fills the lists
+from the index itself. Session status (drafts, retracted) is applied by the search, not here.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+K1, B = 1.2, 0.75
+MIN_DF = 1_000  # a term said in at least this many segments gets a list
+LIST_SIZE = 500  # segments a list is built with (it may grow to twice this before it is cut back)
+TOKENIZE = "porter unicode61 remove_diacritics 2"  # segments_fts's tokenizer (schema.py)
+_CHUNK = 500
+_SCRATCH = threading.Lock()  # threads sharing a connection take turns with its scratch table
+
+
+def weight(tf: int, dl: int, avgdl: float) -> float:
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
+
+
+def idf(rows: int, df: int) -> float:
+    value = math.log((rows - df + 0.5) / (df + 0.5)) if rows else 0.0
+    return value if value > 0 else 1e-6
+
+
+def largest_unlisted_tf(theta: float, dl: int, avgdl: float) -> int:
+    """The largest term count a segment of ``dl`` tokens can have and still weigh less than ``theta`` at
+    ``avgdl`` (0: every segment of that length holding the term is listed)."""
+    if theta <= 0:
+        return 0
+    k = K1 * (1 - B + B * dl / avgdl)
+    room = K1 + 1 - theta
+    if room <= 0:
+        return dl
+    limit = theta * k / room  # weight(tf) < theta  <=>  tf < limit
+    tf = math.ceil(limit) - 1
+    while tf >= 1 and weight(tf, dl, avgdl) >= theta:  # float edges
+        tf -= 1
+    while tf + 1 <= dl and weight(tf + 1, dl, avgdl) < theta:
+        tf += 1
+    return min(max(tf, 0), dl)
+
+
+def averages(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(segments in the index, tokens in them): FTS5's own totals, which its bm25 uses."""
+    row = conn.execute("SELECT block FROM segments_fts_data WHERE id = 1").fetchone()
+    if row is None or not row[0]:
+        return 0, 0
+    values = _varints(row[0])
+    return values[0], (values[1] if len(values) > 1 else 0)
+
+
+def first_varint(blob: bytes | None) -> int:
+    """The first of FTS5's varints in ``blob`` (a docsize row: the segment's length in tokens)."""
+    if not blob:
+        return 0
+    if blob[0] < 0x80:
+        return blob[0]
+    return _varints(blob)[0]
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite-style varints (FTS5's ``sqlite3Fts5GetVarint``): big-endian 7 bits a byte, the 9th byte whole."""
+    out, i = [], 0
+    while i < len(blob):
+        value = 0
+        for n in range(9):
+            byte = blob[i]
+            i += 1
+            if n == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
+
+
+# -- tokenizing with FTS5's own tokenizer ---------------------------------------------------------------------
+def _scratch(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.impact_scratch USING fts5(text, content='', "
+        f"tokenize='{TOKENIZE}')"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.impact_scratch_words "
+        "USING fts5vocab(temp, impact_scratch, instance)"
+    )
+
+
+def tokenize(conn: sqlite3.Connection, texts: Iterable[tuple[int, str]]) -> dict[int, Counter]:
+    """``key -> Counter(term -> count)`` for each (key, text), tokenized exactly as ``segments_fts`` does."""
+    items = [(key, text or "") for key, text in texts]
+    counts: dict[int, Counter] = {key: Counter() for key, _ in items}
+    with _SCRATCH:
+        _scratch(conn)
+        conn.executemany("INSERT INTO temp.impact_scratch(rowid, text) VALUES (?, ?)", items)
+        pairs = Counter(conn.execute("SELECT doc, term FROM temp.impact_scratch_words").fetchall())
+        conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
+    for (doc, term), n in pairs.items():
+        counts[doc][term] = n
+    return counts
+
+
+def terms_of(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each word's tokens as ``segments_fts`` indexes them (stemmed, folded)."""
+    words = list(dict.fromkeys(words))
+    counts = tokenize(conn, enumerate(words))
+    return {word: tuple(counts[i]) for i, word in enumerate(words)}
+
+
+# -- keeping the lists current ----------------------------------------------------------------------------------
+def ready(conn: sqlite3.Connection) -> bool:
+    """Lists exist and hold every committed change (nothing pending). Only a SQLite catalog has them."""
+    if not isinstance(conn, sqlite3.Connection):
+        return False
+    try:
+        return conn.execute("SELECT 1 FROM impact_pending LIMIT 1").fetchone() is None
+    except sqlite3.OperationalError:  # a catalog older than migration 11 (being migrated)
+        return False
+
+
+def flush(conn: sqlite3.Connection) -> None:
+    """Fold the pending changes into the lists (inside the caller's write transaction). A catalog on another
+    backend (PostgreSQL) has no lists: nothing to do."""
+    if not isinstance(conn, sqlite3.Connection):
+        return
+    try:
+        pending = conn.execute(
+            "SELECT seq, segment_id, added, text FROM impact_pending ORDER BY seq"
+        ).fetchall()
+    except sqlite3.OperationalError:  # no impact tables yet (before migration 11)
+        return
+    if not pending:
+        return
+    meta = conn.execute("SELECT avgdl, max_dl FROM impact_meta WHERE id = 1").fetchone()
+    if meta is None:  # (cannot happen after migration 11; an empty list is safe: searches fall back)
+        conn.execute("DELETE FROM impact_pending")
+        return
+    avgdl, max_dl = meta
+    removed, added = _net_changes(pending)
+    texts = [(seq, text) for seq, _sid, text in removed]
+    for chunk in _chunks(added, _CHUNK):
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", chunk).fetchall()
+        texts += [(-sid, text) for sid, text in rows]  # added segments are keyed by minus their id
+    counts = tokenize(conn, texts)
+    terms = _terms(conn, {term for c in counts.values() for term in c})
+    sizes = {term: entry[3] for term, entry in terms.items()}
+    if removed:
+        # a listed segment is listed under terms of its old text: those (term, segment) pairs, by primary key
+        sid_of = {seq: sid for seq, sid, _text in removed}
+        pairs = [
+            (terms[term][0], sid_of[key])
+            for key, found in counts.items()
+            if key > 0
+            for term in found
+            if terms[term][1] is not None
+        ]
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS impact_gone (term_id INTEGER, segment_id INTEGER)")
+        conn.executemany("INSERT INTO temp.impact_gone VALUES (?, ?)", pairs)
+        by_id = {entry[0]: entry for entry in terms.values()}
+        listed = "(term_id, segment_id) IN (SELECT term_id, segment_id FROM temp.impact_gone)"
+        for term_id, n in conn.execute(
+            f"SELECT term_id, count(*) FROM impact_postings WHERE {listed} GROUP BY term_id"
+        ).fetchall():
+            by_id[term_id][3] -= n
+        conn.execute(f"DELETE FROM impact_postings WHERE {listed}")
+        conn.execute("DELETE FROM temp.impact_gone")
+    new_postings = []
+    for key, found in counts.items():
+        dl = sum(found.values())
+        sign = 1 if key < 0 else -1
+        max_dl = max(max_dl, dl) if sign > 0 else max_dl
+        for term, tf in found.items():
+            entry = terms[term]
+            entry[2] += sign
+            if sign > 0 and entry[1] is not None and weight(tf, dl, avgdl) >= entry[1]:
+                new_postings.append((entry[0], -key, tf, dl))
+                entry[3] += 1
+    conn.executemany(
+        "INSERT OR REPLACE INTO impact_postings (term_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)",
+        new_postings,
+    )
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS impact_moved (id INTEGER PRIMARY KEY, df INTEGER, size INTEGER)"
+    )
+    conn.executemany(
+        "INSERT INTO temp.impact_moved (id, df, size) VALUES (?, ?, ?)",
+        [(e[0], e[2], e[3]) for e in terms.values()],
+    )
+    conn.execute(
+        "UPDATE impact_terms SET df = m.df, size = m.size FROM temp.impact_moved m WHERE impact_terms.id = m.id"
+    )
+    conn.execute("DELETE FROM temp.impact_moved")
+    conn.execute("UPDATE impact_meta SET max_dl = ? WHERE id = 1", (max_dl,))
+    for term, (term_id, theta, df, size) in terms.items():
+        if theta is None and df >= MIN_DF:
+            _build_list(conn, term_id, term, avgdl)  # newly frequent: its list, from the index
+        elif theta is not None and size > 2 * LIST_SIZE and size // LIST_SIZE != sizes[term] // LIST_SIZE:
+            _cut(
+                conn, term_id, avgdl
+            )  # tried each time a list grows past another LIST_SIZE (ties may hold it)
+    conn.execute("DELETE FROM impact_pending")
+
+
+def _net_changes(pending: list[tuple]) -> tuple[list[tuple[int, int, str]], list[int]]:
+    """(removed: (seq, segment id, old text), added: segment ids) once changes that undo each other are
+    dropped: a text added and removed again in the batch counts for nothing."""
+    first_add: dict[int, int] = {}
+    last_remove: dict[int, int] = {}
+    for seq, sid, was_added, _text in pending:
+        if was_added:
+            first_add.setdefault(sid, seq)
+        else:
+            last_remove[sid] = seq
+    removed, added = [], []
+    for seq, sid, was_added, text in pending:
+        if was_added:
+            if last_remove.get(sid, -1) > seq:  # removed (or re-worded) later in the batch
+                continue
+            added.append(sid)
+        else:
+            if first_add.get(sid, seq + 1) < seq:  # what it removes was added in this batch
+                continue
+            removed.append((seq, sid, text))
+    return removed, list(dict.fromkeys(added))
+
+
+def _terms(conn: sqlite3.Connection, seen: set[str]) -> dict[str, list]:
+    """``term -> [id, theta, df, size]`` for each of ``seen``; a term new to the archive is added (df 0)."""
+    found: dict[str, list] = {}
+    for chunk in _chunks(sorted(seen), _CHUNK):
+        marks = ",".join("?" * len(chunk))
+        for term_id, term, theta, df, size in conn.execute(
+            f"SELECT id, term, theta, df, size FROM impact_terms WHERE term IN ({marks})", chunk
+        ):
+            found[term] = [term_id, theta, df, size]
+    new = [term for term in seen if term not in found]
+    for term in new:
+        term_id = conn.execute(
+            "INSERT INTO impact_terms (term, df, theta, size) VALUES (?, 0, NULL, 0)", (term,)
+        ).lastrowid
+        found[term] = [term_id, None, 0, 0]
+    return found
+
+
+def _build_list(conn: sqlite3.Connection, term_id: int, term: str, avgdl: float) -> None:
+    """A term's list (and exact df) from the index as it stands, replacing what it had."""
+    vocab(conn)
+    tfs: dict[int, int] = defaultdict(int)
+    for (doc,) in conn.execute("SELECT doc FROM temp.impact_instances WHERE term = ?", (term,)):
+        tfs[doc] += 1
+    lengths: dict[int, int] = {}
+    docs = list(tfs)
+    for chunk in _chunks(docs, _CHUNK):
+        marks = ",".join("?" * len(chunk))
+        for rowid, size in conn.execute(
+            f"SELECT id, sz FROM segments_fts_docsize WHERE id IN ({marks})", chunk
+        ):
+            lengths[rowid] = _varints(size)[0] if size else 0
+    _store_list(conn, term_id, tfs, lengths, avgdl)
+
+
+def _store_list(
+    conn: sqlite3.Connection, term_id: int, tfs: dict[int, int], lengths: dict[int, int], avgdl: float
+) -> int:
+    classes: Counter = Counter((tf, lengths.get(doc, tf)) for doc, tf in tfs.items())
+    weights = {key: weight(key[0], key[1], avgdl) for key in classes}
+    theta = _theta(classes, avgdl)
+    kept = [
+        (term_id, doc, tf, lengths.get(doc, tf))
+        for doc, tf in tfs.items()
+        if weights[(tf, lengths.get(doc, tf))] >= theta
+    ]
+    conn.execute("DELETE FROM impact_postings WHERE term_id = ?", (term_id,))
+    conn.executemany("INSERT INTO impact_postings (term_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)", kept)
+    conn.execute(
+        "UPDATE impact_terms SET df = ?, theta = ?, size = ? WHERE id = ?",
+        (len(tfs), theta, len(kept), term_id),
+    )
+    return len(kept)
+
+
+def vocab(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.impact_instances USING fts5vocab(main, segments_fts, instance)"
+    )
+
+
+def _cut(conn: sqlite3.Connection, term_id: int, avgdl: float) -> None:
+    """Cut a list back to about ``LIST_SIZE`` segments by raising its ``theta``."""
+    rows = conn.execute(
+        "SELECT segment_id, tf, dl FROM impact_postings WHERE term_id = ?", (term_id,)
+    ).fetchall()
+    theta = _theta(Counter((tf, dl) for _sid, tf, dl in rows), avgdl)
+    gone = [(term_id, sid) for sid, tf, dl in rows if weight(tf, dl, avgdl) < theta]
+    conn.executemany("DELETE FROM impact_postings WHERE term_id = ? AND segment_id = ?", gone)
+    conn.execute(
+        "UPDATE impact_terms SET theta = ?, size = size - ? WHERE id = ?", (theta, len(gone), term_id)
+    )
+
+
+def _theta(classes: Counter, avgdl: float) -> float:
+    """The weight of the ``LIST_SIZE``-th best segment (ties included); 0 when all of them fit."""
+    if sum(classes.values()) <= LIST_SIZE:
+        return 0.0
+    taken = 0
+    for w, n in sorted(((weight(tf, dl, avgdl), n) for (tf, dl), n in classes.items()), reverse=True):
+        taken += n
+        if taken >= LIST_SIZE:
+            return w
+    return 0.0
+
+
+# -- building them from the index ---------------------------------------------------------------------------------
+def rebuild(conn: sqlite3.Connection) -> dict:
+    """Fill the tables from ``segments_fts`` (inside the caller's transaction); what was built."""
+    for table in ("impact_postings", "impact_terms", "impact_pending", "impact_meta"):
+        conn.execute(f"DELETE FROM {table}")
+    rows, tokens = averages(conn)
+    avgdl = tokens / rows if rows else 1.0
+    lengths = _lengths(conn)
+    conn.execute(
+        "INSERT INTO impact_meta (id, avgdl, max_dl) VALUES (1, ?, ?)",
+        (avgdl, max(lengths.values(), default=0)),
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.impact_rows USING fts5vocab(main, segments_fts, row)"
+    )
+    vocab(conn)
+    every = conn.execute("SELECT term, doc FROM temp.impact_rows").fetchall()
+    conn.executemany("INSERT INTO impact_terms (term, df, theta, size) VALUES (?, ?, NULL, 0)", every)
+    postings = frequent = 0
+    for term, df in every:
+        if df < MIN_DF:
+            continue
+        frequent += 1
+        tfs: dict[int, int] = defaultdict(int)
+        for (doc,) in conn.execute("SELECT doc FROM temp.impact_instances WHERE term = ?", (term,)):
+            tfs[doc] += 1
+        term_id = conn.execute("SELECT id FROM impact_terms WHERE term = ?", (term,)).fetchone()[0]
+        postings += _store_list(conn, term_id, tfs, lengths, avgdl)
+    conn.execute("DROP TABLE temp.impact_rows")
+    return {"terms": len(every), "lists": frequent, "postings": postings, "avgdl": avgdl}
+
+
+def _lengths(conn: sqlite3.Connection) -> dict[int, int]:
+    """Each indexed segment's length in tokens (FTS5's ``docsize``, one varint per column)."""
+    return {
+        rowid: _varints(size)[0] if size else 0
+        for rowid, size in conn.execute("SELECT id, sz FROM segments_fts_docsize")
+    }
+
+
+def _chunks(values: list, size: int) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def token_sequences(conn: sqlite3.Connection, texts: dict[int, str]) -> dict[int, list[str]]:
+    """Each text's tokens in order, as ``segments_fts`` indexes them."""
+    found: dict[int, dict[int, str]] = {key: {} for key in texts}
+    with _SCRATCH:
+        _scratch(conn)
+        conn.executemany("INSERT INTO temp.impact_scratch(rowid, text) VALUES (?, ?)", list(texts.items()))
+        rows = conn.execute("SELECT doc, term, offset FROM temp.impact_scratch_words").fetchall()
+        conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
+    for doc, term, offset in rows:
+        found[doc][offset] = term
+    return {key: [at[i] for i in sorted(at)] for key, at in found.items()}
