@@ -20,10 +20,16 @@ from pathlib import Path
 
 from catalog.errors import CatalogError
 from catalog.ops.backup import CatalogFileInfo, RestoreResult, _scratch_copy, inspect_file
+from catalog.store import impact
 from catalog.store.db import connect
 from catalog.store.schema import SCHEMA_VERSION
 
 BATCH = 5000
+
+
+# SQLite-only tables derived from its full-text index (the impact lists): built again from the copied rows, never
+# read from or written to PostgreSQL, which has no counterpart.
+DERIVED = ("impact_",)
 
 
 def tables_to_copy(lite: sqlite3.Connection) -> list[tuple[str, list[str]]]:
@@ -39,6 +45,7 @@ def tables_to_copy(lite: sqlite3.Connection) -> list[tuple[str, list[str]]]:
         row[0] for row in lite.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")
     ]
     names = [n for n in names if not any(n.startswith(f"{v}_") for v in virtual)]
+    names = [n for n in names if not n.startswith(DERIVED)]
     return [(name, [row[1] for row in lite.execute(f'PRAGMA table_info("{name}")')]) for name in names]
 
 
@@ -99,6 +106,7 @@ def _fill(conn, lite: sqlite3.Connection) -> None:
             names = ", ".join(f'"{c}"' for c in columns)
             lite.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _rows(conn, table, columns))
         lite.execute("INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild')")
+        impact.rebuild(lite)  # the lists of the copied segments (the triggers left them pending)
         lite.execute("COMMIT")
     finally:
         conn.native("ROLLBACK")
