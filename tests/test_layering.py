@@ -31,6 +31,8 @@ OWNER_OF = {
     "ctranslate2": {"archive"},
     "av": {"archive"},
     "rapidfuzz": {"catalog"},
+    "anyio": {"web"},  # web/worker_start.py: the thread pool's size
+    "tantivy": {"bench"},  # bench/tantivy_search.py alone: a contender, never a dependency of the archive
 }
 
 

@@ -20,6 +20,7 @@ from web.security import PlayerSources, SecurityHeaders
 from web.settings import SiteSettings
 from web.static_assets import FingerprintedStatic, build_id
 from web.templating import make_templates
+from web.worker_start import start_worker
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # What shapes a response besides the data: part of every ETag (web/static_assets.build_id).
@@ -41,6 +42,7 @@ def create_app(settings: SiteSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await start_worker(settings.catalog_path)  # before the first request: threads, the catalog's caches
         yield
         pool.close_all()
         search_cache.close()
