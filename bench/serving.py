@@ -79,12 +79,22 @@ def distinct(db: Path, per_class: int) -> list[tuple[queries.Query, int]]:
 # -- split ---------------------------------------------------------------------------------------------------
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's when installed, as uvicorn serves with it (the thread hand-over costs less there than in asyncio's
+    loop, which wakes itself through a pipe)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class Asgi:
     """Calls the app as a server would (one GET, headers as the load generator sends them), in this thread."""
 
     def __init__(self, app):
         self.app = app
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self.loop.run_until_complete(self._lifespan_start())
 
     async def _lifespan_start(self) -> None:

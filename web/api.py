@@ -133,7 +133,7 @@ def get_transcript(request: Request, session_id: int):
 @router.get(
     "/search", response_model=SearchOut, responses=ERRORS, summary="Search every spoken word and webinar chat"
 )
-async def search(
+def search(
     request: Request,
     q: str = Query(
         "", max_length=500, description='words, "a phrase", word*, OR, -word; any text is accepted'
@@ -173,10 +173,9 @@ async def search(
 
     # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
     # catalog) unless the client asks for a fresh answer (Cache-Control: no-cache); the answer, already in the
-    # published shape, skips re-validation through SearchOut. It runs on the event loop's own thread (an async
-    # route, its one catalog connection), not on the thread pool: a search is CPU work under the interpreter's
-    # lock, so a thread runs it no sooner, and the hand-over to a thread and back cost ~3 ms of CPU a request
-    # at 1M segments, 30% of the whole (docs/benchmarks.md, "Serving"). Requests queue in arrival order either way.
+    # published shape, skips re-validation through SearchOut. It runs on the thread pool (a sync route): run on the
+    # event loop's own thread it cost ~10% less CPU, but every slow or first-time search then held up all the
+    # requests queued behind it (p99 5x worse under load: docs/benchmarks.md, "Serving").
     def answer() -> bytes:
         speech, chat = search_kinds(catalog, wanted, kind)
         return JSONResponse(search_dict(published(speech) if speech is not None else None, chat, q)).body

@@ -56,6 +56,5 @@ class CatalogPool:
 
 
 def catalog_for(request: Request) -> Catalog:
-    """The calling thread's catalog: a sync route's worker thread's, or the event loop thread's for an async
-    route that searches in place (``/api/search``); never hand it to another thread."""
+    """The calling thread's catalog. Call it inside a sync route body (which runs on a worker thread)."""
     return request.app.state.catalogs.get()
