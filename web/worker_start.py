@@ -1,10 +1,11 @@
 """What a server process does once, before it takes its first request: size its thread pool, warm the catalog.
 
 - **Threads.** Sync routes (every search, every page) run on the event loop's thread pool, and each thread opens
-  its own catalog connection (``web/catalogs.py``) with a page cache of up to 64 MiB. Searching is CPU work under
-  one interpreter lock, so past a few threads a process gains nothing but memory and longer queues: at 1M
-  segments, with AnyIO's default of 40 threads under 32 clients, each worker held 0.85–1.15 GiB. ``THREADS``
-  per process keeps room for a slow request beside the quick ones (docs/benchmarks.md, "Serving").
+  its own catalog connection (``web/catalogs.py``) with a page cache of up to 64 MiB: memory per worker grows with
+  the threads in use (at 1M segments under 32 clients: 4 threads ~370 MiB, 8 ~550, 16 ~800). ``THREADS`` caps
+  them below AnyIO's 40. Fewer would save memory but, on a machine shared with other work, cost throughput: with
+  4 a worker kept fewer threads runnable and got a smaller share of the cores (43–48 req/s against 67–76 with 16
+  or 40, paired runs; docs/benchmarks.md, "Serving").
 - **Warm-up.** The catalog reads some things once per process on first use, the typo vocabulary above all
   (every word of the archive: ~1.7 s at 1M segments). Read by the first requests instead, under load every
   thread that got a misspelt word read it at once while the others queued: 12 requests answered in the first
@@ -21,7 +22,7 @@ import anyio.to_thread
 
 from catalog import Catalog, CatalogError, SearchRequest
 
-THREADS = 4
+THREADS = 16
 # a word of letters only that no transcript says: correcting it makes the catalog read its typo vocabulary
 WARM_UP_QUERY = "qzxjvkwq"
 log = logging.getLogger(__name__)
@@ -51,5 +52,5 @@ def warm_up(catalog_path: Path) -> float | None:
 
 
 async def start_worker(catalog_path: Path) -> None:
-    limit_threads()
+    limit_threads(THREADS)
     await anyio.to_thread.run_sync(warm_up, catalog_path)
