@@ -21,17 +21,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import generate, ingest, page, queries, report, scaling, search, servers, tools
+from bench.exact import ExactBM25
 from bench.machine import code_version, describe
 from bench.synth import Vocabulary
 from bench.timing import interleaved, summarize
 
-IN_PROCESS = {"catalog", "raw SQL"}  # their CPU time is theirs alone; the others run in other processes
+IN_PROCESS = {"catalog", "raw SQL", "tantivy"}  # their CPU time is theirs alone; the others run elsewhere
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def measure_search(contenders: list, classes: dict, reps: int, budget: float, note) -> tuple[dict, dict]:
-    """{class: {contender: summary}} (contenders take turns on each query) and the catalog's top-20
-    agreement with raw SQL per class."""
+def measure_search(
+    contenders: list, classes: dict, reps: int, budget: float, note, exact=None
+) -> tuple[dict, dict]:
+    """{class: {contender: summary}} (contenders take turns on each query) and each in-process contender's
+    top-20 agreement with the exact BM25 ranking (``bench/exact.py``) per class: {class: {contender: share}}."""
     table: dict = {}
     agreement: dict = {}
     by_name = {c.name: c for c in contenders}
@@ -50,10 +53,20 @@ def measure_search(contenders: list, classes: dict, reps: int, budget: float, no
             cpu_summary = summarize(cpu[name])
             table[cls][name].update(cpu_p50=cpu_summary["p50"], cpu_p99=cpu_summary["p99"])
         print("".join(f"  {n} {v['p50']:.2f}" for n, v in table[cls].items()) + "  (p50 ms)", flush=True)
-        if "catalog" in by_name and "raw SQL" in by_name and cls != "the":
-            shares = [search.agreement(by_name["catalog"](q), by_name["raw SQL"](q)) for q in items[:20]]
-            agreement[cls] = round(sum(shares) / len(shares), 3)
+        if exact is not None:
+            agreement[cls] = {}
+            for name in sorted(IN_PROCESS & by_name.keys()):
+                shares = [exact.agreement(q, by_name[name](q)) for q in items[:20]]
+                agreement[cls][name] = round(sum(shares) / len(shares), 3)
     return table, agreement
+
+
+def tantivy_contender(db: Path, folder: Path):
+    """Tantivy on the same segments (its index built once under the archive's folder); the ``bench`` extra
+    brings it."""
+    from bench.tantivy_search import TantivySearch
+
+    return TantivySearch(db, folder)
 
 
 def api_paths(classes: dict) -> list[str]:
@@ -140,9 +153,11 @@ class Run:
             contenders = self.contenders(app, ds)
             print("search:", flush=True)
             working = [c for c in contenders if self.part(f"{c.name} search", lambda c=c: self.probe(c))]
+            exact = ExactBM25(self.db)
             table, agreement = measure_search(
-                working, self.classes, self.args.reps, self.args.budget, self.note
+                working, self.classes, self.args.reps, self.args.budget, self.note, exact
             )
+            exact.close()
             self.results["search"], self.results["agreement"] = table, agreement
             for contender in contenders:
                 contender.close()
@@ -155,6 +170,7 @@ class Run:
             lambda: search.CatalogSearch(self.db),
             (lambda: search.ApiSearch(app.url)) if app else None,
             lambda: search.RawSearch(self.db),
+            lambda: tantivy_contender(self.db, self.out / "tantivy"),
             (lambda: search.DatasetteSearch(ds.url, self.db.stem)) if ds else None,
             lambda: search.RipgrepSearch(self.data / "captions"),
         ]

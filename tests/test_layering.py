@@ -33,6 +33,8 @@ OWNER_OF = {
     "rapidfuzz": {"catalog"},
     "psycopg": {"catalog"},  # catalog/store/pg.py alone (test_psycopg_has_one_module)
     "psycopg_pool": {"catalog"},
+    "anyio": {"web"},  # web/worker_start.py: the thread pool's size
+    "tantivy": {"bench"},  # bench/tantivy_search.py alone: a contender, never a dependency of the archive
 }
 
 

@@ -173,7 +173,9 @@ def search(
 
     # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
     # catalog) unless the client asks for a fresh answer (Cache-Control: no-cache); the answer, already in the
-    # published shape, skips re-validation through SearchOut.
+    # published shape, skips re-validation through SearchOut. It runs on the thread pool (a sync route): run on the
+    # event loop's own thread it cost ~10% less CPU, but every slow or first-time search then held up all the
+    # requests queued behind it (p99 5x worse under load: docs/benchmarks.md, "Serving").
     def answer() -> bytes:
         speech, chat = search_kinds(catalog, wanted, kind)
         return JSONResponse(search_dict(published(speech) if speech is not None else None, chat, q)).body

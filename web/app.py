@@ -21,6 +21,7 @@ from web.security import PlayerSources, SecurityHeaders
 from web.settings import SiteSettings
 from web.static_assets import FingerprintedStatic, build_id
 from web.templating import make_templates
+from web.worker_start import prepare_process
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # What shapes a response besides the data: part of every ETag (web/static_assets.build_id).
@@ -42,6 +43,7 @@ def create_app(settings: SiteSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await prepare_process(settings.catalog_path)  # before the first request: threads, the catalog's caches
         app.state.worker = start_worker(settings)  # the in-process worker (none with ``serve --no-worker``)
         try:
             yield

@@ -1,4 +1,4 @@
-"""One ``Catalog`` per worker thread, opened on first use and closed when the app stops."""
+"""One ``Catalog`` per worker thread, opened on first use, closed when its thread ends or the app stops."""
 
 from __future__ import annotations
 
@@ -15,10 +15,15 @@ class CatalogUnavailable(Exception):
 
 
 class CatalogPool:
+    """The thread pool that runs sync routes lets a thread go after a while idle and starts new ones under load,
+    so threads come and go for as long as the server runs: a catalog (a connection with its page cache, up to
+    64 MiB) whose thread has ended is closed when the next thread opens its own, not kept until shutdown."""
+
+
     def __init__(self, path: Path | str):
         self.path = path if isinstance(path, str) else Path(path)  # a catalog file, or a PostgreSQL URL
         self._local = threading.local()
-        self._opened: list[Catalog] = []
+        self._opened: list[tuple[threading.Thread, Catalog]] = []
         self._lock = threading.Lock()
 
     def get(self) -> Catalog:
@@ -31,13 +36,22 @@ class CatalogPool:
                 raise CatalogUnavailable(str(exc)) from exc
             self._local.catalog = catalog
             with self._lock:
-                self._opened.append(catalog)
+                ended = [c for thread, c in self._opened if not thread.is_alive()]
+                self._opened = [(t, c) for t, c in self._opened if t.is_alive()]
+                self._opened.append((threading.current_thread(), catalog))
+            for old in ended:
+                old.close()
         return catalog
+
+    def open_count(self) -> int:
+        """Catalogs open now (one per live thread that has used one)."""
+        with self._lock:
+            return len(self._opened)
 
     def close_all(self) -> None:
         with self._lock:
             opened, self._opened = self._opened, []
-        for catalog in opened:
+        for _, catalog in opened:
             catalog.close()
         self._local = threading.local()
 
