@@ -199,7 +199,9 @@ def test_two_serve_workers_on_one_postgresql_catalog_see_a_command_line_write(tm
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("USCM_ARCHIVE_")}
     env["USCM_ARCHIVE_CATALOG"] = pg_url
-    env["USCM_ARCHIVE_SECRET_KEY"] = "shared-by-every-node-of-this-archive"  # required with a PostgreSQL catalog
+    env["USCM_ARCHIVE_SECRET_KEY"] = (
+        "shared-by-every-node-of-this-archive"  # required with a PostgreSQL catalog
+    )
     command = [sys.executable, "-m", "uscm_archive.cli", "--data", str(data_dir), "serve", "--demo"]
     server = subprocess.Popen(
         [*command, "--workers", "2", "--port", str(port)],

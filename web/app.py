@@ -43,7 +43,9 @@ def create_app(settings: SiteSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await prepare_process(settings.catalog_path)  # before the first request: threads, the catalog's caches
+        await prepare_process(
+            settings.catalog_path
+        )  # before the first request: threads, the catalog's caches
         app.state.worker = start_worker(settings)  # the in-process worker (none with ``serve --no-worker``)
         try:
             yield

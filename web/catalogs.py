@@ -19,7 +19,6 @@ class CatalogPool:
     so threads come and go for as long as the server runs: a catalog (a connection with its page cache, up to
     64 MiB) whose thread has ended is closed when the next thread opens its own, not kept until shutdown."""
 
-
     def __init__(self, path: Path | str):
         self.path = path if isinstance(path, str) else Path(path)  # a catalog file, or a PostgreSQL URL
         self._local = threading.local()

@@ -37,9 +37,11 @@ def warm_up(catalog_path: Path | str) -> float | None:
     """Load the catalog's once-per-process data; the seconds it took, or ``None`` when the catalog cannot be
     opened (the first request then answers the error, as it would have)."""
     started = time.perf_counter()
-    if isinstance(catalog_path, Path | str) and not str(catalog_path).startswith(("postgresql:", "postgres:")):
-        if not Path(catalog_path).exists():  # nothing to warm, and nothing is created before it is needed
-            return None
+    on_file = not str(catalog_path).startswith(("postgresql:", "postgres:"))
+    if (
+        on_file and not Path(catalog_path).exists()
+    ):  # nothing to warm, and nothing is created before it is needed
+        return None
     try:
         catalog = Catalog.open(catalog_path)
     except CatalogError as exc:
