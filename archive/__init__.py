@@ -5,13 +5,12 @@ Public API:
 - ``ingest(catalog, data_dir, sources, options, progress) -> IngestResult``: files, .info.json and URLs
 - ``ingest_caption_bytes(catalog, data_dir, data, filename, options)``: an uploaded caption file
 - ``sync(catalog, data_dir, url, options)``, ``retry(catalog, data_dir, item_ids, options)``, ``status(catalog)``
-- ``start_url_ingest(catalog_path, data_dir, url, options) -> (item_id, thread)``: "paste a URL" in the background
-- ``start_retry(catalog_path, data_dir, item_id, options) -> (item, thread)``: a failed item again, in the background
+- ``archive.jobs``: work handed to the shared queue (``queue_url_ingest``, ``queue_retry``, ``queue_upload``,
+  ``queue_transcription``, ``queue_sync``) and what a worker does with each job; ``archive.worker``: the worker
 - ``import_catalog(catalog, data_dir, jsonl_path, skip_bad=False, dry_run=False) -> ImportReport``
 - ``check_public_url(url, allow_private=False)``: refuse loopback/private/link-local hosts
 """
 
-from archive.background import start_retry, start_url_ingest
 from archive.catalog_import import ImportReport, import_catalog
 from archive.checks import check_public_url
 from archive.errors import ArchiveError, FetchError
@@ -44,8 +43,6 @@ __all__ = [
     "import_catalog",
     "ingest_caption_bytes",
     "retry",
-    "start_retry",
-    "start_url_ingest",
     "status",
     "sync",
 ]

@@ -43,8 +43,13 @@ def check_web_url(value: str | None, what: str = "URL") -> str | None:
     """An ``http(s)://host/...`` address or ``None``."""
     if value is None or value == "":
         return None
-    parts = urlsplit(str(value).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(str(value).strip())
+        hostname = parts.hostname  # reading it checks the port too
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:  # "http://[::1" (an unclosed IPv6 bracket), "http://host:99999"
+        raise ArchiveError(f"{what} {value!r} is not a web address: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ArchiveError(f"{what} {value!r} is not a web address (http:// or https://)")
     return str(value).strip()
 

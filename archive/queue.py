@@ -13,11 +13,13 @@ from pathlib import Path
 
 from archive import transcription
 from archive.errors import ArchiveError
-from archive.options import IngestOptions, IngestResult, Progress, ProgressEvent
+from archive.options import Failure, IngestOptions, IngestResult, Progress, ProgressEvent
 from archive.remote import ingest_listing, is_playlist, options_for, process_item, run_request
 from archive.retries import retrying
 from archive.ytdlp import Fetcher, check_fetch_url
 from catalog import Catalog, Item
+
+UPLOAD_PREFIX = "upload:"  # the key of an uploaded file's item (archive/jobs.py)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ def retry(
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))
         if catalog.queue.is_transcription(item):  # a transcription on the queue: run it again, not a fetch
             result.extend(transcription.retry_job(catalog, data_dir, item))
+            continue
+        if item.key.startswith(UPLOAD_PREFIX):  # its file came with the request that failed: nothing to fetch
+            result.failures.append(
+                Failure(item.url, "an upload is retried by uploading the file again", item.id)
+            )
             continue
         item_options = options_for(item, options)
         if item.parent_url is None and item.key == item.url:  # a URL as asked: may be a playlist

@@ -3,12 +3,12 @@
 ``queue_sessions`` checks each session (it exists, its media is archived, it has no caption track) and queues a
 job; ``run_jobs`` runs queued and interrupted jobs one by one: progress (percent of the audio) is kept on the
 job for the staff dashboard, a cancel asked from anywhere stops it between lines, and a stopped process leaves
-the job to be run again. Each finished job stores an automatic track and offers speaker-name suggestions.
+the job to be run again. The staff button queues a ``transcribe`` job on the shared queue (``archive.jobs``); a
+worker runs it through ``run_jobs``. Each finished job stores an automatic track and offers speaker-name suggestions.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,41 +129,9 @@ def retry_job(
     return run_job(catalog, data_dir, queued, options or TranscribeOptions())
 
 
-def start_transcription(
-    catalog_path: Path, data_dir: Path, session_id: int, options: TranscribeOptions, *, requested_by: str
-) -> tuple[int, threading.Thread]:
-    """Queue the session and transcribe it in a new thread (the staff button); returns (item id, thread)."""
-    if not asr.available():
-        raise asr.AsrUnavailable()
-    catalog = Catalog.open(catalog_path)
-    try:
-        item = queue_sessions(catalog, data_dir, [session_id], requested_by=requested_by)[0]
-    finally:
-        catalog.close()
-    thread = threading.Thread(
-        target=_run_in_thread,
-        args=(catalog_path, data_dir, item, options),
-        name=f"asr-{item.id}",
-        daemon=True,
-    )
-    thread.start()
-    return item.id, thread
-
-
 def cancel(catalog: Catalog, session_id: int) -> bool:
     item = catalog.queue.find_transcription(session_id)
     return item is not None and catalog.queue.request_cancel(item.id)
-
-
-def _run_in_thread(catalog_path: Path, data_dir: Path, item: Item | None, options: TranscribeOptions) -> None:
-    catalog = Catalog.open(catalog_path)
-    try:
-        run_jobs(catalog, data_dir, None if item is None else [item], options)
-    except Exception as exc:  # noqa: BLE001 - a thread has no caller: record it on the job
-        if item is not None:
-            catalog.queue.mark_failed(item.id, f"{type(exc).__name__}: {exc}")
-    finally:
-        catalog.close()
 
 
 def _store(

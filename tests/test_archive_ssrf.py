@@ -21,6 +21,8 @@ from support.ytdlp_fake import vtt
 import archive
 from archive import ArchiveError, FetchError, IngestOptions, RetryPolicy
 from archive.checks import is_public_address
+from archive.jobs import WorkerContext, queue_url_ingest
+from archive.worker import Worker, WorkerOptions
 from archive.ytdlp import Fetcher, check_fetch_url, guarded_factory, make_downloader
 from catalog import Catalog, SearchRequest
 
@@ -182,12 +184,14 @@ def test_retrying_an_item_checks_every_request_although_nothing_checks_the_url_f
     assert outside.hits("/webinar.html") == 0
 
 
-def test_a_background_staff_ingest_refuses_a_redirect_inside(outside, inside, data_dir):
+def test_a_queued_staff_ingest_refuses_a_redirect_inside(outside, inside, data_dir):
     outside.add("/webinar", Reply(status=302, headers={"Location": inside.url("/admin")}))
-    item_id, thread = archive.start_url_ingest(
-        data_dir / "catalog.db", data_dir, outside.url("/webinar"), staff_options(outside)
-    )
-    thread.join(timeout=30)
+    options = staff_options(outside)
+    with opened(data_dir) as catalog:
+        item_id = queue_url_ingest(catalog, outside.url("/webinar"), options).id
+    # the worker's own yt-dlp client (here: one that counts only ``outside`` as public) fetches it
+    context = WorkerContext(downloader=options.downloader)
+    Worker(data_dir / "catalog.db", data_dir, context, WorkerOptions(until_idle=True)).run()
     with opened(data_dir) as catalog:
         item = catalog.queue.get(item_id)
     assert item.state == "failed" and "redirects to " + inside.url("/admin") in item.last_error

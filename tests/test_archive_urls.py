@@ -14,6 +14,8 @@ from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
 import archive
 from archive import ArchiveError, IngestOptions, RetryPolicy
+from archive.jobs import queue_url_ingest
+from archive.worker import Worker, WorkerOptions
 from catalog import Catalog, SearchRequest
 from uscm_archive.cli import cli
 
@@ -327,13 +329,14 @@ def test_the_staff_area_cannot_reach_inside_the_network(local_server, data_dir):
         archive.check_public_url("file:///etc/passwd")
 
 
-def test_a_background_ingest_can_be_polled_through_its_item(local_server, data_dir):
+def test_a_queued_ingest_is_run_by_a_worker_and_polled_through_its_item(local_server, data_dir):
     local_server.add("/talk.html", PAGE)
     local_server.add("/talk.vtt", TALK)
-    item_id, thread = archive.start_url_ingest(
-        data_dir / "catalog.db", data_dir, local_server.url("/talk.html"), IngestOptions(retry=FAST)
-    )
-    thread.join(timeout=30)
+    with opened(data_dir) as catalog:
+        item_id = queue_url_ingest(catalog, local_server.url("/talk.html"), IngestOptions(retry=FAST)).id
+        assert catalog.queue.get(item_id).state == "pending" and local_server.hits("/talk.html") == 0
+    ran = Worker(data_dir / "catalog.db", data_dir, options=WorkerOptions(until_idle=True)).run()
+    assert ran == 1
     with opened(data_dir) as catalog:
         item = catalog.queue.get(item_id)
         assert item.state == "done" and item.title == "Affordable Housing Task Force"

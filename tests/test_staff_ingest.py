@@ -242,3 +242,26 @@ def test_a_forged_bulk_token_is_refused(editor):
     data = {"csrf": signed_in_csrf(client), "token": "../../catalog", "drafts": "0"}
     response = client.post("/staff/bulk/confirm", data=data)
     assert response.status_code == 400 and "upload the file again" in response.text
+
+
+def test_an_upload_on_a_node_without_a_worker_waits_on_its_progress_page_until_a_worker_saves_it(tmp_path):
+    from archive.worker import Worker, WorkerOptions
+
+    site = build_staff_site(tmp_path / "data", worker=False)  # ``serve --no-worker``
+    with TestClient(create_app(site.settings)) as client:
+        signed_in(client, site, EDITOR)
+        form = client.get("/staff/sessions/new").text
+        response = client.post(
+            "/staff/sessions/new/upload",
+            data={"csrf": csrf_of(form), "title": "Water Webinar"},
+            files={"captions": ("water.vtt", CAPTIONS.encode(), "text/vtt")},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303 and response.headers["location"].startswith("/staff/items/")
+        waiting = client.get(response.headers["location"]).text
+        assert "Waiting for a worker" in waiting and 'data-busy="yes"' in waiting
+        ran = Worker(site.catalog_path, site.settings.data_dir, options=WorkerOptions(until_idle=True)).run()
+        assert ran == 1
+        done = wait_for_item(client, response.headers["location"])
+        session_id = int(re.search(r'href="/staff/sessions/(\d+)"', done).group(1))
+        assert "Lead service lines are coming out" in client.get(f"/staff/sessions/{session_id}").text

@@ -6,6 +6,8 @@ own unless a caller such as a test gives another) are chosen here, not in the pa
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -42,6 +44,8 @@ class Settings:
     asr_model_dir: Path | None = (
         None  # a CTranslate2 Whisper folder; default: the model wheel of the asr extra
     )
+    # each server process also runs a worker thread for the shared work queue (``serve --no-worker``: it only serves)
+    worker: bool = True
     # the SMTP server ``uscm-archive digest`` mails saved-search digests through (``uscm_archive/mail.py``)
     smtp_host: str = ""  # empty: no mail is sent
     smtp_port: int = 25
@@ -138,6 +142,12 @@ def media_hosts(value: str) -> tuple[str, ...]:
                 "(a scheme and a host, an optional port, no path)"
             )
     return hosts
+
+
+def key_fingerprint(key: str) -> str:
+    """What the catalog keeps to tell whether two nodes sign with one key: an HMAC of a fixed text, not the key."""
+    digest = hmac.new(key.encode("utf-8"), b"uscm-archive signing key check", hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest[:32]}"
 
 
 def load_or_create_secret(data_dir: Path) -> str:

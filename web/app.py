@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from web import api, api_tools, feeds, files, open_data, public, tools
+from web.background import start_worker
 from web.body_limit import BodyLimit
 from web.catalogs import CatalogPool
 from web.compression import GzipText
@@ -41,9 +42,14 @@ def create_app(settings: SiteSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        pool.close_all()
-        search_cache.close()
+        app.state.worker = start_worker(settings)  # the in-process worker (none with ``serve --no-worker``)
+        try:
+            yield
+        finally:
+            if app.state.worker is not None:
+                app.state.worker.stop()
+            pool.close_all()
+            search_cache.close()
 
     app = FastAPI(
         title=settings.site_name,
@@ -55,6 +61,7 @@ def create_app(settings: SiteSettings) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.worker = None
     app.state.fallback_key = secrets.token_urlsafe(48)
     app.state.catalogs = pool
     app.state.search_cache = search_cache

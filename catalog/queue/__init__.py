@@ -1,4 +1,5 @@
-"""The ingest queue: items (a URL or a playlist entry) with their caption state, and the channels kept in sync.
+"""The ingest queue: items (a URL or a playlist entry) with their caption state, the channels kept in sync, and
+the shared work queue (``jobs``: what ``uscm-archive worker`` processes take with a lease).
 
 ``Catalog.queue`` is a ``Queue`` on the catalog's connection; ``archive/`` drives it, the staff area reads it.
 """
@@ -8,14 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from catalog.queue import items, transcription
+from catalog.queue import items, jobs, transcription
 from catalog.queue.items import CAPTION_STATES, ITEM_STATES, CaptionState, Item, SyncRecord
+from catalog.queue.jobs import JOB_STATES, Job
 from catalog.queue.transcription import JobProgress
 
 if TYPE_CHECKING:
     from catalog.facade import Catalog
 
-__all__ = ["CAPTION_STATES", "ITEM_STATES", "CaptionState", "Item", "JobProgress", "Queue", "SyncRecord"]
+__all__ = [
+    "CAPTION_STATES",
+    "ITEM_STATES",
+    "JOB_STATES",
+    "CaptionState",
+    "Item",
+    "Job",
+    "JobProgress",
+    "Queue",
+    "SyncRecord",
+]
 
 
 class Queue:
@@ -119,3 +131,48 @@ class Queue:
     def transcriptions(self, *, limit: int = 50) -> list[JobProgress]:
         """The newest transcription jobs first, with their percent done."""
         return transcription.job_progress(self._catalog, limit=limit)
+
+    # -- the shared work queue (catalog/queue/jobs.py): jobs taken by workers with a lease ----------------------
+    def enqueue_job(
+        self,
+        kind: str,
+        payload: dict | None = None,
+        *,
+        data: bytes | None = None,
+        item_id: int | None = None,
+        max_attempts: int = jobs.MAX_ATTEMPTS,
+    ) -> Job:
+        """A new job, ready now; ``data`` (an uploaded file) is kept with it until it is done."""
+        return jobs.enqueue(
+            self._catalog, kind, payload, data=data, item_id=item_id, max_attempts=max_attempts
+        )
+
+    def claim_job(self, owner: str, lease_seconds: float, *, kinds: Sequence[str] = ()) -> Job | None:
+        """Take the oldest ready job (or one whose lease ran out) for ``owner`` until the lease ends."""
+        return jobs.claim(self._catalog, owner, lease_seconds, kinds=kinds)
+
+    def renew_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool:
+        return jobs.renew(self._catalog, job_id, owner, lease_seconds)
+
+    def finish_job(self, job_id: int, owner: str, result: dict | None = None) -> bool:
+        return jobs.finish(self._catalog, job_id, owner, result)
+
+    def fail_job(self, job_id: int, owner: str, error: str, *, retry: bool = True) -> Job | None:
+        """Queued again after a growing delay while attempts remain (and ``retry``), else failed."""
+        return jobs.fail(self._catalog, job_id, owner, error, retry=retry)
+
+    def release_job(self, job_id: int, owner: str) -> bool:
+        return jobs.release(self._catalog, job_id, owner)
+
+    def job(self, job_id: int) -> Job | None:
+        return jobs.get(self._catalog, job_id)
+
+    def job_data(self, job_id: int) -> bytes | None:
+        return jobs.data(self._catalog, job_id)
+
+    def jobs(self, *, states: Sequence[str] = (), limit: int = 100) -> list[Job]:
+        """Jobs, newest first."""
+        return jobs.list_jobs(self._catalog, states=states, limit=limit)
+
+    def count_jobs(self) -> dict[str, int]:
+        return jobs.count_by_state(self._catalog)

@@ -16,6 +16,7 @@ from catalog.staff.searches import SavedSearch, StaffSearches
 from catalog.staff.segments import KEEP, SegmentVersion, StaffSegment, StaffSegments
 from catalog.staff.sessions import SessionGenerations
 from catalog.staff.signin_limits import SigninLimits
+from catalog.staff.signing_key import SigningKey
 from catalog.staff.speakers import SpeakerSummary, StaffSpeakers
 from catalog.staff.suggestions import Offer, SpeakerSuggestions, Suggestion
 from catalog.staff.users import ROLES, ApiToken, StaffUsers, User
@@ -44,7 +45,8 @@ class Staff:
     """The staff parts, sharing one catalog connection: ``users``, ``signins`` (failed sign-ins and their
     delays), ``session_generations`` (server-side sign-out), ``edits``, ``segments``, ``speakers``, ``events``,
     ``suggestions`` (speaker names offered by transcription), ``audit``, ``searches`` (saved searches for e-mail
-    digests), ``extras`` (a webinar's chat, links and slides)."""
+    digests), ``extras`` (a webinar's chat, links and slides), ``signing_key`` (the fingerprint every node's
+    signing key must match)."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.users = StaffUsers(db)
@@ -58,3 +60,4 @@ class Staff:
         self.audit = AuditLog(db)
         self.searches = StaffSearches(db)
         self.extras = StaffExtras(db)
+        self.signing_key = SigningKey(db)

@@ -452,6 +452,38 @@ CREATE TABLE session_slides (
 );
 """
 
+# The shared work queue (issue 17): jobs any ``uscm-archive worker`` (or a ``serve`` node's own worker thread)
+# takes with a lease; a job whose lease ran out (its worker died) is taken again. ``data`` holds an uploaded
+# caption file until its job has run. ``shared_settings`` holds what every node must agree on (the signing key's
+# fingerprint). Cheap: new, empty tables.
+MIGRATION_WORK_QUEUE = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                       -- ingest-url, retry, sync, transcribe, upload
+    payload TEXT NOT NULL DEFAULT '{}',       -- JSON: what the job's handler needs
+    data BLOB,                                -- an uploaded file's bytes, dropped once the job is done
+    item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 5,
+    lease_owner TEXT,                         -- host:pid:thread of the worker holding it
+    lease_expires_at TEXT,                    -- ISO-8601 UTC with milliseconds
+    next_try_at TEXT NOT NULL,                -- not taken before this time (backoff after a failure)
+    last_error TEXT,
+    result TEXT,                              -- JSON: e.g. {"session_id": 12}
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX jobs_ready ON jobs(state, next_try_at);
+CREATE INDEX jobs_item ON jobs(item_id);
+CREATE TABLE shared_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -462,5 +494,6 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_TRACK_SEGMENTS,
     MIGRATION_SAVED_SEARCHES,
     MIGRATION_WEBINAR_EXTRAS,
+    MIGRATION_WORK_QUEUE,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +41,7 @@ class Reply:
     status: int = 200
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (a slow host)
 
     def encoded(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -140,6 +142,8 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self, send_body: bool) -> None:
             path = self.path.split("?", 1)[0]
             reply = server._next_reply(path) or Reply(body="not found", status=404, content_type="text/plain")
+            if reply.delay:
+                time.sleep(reply.delay)
             body = reply.encoded()
             status, body, extra = _ranged(reply, body, self.headers.get("Range"))
             self.send_response(status)

@@ -30,6 +30,7 @@ COMMANDS = {
     "export-public": "open_data_cmd",
     "digest": "digest_cmd",
     "transcribe": "transcribe_cmd",
+    "worker": "worker_cmd",
 }
 
 

@@ -293,12 +293,31 @@ def _import_report(result, path: Path, dry_run: bool, out: Output) -> None:
 @click.option(
     "--transcribe", is_flag=True, help="Transcribe entries that have media but no captions (asr extra)."
 )
+@click.option(
+    "--queue",
+    "queue_it",
+    is_flag=True,
+    help='Queue the sync for a worker (`uscm-archive worker`) instead of running it here; JSON: {"job_id"}.',
+)
 @reporting('{"skipped", ' + INGEST_JSON[1:])
 @with_settings
-def sync(settings, url: str, languages, media: bool, refresh: int, transcribe: bool, out: Output) -> None:
+def sync(
+    settings, url: str, languages, media: bool, refresh: int, transcribe: bool, queue_it: bool, out: Output
+) -> None:
     """Fetch the new entries of a playlist or channel (run it again any time; resumes if interrupted)."""
     options = ingest_options(settings, languages=languages, media=media)
     options = replace(options, refresh_newest=max(0, refresh))
+    if queue_it:
+        if transcribe:
+            raise click.UsageError("--transcribe runs here: give it without --queue")
+        from archive.jobs import queue_sync
+
+        with open_catalog(settings) as catalog:
+            job = queue_sync(catalog, url, replace(options, by=cli_user()))
+        out.emit({"job_id": job.id})
+        out.data(str(job.id))
+        out.summary(f"queued as job {job.id}: a worker (`uscm-archive worker`) runs it")
+        return
     if transcribe:
         transcribe_cmd.require_asr()
     progress = StderrProgress(out)
@@ -343,13 +362,14 @@ def retry(settings, item_ids, all_failed: bool, languages, out: Output) -> None:
 @click.command()
 @reporting(
     '{"counts": {state: n}, "failures": [{"id", "url", "title", "attempts", "error", "next_attempt_at", '
-    '"session_id"}]}.'
+    '"session_id"}], "jobs": {state: n}} (jobs: the shared work queue that workers take from).'
 )
 @with_settings
 def status(settings, out: Output) -> None:
-    """Items fetched from URLs: counts by state, and each failure with its error."""
+    """Items fetched from URLs: counts by state, and each failure with its error; the work queue's jobs."""
     with open_catalog(settings) as catalog:
         current = archive.status(catalog)
+        jobs = catalog.queue.count_jobs()
     failures = [
         {
             "id": i.id,
@@ -362,8 +382,9 @@ def status(settings, out: Output) -> None:
         }
         for i in current.failures
     ]
-    out.emit({"counts": current.counts, "failures": failures})
+    out.emit({"counts": current.counts, "failures": failures, "jobs": jobs})
     out.data(", ".join(f"{count} {state}" for state, count in current.counts.items()))
+    out.data("jobs: " + ", ".join(f"{count} {state}" for state, count in jobs.items()))
     for item in current.failures:
         when = f"; try again after {item.next_attempt_at}" if item.next_attempt_at else ""
         out.data(f"failed #{item.id} {item.title or item.url} ({item.attempts} attempts{when})")

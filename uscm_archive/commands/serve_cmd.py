@@ -3,6 +3,12 @@
 One process serves by default. ``--workers N`` starts N uvicorn worker processes sharing the port: searching is
 CPU work in Python and SQLite, so one process uses one core; on a machine with N cores, serve with ``--workers N``.
 Each worker builds the same app from the settings the command resolved (passed down in one environment variable).
+
+Every server process also runs a worker thread for the shared work queue (URL ingests, uploads, retries,
+transcriptions), so that one machine needs no other process; ``--no-worker`` makes a node that only serves (jobs
+then wait for an ``uscm-archive worker`` somewhere). Before serving, the node checks its signing key against the
+fingerprint the catalog keeps (``--new-secret-key`` replaces it): nodes that sign with different keys refuse to
+start rather than sign each other's staff out.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import uvicorn
 
 from uscm_archive.commands.common import with_settings
 from uscm_archive.commands.output import Output, reporting
-from uscm_archive.settings import Settings
+from uscm_archive.settings import Settings, key_fingerprint
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -51,10 +57,27 @@ def port_problem(host: str, port: int) -> str | None:
     show_default=True,
     help="Server processes; on a machine with N cores, use N.",
 )
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Only serve: run no worker thread (jobs wait for `uscm-archive worker` processes).",
+)
+@click.option(
+    "--new-secret-key",
+    is_flag=True,
+    help="Make this node's signing key the archive's, when another is recorded (signs every staff member out).",
+)
 @reporting(None)
 @with_settings
 def serve(
-    settings: Settings, host: str | None, port: int | None, demo: bool, workers: int, out: Output
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    workers: int,
+    no_worker: bool,
+    new_secret_key: bool,
+    out: Output,
 ) -> None:
     """Serve the archive's web site and JSON API until interrupted (Ctrl-C)."""
     from archive.leftovers import sweep_leftovers
@@ -74,8 +97,14 @@ def serve(
         out.summary(f"{message} (data folder: {settings.data_dir})")
     for line in sweep_leftovers(settings.data_dir):
         out.note(f"removed crash leftover: {line}")
-    settings = settings.with_secret()
+    settings = replace(settings.with_secret(), worker=not no_worker)
+    problem = key_problem(settings, replace_key=new_secret_key)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        raise click.exceptions.Exit(1)
     processes = f" with {workers} worker processes" if workers > 1 else ""
+    if no_worker:
+        processes += " (no worker: jobs wait for `uscm-archive worker`)"
     out.summary(
         f"Serving {settings.site_name} on http://{settings.host}:{settings.port}/{processes} (Ctrl-C to stop)"
     )
@@ -86,6 +115,24 @@ def serve(
         return
     os.environ[SETTINGS_VARIABLE] = settings_to_json(settings)
     serve_workers(uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers, **options))
+
+
+def key_problem(settings: Settings, *, replace_key: bool = False) -> str | None:
+    """Why this node must not serve with its signing key (another node's differs), or ``None``."""
+    from catalog import Catalog, CatalogError
+
+    node = f"{socket.gethostname()}:{settings.port}"
+    try:
+        catalog = Catalog.open(settings.catalog_path)
+    except CatalogError as exc:
+        return str(exc)
+    try:
+        catalog.staff.signing_key.check(key_fingerprint(settings.secret_key), node, replace=replace_key)
+    except CatalogError as exc:
+        return exc.message
+    finally:
+        catalog.close()
+    return None
 
 
 def serve_workers(config) -> None:

@@ -1,8 +1,10 @@
 """Adding a session from the browser by uploading a caption file (and, optionally, its recording).
 
-The upload goes through the archive's ingest (``archive.ingest_caption_bytes``) and starts as a draft; the
-session's staff page is the preview, with the parsed transcript and a Publish button. Each file's type is decided
-by its content, not its name. (Pasting a URL is in ``web.staff.items``.)
+The node checks the upload at once (a file that does not parse, too big, or already in the archive is refused
+beside its field), stages the recording and queues the rest for a worker (``archive.jobs.queue_upload``); the
+request waits a little for the job, then shows the new draft session's staff page (the preview, with the parsed
+transcript and a Publish button) or, when no worker has run it yet, the upload's progress page. Each file's type
+is decided by its content, not its name. (Pasting a URL is in ``web.staff.items``.)
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from archive import ArchiveError, IngestOptions, ingest_caption_bytes
-from archive.files import file_source_key
+from archive import ArchiveError, IngestOptions
+from archive.jobs import queue_upload
 from archive.uploads import stage_media_upload
 from catalog import CatalogError, Conflict
 from transcripts import TranscriptError, sniff_format
+from web.background import nudge, upload_wait, wait_for_item
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other
 from web.staff.forms import parse_names, parse_topics
@@ -68,11 +71,19 @@ async def add_from_upload(request: Request, me: StaffUser = Depends(form_user)):
     data = await upload.read()
     name = upload_name(upload.filename, sniff_format(data))
     try:
-        session_id = await run_in_threadpool(_store_upload, request, me, values, data, name, media)
+        item_id = await run_in_threadpool(_queue_upload, request, me, values, data, name, media)
     except (ArchiveError, CatalogError, TranscriptError) as exc:
         status = 409 if isinstance(exc, Conflict) else 400
         return new_page(request, me, status, field_errors={"captions": str(exc)}, values=values)
-    return see_other(f"/staff/sessions/{session_id}?notice=created")
+    wait = upload_wait(request)
+    item = await run_in_threadpool(lambda: wait_for_item(catalog_for(request), item_id, wait))
+    if item is not None and item.state == "failed":
+        return new_page(
+            request, me, 400, field_errors={"captions": item.last_error or "failed"}, values=values
+        )
+    if item is not None and item.session_id is not None:
+        return see_other(f"/staff/sessions/{item.session_id}?notice=created")
+    return see_other(f"/staff/items/{item_id}")  # no worker took it yet: its progress page
 
 
 async def _upload_problem(request: Request, values: dict, upload) -> dict:
@@ -105,7 +116,7 @@ async def _media_problem(request: Request, media: UploadFile | None) -> dict:
     return {}
 
 
-def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, name: str, media) -> int:
+def _queue_upload(request: Request, me: StaffUser, values: dict, data: bytes, name: str, media) -> int:
     settings = request.app.state.settings
     options = IngestOptions(
         title=values["title"],
@@ -120,18 +131,18 @@ def _store_upload(request: Request, me: StaffUser, values: dict, data: bytes, na
         allow_private=settings.allow_private_urls,
         by=me.name,  # the save's audit entry (session.create) names the editor
     )
-    catalog = catalog_for(request)
-    existing = catalog.find_session_id(file_source_key(data))
-    if existing is not None:
-        raise Conflict(
-            f"this caption file is already in the archive as session {existing}: "
-            f"edit that session (/staff/sessions/{existing}) instead"
-        )
     staged = _stage_media(settings, media) if media is not None else None
-    stored = ingest_caption_bytes(
-        catalog, settings.data_dir, data, name, options, max_bytes=settings.max_caption_bytes, media=staged
+    item = queue_upload(
+        catalog_for(request),
+        settings.data_dir,
+        data,
+        name,
+        options,
+        max_bytes=settings.max_caption_bytes,
+        media=staged,
     )
-    return stored.session_id
+    nudge(request)
+    return item.id
 
 
 def _stage_media(settings, media: UploadFile):

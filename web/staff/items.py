@@ -1,6 +1,5 @@
-"""Paste a URL: the archive fetches it in the background (``archive.start_url_ingest``) and the progress page
-``/staff/items/ID`` shows its state; a failed item can be retried (``archive.start_retry``, also in the
-background)."""
+"""Paste a URL: the node queues it (``archive.jobs.queue_url_ingest``) and a worker fetches it; the progress page
+``/staff/items/ID`` shows its state; a failed item can be retried (``archive.jobs.queue_retry``, also a job)."""
 
 from __future__ import annotations
 
@@ -9,8 +8,10 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from archive import ArchiveError, IngestOptions, start_retry, start_url_ingest
+from archive import ArchiveError, IngestOptions
+from archive.jobs import queue_retry, queue_url_ingest
 from catalog import CatalogError, NotFound
+from web.background import nudge
 from web.catalogs import catalog_for
 from web.staff.add import new_page
 from web.staff.core import StaffRoute, StaffUser, form_user, page, page_user, see_other, staff_for
@@ -39,10 +40,10 @@ async def add_from_url(request: Request, me: StaffUser = Depends(form_user)):
 
 
 def start_ingest(request: Request, url: str, options: IngestOptions, by: str) -> int:
-    """Check and queue ``url``, fetch it in the background; returns the item id (ArchiveError if refused)."""
-    settings = request.app.state.settings
+    """Check and queue ``url`` for a worker to fetch; returns the item id (ArchiveError if refused)."""
     options = replace(options, by=by)  # each session the fetch saves names who asked in the audit log
-    item_id, _ = start_url_ingest(settings.catalog_path, settings.data_dir, url, options)
+    item_id = queue_url_ingest(catalog_for(request), url, options).id
+    nudge(request)
     staff_for(request).audit.note(by, None, "ingest.url", url=url, item=item_id)
     return item_id
 
@@ -67,9 +68,8 @@ def retry_item(request: Request, item_id: int, me: StaffUser = Depends(form_user
 
 
 def retry_failed_item(request: Request, item_id: int, by: str) -> None:
-    """Run a failed item again in the background, through the archive's own retry (which refuses others)."""
+    """Queue a failed item to run again, through the archive's own retry (which refuses others)."""
     settings = request.app.state.settings
-    item, _ = start_retry(
-        settings.catalog_path, settings.data_dir, item_id, replace(url_options(settings), by=by)
-    )
+    item = queue_retry(catalog_for(request), item_id, replace(url_options(settings), by=by))
+    nudge(request)
     staff_for(request).audit.note(by, item.session_id, "ingest.retry", url=item.url, item=item_id)

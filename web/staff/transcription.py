@@ -9,7 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from archive import ArchiveError, asr, transcription
 from archive.asr_model import INSTALL_HINT
+from archive.jobs import queue_transcription
 from catalog import Catalog, CatalogError, Session
+from web.background import nudge
 from web.catalogs import catalog_for
 from web.staff.core import StaffRoute, StaffUser, form_user, see_other, staff_for
 
@@ -48,22 +50,21 @@ def _can_transcribe(catalog: Catalog, data_dir, session: Session) -> bool:
 @router.post("/staff/sessions/{session_id}/transcribe", include_in_schema=False)
 async def transcribe(request: Request, session_id: int, me: StaffUser = Depends(form_user)):
     settings = request.app.state.settings
-    options = transcription.TranscribeOptions(model_folder=settings.asr_model_dir)
     try:
-        await run_in_threadpool(
-            transcription.start_transcription,
-            settings.catalog_path,
-            settings.data_dir,
-            session_id,
-            options,
-            requested_by=me.name,
-        )
+        await run_in_threadpool(_queue, request, settings.data_dir, session_id, me.name)
     except (ArchiveError, CatalogError) as exc:
         from web.staff.sessions import session_page
 
         return session_page(request, me, session_id, status_code=400, error=str(exc))
     staff_for(request).audit.note(me.name, session_id, "transcript.asr.start")
     return see_other(f"/staff/sessions/{session_id}?notice=transcribing")
+
+
+def _queue(request: Request, data_dir, session_id: int, by: str) -> None:
+    if not asr.available():
+        raise asr.AsrUnavailable()
+    queue_transcription(catalog_for(request), data_dir, session_id, requested_by=by)
+    nudge(request)
 
 
 @router.post("/staff/sessions/{session_id}/transcribe/cancel", include_in_schema=False)

@@ -1,0 +1,182 @@
+"""A worker: takes jobs from the catalog's shared queue and runs them, one at a time, holding a lease on each.
+
+``uscm-archive worker`` runs one in the foreground; ``serve`` runs one in a thread of each server process unless
+told ``--no-worker`` (a node that only serves). Any number of workers on any machines share one catalog: taking a
+job is one write transaction, and a lease renewed every third of its length while the job runs tells the others
+it is alive. A worker killed half-way stops renewing; once its lease has run out another worker takes the job
+again (one more attempt). A job that raises is queued again after a doubling delay until its attempts run out.
+
+``stop()`` (SIGTERM, the end of ``serve``) lets the job in hand finish and takes no other.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive import jobs
+from archive.jobs import WorkerContext
+from catalog import Catalog, CatalogError, Job
+
+log = logging.getLogger("uscm_archive.worker")
+
+DEFAULT_LEASE = 60.0
+DEFAULT_POLL = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    lease_seconds: float = DEFAULT_LEASE
+    poll_seconds: float = DEFAULT_POLL  # how often an idle worker looks for jobs other nodes queued
+    until_idle: bool = False  # stop when no job is ready (``worker --until-idle``)
+
+
+def owner_name(label: str = "worker") -> str:
+    """``host:pid:label:thread``: who holds a lease, readable in ``uscm-archive jobs``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{label}:{threading.get_ident()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        catalog_path: Path,
+        data_dir: Path,
+        context: WorkerContext | None = None,
+        options: WorkerOptions | None = None,
+        *,
+        label: str = "worker",
+        on_job: Callable[[Job, str, dict | str], None] | None = None,
+    ):
+        self.catalog_path = Path(catalog_path)
+        self.data_dir = Path(data_dir)
+        self.context = context or WorkerContext()
+        self.options = options or WorkerOptions()
+        self.label = label
+        self.on_job = on_job  # called after each job with (job, "done" | "failed", result or error)
+        self._stop = threading.Event()
+        self._nudge = threading.Event()
+        self.finished = 0
+
+    # -- control ---------------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Finish the job in hand, take no other."""
+        self._stop.set()
+        self._nudge.set()
+
+    def nudge(self) -> None:
+        """A job was just queued in this process: look now rather than at the next poll."""
+        self._nudge.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the loop --------------------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Take and run jobs until stopped (or, ``until_idle``, until none is ready); returns how many ran."""
+        owner = owner_name(self.label)
+        catalog = Catalog.open(self.catalog_path)
+        try:
+            while not self._stop.is_set():
+                job = self._claim(catalog, owner)
+                if job is None:
+                    if self.options.until_idle:
+                        break
+                    self._nudge.wait(self.options.poll_seconds)
+                    self._nudge.clear()
+                    continue
+                self._run_one(catalog, owner, job)
+        finally:
+            catalog.close()
+        return self.finished
+
+    def _claim(self, catalog: Catalog, owner: str) -> Job | None:
+        try:
+            return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=jobs.KINDS)
+        except CatalogError as exc:  # the catalog busy or away: try again at the next poll
+            log.warning("worker %s: cannot take a job: %s", owner, exc)
+            return None
+
+    def _run_one(self, catalog: Catalog, owner: str, job: Job) -> None:
+        keeper = _LeaseKeeper(self.catalog_path, job.id, owner, self.options.lease_seconds)
+        keeper.start()
+        try:
+            result = jobs.run(catalog, self.data_dir, job, self.context)
+        except Exception as exc:  # noqa: BLE001 - any failure is the job's: recorded on it, retried with backoff
+            keeper.stop()
+            error = (
+                f"{type(exc).__name__}: {exc}" if not isinstance(exc, CatalogError | OSError) else str(exc)
+            )
+            log.warning("job %s (%s) failed: %s\n%s", job.id, job.kind, error, traceback.format_exc())
+            catalog.queue.fail_job(job.id, owner, error)
+            self._report(job, "failed", error)
+            return
+        keeper.stop()
+        if not catalog.queue.finish_job(job.id, owner, result):
+            log.warning("job %s finished after its lease was taken over by another worker", job.id)
+        self.finished += 1
+        self._report(job, "done", result)
+
+    def _report(self, job: Job, outcome: str, detail) -> None:
+        if self.on_job is not None:
+            self.on_job(job, outcome, detail)
+
+
+class _LeaseKeeper:
+    """Renews a job's lease every third of its length, on its own connection, while the job runs."""
+
+    def __init__(self, catalog_path: Path, job_id: int, owner: str, lease_seconds: float):
+        self.catalog_path, self.job_id, self.owner, self.lease = catalog_path, job_id, owner, lease_seconds
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._keep, name=f"lease-{job_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=30)
+
+    def _keep(self) -> None:
+        catalog = Catalog.open(self.catalog_path)
+        try:
+            while not self._done.wait(self.lease / 3):
+                try:
+                    if not catalog.queue.renew_lease(self.job_id, self.owner, self.lease):
+                        log.warning("job %s: lease lost (another worker took it over)", self.job_id)
+                        return
+                except CatalogError as exc:
+                    log.warning("job %s: cannot renew the lease: %s", self.job_id, exc)
+        finally:
+            catalog.close()
+
+
+class WorkerThread:
+    """A worker in a daemon thread of a server process (``serve`` without ``--no-worker``)."""
+
+    def __init__(self, worker: Worker):
+        self.worker = worker
+        self._thread = threading.Thread(target=self._run, name="uscm-worker", daemon=True)
+
+    def start(self) -> WorkerThread:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.worker.stopping:
+            try:
+                self.worker.run()
+            except Exception:  # noqa: BLE001 - a server's worker thread never dies of one bad moment
+                log.exception("the in-process worker stopped; starting again in 5 s")
+                time.sleep(5)
+
+    def stop(self, timeout: float = 30) -> None:
+        self.worker.stop()
+        self._thread.join(timeout=timeout)
