@@ -7,7 +7,7 @@
 
 from catalog.errors import CatalogError, Conflict, NotFound
 from catalog.facade import Catalog
-from catalog.folder import DataFolder
+from catalog.folder import FILE_AREAS, DataFolder
 from catalog.models import (
     MATCH_CLOSE,
     MATCH_OPEN,
@@ -31,6 +31,13 @@ from catalog.store.values import parse_date
 # Names of the writing, staff and operations parts, imported on first use (PEP 562): a command that only reads
 # (search, sessions, export) never loads them.
 _LAZY = {
+    "FileMissing": "catalog.files",
+    "FileStore": "catalog.files",
+    "FileStoreError": "catalog.files",
+    "LocalFiles": "catalog.files",
+    "StoredFile": "catalog.files",
+    "TooLarge": "catalog.files",
+    "check_relpath": "catalog.files",
     "ExpectedFile": "catalog.ops",
     "ops_for": "catalog.ops",
     "export_info": "catalog.ops.public_export",
@@ -63,6 +70,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "FILE_AREAS",
     "MATCH_CLOSE",
     "MATCH_OPEN",
     "MAX_TERMS",
@@ -78,8 +86,12 @@ __all__ = [
     "Conflict",
     "DataFolder",
     "ExpectedFile",
+    "FileMissing",
+    "FileStore",
+    "FileStoreError",
     "Hit",
     "Item",
+    "LocalFiles",
     "MediaInput",
     "NotFound",
     "Offer",
@@ -92,8 +104,10 @@ __all__ = [
     "SpeakerCredit",
     "Staff",
     "StoredChapter",
+    "StoredFile",
     "StoredSegment",
     "TrackInfo",
+    "TooLarge",
     "TrackInput",
     "Trend",
     "TrendPeriod",
@@ -101,6 +115,7 @@ __all__ = [
     "User",
     "check_items",
     "check_length",
+    "check_relpath",
     "export_info",
     "metadata_path",
     "ops_for",

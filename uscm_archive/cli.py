@@ -60,13 +60,21 @@ class ArchiveGroup(click.Group):
     default=None,
     help="Data folder holding catalog.db, captions and media [env USCM_ARCHIVE_DATA; default ./uscm-data].",
 )
+@click.option(
+    "--media-store",
+    "media_store",
+    default=None,
+    metavar="URL",
+    help="Where media and raw caption files live: s3://bucket/prefix (endpoint: USCM_ARCHIVE_S3_ENDPOINT; "
+    "credentials: the AWS_* variables) [env USCM_ARCHIVE_MEDIA_STORE; default: the data folder].",
+)
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None) -> None:
+def cli(ctx: click.Context, data_dir: str | None, media_store: str | None) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
     # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
     given = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
-        ctx.obj = from_environment(data_dir=data_dir, **given)
+        ctx.obj = from_environment(data_dir=data_dir, media_store=media_store, **given)
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(1)

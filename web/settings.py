@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from catalog import DataFolder
+from catalog import DataFolder, FileStore
 
 
 class SiteSettings(Protocol):
@@ -33,3 +33,6 @@ class SiteSettings(Protocol):
 
     @property
     def catalog_path(self) -> Path: ...
+
+    @property
+    def files(self) -> FileStore: ...  # media and raw caption files: the data folder or an object store

@@ -121,7 +121,9 @@ def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
             "dump writes a folder of files: give it a FOLDER (backup - writes to standard output)"
         )
     with open_catalog(settings) as catalog, out.bar(0, "dumping") as advance:
-        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media, progress=advance)
+        counts = catalog.ops.dump(
+            settings.data_dir, Path(folder), media=media, progress=advance, files=settings.files
+        )
     out.emit(_counts_json(folder, counts))
     out.summary(
         f"dumped {counts.sessions} sessions, {counts.segments} segments, {counts.speakers} speakers, "
@@ -137,7 +139,9 @@ def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
 def load_cmd(settings: Settings, folder: str, merge: bool, out: Output) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
     with open_catalog(settings) as catalog, out.bar(0, "loading") as advance:
-        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge, progress=advance)
+        counts = catalog.ops.load(
+            settings.data_dir, Path(folder), merge=merge, progress=advance, files=settings.files
+        )
     out.emit(
         {
             **_counts_json(folder, counts),
@@ -178,7 +182,7 @@ def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
     checked = None
     if not problems:
         with open_catalog(settings) as catalog:
-            files = check_files(catalog, settings.data_dir, quick=quick)
+            files = check_files(catalog, settings.data_dir, quick=quick, files=settings.files)
         problems = files.problems
         checked = {"checked": files.checked, "hashed": 0 if quick else files.hashed}
         for note in files.notes:

@@ -23,23 +23,23 @@ NOTICES = {
 }
 
 
-def transcription_context(catalog: Catalog, data_dir, session: Session) -> dict:
+def transcription_context(catalog: Catalog, data_dir, session: Session, files=None) -> dict:
     """What the staff session page shows about transcription."""
     job = catalog.queue.find_transcription(session.id)
     progress = next((p for p in catalog.queue.transcriptions() if job and p.item_id == job.id), None)
     return {
         "asr_track": catalog.asr_track(session.id),
         "asr_installed": asr.available(),
-        "can_transcribe": _can_transcribe(catalog, data_dir, session),
+        "can_transcribe": _can_transcribe(catalog, data_dir, session, files),
         "asr_job": progress,
         "asr_hint": INSTALL_HINT,
         "suggestions": catalog.staff.suggestions.for_session(session.id),
     }
 
 
-def _can_transcribe(catalog: Catalog, data_dir, session: Session) -> bool:
+def _can_transcribe(catalog: Catalog, data_dir, session: Session, files=None) -> bool:
     try:
-        transcription.transcribable(catalog, data_dir, session.id)
+        transcription.transcribable(catalog, data_dir, session.id, files)
     except ArchiveError:
         return False
     return True
@@ -48,7 +48,7 @@ def _can_transcribe(catalog: Catalog, data_dir, session: Session) -> bool:
 @router.post("/staff/sessions/{session_id}/transcribe", include_in_schema=False)
 async def transcribe(request: Request, session_id: int, me: StaffUser = Depends(form_user)):
     settings = request.app.state.settings
-    options = transcription.TranscribeOptions(model_folder=settings.asr_model_dir)
+    options = transcription.TranscribeOptions(model_folder=settings.asr_model_dir, files=settings.files)
     try:
         await run_in_threadpool(
             transcription.start_transcription,
