@@ -31,6 +31,8 @@ OWNER_OF = {
     "ctranslate2": {"archive"},
     "av": {"archive"},
     "rapidfuzz": {"catalog"},
+    "boto3": {"archive"},  # archive/object_store.py alone (tests/test_media_store.py)
+    "botocore": {"archive"},
 }
 
 
