@@ -238,7 +238,7 @@ class S3Files(FileStore):
         try:
             self.client.head_bucket(Bucket=self.location.bucket)
         except Exception as exc:  # noqa: BLE001 - any failure is the answer
-            return f"{self.description}: {_reason(exc)}"
+            return "no such bucket" if _status(exc) == 404 else _reason(exc)
         return None
 
 

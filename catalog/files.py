@@ -89,6 +89,10 @@ class FileStore(ABC):
         """The file on this machine's disk, when the store is a folder here (``None`` for an object store)."""
         return None
 
+    def reachable(self) -> str | None:
+        """``None`` when the store answers, else why not (``/healthz``, ``serve`` at start)."""
+        return None
+
     # -- built on the above ---------------------------------------------------------------------------------
     def put_bytes(self, path: str, data: bytes, *, mime: str | None = None) -> tuple[int, str]:
         import io

@@ -108,7 +108,10 @@ def test_the_page_plays_the_recording_from_the_store_with_range_requests(store, 
         source = re.search(r'src="(/sessions/2/media/[^"]+)"', page).group(1)
         whole = client.get(source)
         assert whole.status_code == 200 and whole.content == wav
-        assert whole.headers["accept-ranges"] == "bytes" and whole.headers["content-type"] in ("audio/wav", "audio/x-wav")
+        assert whole.headers["accept-ranges"] == "bytes" and whole.headers["content-type"] in (
+            "audio/wav",
+            "audio/x-wav",
+        )
         part = client.get(source, headers={"Range": "bytes=100-199"})
         assert part.status_code == 206 and part.content == wav[100:200]
         assert part.headers["content-range"] == f"bytes 100-199/{len(wav)}"
@@ -171,7 +174,9 @@ def test_dump_and_load_round_trip_between_two_stores(s3, store, tmp_path):
     found = run(target, other, env, "search", '"levee bond"', "--json")
     assert json.loads(found.stdout)["total"] == 1
     with TestClient(create_app(settings_for(target, other, env).with_secret())) as client:
-        assert client.get("/sessions/2/media/levee-bond.wav", headers={"Range": "bytes=0-3"}).content == b"RIFF"
+        assert (
+            client.get("/sessions/2/media/levee-bond.wav", headers={"Range": "bytes=0-3"}).content == b"RIFF"
+        )
     # loading again into the filled archive only verifies the objects
     again = run(target, other, env, "load", str(tmp_path / "dump"))
     assert again.exit_code == 0 and "already holds this dump" in again.stdout, again.output
@@ -194,7 +199,10 @@ def test_a_staff_upload_goes_straight_to_the_store(s3, store, tmp_path):
         assert response.status_code == 303, response.text[:500]
         session_id = int(re.search(r"/staff/sessions/(\d+)", response.headers["location"]).group(1))
     keys = s3.keys(bucket)
-    assert f"archive/media/{session_id}/talk.wav" in keys and f"archive/captions/{session_id}/en.upload.vtt" in keys
+    assert (
+        f"archive/media/{session_id}/talk.wav" in keys
+        and f"archive/captions/{session_id}/en.upload.vtt" in keys
+    )
     assert not [k for k in keys if "/.incoming/" in k] and local_files(data_dir) == []
     stored = s3.client().get_object(Bucket=bucket, Key=f"archive/media/{session_id}/talk.wav")["Body"].read()
     assert stored == wav
@@ -238,3 +246,73 @@ def test_boto3_is_imported_by_one_module_only():
         if re.search(r"^\s*(import|from)\s+(boto3|botocore)\b", path.read_text(encoding="utf-8"), re.M)
     )
     assert importers == ["archive/object_store.py"]
+
+
+def test_backup_checks_the_store_holds_what_the_copy_refers_to(s3, store, tmp_path):
+    bucket, url, env = store
+    data_dir = tmp_path / "data"
+    ingest_with_media(tmp_path, data_dir, url, env)
+    first = run(data_dir, url, env, "backup", str(tmp_path / "one.db"), "--json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["store"] == {"url": url, "checked": 2, "problems": []}
+    s3.client().delete_object(Bucket=bucket, Key="archive/media/2/levee-bond.wav")
+    second = run(data_dir, url, env, "backup", str(tmp_path / "two.db"))
+    assert second.exit_code == 1
+    assert "media file media/2/levee-bond.wav of session 2: missing" in second.stderr
+    assert (tmp_path / "two.db").is_file()  # the catalog itself is backed up all the same
+
+
+def test_healthz_and_serve_report_the_store(s3, store, tmp_path):
+    _, url, env = store
+    data_dir = tmp_path / "data"
+    ingest_with_media(tmp_path, data_dir, url, env)
+    with TestClient(create_app(settings_for(data_dir, url, env).with_secret())) as client:
+        assert client.get("/healthz").json() == {"status": "ok", "sessions": 2, "store": "ok"}
+    gone = settings_for(data_dir, "s3://no-such-bucket-here/x", env).with_secret()
+    with TestClient(create_app(gone)) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        assert client.get("/sessions/1").status_code == 200  # pages and search keep working
+        assert client.get("/sessions/2/media/levee-bond.wav").status_code in (404, 503)
+    refused = run(data_dir, "s3://no-such-bucket-here/x", env, "serve", "--port", "1")
+    assert refused.exit_code == 1
+    assert "media store s3://no-such-bucket-here/x: no such bucket" in refused.stderr, refused.stderr
+
+
+def test_large_files_go_up_in_checked_parts_and_an_oversized_one_leaves_nothing(s3, store):
+    import io
+
+    from archive.object_store import PART, S3Files
+    from catalog import TooLarge
+
+    bucket, url, env = store
+    files = S3Files(url, client=s3.client())
+    data = bytes(range(256)) * ((PART * 2 + 12345) // 256)
+    size, sha256 = files.put("media/9/big.mp4", io.BytesIO(data), mime="video/mp4")
+    assert (size, sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert files.digest("media/9/big.mp4") == (size, sha256)
+    assert b"".join(files.chunks("media/9/big.mp4", PART - 3, PART + 2)) == data[PART - 3 : PART + 3]
+    with pytest.raises(TooLarge):
+        files.put("media/9/huge.mp4", io.BytesIO(data), max_bytes=PART + 1)
+    assert files.stat("media/9/huge.mp4") is None
+    assert s3.keys(bucket) == ["archive/media/9/big.mp4"]
+    files.move("media/9/big.mp4", "media/10/big.mp4")
+    assert [f.path for f in files.list("media")] == ["media/10/big.mp4"]
+
+
+def test_transcription_reads_the_recording_from_the_store(store, tmp_path):
+    from archive.transcription import media_file, transcribable
+    from catalog import Catalog
+
+    _, url, env = store
+    data_dir = tmp_path / "data"
+    _, wav = ingest_with_media(tmp_path, data_dir, url, env)
+    settings = settings_for(data_dir, url, env)
+    catalog = Catalog.open(settings.catalog_path)
+    try:
+        session = transcribable(catalog, data_dir, 2, settings.files)
+        with media_file(data_dir, session, settings.files) as path:
+            assert path.read_bytes() == wav and path.is_relative_to(data_dir)
+        assert not path.exists() and local_files(data_dir) == []
+    finally:
+        catalog.close()

@@ -103,4 +103,8 @@ def healthz(request: Request):
     except (CatalogError, CatalogUnavailable) as exc:
         log.error("health check failed: %s", exc)
         return JSONResponse({"status": "error", "message": "the catalog cannot be read"}, status_code=503)
-    return {"status": "ok", "sessions": count}
+    problem = request.app.state.settings.files.reachable()
+    if problem:  # pages and search still work; recordings and raw caption files do not
+        log.error("health check: the file store does not answer: %s", problem)
+        return {"status": "degraded", "sessions": count, "store": "the file store does not answer"}
+    return {"status": "ok", "sessions": count, "store": "ok"}

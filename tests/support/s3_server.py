@@ -144,4 +144,6 @@ def start_s3_server(folder: Path, timeout: float = 60.0) -> S3Server:
         except Exception:  # noqa: BLE001 - not up yet
             time.sleep(0.3)
     server.stop()
-    raise RuntimeError(f"SeaweedFS did not answer within {timeout} s: {(folder / 'weed.log').read_text()[-2000:]}")
+    raise RuntimeError(
+        f"SeaweedFS did not answer within {timeout} s: {(folder / 'weed.log').read_text()[-2000:]}"
+    )

@@ -50,7 +50,8 @@ def backup_cmd(settings: Settings, file: str, force: bool, out: Output) -> None:
     standard output (`uscm-archive backup - | gzip > catalog.db.gz`).
 
     The copy holds the whole catalog, staff accounts included. Caption and media files live beside it in the
-    data folder: copy those folders too (or use `dump`).
+    data folder: copy those folders too (or use `dump`). With --media-store, the backup then checks that the
+    store holds every file the copy refers to, at its recorded size (exit 1, naming them, when one is not).
     """
     ops = ops_for(settings.catalog_path)
     if file == STDIO:
@@ -63,9 +64,35 @@ def backup_cmd(settings: Settings, file: str, force: bool, out: Output) -> None:
         out.note(f"backed up {info.sessions} sessions ({info.segments} segments) to standard output")
         return
     info = ops.backup(Path(file), overwrite=force)
-    out.emit({"file": file, **_info_json(info)})
+    stored = _store_covers(settings)
+    out.emit({"file": file, **_info_json(info), **({"store": stored} if stored else {})})
     out.summary(
         f"backed up {info.sessions} sessions ({info.segments} segments) to {file} ({_size(info.size)})"
+    )
+    if stored:
+        _report_store(settings, stored, out)
+
+
+def _store_covers(settings: Settings) -> dict | None:
+    """With an object store: whether it holds every file the catalog refers to, at its recorded size."""
+    if not settings.media_store:
+        return None
+    from archive.file_check import check_files  # archive/ pulls in yt-dlp: only with a media store
+
+    with open_catalog(settings) as catalog:
+        report = check_files(catalog, settings.data_dir, quick=True, files=settings.files)
+    return {"url": settings.media_store, "checked": report.checked, "problems": report.problems}
+
+
+def _report_store(settings: Settings, stored: dict, out: Output) -> None:
+    if not stored["problems"]:
+        out.summary(f"the media store {stored['url']} holds its {stored['checked']} files (sizes checked)")
+        return
+    for problem in stored["problems"]:
+        out.note(f"problem: {problem}")
+    raise CatalogError(
+        f"the catalog is backed up, but the media store {stored['url']} lacks or differs in "
+        f"{len(stored['problems'])} of its files (listed above)"
     )
 
 
