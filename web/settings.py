@@ -24,7 +24,9 @@ class SiteSettings(Protocol):
     ytdlp_factory: Callable | None  # the yt-dlp client the staff URL ingest uses; None: yt-dlp's own
     media_hosts: tuple[str, ...]  # origins whose media files play in our own <video> (the CSP media-src)
     vimeo_origin: str  # the Vimeo player and its API script (added to the CSP script-src and frame-src)
-    media_store: str  # "" (the data folder) or s3://bucket/prefix: where ``files`` keeps media and raw captions
+    media_store: (
+        str  # "" (the data folder) or s3://bucket/prefix: where ``files`` keeps media and raw captions
+    )
     asr_model_dir: (
         Path | None
     )  # the staff Transcribe button's model folder; None: the asr extra's pinned wheel
