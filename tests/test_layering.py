@@ -33,6 +33,8 @@ OWNER_OF = {
     "rapidfuzz": {"catalog"},
     "psycopg": {"catalog"},  # catalog/store/pg.py alone (test_psycopg_has_one_module)
     "psycopg_pool": {"catalog"},
+    "boto3": {"archive"},  # archive/object_store.py alone (tests/test_media_store.py)
+    "botocore": {"archive"},
 }
 
 

@@ -6,6 +6,7 @@ own unless a caller such as a test gives another) are chosen here, not in the pa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from catalog import DataFolder
+from catalog import DataFolder, FileStore, LocalFiles
 
 DEFAULT_DATA_DIR = "uscm-data"
 
@@ -53,6 +54,14 @@ class Settings:
     smtp_starttls: bool = False
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
+    # where media and raw caption files live: "" = the data folder; "s3://bucket/prefix" = an object store
+    # (``archive/object_store.py``), reached at ``s3_endpoint`` (empty: AWS) with the standard AWS_* credentials
+    media_store: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = ""
+    s3_access_key: str = field(default="", repr=False)
+    s3_secret_key: str = field(default="", repr=False)
+    s3_session_token: str = field(default="", repr=False)
     # builds the yt-dlp client from its params; None is yt-dlp's own (``archive.ytdlp.make_downloader``)
     ytdlp_factory: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -69,6 +78,21 @@ class Settings:
     def catalog_on_file(self) -> bool:
         """Whether the catalog is the data folder's SQLite file (not a PostgreSQL database)."""
         return not self.catalog_url
+
+    @property
+    def files(self) -> FileStore:
+        """The store of the archive's media and raw caption files (one per setting, shared by threads)."""
+        return _store(self.data_dir, self.media_store, self.s3_options)
+
+    @property
+    def s3_options(self) -> tuple[tuple[str, str], ...]:
+        return (
+            ("endpoint", self.s3_endpoint),
+            ("region", self.s3_region),
+            ("access_key", self.s3_access_key),
+            ("secret_key", self.s3_secret_key),
+            ("session_token", self.s3_session_token),
+        )
 
     def with_secret(self) -> Settings:
         """Settings with a secret key: the given one, or one kept in the data folder (made on first use)."""
@@ -94,9 +118,11 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
     if env.get("USCM_ARCHIVE_ASR_MODEL"):
         values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
     values.update(smtp_from_environment(env))
+    values.update(store_from_environment(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     values["catalog_url"] = catalog_url(values.get("catalog_url", ""))
+    values["media_store"] = media_store(values.get("media_store", ""))
     return Settings(**values)
 
 
@@ -109,6 +135,45 @@ def catalog_url(value: str) -> str:
             "postgresql://user@host:5432/archive (leave it empty for the data folder's catalog.db)"
         )
     return value
+
+
+# the standard AWS variables boto3 itself reads, taken here so that settings are built once, at the edge
+S3_VARIABLES = {
+    "AWS_ACCESS_KEY_ID": "s3_access_key",
+    "AWS_SECRET_ACCESS_KEY": "s3_secret_key",
+    "AWS_SESSION_TOKEN": "s3_session_token",
+    "AWS_DEFAULT_REGION": "s3_region",
+    "AWS_REGION": "s3_region",  # wins over AWS_DEFAULT_REGION, as in boto3
+    "AWS_ENDPOINT_URL_S3": "s3_endpoint",
+    "AWS_ENDPOINT_URL": "s3_endpoint",
+    "USCM_ARCHIVE_S3_ENDPOINT": "s3_endpoint",  # the archive's own name wins
+}
+
+
+def store_from_environment(env: Mapping[str, str]) -> dict:
+    values = {field: env[name] for name, field in S3_VARIABLES.items() if env.get(name)}
+    if "USCM_ARCHIVE_MEDIA_STORE" in env:
+        values["media_store"] = env["USCM_ARCHIVE_MEDIA_STORE"]
+    return values
+
+
+def media_store(value: str) -> str:
+    """``--media-store``/``USCM_ARCHIVE_MEDIA_STORE``: empty (the data folder) or ``s3://bucket[/prefix]``."""
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", value):
+        raise SettingsError(
+            f"media store {value!r} is not an S3 location like s3://bucket/prefix (or empty for the data folder)"
+        )
+    return value.rstrip("/")
+
+
+@functools.lru_cache(maxsize=8)
+def _store(data_dir: Path, url: str, s3_options: tuple[tuple[str, str], ...]) -> FileStore:
+    if not url:
+        return LocalFiles(DataFolder(data_dir))
+    from archive.object_store import S3Files  # boto3: only for an s3:// store
+
+    return S3Files(url, **dict(s3_options))
 
 
 SMTP_VARIABLES = {

@@ -103,4 +103,10 @@ def healthz(request: Request):
     except (CatalogError, CatalogUnavailable) as exc:
         log.error("health check failed: %s", exc)
         return JSONResponse({"status": "error", "message": "the catalog cannot be read"}, status_code=503)
+    problem = request.app.state.settings.files.reachable()
+    if problem:  # pages and search still work; recordings and raw caption files do not
+        log.error("health check: the file store does not answer: %s", problem)
+        return {"status": "degraded", "sessions": count, "store": "the file store does not answer"}
+    if request.app.state.settings.media_store:  # an object store: say that it answers
+        return {"status": "ok", "sessions": count, "store": "ok"}
     return {"status": "ok", "sessions": count}

@@ -44,6 +44,12 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def store_problem(settings: Settings) -> str | None:
+    """Why the media store cannot be used (``--media-store``: no such bucket, refused credentials), or None."""
+    problem = settings.files.reachable()
+    return f"media store {settings.media_store}: {problem}" if problem else None
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on [default 8000].")
@@ -85,7 +91,7 @@ def serve(
     from web.app import create_app
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    problem = port_problem(settings.host, settings.port)
+    problem = port_problem(settings.host, settings.port) or store_problem(settings)
     if problem:
         click.echo(f"error: {problem}", err=True)
         raise click.exceptions.Exit(1)
