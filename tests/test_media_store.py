@@ -364,3 +364,22 @@ def test_load_merge_brings_files_into_the_new_ids_folders_in_the_store(s3, store
         "merged/media/3/levee-bond.wav",
     ], keys
     assert run(second, other, env, "check").exit_code == 0
+
+
+def test_check_sweeps_staged_objects_a_killed_ingest_left_in_the_store(s3, store, tmp_path):
+    import time
+
+    from archive.leftovers import sweep_staged
+    from archive.object_store import S3Files
+
+    bucket, url, env = store
+    data_dir = tmp_path / "data"
+    ingest_with_media(tmp_path, data_dir, url, env)
+    s3.client().put_object(Bucket=bucket, Key="archive/.incoming/0123abcd/talk.wav", Body=b"RIFF" * 1000)
+    files = S3Files(url, client=s3.client())
+    assert sweep_staged(files) == []  # a fresh one may be an upload in progress: kept
+    later = time.time() + 2 * 3600
+    (line,) = sweep_staged(files, now=later)
+    assert line.startswith(".incoming/0123abcd/talk.wav in s3://") and "h old" in line
+    assert not [k for k in s3.keys(bucket) if "/.incoming/" in k]
+    assert len(s3.keys(bucket)) == 2  # the sessions' own objects are untouched
