@@ -228,7 +228,10 @@ class S3Files(FileStore):
                 Bucket=self.location.bucket, Prefix=prefix
             )
             for page in pages:
-                found += [StoredFile(self._path(o["Key"]), o["Size"]) for o in page.get("Contents", ())]
+                found += [
+                    StoredFile(self._path(o["Key"]), o["Size"], modified=o["LastModified"].timestamp())
+                    for o in page.get("Contents", ())
+                ]
         except Exception as exc:
             raise self._error(exc, folder, "list") from exc
         return sorted(found, key=lambda f: f.path)

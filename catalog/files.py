@@ -42,6 +42,7 @@ class StoredFile:
     path: str  # relative, as the catalog stores it
     size: int
     sha256: str | None = None  # as recorded with the object when it was written (None: not recorded)
+    modified: float | None = None  # when it was written (seconds since the epoch), where a listing says
 
 
 def check_relpath(path: str) -> str:

@@ -15,13 +15,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from support import httpserver
+from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
-from tests.support.s3_server import start_s3_server
+from tests.support import s3_server
 from tests.support.staffsite import EDITOR, build_staff_site, csrf_of, signed_in
 from tests.support.webarchive import write_silent_wav
 from uscm_archive.cli import cli
 from uscm_archive.settings import from_environment
 from web.app import create_app
+
+s3 = s3_server.s3  # the SeaweedFS of the test session
+local_server = httpserver.local_server  # a fake video site on 127.0.0.1
 
 CAPTIONS = b"""WEBVTT
 
@@ -31,13 +36,6 @@ CAPTIONS = b"""WEBVTT
 00:00:04.000 --> 00:00:07.000
 <v Mayor Ada Quill>Construction on the riverfront starts in spring.
 """
-
-
-@pytest.fixture(scope="session")
-def s3(tmp_path_factory):
-    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -135,8 +133,12 @@ def test_a_deleted_object_is_a_404_not_a_500_and_check_names_it(s3, store, tmp_p
     bucket, url, env = store
     data_dir = tmp_path / "data"
     ingest_with_media(tmp_path, data_dir, url, env)
+    assert run(data_dir, url, env, "check").exit_code == 0
+    app = create_app(settings_for(data_dir, url, env).with_secret())
+    with TestClient(app) as client:
+        assert client.get("/sessions/2/media/levee-bond.wav").status_code == 200
     s3.client().delete_object(Bucket=bucket, Key="archive/media/2/levee-bond.wav")
-    with TestClient(create_app(settings_for(data_dir, url, env).with_secret())) as client:
+    with TestClient(app) as client:
         assert client.get("/sessions/2/media/levee-bond.wav").status_code == 404
     checked = run(data_dir, url, env, "check")
     assert checked.exit_code == 1
@@ -316,3 +318,68 @@ def test_transcription_reads_the_recording_from_the_store(store, tmp_path):
         assert not path.exists() and local_files(data_dir) == []
     finally:
         catalog.close()
+
+
+def test_a_downloaded_recording_is_uploaded_to_the_store_and_its_local_copy_removed(
+    s3, store, local_server, tmp_path
+):
+    import archive
+    from archive import IngestOptions, RetryPolicy
+    from catalog import Catalog
+
+    bucket, url, env = store
+    data_dir = tmp_path / "data"
+    site = FakeSite(local_server)
+    site.video("m", "Archived video", manual={"en": vtt("keep the video in the bucket")})
+    settings = settings_for(data_dir, url, env)
+    catalog = Catalog.open(settings.catalog_path)
+    try:
+        fast = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
+        options = IngestOptions(downloader=make_downloader, retry=fast, media=True, files=settings.files)
+        (stored,) = archive.ingest(catalog, data_dir, [site.video_url("m")], options).sessions
+        session = catalog.get_session(stored.session_id)
+    finally:
+        catalog.close()
+    assert session.media_path == f"media/{session.id}/m.mp4"
+    body = s3.client().get_object(Bucket=bucket, Key=f"archive/{session.media_path}")["Body"].read()
+    assert len(body) == session.media_size and hashlib.sha256(body).hexdigest() == session.media_sha256
+    assert local_files(data_dir) == []
+
+
+def test_load_merge_brings_files_into_the_new_ids_folders_in_the_store(s3, store, tmp_path):
+    bucket, url, env = store
+    first, second = tmp_path / "first", tmp_path / "second"
+    ingest_with_media(tmp_path, first, url, env)
+    assert run(first, url, env, "dump", str(tmp_path / "dump"), "--media").exit_code == 0
+    other = f"s3://{s3.bucket()}/merged"
+    captions = tmp_path / "other.en.vtt"
+    captions.write_bytes(CAPTIONS.replace(b"levee", b"seawall"))
+    assert run(second, other, env, "ingest", str(captions), "--title", "Seawall").exit_code == 0
+    merged = run(second, other, env, "load", "--merge", str(tmp_path / "dump"))
+    assert merged.exit_code == 0, merged.output
+    keys = s3.keys(other.split("/")[2])
+    assert keys == [
+        "merged/captions/1/en.upload.vtt",
+        "merged/captions/2/en.upload.vtt",
+        "merged/media/3/levee-bond.wav",
+    ], keys
+    assert run(second, other, env, "check").exit_code == 0
+
+
+def test_check_sweeps_staged_objects_a_killed_ingest_left_in_the_store(s3, store, tmp_path):
+    import time
+
+    from archive.leftovers import sweep_staged
+    from archive.object_store import S3Files
+
+    bucket, url, env = store
+    data_dir = tmp_path / "data"
+    ingest_with_media(tmp_path, data_dir, url, env)
+    s3.client().put_object(Bucket=bucket, Key="archive/.incoming/0123abcd/talk.wav", Body=b"RIFF" * 1000)
+    files = S3Files(url, client=s3.client())
+    assert sweep_staged(files) == []  # a fresh one may be an upload in progress: kept
+    later = time.time() + 2 * 3600
+    (line,) = sweep_staged(files, now=later)
+    assert line.startswith(".incoming/0123abcd/talk.wav in s3://") and "h old" in line
+    assert not [k for k in s3.keys(bucket) if "/.incoming/" in k]
+    assert len(s3.keys(bucket)) == 2  # the sessions' own objects are untouched

@@ -147,3 +147,22 @@ def start_s3_server(folder: Path, timeout: float = 60.0) -> S3Server:
     raise RuntimeError(
         f"SeaweedFS did not answer within {timeout} s: {(folder / 'weed.log').read_text()[-2000:]}"
     )
+
+
+_SHARED: dict = {"server": None, "users": 0}
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory):
+    """The one SeaweedFS of the test session, however many modules take it (``from tests.support.s3_server
+    import s3``); stopped when the last of them is done."""
+    if _SHARED["server"] is None:
+        _SHARED["server"] = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    _SHARED["users"] += 1
+    try:
+        yield _SHARED["server"]
+    finally:
+        _SHARED["users"] -= 1
+        if _SHARED["users"] == 0:
+            _SHARED["server"].stop()
+            _SHARED["server"] = None

@@ -200,10 +200,10 @@ def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
     Exits 1 and lists the problems when there are any.
     """
     from archive.file_check import check_files  # archive/ pulls in yt-dlp: only when checking
-    from archive.leftovers import sweep_leftovers
+    from archive.leftovers import sweep_leftovers, sweep_staged
 
     _require_catalog(settings)
-    for line in sweep_leftovers(settings.data_dir):
+    for line in [*sweep_leftovers(settings.data_dir), *sweep_staged(settings.files)]:
         out.note(f"removed crash leftover: {line}")
     problems = ops_for(settings.catalog_path).check()
     checked = None

@@ -86,7 +86,7 @@ def serve(
     out: Output,
 ) -> None:
     """Serve the archive's web site and JSON API until interrupted (Ctrl-C)."""
-    from archive.leftovers import sweep_leftovers
+    from archive.leftovers import sweep_leftovers, sweep_staged
     from uscm_archive.demo import load_demo
     from web.app import create_app
 
@@ -101,7 +101,7 @@ def serve(
             f"Loaded {loaded} demo sessions." if loaded else "The archive is not empty: demo not loaded."
         )
         out.summary(f"{message} (data folder: {settings.data_dir})")
-    for line in sweep_leftovers(settings.data_dir):
+    for line in [*sweep_leftovers(settings.data_dir), *sweep_staged(settings.files)]:
         out.note(f"removed crash leftover: {line}")
     settings = replace(settings.with_secret(), worker=not no_worker)
     problem = key_problem(settings, replace_key=new_secret_key)
