@@ -48,6 +48,7 @@ _LAZY = {
     "check_length": "catalog.store.field_limits",
     "SessionLink": "catalog.store.extras",
     "SlideDeck": "catalog.store.extras",
+    "close_pools": "catalog.store.pg",
 }
 
 
@@ -101,6 +102,7 @@ __all__ = [
     "User",
     "check_items",
     "check_length",
+    "close_pools",
     "export_info",
     "metadata_path",
     "ops_for",

@@ -25,3 +25,7 @@ class NotFound(CatalogError):
 
 class Conflict(CatalogError):
     """The change contradicts what is stored (a duplicate name, a stale edit)."""
+
+
+class SearchUnavailable(CatalogError):
+    """Full-text search is not built for this catalog's backend (PostgreSQL, until its search lands)."""

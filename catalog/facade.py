@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from catalog.errors import SearchUnavailable
 from catalog.models import (
     Facet,
     MediaInput,
@@ -34,7 +35,7 @@ from catalog.search import related as _related
 from catalog.search import trends as _trends
 from catalog.store import facets as _facets
 from catalog.store import reads
-from catalog.store.db import connect
+from catalog.store.db import connect, is_url
 from catalog.store.version import DataVersion, file_version
 
 if (
@@ -50,9 +51,12 @@ if (
 
 
 class Catalog:
-    def __init__(self, db: sqlite_utils.Database, path: Path):
+    def __init__(self, db: sqlite_utils.Database, path: str | Path):
         self.db = db  # inside catalog/ only: outside code uses the methods and parts
-        self.path = Path(path)
+        # the SQLite file, or the PostgreSQL URL (``catalog.store.db.is_url``) the catalog was opened on
+        self.target: str | Path = path if is_url(path) else Path(path)
+        self.path = self.target
+        self.backend = "postgresql" if is_url(path) else "sqlite"
 
     @cached_property
     def staff(self) -> Staff:
@@ -74,8 +78,9 @@ class Catalog:
 
     @classmethod
     def open(cls, path: str | Path) -> Catalog:
-        """Open or create the catalog file at ``path`` (migrated, WAL mode)."""
-        return cls(connect(path), Path(path))
+        """Open or create the catalog at ``path``: a SQLite file (migrated, WAL mode), or a PostgreSQL database
+        named by a ``postgresql://`` URL (migrated; ``catalog/store/pg.py``)."""
+        return cls(connect(path), path)
 
     def close(self) -> None:
         self.db.conn.close()
@@ -83,12 +88,22 @@ class Catalog:
     def data_version(self) -> DataVersion:
         """The catalog's data version: a token that moves with every commit, by any connection of any process,
         and is the same in every process for the same data (``catalog/store/version.py`` says why not SQLite's
-        per-connection ``PRAGMA data_version``). Read it before the data it stands for."""
+        per-connection ``PRAGMA data_version``). Read it before the data it stands for. On PostgreSQL, a counter
+        every write transaction moves (``catalog/store/schema_pg.py``)."""
+        if self.backend == "postgresql":
+            from catalog.store import pg
+
+            return pg.data_version(self.db.conn)
         return file_version(self.path)
 
     @staticmethod
     def version_at(path: str | Path) -> DataVersion:
-        """``data_version()`` of the catalog file at ``path``, without opening it (no connection, no migration)."""
+        """``data_version()`` of the catalog file at ``path``, without opening it (no connection, no migration);
+        of the PostgreSQL catalog a URL names, on a pooled connection."""
+        if is_url(path):
+            from catalog.store import pg
+
+            return pg.version_at(path)
         return file_version(path)
 
     # -- writing -------------------------------------------------------------------------------------------
@@ -243,10 +258,12 @@ class Catalog:
         Bad filters do raise ``CatalogError``: a date not written YYYY-MM-DD, an unknown ``session_id``
         (``NotFound``). An unknown speaker or topic gives no results with a ``message``.
         """
+        self._full_text_search()
         return _search.search(self.db.conn, request)
 
     def search_sessions(self, query: str, *, limit: int = 20, include_drafts: bool = False) -> list[Session]:
         """Sessions whose title, description or event match ``query`` (same query syntax)."""
+        self._full_text_search()
         ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
         found = {s.id: s for s in self._sessions_by_id(ids)}
         return [found[i] for i in ids if i in found]
@@ -258,6 +275,7 @@ class Catalog:
         each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
         from catalog.search import alerts as _alerts
 
+        self._full_text_search()
         return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
 
     # -- webinar extras (catalog/store/extras.py) ------------------------------------------------------------
@@ -283,6 +301,7 @@ class Catalog:
         a query string; a bad date is a ``CatalogError``."""
         from catalog.store import extras
 
+        self._full_text_search()
         return extras.search_chat(self.db.conn, request)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
@@ -291,9 +310,18 @@ class Catalog:
     def related(self, segment_id: int, *, limit: int = 5) -> _related.RelatedMoments:
         """Moments of other published sessions about what segment ``segment_id`` says (its rarest words OR-ed,
         ranked by bm25), one per session, at most ``limit``. ``NotFound`` unless the segment is public."""
+        self._full_text_search()
         return _related.related(self.db.conn, segment_id, limit)
 
     def trend(self, request: _trends.TrendRequest) -> _trends.Trend:
         """How many moments match each of ``request.terms`` per year or month (each count the ``total`` of the
         search for that period with the same filters). ``CatalogError`` for a bad filter or too many terms."""
+        self._full_text_search()
         return _trends.trend(self.db.conn, request)
+
+    def _full_text_search(self) -> None:
+        if self.backend == "postgresql":
+            raise SearchUnavailable(
+                "full-text search is not available on a PostgreSQL catalog yet (issue 16): "
+                "browse sessions, or search a SQLite copy of the catalog"
+            )

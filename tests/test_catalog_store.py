@@ -16,7 +16,10 @@ from catalog import (
     SpeakerCredit,
     TrackInput,
 )
+from tests.pg_server import run_sql
 from transcripts import Chapter, Mark, Segment, Transcript
+
+pytestmark = pytest.mark.backends
 
 
 def transcript(*texts: str, speaker: str | None = None, step: float = 10.0) -> Transcript:
@@ -39,9 +42,13 @@ def meta(title: str = "Opening Plenary", **changes) -> SessionMeta:
     return SessionMeta(**values)
 
 
-def dump(path) -> list[str]:
+def dump(target) -> list[str]:
     """Every row of every table, as SQL text: two equal dumps mean nothing changed."""
-    conn = sqlite3.connect(path)
+    if isinstance(target, str):
+        from tests.pg_server import table_rows
+
+        return table_rows(target)
+    conn = sqlite3.connect(target)
     try:
         return list(conn.iterdump())
     finally:
@@ -111,6 +118,7 @@ def test_segment_speakers_become_speakers_of_the_session(catalog):
     assert catalog.speaker("jane castor").slug == "jane-castor"
 
 
+@pytest.mark.search
 def test_same_source_twice_is_one_session_updated_in_place(catalog):
     first = catalog.save_session("file:abc", meta(), [TrackInput(transcript("Old words about parking."))])
     created = catalog.get_session(first).created_at
@@ -132,6 +140,7 @@ def test_same_source_twice_is_one_session_updated_in_place(catalog):
     assert catalog.search_sessions("corrected")[0].id == first
 
 
+@pytest.mark.search
 @pytest.mark.parametrize(
     "bad_segment",
     [
@@ -142,9 +151,9 @@ def test_same_source_twice_is_one_session_updated_in_place(catalog):
     ],
     ids=["nan-start", "end-before-start", "no-text", "mark-outside-text"],
 )
-def test_failure_midway_leaves_the_catalog_unchanged(catalog, data_dir, bad_segment):
+def test_failure_midway_leaves_the_catalog_unchanged(catalog, catalog_target, bad_segment):
     sid = catalog.save_session("file:abc", meta(), [TrackInput(transcript("The budget passed."))])
-    before = dump(data_dir / "catalog.db")
+    before = dump(catalog_target)
     segments = (Segment(0, 1, "Fine words", "New Speaker"), bad_segment, Segment(3, 4, "More fine words"))
     with pytest.raises(CatalogError, match="segment 2"):
         catalog.save_session(
@@ -154,7 +163,7 @@ def test_failure_midway_leaves_the_catalog_unchanged(catalog, data_dir, bad_segm
         )
     with pytest.raises(CatalogError):
         catalog.save_session("file:other", meta("Other"), [TrackInput(Transcript(segments=segments))])
-    assert dump(data_dir / "catalog.db") == before
+    assert dump(catalog_target) == before
     assert catalog.get_session(sid).title == "Opening Plenary"
     assert hits(catalog, "budget") == ["The budget passed."]
     assert hits(catalog, "fine") == []
@@ -183,6 +192,7 @@ def test_two_tracks_in_one_language_are_refused(catalog):
     assert catalog.find_session_id("k") is None
 
 
+@pytest.mark.search
 @pytest.mark.parametrize("status", ["draft", "retracted"])
 def test_unpublished_sessions_are_invisible_to_the_public(catalog, status):
     public = catalog.save_session(
@@ -225,6 +235,7 @@ def test_unpublished_sessions_are_invisible_to_the_public(catalog, status):
     assert catalog.get_session(hidden).published_at
 
 
+@pytest.mark.search
 def test_full_text_index_follows_updates_and_deletes(catalog, data_dir):
     sid = catalog.save_session("k", meta(), [TrackInput(transcript("Zoning reform now."))])
     catalog.save_session("k", meta(), [TrackInput(transcript("Transit funding now."))])
@@ -242,16 +253,16 @@ def test_full_text_index_follows_updates_and_deletes(catalog, data_dir):
         conn.close()
 
 
-def test_speakers_are_unique_whatever_the_case_and_merges_are_followed(catalog, data_dir):
+def test_speakers_are_unique_whatever_the_case_and_merges_are_followed(catalog, catalog_target):
     a = catalog.save_session("a", meta(speakers=(SpeakerCredit("Mayor Bass"),)), [])
     catalog.save_session("b", meta(speakers=(SpeakerCredit("MAYOR  BASS"), SpeakerCredit("Mayor-Bass"))), [])
     slugs = sorted(f.slug for f in catalog.facets()["speakers"])
     assert slugs == ["mayor-bass", "mayor-bass-2"]
-    conn = sqlite3.connect(data_dir / "catalog.db")
-    with conn:  # a staffer merged "Mayor-Bass" into "Mayor Bass"
-        conn.execute("UPDATE speakers SET merged_into = (SELECT id FROM speakers WHERE slug = 'mayor-bass') "
-                     "WHERE slug = 'mayor-bass-2'")  # fmt: skip
-    conn.close()
+    run_sql(  # a staffer merged "Mayor-Bass" into "Mayor Bass"
+        catalog_target,
+        "UPDATE speakers SET merged_into = (SELECT id FROM speakers WHERE slug = 'mayor-bass') "
+        "WHERE slug = 'mayor-bass-2'",
+    )
     assert catalog.speaker("mayor-bass-2").slug == "mayor-bass"
     assert [(f.slug, f.count) for f in catalog.facets()["speakers"]] == [("mayor-bass", 2)]
     c = catalog.save_session("c", meta(speakers=(SpeakerCredit("mayor-bass"),)), [])

@@ -31,6 +31,8 @@ OWNER_OF = {
     "ctranslate2": {"archive"},
     "av": {"archive"},
     "rapidfuzz": {"catalog"},
+    "psycopg": {"catalog"},  # catalog/store/pg.py alone (test_psycopg_has_one_module)
+    "psycopg_pool": {"catalog"},
 }
 
 
@@ -61,6 +63,14 @@ def test_package_imports_follow_the_table(package: str, path: Path):
     for library, owners in OWNER_OF.items():
         if library in imported:
             assert package in owners, f"{path.relative_to(ROOT)} imports {library}, owned by {sorted(owners)}"
+
+
+def test_psycopg_has_one_module():
+    """PostgreSQL is reached through one module: every other part of the catalog speaks to its connection."""
+    users = sorted(
+        str(path.relative_to(ROOT)) for _, path in modules() if imports_of(path) & {"psycopg", "psycopg_pool"}
+    )
+    assert users == ["catalog/store/pg.py"]
 
 
 def test_every_domain_package_is_checked():

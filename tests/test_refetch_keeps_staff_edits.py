@@ -3,8 +3,12 @@ changed by hand, and refreshes everything else."""
 
 from __future__ import annotations
 
+import pytest
+
 from catalog import Catalog, ChapterInput, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
 from transcripts import Chapter, Segment, Transcript
+
+pytestmark = pytest.mark.backends
 
 KEY = "youtube:abc123"
 
@@ -49,6 +53,7 @@ def test_hand_edited_fields_survive_and_the_others_refresh(catalog):
     assert session.description == "Source rewrote this."
 
 
+@pytest.mark.search
 def test_a_corrected_transcript_and_its_history_survive(catalog):
     session_id = fetch(catalog)
     staff = catalog.staff

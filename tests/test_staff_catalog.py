@@ -22,6 +22,8 @@ from catalog.staff.segments import remap_marks
 from tests.support.dbfile import sql_dump
 from transcripts import Mark, Segment, Transcript
 
+pytestmark = pytest.mark.backends
+
 LINES = (
     ("Mayor Holt", "Good morning and welcome to the infrastructure roundtable."),
     ("Mayor Holt", "Our bridges were built for a city half this size."),
@@ -67,6 +69,7 @@ def segment_ids(catalog: Catalog, session_id: int) -> list[int]:
 
 
 # -- transcript corrections ---------------------------------------------------------------------------------
+@pytest.mark.search
 def test_a_correction_shows_in_search_at_once_and_keeps_the_earlier_version(catalog, staff):
     session_id = add_session(catalog)
     first = segment_ids(catalog, session_id)[1]
@@ -180,6 +183,7 @@ def test_create_speaker_refuses_duplicates(catalog, staff):
 
 
 # -- status ----------------------------------------------------------------------------------------------------
+@pytest.mark.search
 def test_publish_retract_restore_and_their_audit(catalog, staff):
     session_id = add_session(catalog, status="draft")
     assert catalog.get_session(session_id) is None
@@ -202,6 +206,7 @@ def test_publish_retract_restore_and_their_audit(catalog, staff):
 
 
 # -- metadata, topics, chapters, reviewed ----------------------------------------------------------------------
+@pytest.mark.search
 def test_metadata_edit_changes_session_search_and_records_the_difference(catalog, staff):
     session_id = add_session(catalog, date="2024-01-17")
     changed = staff.edits.update_metadata(

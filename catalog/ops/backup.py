@@ -266,7 +266,7 @@ def session_count_problems(conn: sqlite3.Connection, session_ids: Iterable[int] 
         SELECT s.id, s.segment_count, s.has_transcript,
                (SELECT count(*) FROM segments g WHERE g.session_id = s.id
                   AND (g.track_id IS NULL
-                       OR g.track_id IN (SELECT t.id FROM tracks t WHERE t.session_id = s.id AND t.is_primary)))
+                       OR g.track_id IN (SELECT t.id FROM tracks t WHERE t.session_id = s.id AND t.is_primary = 1)))
         FROM sessions s
         """
     ).fetchall()

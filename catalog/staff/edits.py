@@ -238,7 +238,7 @@ class StaffEdits:
         total = self.db.conn.execute(f"SELECT count(*) FROM sessions s WHERE {clause}", params).fetchone()[0]
         rows = self.db.conn.execute(
             "SELECT s.id, s.title, s.date, s.event, s.status, s.segment_count, "
-            "coalesce((SELECT max(reviewed) FROM tracks t WHERE t.session_id = s.id AND t.is_primary), 0), "
+            "coalesce((SELECT max(reviewed) FROM tracks t WHERE t.session_id = s.id AND t.is_primary = 1), 0), "
             f"s.updated_at FROM sessions s WHERE {clause} ORDER BY s.updated_at DESC, s.id DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         ).fetchall()

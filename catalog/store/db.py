@@ -19,8 +19,23 @@ def utcnow() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def is_url(target: object) -> bool:
+    """Whether a catalog target is a PostgreSQL URL (``postgresql://…``) rather than a SQLite file's path."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def dialect(conn: object) -> str:
+    """``"postgresql"`` or ``"sqlite"``: the one test for the few statements that cannot be said in both."""
+    return getattr(conn, "dialect", "sqlite")
+
+
 def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the catalog at ``path``, in WAL mode, migrated to the current schema."""
+    """Open (creating if needed) the catalog at ``path``, in WAL mode, migrated to the current schema; a
+    ``postgresql://`` URL opens that database instead (``catalog/store/pg.py``), in the same shape."""
+    if is_url(path):
+        from catalog.store import pg
+
+        return pg.open_database(path)  # type: ignore[return-value]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

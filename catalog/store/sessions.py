@@ -163,7 +163,7 @@ def with_session_id(path: str | None, session_id: int) -> str | None:
 
 def _resolve_media_path(conn: sqlite3.Connection, session_id: int) -> None:
     conn.execute(
-        "UPDATE sessions SET media_path = replace(media_path, ?, ?) WHERE id = ? AND instr(media_path, ?)",
+        "UPDATE sessions SET media_path = replace(media_path, ?, ?) WHERE id = ? AND instr(media_path, ?) > 0",
         (SESSION_ID, str(session_id), session_id, SESSION_ID),
     )
 

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from catalog.store.db import dialect
+
 
 def index_windows(conn: sqlite3.Connection, session_id: int) -> None:
-    """Write the windows of a session's segments (after they are stored)."""
+    """Write the windows of a session's segments (after they are stored). On PostgreSQL the search keeps its own
+    index of the windows (``catalog/search/``), so there is nothing to write here."""
+    if dialect(conn) == "postgresql":
+        return
     windows = conn.execute(
         "SELECT id, text FROM segment_windows WHERE id IN (SELECT id FROM segments WHERE session_id = ?)",
         (session_id,),
@@ -20,6 +25,8 @@ def index_windows(conn: sqlite3.Connection, session_id: int) -> None:
 def take_out_windows(conn: sqlite3.Connection, session_id: int) -> None:
     """Take the windows of a session's segments out of the index, before a change the triggers do not follow (new
     segments among old ones, positions renumbered); ``index_windows`` puts them back after it."""
+    if dialect(conn) == "postgresql":
+        return
     conn.execute(
         "INSERT INTO segment_windows_fts(segment_windows_fts, rowid, text) SELECT 'delete', id, text "
         "FROM segment_windows WHERE id IN (SELECT id FROM segments WHERE session_id = ?)",

@@ -1,4 +1,5 @@
-"""Reading a catalog file the way an outsider would: a plain SQLite connection of the test's own."""
+"""Reading a catalog file the way an outsider would: a plain SQLite connection of the test's own (or, for a
+PostgreSQL catalog's URL, a plain psycopg connection: ``?`` placeholders are written ``%s`` for it)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ import sqlite3
 from pathlib import Path
 
 
-def sql_dump(path: Path) -> list[str]:
+def _pg_rows(url: str, sql: str, params: tuple) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [tuple(row) for row in conn.execute(sql.replace("?", "%s"), params)]
+
+
+def sql_dump(path: Path | str) -> list[str]:
     """The whole catalog as SQL text: equal dumps mean nothing changed (not even the audit log)."""
+    if isinstance(path, str):
+        from tests.pg_server import table_rows
+
+        return table_rows(path)
     conn = sqlite3.connect(path)
     try:
         return list(conn.iterdump())
@@ -24,7 +36,9 @@ def checkpoint(path: Path) -> None:
         conn.close()
 
 
-def scalar(path: Path, sql: str, params: tuple = ()):
+def scalar(path: Path | str, sql: str, params: tuple = ()):
+    if isinstance(path, str):
+        return _pg_rows(path, sql, params)[0][0]
     conn = sqlite3.connect(path)
     try:
         return conn.execute(sql, params).fetchone()[0]
@@ -32,7 +46,9 @@ def scalar(path: Path, sql: str, params: tuple = ()):
         conn.close()
 
 
-def sql_rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
+def sql_rows(path: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
+    if isinstance(path, str):
+        return _pg_rows(path, sql, params)
     conn = sqlite3.connect(path)
     try:
         return [tuple(row) for row in conn.execute(sql, params)]
