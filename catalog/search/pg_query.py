@@ -50,7 +50,7 @@ class Compiled:
 
 def on_postgres(conn) -> bool:
     """Whether ``conn`` is the PostgreSQL adapter (``catalog/store/pg.py``) rather than a ``sqlite3`` connection."""
-    return type(conn).__module__ == "catalog.store.pg"
+    return getattr(conn, "dialect", "sqlite") == "postgresql"
 
 
 def quote(lexeme: str) -> str:

@@ -150,8 +150,8 @@ def _frequencies(conn, phrases: Sequence[Phrase], table: str, words_table: str |
             out[phrase] = row[0] if row else 0
         elif single and words_table:
             row = conn.execute(
-                f"SELECT coalesce(sum(docs), 0) FROM {words_table} WHERE term LIKE ? AND docs > 0",
-                (phrase.lexemes[0] + "%",),
+                f"SELECT coalesce(sum(docs), 0) FROM {words_table} WHERE term >= ? AND term < ? AND docs > 0",
+                (phrase.lexemes[0], phrase.lexemes[0] + "\U0010ffff"),
             ).fetchone()
             out[phrase] = int(row[0])
         else:
