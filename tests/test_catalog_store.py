@@ -247,7 +247,9 @@ def test_full_text_index_follows_updates_and_deletes(catalog, catalog_target, ba
     if backend == "postgresql":  # the windows, word counts and statistics went with the session
         from tests.pg_server import table_rows
 
-        kept = [r for r in table_rows(catalog_target) if r.split()[0].startswith(("segment_windows", "search_"))]
+        kept = [
+            r for r in table_rows(catalog_target) if r.split()[0].startswith(("segment_windows", "search_"))
+        ]
         assert [r for r in kept if not r.endswith(", 0)")] == []
         return
     conn = sqlite3.connect(catalog_target)

@@ -3,7 +3,9 @@ right after PostgreSQL's migration ``n``, in its transaction). ``catalog/search/
 
 - Text is indexed as FTS5's ``unicode61`` would split it: ``uscm_words`` turns every run of characters that are
   not letters or digits into one space before PostgreSQL's parser sees it (so ``covid-19``, ``3.5`` and e-mail
-  addresses are plain words, positions one per word, as in FTS5). Two configurations: ``uscm_en`` (accents
+  addresses are plain words, positions one per word, as in FTS5), and lower-cases it. Both by ICU's Unicode
+  classes (the ``und-x-icu`` collation), whatever the database's locale: under ``--no-locale`` PostgreSQL's own
+  classes would see no Arabic letter and lower-case no Cyrillic one. Two configurations: ``uscm_en`` (accents
   folded by ``unaccent``, English Snowball stemming, **no stop words**: ``the`` is searchable and phrases keep
   every position) and ``uscm_simple`` (accents folded, lower case, no stemming: the cross-cut windows, the other
   languages' tracks).
@@ -24,7 +26,7 @@ FUNCTIONS = r"""
 CREATE EXTENSION IF NOT EXISTS unaccent;
 CREATE OR REPLACE FUNCTION uscm_words(doc text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN regexp_replace(doc, '[^[:alnum:]]+', ' ', 'g');
+    RETURN lower(regexp_replace(doc COLLATE "und-x-icu", '[^[:alnum:]]+', ' ', 'g'));
 CREATE OR REPLACE FUNCTION uscm_word_count(doc text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN (SELECT CASE WHEN w = '' THEN 0 ELSE cardinality(string_to_array(w, ' ')) END
