@@ -5,7 +5,7 @@
 (``tests/test_layering.py`` keeps ``__all__`` equal to what it uses).
 """
 
-from catalog.errors import CatalogError, Conflict, NotFound
+from catalog.errors import CatalogError, Conflict, NotFound, SearchUnavailable
 from catalog.facade import Catalog
 from catalog.folder import DataFolder
 from catalog.models import (
@@ -86,6 +86,7 @@ __all__ = [
     "Offer",
     "SearchRequest",
     "SearchResults",
+    "SearchUnavailable",
     "Session",
     "SessionLink",
     "SessionMeta",

@@ -45,8 +45,22 @@ SEARCH_ON_POSTGRESQL = True
 
 
 def pytest_generate_tests(metafunc):
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+    if not metafunc.definition.get_closest_marker("backends"):
+        return
+    if "module_backend" in metafunc.fixturenames:
+        metafunc.parametrize("module_backend", BACKENDS, indirect=True, scope="module")
+    elif "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def _search_on_postgresql(request):
+    """A test marked ``search`` skips on PostgreSQL until its full-text search is built (and says so)."""
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    on_pg = "postgresql" in (params.get("backend"), params.get("module_backend"))
+    if on_pg and request.node.get_closest_marker("search") and not SEARCH_ON_POSTGRESQL:
+        pytest.skip("full-text search on PostgreSQL is not built yet (issue 16's search part)")
 
 
 @pytest.fixture(scope="session")
@@ -80,12 +94,24 @@ def backend(request) -> str:
     return getattr(request, "param", "sqlite")
 
 
+@pytest.fixture(scope="module")
+def module_backend(request) -> str:
+    """The backend of a module's shared fixtures (a sample archive built once per module)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="module")
+def module_catalog_url(module_backend: str, request) -> str:
+    """A PostgreSQL database for a module's shared fixtures, or ``""`` on SQLite (the data folder's catalog.db)."""
+    if module_backend != "postgresql":
+        return ""
+    return request.getfixturevalue("pg_server").fresh_database()
+
+
 @pytest.fixture
 def catalog_target(backend: str, data_dir: Path, request) -> str | Path:
     """What ``Catalog.open`` is given: the data folder's catalog.db, or a fresh PostgreSQL database's URL."""
     if backend == "postgresql":
-        if request.node.get_closest_marker("search") and not SEARCH_ON_POSTGRESQL:
-            pytest.skip("full-text search on PostgreSQL is not built yet (issue 16's search part)")
         return request.getfixturevalue("pg_url")
     return data_dir / "catalog.db"
 

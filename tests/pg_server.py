@@ -2,9 +2,11 @@
 
 ``PgServer.start(folder)`` runs ``initdb`` and ``pg_ctl start`` from Debian's ``/usr/lib/postgresql/<n>/bin`` (or
 ``USCM_ARCHIVE_PG_BIN``) on a free port, as the ``postgres`` user through ``runuser`` when the tests run as root
-(PostgreSQL refuses to run as root). ``fresh_database()`` gives the URL of a new, empty database: made by ``CREATE
-DATABASE ... TEMPLATE`` from an empty template database (measured against truncating one shared database in
-docs/scale-out.md). ``stop()`` stops the server. ``server_binaries()`` is ``None`` where no PostgreSQL is
+(PostgreSQL refuses to run as root). ``fresh_database()`` gives the URL of a new database holding an empty,
+migrated catalog: ``CREATE DATABASE ... TEMPLATE`` of a template migrated once per session, ``STRATEGY FILE_COPY``
+(measured against migrating each database, truncating or deleting from one shared database: docs/scale-out.md).
+Every test database shares the template's data-version epoch (tokens compare within one database only).
+``stop()`` stops the server. ``server_binaries()`` is ``None`` where no PostgreSQL is
 installed: the fixtures then skip, saying so.
 
 Run it by hand to get a server for a shell: ``python -m tests.pg_server /tmp/pg`` prints a URL and waits.
@@ -77,7 +79,14 @@ class PgServer:
             "pg_ctl", "-D", str(folder / "db"), "-o", options, "-l", str(folder / "log"), "-w", "start"
         )
         server._admin(f"CREATE DATABASE {TEMPLATE}")
+        server._migrate_template()
         return server
+
+    def _migrate_template(self) -> None:
+        from catalog import Catalog, close_pools
+
+        Catalog.open(self.url(TEMPLATE)).close()
+        close_pools()  # a template must have no connections when it is copied
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin / program), *args]
@@ -94,7 +103,7 @@ class PgServer:
     def fresh_database(self) -> str:
         """The URL of a new, empty database of its own."""
         name = f"t{os.getpid()}_{next(self._names)}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:

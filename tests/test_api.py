@@ -7,6 +7,8 @@ import pytest
 from tests.support import webclient
 from tests.support.webarchive import DRAFT_WORD, XSS
 
+pytestmark = pytest.mark.backends
+
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 
 SEARCH_FIELDS = {
@@ -71,6 +73,7 @@ def test_transcript_segments_with_moment_links(client, sample):
     assert body["segments"][2]["text"] == f"Our budget line reads {XSS} and that is a test."
 
 
+@pytest.mark.search
 def test_search_has_the_command_fields(client, sample):
     body = client.get("/api/search", params={"q": "housing", "limit": 2}).json()
     assert set(body) == {"query", "corrected_query", "total", "results", "chat_total"}
@@ -82,6 +85,7 @@ def test_search_has_the_command_fields(client, sample):
         assert result["url"].startswith(f"/sessions/{sample.main}?t=")
 
 
+@pytest.mark.search
 @pytest.mark.parametrize("query", ['"unbalanced', "AND", "-", "C++", "mayor:housing", "<script>", ""])
 def test_search_accepts_hostile_queries(client, query):
     response = client.get("/api/search", params={"q": query})
@@ -90,6 +94,7 @@ def test_search_accepts_hostile_queries(client, query):
         assert "<script>" not in result["snippet"]
 
 
+@pytest.mark.search
 def test_search_never_shows_drafts(client):
     assert client.get("/api/search", params={"q": DRAFT_WORD}).json()["total"] == 0
 

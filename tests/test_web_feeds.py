@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import webclient
 from tests.support.webarchive import XSS
 from uscm_archive.settings import Settings
 from web.app import create_app
+
+pytestmark = pytest.mark.backends
 
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 
@@ -49,7 +53,7 @@ def test_video_sitemap_has_thumbnail_title_description_and_location(client, samp
 
 
 def test_base_url_setting_wins_over_the_request_host(sample):
-    settings = Settings(data_dir=sample.data_dir, base_url="https://archive.example.org")
+    settings = replace(sample.settings, base_url="https://archive.example.org")
     with TestClient(create_app(settings)) as other:
         assert b"<loc>https://archive.example.org/sessions/" in other.get("/sitemap.xml").content
         assert "Sitemap: https://archive.example.org/sitemap.xml" in other.get("/robots.txt").text

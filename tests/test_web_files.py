@@ -9,6 +9,8 @@ import pytest
 
 from tests.support import webclient
 
+pytestmark = pytest.mark.backends
+
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 
 

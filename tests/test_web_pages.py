@@ -13,6 +13,8 @@ from markupsafe import escape
 from tests.support import webclient
 from tests.support.webarchive import DRAFT_WORD, RETRACTED_WORD, XSS, XSS_IMG
 
+pytestmark = pytest.mark.backends
+
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 
 
@@ -152,6 +154,7 @@ def test_youtube_and_linked_players(client, sample):
     assert "no transcript for this session yet" in linked
 
 
+@pytest.mark.search
 @pytest.mark.parametrize("which", ["draft", "retracted"])
 def test_unpublished_sessions_are_not_found_anywhere(client, sample, which):
     session_id = getattr(sample, which)

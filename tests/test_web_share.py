@@ -12,6 +12,8 @@ import pytest
 from tests.support import webclient
 from tests.support.webarchive import XSS
 
+pytestmark = pytest.mark.backends
+
 client, sample = webclient.client, webclient.sample
 
 TAGS = ("og:site_name", "og:type", "og:title", "og:description", "og:url", "og:image")

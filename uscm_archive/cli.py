@@ -60,12 +60,22 @@ class ArchiveGroup(click.Group):
     default=None,
     help="Data folder holding catalog.db, captions and media [env USCM_ARCHIVE_DATA; default ./uscm-data].",
 )
+@click.option(
+    "--catalog",
+    "catalog_url",
+    metavar="URL",
+    default=None,
+    help="The catalog in PostgreSQL instead of the data folder's catalog.db, e.g. "
+    "postgresql://archive@db.example.org/archive [env USCM_ARCHIVE_CATALOG; default: catalog.db in --data].",
+)
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None) -> None:
+def cli(ctx: click.Context, data_dir: str | None, catalog_url: str | None) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
     # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
     given = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
+        if catalog_url is not None:
+            given = {**given, "catalog_url": catalog_url}
         ctx.obj = from_environment(data_dir=data_dir, **given)
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -18,9 +18,15 @@ from catalog import DataFolder
 DEFAULT_DATA_DIR = "uscm-data"
 
 
+CATALOG_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
+    # where the catalog lives: empty for the data folder's catalog.db (SQLite), or a PostgreSQL URL
+    # (``postgresql://user@host:port/database``); the data folder still holds the caption and media files
+    catalog_url: str = field(default="", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 2 * 1024**3  # media uploads; caption uploads have their own 20 MB cap
@@ -51,8 +57,14 @@ class Settings:
         return DataFolder(self.data_dir)
 
     @property
-    def catalog_path(self) -> Path:
-        return self.folder.catalog
+    def catalog_path(self) -> Path | str:
+        """What ``Catalog.open`` is given: the data folder's catalog.db, or the PostgreSQL URL when one is set."""
+        return self.catalog_url or self.folder.catalog
+
+    @property
+    def catalog_on_file(self) -> bool:
+        """Whether the catalog is the data folder's SQLite file (not a PostgreSQL database)."""
+        return not self.catalog_url
 
     def with_secret(self) -> Settings:
         """Settings with a secret key: the given one, or one kept in the data folder (made on first use)."""
@@ -67,6 +79,8 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
     values: dict = {"data_dir": Path(env.get("USCM_ARCHIVE_DATA", DEFAULT_DATA_DIR))}
     if "USCM_ARCHIVE_ALLOW_PRIVATE_URLS" in env:
         values["allow_private_urls"] = env["USCM_ARCHIVE_ALLOW_PRIVATE_URLS"].lower() in ("1", "true", "yes")
+    if env.get("USCM_ARCHIVE_CATALOG", "").strip():
+        values["catalog_url"] = env["USCM_ARCHIVE_CATALOG"].strip()
     if "USCM_ARCHIVE_SECRET_KEY" in env:
         values["secret_key"] = env["USCM_ARCHIVE_SECRET_KEY"]
     if "USCM_ARCHIVE_MEDIA_HOSTS" in env:
@@ -78,7 +92,19 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
     values.update(smtp_from_environment(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
+    values["catalog_url"] = catalog_url(values.get("catalog_url", ""))
     return Settings(**values)
+
+
+def catalog_url(value: str) -> str:
+    """``--catalog``/``USCM_ARCHIVE_CATALOG``: empty (the data folder's catalog.db) or a PostgreSQL URL."""
+    value = (value or "").strip()
+    if value and not (value.startswith(CATALOG_URL_SCHEMES) and len(value.split("://", 1)[1]) > 0):
+        raise SettingsError(
+            f"--catalog / USCM_ARCHIVE_CATALOG: {value!r} is not a PostgreSQL URL like "
+            "postgresql://user@host:5432/archive (leave it empty for the data folder's catalog.db)"
+        )
+    return value
 
 
 SMTP_VARIABLES = {

@@ -15,8 +15,8 @@ class CatalogUnavailable(Exception):
 
 
 class CatalogPool:
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path | str):
+        self.path = path if isinstance(path, str) else Path(path)  # a catalog file, or a PostgreSQL URL
         self._local = threading.local()
         self._opened: list[Catalog] = []
         self._lock = threading.Lock()

@@ -87,7 +87,7 @@ def not_modified(request_headers: Headers, etag: str | None, last_modified: str 
 
 
 class Validators:
-    def __init__(self, app: ASGIApp, catalog_path: Path, build: str):
+    def __init__(self, app: ASGIApp, catalog_path: Path | str, build: str):
         self.app = app
         self.catalog_path = catalog_path
         self.build = build

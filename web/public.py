@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from catalog import Catalog, Session
+from catalog import Catalog, SearchUnavailable, Session
 from web.catalogs import catalog_for
 from web.citations import citations, cited_moment
 from web.jsonld import video_object_json
@@ -91,7 +91,7 @@ def session_page(
     context["moment_link"] = site + moment_url(session.id, int(context["moment"].start))
     context["cite"] = moment_citations(request, session, context["moment"], site)
     segment = context["moment"].segment
-    context["related"] = related_view(catalog, segment.id) if segment and context["start_given"] else None
+    context["related"] = _related_beside(catalog, segment.id) if segment and context["start_given"] else None
     context["jsonld"] = video_object_json(
         session,
         context["chapters"],
@@ -153,3 +153,12 @@ def speaker_page(request: Request, slug: str, page: str | None = None):
     pager = Page(number, PER_PAGE * 2, total, request.url.path, {})
     context = {"nav": "speakers", "speaker": speaker, "sessions": sessions_, "moments": moments}
     return render(request, "speaker.html", {**context, "pager": pager, "moment_url": moment_url})
+
+
+def _related_beside(catalog: Catalog, segment_id: int):
+    """The moment's "said elsewhere" panel; none where the catalog has no full-text search (the page still
+    serves its session)."""
+    try:
+        return related_view(catalog, segment_id)
+    except SearchUnavailable:
+        return None

@@ -27,7 +27,7 @@ DEFAULT_SIZE = 512
 
 class SearchCache:
     def __init__(self, path: str | Path, size: int = DEFAULT_SIZE):
-        self.path = Path(path)
+        self.path = path if isinstance(path, str) else Path(path)  # a catalog file, or a PostgreSQL URL
         self.size = size
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
         self._generation = 0

@@ -69,6 +69,7 @@ class Statement:
     kind: str  # the first word, upper-cased: SELECT, INSERT, BEGIN, ...
     returns_id: bool  # RETURNING id was added: lastrowid
     explicit_id: bool  # an INSERT naming the id column
+    write_lock: bool = False  # BEGIN IMMEDIATE: one writer at a time, as on SQLite
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,11 @@ def _translate(sql: str, schema: Schema) -> Statement:
         i += 1
     order.finish(out)
     text = "".join(out).strip().rstrip(";")
+    if kind == "BEGIN":
+        immediate = any(w in ("IMMEDIATE", "EXCLUSIVE") for _, w in words)
+        # SQLite's deferred BEGIN reads one snapshot; IMMEDIATE is the one writer (the data version's row lock)
+        text = "BEGIN" if immediate else "BEGIN ISOLATION LEVEL REPEATABLE READ"
+        return Statement(text, False, kind, False, False, write_lock=immediate)
     if ignore:
         text += " ON CONFLICT DO NOTHING"
     returns_id = False
@@ -380,6 +386,12 @@ def _params(params: Any) -> Any:
     return tuple(_param(v) for v in params)
 
 
+_WRITE_LOCK = (
+    "UPDATE data_version SET counter = counter + 1, modified = extract(epoch FROM clock_timestamp()); "
+    "SELECT set_config('uscm.version_moved', '1', true)"
+)
+
+
 class PgConnection:
     """The subset of ``sqlite3.Connection`` the catalog uses, over one pooled psycopg connection (autocommit; the
     catalog's ``BEGIN``/``COMMIT`` statements make its transactions)."""
@@ -405,6 +417,8 @@ class PgConnection:
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
         self._track(statement)
+        if statement.write_lock:
+            self._take_write_lock()
         if statement.returns_id and rows:
             result.lastrowid = rows[0][0]
             result._rows = []
@@ -433,6 +447,18 @@ class PgConnection:
                 self._explicit_ids = True
             else:
                 self._sync_ids()
+
+    def _take_write_lock(self) -> None:
+        """Begin a write transaction as SQLite's ``BEGIN IMMEDIATE`` does: wait for, then hold, the one write lock
+        (the data version's row, moved here once for the whole transaction), so that what it reads before it
+        writes is not changed under it by another writer."""
+        try:
+            self.raw.execute(_WRITE_LOCK)
+        except psycopg.Error as exc:
+            with contextlib.suppress(psycopg.Error):
+                self.raw.execute("ROLLBACK")
+            self.in_transaction = False
+            raise _as_sqlite_error(exc) from exc
 
     def _sync_ids(self) -> None:
         try:

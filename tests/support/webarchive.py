@@ -14,6 +14,7 @@ from pathlib import Path
 
 from catalog import Catalog, MediaInput, SessionMeta, SpeakerCredit, TrackInput
 from transcripts import Chapter, Mark, Segment, Transcript, parse_file
+from uscm_archive.settings import Settings
 
 XSS = '<script>alert("x")</script>'
 XSS_IMG = '<img src=x onerror="alert(1)">'
@@ -42,6 +43,11 @@ class SampleArchive:
     draft: int
     retracted: int
     media_bytes: bytes = field(repr=False)
+    catalog_url: str = ""  # the PostgreSQL catalog's URL; empty: data_dir's catalog.db
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(data_dir=self.data_dir, catalog_url=self.catalog_url)
 
 
 def write_silent_wav(path: Path, seconds: float, rate: int = 8000) -> bytes:
@@ -95,8 +101,9 @@ def save_main(catalog: Catalog, data_dir: Path) -> tuple[int, bytes]:
     return catalog.save_session("sample:main", meta, [track], chapters, media_in), media
 
 
-def build_sample_archive(data_dir: Path) -> SampleArchive:
-    catalog = Catalog.open(data_dir / "catalog.db")
+def build_sample_archive(data_dir: Path, catalog_target: Path | str | None = None) -> SampleArchive:
+    """The sample in ``data_dir``, its catalog the folder's catalog.db or ``catalog_target`` (a PostgreSQL URL)."""
+    catalog = Catalog.open(catalog_target or data_dir / "catalog.db")
     try:
         main, media = save_main(catalog, data_dir)
         youtube = catalog.save_session(
@@ -130,7 +137,7 @@ def build_sample_archive(data_dir: Path) -> SampleArchive:
         catalog.set_status(retracted, "retracted")
     finally:
         catalog.close()
-    return SampleArchive(data_dir, main, youtube, linked, draft, retracted, media)
+    return SampleArchive(data_dir, main, youtube, linked, draft, retracted, media, str(catalog_target or ""))
 
 
 def save_corpus_session(data_dir: Path, caption: Path, title: str, media_seconds: float | None = None) -> int:
