@@ -57,6 +57,7 @@ _LAZY = {
     "SessionLink": "catalog.store.extras",
     "SlideDeck": "catalog.store.extras",
     "close_pools": "catalog.store.pg",
+    "Replicas": "catalog.replicas",
 }
 
 
@@ -98,6 +99,7 @@ __all__ = [
     "MediaInput",
     "NotFound",
     "Offer",
+    "Replicas",
     "SearchRequest",
     "SearchResults",
     "SearchUnavailable",

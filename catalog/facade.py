@@ -82,8 +82,25 @@ class Catalog:
         named by a ``postgresql://`` URL (migrated; ``catalog/store/pg.py``)."""
         return cls(connect(path), path)
 
+    @classmethod
+    def open_replica(cls, url: str) -> Catalog:
+        """Open the catalog on a PostgreSQL streaming standby (read-only: never migrated, never written;
+        ``catalog/replicas.py`` says when one may be read)."""
+        from catalog.store import pg
+
+        return cls(pg.open_replica(url), url)
+
     def close(self) -> None:
         self.db.conn.close()
+
+    def connection_lost(self) -> bool:
+        """Whether this catalog's connection is known to be gone (a PostgreSQL server restarted or stopped under
+        it): open another instead."""
+        if self.backend == "postgresql":
+            from catalog.store import pg
+
+            return pg.connection_lost(self.db.conn)
+        return False
 
     def data_version(self) -> DataVersion:
         """The catalog's data version: a token that moves with every commit, by any connection of any process,
@@ -97,13 +114,14 @@ class Catalog:
         return file_version(self.path)
 
     @staticmethod
-    def version_at(path: str | Path) -> DataVersion:
+    def version_at(path: str | Path, *, replica: bool = False) -> DataVersion:
         """``data_version()`` of the catalog file at ``path``, without opening it (no connection, no migration);
-        of the PostgreSQL catalog a URL names, on a pooled connection."""
+        of the PostgreSQL catalog a URL names, on a pooled connection; of a read replica (``replica``), as that
+        standby has replayed it."""
         if is_url(path):
             from catalog.store import pg
 
-            return pg.version_at(path)
+            return pg.replica_version_at(path) if replica else pg.version_at(path)
         return file_version(path)
 
     # -- writing -------------------------------------------------------------------------------------------

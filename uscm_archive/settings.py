@@ -30,6 +30,10 @@ class Settings:
     # where the catalog lives: empty for the data folder's catalog.db (SQLite), or a PostgreSQL URL
     # (``postgresql://user@host:port/database``); the data folder still holds the caption and media files
     catalog_url: str = field(default="", repr=False)
+    # PostgreSQL streaming standbys of that catalog that public reads may come from (``--catalog-replica``,
+    # repeatable); one more than ``replica_max_lag`` seconds behind, or not answering, is skipped (web/replicas.py)
+    catalog_replicas: tuple[str, ...] = field(default=(), repr=False)
+    replica_max_lag: float = 10.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 2 * 1024**3  # media uploads; caption uploads have their own 20 MB cap
@@ -117,13 +121,54 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
     if env.get("USCM_ARCHIVE_ASR_MODEL"):
         values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
+    if env.get("USCM_ARCHIVE_CATALOG_REPLICAS", "").strip():
+        values["catalog_replicas"] = tuple(re.split(r"[\s,]+", env["USCM_ARCHIVE_CATALOG_REPLICAS"].strip()))
+    if env.get("USCM_ARCHIVE_REPLICA_MAX_LAG", "").strip():
+        values["replica_max_lag"] = env["USCM_ARCHIVE_REPLICA_MAX_LAG"].strip()
     values.update(smtp_from_environment(env))
     values.update(store_from_environment(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     values["catalog_url"] = catalog_url(values.get("catalog_url", ""))
+    values["catalog_replicas"] = catalog_replicas(values.get("catalog_replicas", ()), values["catalog_url"])
+    values["replica_max_lag"] = replica_max_lag(values.get("replica_max_lag", 10.0))
     values["media_store"] = media_store(values.get("media_store", ""))
     return Settings(**values)
+
+
+def catalog_replicas(values, primary: str) -> tuple[str, ...]:
+    """``--catalog-replica``/``USCM_ARCHIVE_CATALOG_REPLICAS``: PostgreSQL URLs of standbys of ``primary``."""
+    urls = tuple(dict.fromkeys(v.strip() for v in values or () if v and v.strip()))
+    if urls and not primary:
+        raise SettingsError(
+            "--catalog-replica / USCM_ARCHIVE_CATALOG_REPLICAS: read replicas need the catalog in PostgreSQL "
+            "(--catalog postgresql://…); the data folder's catalog.db has none"
+        )
+    for url in urls:
+        if not (url.startswith(CATALOG_URL_SCHEMES) and len(url.split("://", 1)[1]) > 0):
+            raise SettingsError(
+                f"--catalog-replica / USCM_ARCHIVE_CATALOG_REPLICAS: {url!r} is not a PostgreSQL URL like "
+                "postgresql://user@standby:5432/archive"
+            )
+        if url == primary:
+            raise SettingsError(
+                "--catalog-replica: the replica's URL is the catalog's own (--catalog); give a standby's URL"
+            )
+    return urls
+
+
+def replica_max_lag(value) -> float:
+    """``--replica-max-lag``/``USCM_ARCHIVE_REPLICA_MAX_LAG``: seconds, more than 0."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds < 86_400 or seconds != seconds:
+        raise SettingsError(
+            f"--replica-max-lag / USCM_ARCHIVE_REPLICA_MAX_LAG: {value!r} is not a number of seconds above 0 "
+            "(e.g. 10)"
+        )
+    return seconds
 
 
 def catalog_url(value: str) -> str:

@@ -192,7 +192,8 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     values = json.loads(text)
-    return Settings(**{**values, "data_dir": Path(values["data_dir"])})
+    lists = {name: tuple(values[name]) for name in ("media_hosts", "catalog_replicas") if name in values}
+    return Settings(**{**values, **lists, "data_dir": Path(values["data_dir"])})
 
 
 def worker_app():
