@@ -11,6 +11,7 @@ migrated), takes a base backup of it with ``pg_basebackup -R -X stream`` (which 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -129,8 +130,6 @@ class StandbyPair:
 
     def stop(self) -> None:
         for db in (self.standby_folder / "db", self.folder / "primary" / "db"):
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
                 self.primary._run("pg_ctl", "-D", str(db), "-m", "immediate", "-w", "stop")
-            except subprocess.CalledProcessError:
-                pass  # already stopped
         shutil.rmtree(self.folder, ignore_errors=True)
