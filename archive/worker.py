@@ -46,7 +46,7 @@ def owner_name(label: str = "worker") -> str:
 class Worker:
     def __init__(
         self,
-        catalog_path: Path,
+        catalog_path: Path | str,
         data_dir: Path,
         context: WorkerContext | None = None,
         options: WorkerOptions | None = None,
@@ -54,7 +54,7 @@ class Worker:
         label: str = "worker",
         on_job: Callable[[Job, str, dict | str], None] | None = None,
     ):
-        self.catalog_path = Path(catalog_path)
+        self.catalog_path = catalog_path if isinstance(catalog_path, str) else Path(catalog_path)  # or a URL
         self.data_dir = Path(data_dir)
         self.context = context or WorkerContext()
         self.options = options or WorkerOptions()
@@ -132,7 +132,7 @@ class Worker:
 class _LeaseKeeper:
     """Renews a job's lease every third of its length, on its own connection, while the job runs."""
 
-    def __init__(self, catalog_path: Path, job_id: int, owner: str, lease_seconds: float):
+    def __init__(self, catalog_path: Path | str, job_id: int, owner: str, lease_seconds: float):
         self.catalog_path, self.job_id, self.owner, self.lease = catalog_path, job_id, owner, lease_seconds
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._keep, name=f"lease-{job_id}", daemon=True)

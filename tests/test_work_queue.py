@@ -26,6 +26,8 @@ from catalog import Catalog, CatalogError, Conflict
 from transcripts import TranscriptError
 from uscm_archive.cli import cli as uscm_cli
 
+pytestmark = pytest.mark.backends  # the tests of the queue itself run on SQLite and on PostgreSQL
+
 CAPTIONS = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nThe harbor dredging contract was signed.\n"
 
 
@@ -84,8 +86,8 @@ def test_a_job_whose_worker_keeps_dying_is_failed_when_its_attempts_are_spent(ca
     assert failed.state == "failed" and "stopped 2 times" in failed.last_error
 
 
-def test_workers_racing_for_jobs_take_each_exactly_once(data_dir):
-    path = data_dir / "catalog.db"
+def test_workers_racing_for_jobs_take_each_exactly_once(catalog_target):
+    path = catalog_target
     setup = Catalog.open(path)
     ids = [setup.queue.enqueue_job("sync", {"n": n}).id for n in range(60)]
     setup.close()
@@ -123,11 +125,11 @@ def test_bad_jobs_are_refused_and_nothing_is_queued(catalog, payload, problem):
     assert catalog.queue.jobs() == []
 
 
-def test_a_bad_upload_is_refused_before_it_is_queued(catalog, data_dir):
+def test_a_bad_upload_is_refused_before_it_is_queued(catalog, catalog_target, data_dir):
     with pytest.raises(TranscriptError, match="no cues"):
         queue_upload(catalog, data_dir, b"WEBVTT\n\n", "empty.vtt", IngestOptions(title="Empty"))
     item = queue_upload(catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor", draft=True))
-    assert Worker(data_dir / "catalog.db", data_dir, options=WorkerOptions(until_idle=True)).run() == 1
+    assert Worker(catalog_target, data_dir, options=WorkerOptions(until_idle=True)).run() == 1
     session_id = catalog.queue.get(item.id).session_id
     assert catalog.get_session(session_id, include_drafts=True).title == "Harbor"
     with pytest.raises(Conflict, match=f"already in the archive as session {session_id}"):

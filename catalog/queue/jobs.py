@@ -191,7 +191,7 @@ def release(catalog: Catalog, job_id: int, owner: str) -> bool:
     """Give a job back untouched (a worker told to stop before it began): ready now, the attempt not counted."""
     with transaction(catalog.db) as conn:
         cursor = conn.execute(
-            "UPDATE jobs SET state = 'queued', attempts = max(0, attempts - 1), next_try_at = ?, "
+            "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_try_at = ?, "
             "lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
             "WHERE id = ? AND state = 'running' AND lease_owner = ?",
             (timestamp(), timestamp(), job_id, owner),

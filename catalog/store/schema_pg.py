@@ -486,6 +486,38 @@ CREATE TABLE session_slides (
 """
 )
 
+# The shared work queue and the settings every node shares (SQLite's MIGRATION_WORK_QUEUE). ``data`` is BYTEA;
+# a claim takes its row with ``FOR UPDATE SKIP LOCKED`` (``catalog/queue/jobs.py``).
+MIGRATION_WORK_QUEUE = _c_text(
+    f"""
+CREATE TABLE jobs (
+    id {ID},
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{{}}',
+    data BYTEA,
+    item_id BIGINT REFERENCES items(id) ON DELETE SET NULL,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 5,
+    lease_owner TEXT,
+    lease_expires_at TEXT,
+    next_try_at TEXT NOT NULL,
+    last_error TEXT,
+    result TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX jobs_ready ON jobs(state, next_try_at);
+CREATE INDEX jobs_item ON jobs(item_id);
+CREATE TABLE shared_settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+);
+"""
+)
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -496,6 +528,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_TRACK_SEGMENTS,
     MIGRATION_SAVED_SEARCHES,
     MIGRATION_WEBINAR_EXTRAS,
+    MIGRATION_WORK_QUEUE,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -95,6 +95,18 @@ def serve(
     if problem:
         click.echo(f"error: {problem}", err=True)
         raise click.exceptions.Exit(1)
+    if not settings.secret_key and not settings.catalog_on_file:
+        click.echo(
+            "error: a PostgreSQL catalog is shared by nodes on several machines: give every node the same "
+            "USCM_ARCHIVE_SECRET_KEY (a key kept in one node's data folder would sign the others' staff out)",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+    settings = replace(settings.with_secret(), worker=not no_worker)
+    problem = key_problem(settings, replace_key=new_secret_key)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        raise click.exceptions.Exit(1)
     if demo:
         loaded = load_demo(settings)
         message = (
@@ -103,11 +115,6 @@ def serve(
         out.summary(f"{message} (data folder: {settings.data_dir})")
     for line in [*sweep_leftovers(settings.data_dir), *sweep_staged(settings.files)]:
         out.note(f"removed crash leftover: {line}")
-    settings = replace(settings.with_secret(), worker=not no_worker)
-    problem = key_problem(settings, replace_key=new_secret_key)
-    if problem:
-        click.echo(f"error: {problem}", err=True)
-        raise click.exceptions.Exit(1)
     processes = f" with {workers} worker processes" if workers > 1 else ""
     if no_worker:
         processes += " (no worker: jobs wait for `uscm-archive worker`)"

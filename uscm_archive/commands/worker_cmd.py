@@ -71,7 +71,10 @@ def worker(settings: Settings, lease: float, poll: float, until_idle: bool, out:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    out.summary(f"Worker on {settings.catalog_path} (lease {lease:g} s; SIGTERM or Ctrl-C to stop)")
+    where = (
+        settings.catalog_path if settings.catalog_on_file else "the PostgreSQL catalog"
+    )  # no password shown
+    out.summary(f"Worker on {where} (lease {lease:g} s; SIGTERM or Ctrl-C to stop)")
     try:
         running.run()
     except KeyboardInterrupt:
