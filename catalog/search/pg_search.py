@@ -748,6 +748,8 @@ def related_ranked(conn, words: list[str], session_id: int, limit: int, candidat
         seen, wanted = len(rowids), wanted * 10
     from catalog.search.related import _rows
 
+    if not chosen:
+        return []
     by_id = {row[0]: row for row in _rows(conn, list(chosen.values()))}
     return [
         _hit(by_id[r], snippet(by_id[r][7], spans(conn, by_id[r][7], code.phrases, STEMMED)), None)
