@@ -128,7 +128,9 @@ def test_a_node_reading_the_standby_finds_what_the_primary_wrote_and_skips_it_on
 def test_a_staff_edit_is_visible_to_its_author_at_once_while_the_standby_lags(pair, targets, nodes, tmp_path):
     primary, reading = targets
     add_user(primary, "ann", PASSWORD, admin=True)
-    session = ingest(primary, tmp_path, "budget", "Budget Hearing", "The capital budget passed on a voice vote.")
+    session = ingest(
+        primary, tmp_path, "budget", "Budget Hearing", "The capital budget passed on a voice vote."
+    )
     pair.wait_replayed()
     b = nodes(reading, "node-b", max_lag=60)  # a generous bound: the standby stays in use for readers
     wait_until(lambda: replica_health(b)["state"] == "ok", 30, "the standby in use")
@@ -153,9 +155,7 @@ def test_a_staff_edit_is_visible_to_its_author_at_once_while_the_standby_lags(pa
         assert "Budget Hearing" in theirs.text and "Amended" not in theirs.text
     finally:
         pair.resume_replay()
-    wait_until(
-        lambda: "Amended" in httpx.get(f"{b.url}/sessions/{session}", timeout=30).text, 30, "replayed"
-    )
+    wait_until(lambda: "Amended" in httpx.get(f"{b.url}/sessions/{session}", timeout=30).text, 30, "replayed")
 
 
 def test_stopping_the_standby_costs_no_5xx_over_1000_requests(pair, targets, nodes, tmp_path):
