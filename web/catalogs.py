@@ -17,6 +17,8 @@ from catalog import Catalog, CatalogError
 
 # the PostgreSQL URL of the standby this request reads from; None: the primary (set by web/replicas.py)
 current_target: ContextVar[str | None] = ContextVar("catalog_target", default=None)
+# the replica catalogs this request used (web/replicas.py looks at them when the answer is an error)
+used_replicas: ContextVar[list | None] = ContextVar("used_replicas", default=None)
 
 
 class CatalogUnavailable(Exception):
@@ -74,4 +76,9 @@ class CatalogPool:
 def catalog_for(request: Request) -> Catalog:
     """The calling thread's catalog for this request: the primary, or the read replica chosen for it. Call it
     inside a sync route body (which runs on a worker thread)."""
-    return request.app.state.catalogs.get(current_target.get())
+    target = current_target.get()
+    catalog = request.app.state.catalogs.get(target)
+    used = used_replicas.get()
+    if target and used is not None:
+        used.append(catalog)
+    return catalog

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog import CatalogError, Replicas
-from web.catalogs import current_target
+from web.catalogs import current_target, used_replicas
 from web.search_cache import SearchCache
 
 log = logging.getLogger("uscm_archive.web")
@@ -89,7 +89,7 @@ class ReadRouting:
             await self.app(scope, receive, send)
             return
         attempt = _Attempt(send)
-        token = current_target.set(target)
+        token, used = current_target.set(target), used_replicas.set([])
         try:
             await self.app(scope, receive, attempt.send)
         except Exception as exc:
@@ -97,8 +97,13 @@ class ReadRouting:
                 raise
             attempt.failure = f"{type(exc).__name__}: {exc}"
         finally:
+            catalogs = used_replicas.get() or []
             current_target.reset(token)
+            used_replicas.reset(used)
+        if attempt.failure is None and attempt.held and any(c.connection_lost() for c in catalogs):
+            attempt.failure = "the replica's connection was lost"  # an error answer (e.g. 400) caused by it
         if attempt.failure is None:
+            await attempt.flush()
             return
         await run_in_threadpool(_check, replicas, target, attempt.failure)
         await self.app(scope, receive, send)  # the primary answers instead
@@ -114,12 +119,14 @@ def _check(replicas: Replicas, target: str, failure: str) -> None:
 
 
 class _Attempt:
-    """Passes an answer through unless it is a 5xx, which it holds back (the primary answers instead)."""
+    """Passes a success through as it comes; holds back an error answer (4xx, kept until the route is done, so
+    that one caused by the standby's lost connection is not sent) and drops a 5xx (the primary answers instead)."""
 
     def __init__(self, send: Send):
         self.downstream = send
         self.started = False
         self.failure: str | None = None
+        self.held: list[Message] = []
 
     async def send(self, message: Message) -> None:
         if self.failure is not None:
@@ -128,8 +135,19 @@ class _Attempt:
             if message["status"] >= 500:
                 self.failure = f"HTTP {message['status']}"
                 return
+            if message["status"] >= 400:
+                self.held.append(message)
+                return
             self.started = True
+        if self.held:
+            self.held.append(message)
+            return
         await self.downstream(message)
+
+    async def flush(self) -> None:
+        held, self.held = self.held, []
+        for message in held:
+            await self.downstream(message)
 
 
 class _RememberWrite:

@@ -47,7 +47,10 @@ from catalog.errors import CatalogError
 from catalog.store.schema_pg import MIGRATIONS, SCHEMA_VERSION
 from catalog.store.version import DataVersion
 
-POOL_MAX = 32
+# connections per URL per process: a web process keeps one Catalog (one connection) per thread of its
+# threadpool (anyio's 40), and the data-version checks take one more; at 32, the 33rd busy thread waited 30 s
+# for a connection no thread gives back (found by the two-node load at 64 clients, bench/topology.py)
+POOL_MAX = 64
 MIGRATION_LOCK = 8_121_964_001  # pg_advisory_xact_lock key: one migrating process at a time
 
 
