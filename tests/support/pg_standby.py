@@ -107,6 +107,13 @@ class StandbyPair:
         with psycopg.connect(self.standby_url(self.primary.admin_url), autocommit=True) as conn:
             return conn.execute(statement).fetchone()
 
+    def run_on(self, url: str, statement: str) -> None:
+        """Run ``statement`` on the primary's database at ``url`` (e.g. ``VACUUM ANALYZE`` after a bulk load)."""
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(statement)
+
     def pause_replay(self) -> None:
         self._standby("SELECT pg_wal_replay_pause()")
 
