@@ -150,6 +150,15 @@ class Replicas:
             else:
                 log.warning("replica %s skipped: %s", name, detail)
 
+    def answers(self, url: str) -> bool:
+        """Whether the standby at ``url`` answers now (taken out of use at once when it does not)."""
+        try:
+            self._pg.replica_position(url)
+        except CatalogError as exc:
+            self.mark_down(url, str(exc))
+            return False
+        return True
+
     def mark_down(self, url: str, why: str) -> None:
         self._set(url, "down", None, None, why)
 

@@ -17,7 +17,10 @@ from archive import ArchiveError, IngestOptions, RetryPolicy
 from archive.jobs import queue_url_ingest
 from archive.worker import Worker, WorkerOptions
 from catalog import Catalog, SearchRequest
+from tests.pg_server import catalog_of
 from uscm_archive.cli import cli
+
+pytestmark = [pytest.mark.backends, pytest.mark.usefixtures("catalog_in_env")]
 
 local_server = httpserver.local_server  # the fixture
 
@@ -37,7 +40,7 @@ def options(**given) -> IngestOptions:
 
 @contextmanager
 def opened(data_dir: Path):
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_of(data_dir))
     try:
         yield catalog
     finally:
@@ -49,6 +52,7 @@ def site(local_server):
     return FakeSite(local_server)
 
 
+@pytest.mark.search
 def test_a_page_with_a_video_and_a_caption_track_becomes_a_searchable_session_once(local_server, data_dir):
     local_server.add("/talk.html", PAGE)
     local_server.add("/talk.vtt", TALK)
@@ -87,6 +91,7 @@ def test_a_page_served_with_last_modified_gets_no_date_rather_than_the_files_dat
     assert session.date is None
 
 
+@pytest.mark.search
 def test_uploaded_captions_win_and_automatic_ones_are_the_fallback(site, data_dir):
     site.video(
         "up", "Uploaded", manual={"en": vtt("an uploaded caption")}, auto={"en": vtt("an automatic one")}
@@ -246,6 +251,7 @@ def test_an_interrupted_sync_resumes_with_the_entries_left(site, data_dir):
     assert site.server.hits("/fake/video/x.json") == 0
 
 
+@pytest.mark.search
 def test_a_mixed_playlist_ends_with_the_right_sessions_and_one_failure_status_shows_and_retry_redoes(
     site, data_dir, monkeypatch
 ):
@@ -335,7 +341,7 @@ def test_a_queued_ingest_is_run_by_a_worker_and_polled_through_its_item(local_se
     with opened(data_dir) as catalog:
         item_id = queue_url_ingest(catalog, local_server.url("/talk.html"), IngestOptions(retry=FAST)).id
         assert catalog.queue.get(item_id).state == "pending" and local_server.hits("/talk.html") == 0
-    ran = Worker(data_dir / "catalog.db", data_dir, options=WorkerOptions(until_idle=True)).run()
+    ran = Worker(catalog_of(data_dir), data_dir, options=WorkerOptions(until_idle=True)).run()
     assert ran == 1
     with opened(data_dir) as catalog:
         item = catalog.queue.get(item_id)

@@ -33,6 +33,7 @@ from catalog.ops.dump import (
 )
 from catalog.ops.schema_check import schema_problems
 from catalog.ops.store_copy import copy_in, put_verified, remove_created
+from catalog.store.db import dialect
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
 from catalog.store.names import free_slug, slugify
 from catalog.store.windows import index_windows
@@ -401,6 +402,8 @@ def _expected_segments(manifest: dict) -> int:
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    if dialect(conn) == "postgresql":
+        return conn.columns(table)
     return list(sqlite_utils.Database(conn)[table].columns_dict)
 
 
