@@ -236,8 +236,6 @@ def test_the_corpus_english_and_arabic_pair_each_found_at_its_second(corpus, tmp
 
 def test_dump_and_load_keep_the_spanish_track(archive, tmp_path):
     data_dir, session_id = archive
-    if data_dir in _CATALOGS:
-        pytest.skip("`dump` of a PostgreSQL catalog is not in the command line yet (lane P1's ops commands)")
     dump, copy = tmp_path / "dump", tmp_path / "copy"
     copy.mkdir()
     _cli(data_dir, "dump", str(dump))
