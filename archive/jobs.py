@@ -25,7 +25,8 @@ from archive.queue import UPLOAD_PREFIX, retry, sync
 from archive.remote import item_options, run_request
 from archive.saving import FetchedMedia
 from archive.ytdlp import check_fetch_url
-from catalog import Catalog, Conflict, FileStore, Item, Job, NotFound
+from catalog import Catalog, CatalogError, Conflict, FileStore, Item, Job, NotFound
+from transcripts import TranscriptError
 
 KINDS = ("ingest-url", "retry", "sync", "transcribe", "upload")
 # IngestOptions fields a job carries (the rest, such as the yt-dlp seam, are the worker's own)
@@ -203,6 +204,10 @@ def _upload(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) 
     data = catalog.queue.job_data(job.id)
     if data is None:
         raise ArchiveError(f"job {job.id}: the uploaded file is no longer kept")
+    saved = catalog.find_session_id(file_source_key(data))
+    if saved is not None and job.attempts > 1:  # an earlier attempt saved it, then its worker died
+        catalog.queue.mark_done(item.id, session_id=saved, title=None)
+        return {"session_id": saved, "sessions": [saved]}
     catalog.queue.mark_running(item.id)
     try:
         stored = ingest_caption_bytes(
@@ -214,8 +219,15 @@ def _upload(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) 
             max_bytes=job.payload.get("max_bytes"),
             media=_staged_media(storage.files_for(data_dir, context.files), job.payload.get("media")),
         )
-    except Exception as exc:
+    except (
+        ArchiveError,
+        CatalogError,
+        TranscriptError,
+    ) as exc:  # the upload's own fault: trying again won't help
         catalog.queue.mark_failed(item.id, str(exc))
+        return {"error": str(exc)}
+    except Exception:  # the worker's trouble (a full disk, a lost connection): the job is tried again later
+        catalog.queue.mark_pending([item.id])  # (and its item failed with it once no attempt is left)
         raise
     catalog.queue.mark_done(item.id, session_id=stored.session_id, title=stored.title)
     return {"session_id": stored.session_id, "sessions": [stored.session_id]}

@@ -265,3 +265,18 @@ def test_an_upload_on_a_node_without_a_worker_waits_on_its_progress_page_until_a
         done = wait_for_item(client, response.headers["location"])
         session_id = int(re.search(r'href="/staff/sessions/(\d+)"', done).group(1))
         assert "Lead service lines are coming out" in client.get(f"/staff/sessions/{session_id}").text
+
+
+def test_the_dashboard_counts_the_jobs_waiting_for_a_worker(tmp_path):
+    site = build_staff_site(tmp_path / "data", worker=False)
+    with TestClient(create_app(site.settings)) as client:
+        signed_in(client, site, EDITOR)
+        assert "waiting for a worker" not in client.get("/staff").text
+        form = client.get("/staff/sessions/new").text
+        client.post(
+            "/staff/sessions/new/upload",
+            data={"csrf": csrf_of(form), "title": "Water Webinar"},
+            files={"captions": ("water.vtt", CAPTIONS.encode(), "text/vtt")},
+            follow_redirects=False,
+        )
+        assert "Work queue: 1 job(s) waiting for a worker, 0 being run." in client.get("/staff").text

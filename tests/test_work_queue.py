@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -12,10 +13,21 @@ import threading
 import time
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support.cluster import CatalogTarget, Node, cli, free_port, sqlite_target, wait_until
+from support.cluster import (
+    CatalogTarget,
+    Node,
+    add_user,
+    cli,
+    csrf_of,
+    free_port,
+    sign_in,
+    sqlite_target,
+    wait_until,
+)
 from support.httpserver import LocalServer, Reply, local_server  # noqa: F401 - the fixture
 from support.ytdlp_fake import FakeSite, make_downloader, vtt
 
@@ -83,7 +95,10 @@ def test_a_job_whose_worker_keeps_dying_is_failed_when_its_attempts_are_spent(ca
         time.sleep(0.1)
     assert catalog.queue.claim_job("next", 30) is None
     failed = catalog.queue.job(job.id)
-    assert failed.state == "failed" and "stopped 2 times" in failed.last_error
+    assert (
+        failed.state == "failed"
+        and failed.last_error == "its worker stopped before finishing it (attempt 2 of 2)"
+    )
 
 
 def test_workers_racing_for_jobs_take_each_exactly_once(catalog_target):
@@ -210,3 +225,102 @@ def test_a_sync_queued_from_the_command_line_is_run_by_the_worker_command(local_
     assert titles == ["Budget plenary", "Water roundtable"]
     refused = run(data_dir, "sync", "http://[::1", "--queue", obj=fake)
     assert refused.exit_code == 1 and refused.stderr.startswith("error: ")
+
+
+def test_a_postgresql_catalog_without_a_shared_signing_key_refuses_to_serve(pg_url, tmp_path):
+    target = CatalogTarget("postgresql", tmp_path / "data", {"USCM_ARCHIVE_CATALOG": pg_url})
+    refused = cli(target, "serve", "--port", str(free_port()), USCM_ARCHIVE_SECRET_KEY="")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("error: a PostgreSQL catalog is shared by nodes on several machines")
+    assert not (tmp_path / "data" / "secret.key").exists()  # no node-local key was made
+
+
+def test_one_serve_process_alone_runs_the_jobs_it_queues(tmp_path):
+    """One machine, no other process: ``serve`` runs a worker thread of its own."""
+    target = sqlite_target(tmp_path / "data")
+    add_user(target, "ann", "a long staff passphrase 2026")
+    node = Node(target, "node", tmp_path, worker=True)
+    try:
+        node.wait_ready()
+        staff = node.client()
+        assert sign_in(staff, "ann", "a long staff passphrase 2026").status_code == 303
+        page = staff.get("/staff/sessions/new").text
+        response = staff.post(
+            "/staff/sessions/new/upload",
+            data={"csrf": csrf_of(page), "title": "Harbor Dredging"},
+            files={"captions": ("harbor.vtt", CAPTIONS, "text/vtt")},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert re.fullmatch(r"/staff/sessions/\d+\?notice=created", response.headers["location"])
+        assert "harbor dredging contract" in staff.get(response.headers["location"]).text
+    finally:
+        node.stop()
+
+
+def test_an_upload_whose_worker_died_after_saving_is_not_saved_twice(catalog, catalog_target, data_dir):
+    from archive.jobs import WorkerContext, run
+    from archive.uploads import stage_media_upload
+
+    recording = (Path(__file__).parent / "fixtures" / "direct-media.mp4").read_bytes()
+    with (data_dir / "r.mp4").open("wb") as handle:
+        handle.write(recording)
+    with (data_dir / "r.mp4").open("rb") as stream:
+        staged = stage_media_upload(data_dir, stream, "harbor.mp4", "video/mp4", 1 << 20)
+    item = queue_upload(
+        catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"), media=staged
+    )
+    first = catalog.queue.claim_job("dies-after-saving", 0.2)
+    saved = run(catalog, data_dir, first, WorkerContext())["session_id"]  # ... and never finishes the job
+    time.sleep(0.3)
+    assert Worker(catalog_target, data_dir, options=WorkerOptions(until_idle=True)).run() == 1
+    job = catalog.queue.job(first.id)
+    assert job.state == "done" and job.attempts == 2 and job.result["session_id"] == saved
+    assert catalog.queue.get(item.id).state == "done"
+    assert catalog.list_sessions(include_drafts=True)[0] == 1
+    assert (
+        catalog.get_session(saved, include_drafts=True).media_sha256 == hashlib.sha256(recording).hexdigest()
+    )
+
+
+def test_a_job_given_up_on_fails_its_ingest_item_too(catalog):
+    item = catalog.queue.upsert("https://example.org/v", "https://example.org/v")
+    catalog.queue.mark_pending([item.id])
+    job = catalog.queue.enqueue_job("ingest-url", {}, item_id=item.id, max_attempts=1)
+    catalog.queue.claim_job("w", 30)
+    catalog.queue.fail_job(job.id, "w", "RuntimeError: the worker's disk is full")
+    failed = catalog.queue.get(item.id)
+    assert failed.state == "failed" and failed.last_error == "RuntimeError: the worker's disk is full"
+    other = catalog.queue.upsert("https://example.org/w", "https://example.org/w")
+    lost = catalog.queue.enqueue_job("ingest-url", {}, item_id=other.id, max_attempts=1)
+    catalog.queue.mark_running(other.id)
+    catalog.queue.claim_job("dies", 0.05)
+    time.sleep(0.1)
+    assert catalog.queue.claim_job("next", 30) is None
+    assert catalog.queue.job(lost.id).state == "failed"
+    assert catalog.queue.get(other.id).state == "failed"
+    assert catalog.queue.get(other.id).last_error.endswith("(attempt 1 of 1)")
+
+
+def test_an_upload_that_cannot_be_saved_fails_its_item_at_once_and_is_not_retried(
+    catalog, catalog_target, data_dir
+):
+    from archive.uploads import stage_media_upload
+
+    with (data_dir / "r.mp4").open("wb") as handle:
+        handle.write((Path(__file__).parent / "fixtures" / "direct-media.mp4").read_bytes())
+    with (data_dir / "r.mp4").open("rb") as stream:
+        staged = stage_media_upload(data_dir, stream, "harbor.mp4", "video/mp4", 1 << 20)
+    item = queue_upload(
+        catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"), media=staged
+    )
+    staged.staged.staged.unlink()  # the staging folder was swept before any worker came
+    assert Worker(catalog_target, data_dir, options=WorkerOptions(until_idle=True)).run() == 1
+    failed = catalog.queue.get(item.id)
+    assert (
+        failed.state == "failed"
+        and "harbor.mp4 is no longer in the data folder's staging" in failed.last_error
+    )
+    job = catalog.queue.jobs()[0]
+    assert job.state == "done" and job.attempts == 1 and job.result == {"error": failed.last_error}
+    assert catalog.list_sessions(include_drafts=True)[0] == 0

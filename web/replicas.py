@@ -100,13 +100,13 @@ class ReadRouting:
             catalogs = used_replicas.get() or []
             current_target.reset(token)
             used_replicas.reset(used)
-        if (
-            attempt.failure is None and attempt.held
-        ):  # an error answer (e.g. 400): was it the standby's doing?
-            if any(c.connection_lost() for c in catalogs) or not await run_in_threadpool(
-                replicas.answers, target
-            ):
-                attempt.failure = "the replica did not answer"
+        # an error answer (e.g. 400): the standby's doing when its connection is gone or it does not answer now
+        held_error = attempt.failure is None and attempt.held
+        if held_error and (
+            any(c.connection_lost() for c in catalogs)
+            or not await run_in_threadpool(replicas.answers, target)
+        ):
+            attempt.failure = "the replica did not answer"
         if attempt.failure is None:
             await attempt.flush()
             return

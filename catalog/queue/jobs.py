@@ -103,6 +103,8 @@ def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence
     A job whose lease ran out with no attempt left is failed here instead (its last worker never came back).
     """
     now = timestamp()
+    if _ready_job(catalog, catalog.db.conn, now, kinds, lock=False) is None:
+        return None  # an idle worker's poll reads only: it takes no write lock
     with transaction(catalog.db) as conn:
         while True:
             row = _ready_job(catalog, conn, now, kinds)
@@ -110,11 +112,13 @@ def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence
                 return None
             job_id, attempts, max_attempts, state = row
             if state == "running" and attempts >= max_attempts:
+                error = f"its worker stopped before finishing it (attempt {attempts} of {max_attempts})"
                 conn.execute(
                     "UPDATE jobs SET state = 'failed', data = NULL, lease_owner = NULL, lease_expires_at = NULL, "
                     "last_error = coalesce(last_error, ?), updated_at = ? WHERE id = ?",
-                    (f"its worker stopped {attempts} times before finishing it", now, job_id),
+                    (error, now, job_id),
                 )
+                _fail_item(conn, job_id, error, now)
                 continue
             conn.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, "
@@ -125,7 +129,7 @@ def claim(catalog: Catalog, owner: str, lease_seconds: float, *, kinds: Sequence
     return get(catalog, job_id)
 
 
-def _ready_job(catalog: Catalog, conn, now: str, kinds: Sequence[str]) -> tuple | None:
+def _ready_job(catalog: Catalog, conn, now: str, kinds: Sequence[str], *, lock: bool = True) -> tuple | None:
     """The next job to take, inside the claim's write transaction. The PostgreSQL catalog appends
     ``FOR UPDATE SKIP LOCKED`` here (its many writers skip each other's rows instead of waiting)."""
     kind_clause = f"AND kind IN ({', '.join('?' * len(kinds))}) " if kinds else ""
@@ -134,7 +138,7 @@ def _ready_job(catalog: Catalog, conn, now: str, kinds: Sequence[str]) -> tuple 
         "WHERE ((state = 'queued' AND next_try_at <= ?) OR (state = 'running' AND lease_expires_at <= ?)) "
         f"{kind_clause}ORDER BY next_try_at, id LIMIT 1"
     )
-    if getattr(catalog, "backend", "sqlite") == "postgresql":
+    if lock and getattr(catalog, "backend", "sqlite") == "postgresql":
         sql += " FOR UPDATE SKIP LOCKED"
     return conn.execute(sql, (now, now, *kinds)).fetchone()
 
@@ -184,7 +188,18 @@ def fail(catalog: Catalog, job_id: int, owner: str, error: str, *, retry: bool =
                 "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
                 (error[:2000], now, job_id),
             )
+            _fail_item(conn, job_id, error[:2000], now)
     return get(catalog, job_id)
+
+
+def _fail_item(conn, job_id: int, error: str, now: str) -> None:
+    """A job given up on fails its ingest item too (unless the item got further on its own), so that the staff
+    progress page and ``status`` say so instead of waiting forever."""
+    conn.execute(
+        "UPDATE items SET state = 'failed', last_error = ?, updated_at = ? "
+        "WHERE id = (SELECT item_id FROM jobs WHERE id = ?) AND state IN ('pending', 'running')",
+        (error, now, job_id),
+    )
 
 
 def release(catalog: Catalog, job_id: int, owner: str) -> bool:

@@ -113,11 +113,20 @@ class Process:
 
 
 class Node(Process):
-    """``uscm-archive serve --no-worker`` on a free port."""
+    """``uscm-archive serve --no-worker`` on a free port (``worker=True``: with its own worker thread)."""
 
-    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, *extra: str):
+    def __init__(
+        self,
+        target: CatalogTarget,
+        name: str,
+        log_dir: Path,
+        *extra: str,
+        worker: bool = False,
+        env: dict[str, str] | None = None,  # this node's own settings (e.g. a replica to read from)
+    ):
         self.port = free_port()
-        super().__init__(target, name, ["serve", "--port", str(self.port), "--no-worker", *extra], log_dir)
+        args = ["serve", "--port", str(self.port), *([] if worker else ["--no-worker"]), *extra]
+        super().__init__(target, name, args, log_dir, **(env or {}))
         self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, seconds: float = 60) -> Node:
@@ -140,7 +149,7 @@ class Node(Process):
 class WorkerProcess(Process):
     """``uscm-archive worker`` with a short lease, so that a takeover happens within a test."""
 
-    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, lease: float = 3.0):
+    def __init__(self, target: CatalogTarget, name: str, log_dir: Path, lease: float = 6.0):
         super().__init__(target, name, ["worker", "--lease", str(lease), "--poll", "0.2"], log_dir)
 
 

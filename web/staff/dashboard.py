@@ -19,7 +19,15 @@ def ingest_queue(request: Request) -> dict:
     failed = catalog.queue.list(states=("failed",), limit=200)
     done = staff_for(request).edits.recent_ingests(10)
     progress = {job.item_id: job for job in catalog.queue.transcriptions()}  # percent of audio done
-    return {"waiting": waiting, "failed": failed, "done": done, "busy": bool(waiting), "jobs": progress}
+    work = catalog.queue.count_jobs()  # the shared work queue: what workers have still to take or finish
+    return {
+        "waiting": waiting,
+        "failed": failed,
+        "done": done,
+        "busy": bool(waiting),
+        "jobs": progress,
+        "work": work,
+    }
 
 
 @router.get("/staff", include_in_schema=False)
