@@ -383,3 +383,40 @@ def test_check_sweeps_staged_objects_a_killed_ingest_left_in_the_store(s3, store
     assert line.startswith(".incoming/0123abcd/talk.wav in s3://") and "h old" in line
     assert not [k for k in s3.keys(bucket) if "/.incoming/" in k]
     assert len(s3.keys(bucket)) == 2  # the sessions' own objects are untouched
+
+
+def test_an_upload_staged_by_one_node_is_placed_by_another_process(s3, store, tmp_path):
+    """A web node streams the recording into the store; a worker elsewhere (its own client, its own data
+    folder) saves the session and places the file from the job's payload alone."""
+    import io
+
+    from archive import IngestOptions, ingest_caption_bytes
+    from archive.object_store import S3Files
+    from archive.uploads import stage_media_upload, staged_media_from, staged_media_payload
+    from catalog import Catalog
+
+    bucket, url, env = store
+    node, worker = S3Files(url, client=s3.client()), S3Files(url, client=s3.client())
+    wav = write_silent_wav(tmp_path / "talk.wav", seconds=1)
+    staged = stage_media_upload(tmp_path / "node-a", io.BytesIO(wav), "talk.wav", "audio/wav", 10**7, node)
+    payload = json.loads(json.dumps(staged_media_payload(staged)))
+    assert payload["path"].startswith(".incoming/") and [k for k in s3.keys(bucket) if "/.incoming/" in k]
+    data_dir = tmp_path / "worker"
+    catalog = Catalog.open(data_dir / "catalog.db")
+    try:
+        media = staged_media_from(worker, payload)
+        stored = ingest_caption_bytes(
+            catalog, data_dir, CAPTIONS, "talk.vtt", IngestOptions(title="Talk", files=worker), media=media
+        )
+        session = catalog.get_session(stored.session_id)
+    finally:
+        catalog.close()
+    assert session.media_sha256 == hashlib.sha256(wav).hexdigest()
+    assert s3.keys(bucket) == [
+        f"archive/captions/{session.id}/en.upload.vtt",
+        f"archive/media/{session.id}/talk.wav",
+    ]
+    with pytest.raises(Exception, match="no longer in"):
+        staged_media_from(worker, payload)  # placed: a second run of the job cannot place it twice
+    with pytest.raises(Exception, match="not a staged media file"):
+        staged_media_from(worker, {**payload, "path": "media/1/talk.wav"})
