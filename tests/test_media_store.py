@@ -419,3 +419,64 @@ def test_an_upload_staged_by_one_node_is_placed_by_another_process(s3, store, tm
         staged_media_from(worker, payload)  # placed: a second run of the job cannot place it twice
     with pytest.raises(Exception, match="not a staged media file"):
         staged_media_from(worker, {**payload, "path": "media/1/talk.wav"})
+
+
+def test_two_serve_processes_on_one_store_serve_the_same_recording(s3, store, tmp_path):
+    """``serve --demo --workers 2`` with the store from the environment alone (USCM_ARCHIVE_MEDIA_STORE and the
+    AWS variables), in a process of its own: every worker streams the recording's ranges from the bucket."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    bucket, url, env = store
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child_env = {
+        **os.environ,
+        **env,
+        "USCM_ARCHIVE_MEDIA_STORE": url,
+        "USCM_ARCHIVE_DATA": str(tmp_path / "d"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uscm_archive.cli",
+        "serve",
+        "--demo",
+        "--workers",
+        "2",
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "sessions": 3, "store": "ok"}
+        media_keys = [k for k in s3.keys(bucket) if "/media/" in k]
+        assert len(media_keys) == 3 and not (tmp_path / "d" / "media").exists()
+        key = media_keys[0]
+        session_id, name = key.split("/")[-2:]
+        whole = s3.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        with httpx.Client(base_url=base, timeout=10) as client:  # new connections: both workers answer
+            for offset in range(0, 12):
+                start = offset * 1000
+                answer = client.get(
+                    f"/sessions/{session_id}/media/{name}",
+                    headers={"Range": f"bytes={start}-{start + 999}", "Connection": "close"},
+                )
+                assert answer.status_code == 206 and answer.content == whole[start : start + 1000]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
