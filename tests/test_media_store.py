@@ -233,6 +233,17 @@ def test_bad_store_settings_are_one_clear_error_and_change_nothing(s3, store, tm
     assert refused.stderr.startswith("error: ") and "archive" in refused.stderr, refused.stderr
     no_bucket = run(data_dir, "s3://no-such-bucket-here/x", env, "ingest", str(captions), "--title", "Talk")
     assert no_bucket.exit_code == 1 and "no such bucket" in no_bucket.stderr.lower(), no_bucket.stderr
+    no_scheme = run(
+        data_dir, url, {**env, "USCM_ARCHIVE_S3_ENDPOINT": "127.0.0.1:9000"}, "ingest", str(captions)
+    )
+    assert (
+        no_scheme.exit_code == 1
+        and "USCM_ARCHIVE_S3_ENDPOINT: '127.0.0.1:9000' is not the URL" in no_scheme.stderr
+    )
+    silent = run(
+        data_dir, url, {**env, "USCM_ARCHIVE_S3_ENDPOINT": "http://127.0.0.1:9"}, "ingest", str(captions)
+    )
+    assert silent.exit_code == 1 and "cannot write en.upload.vtt: the store does not answer" in silent.stderr
     listing = run(data_dir, url, env, "sessions", "--json")
     assert json.loads(listing.stdout) == []  # nothing was saved by the refused ingests
     assert s3.keys(bucket) == []

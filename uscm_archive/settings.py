@@ -104,7 +104,19 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     values["media_store"] = media_store(values.get("media_store", ""))
+    values["s3_endpoint"] = s3_endpoint(values.get("s3_endpoint", ""))
     return Settings(**values)
+
+
+def s3_endpoint(value: str) -> str:
+    """``USCM_ARCHIVE_S3_ENDPOINT``: empty (AWS) or an http(s) URL of the S3 server."""
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/\S*)?", value):
+        raise SettingsError(
+            f"USCM_ARCHIVE_S3_ENDPOINT: {value!r} is not the URL of an S3 server like http://10.0.0.5:8333 "
+            "(a scheme, a host, an optional port)"
+        )
+    return value.rstrip("/")
 
 
 # the standard AWS variables boto3 itself reads, taken here so that settings are built once, at the edge
