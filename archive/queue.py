@@ -57,7 +57,8 @@ def retry(
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))
         if catalog.queue.is_transcription(item):  # a transcription on the queue: run it again, not a fetch
-            result.extend(transcription.retry_job(catalog, data_dir, item))
+            again = transcription.TranscribeOptions(files=options.files)  # the media in the same store
+            result.extend(transcription.retry_job(catalog, data_dir, item, again))
             continue
         item_options = options_for(item, options)
         if item.parent_url is None and item.key == item.url:  # a URL as asked: may be a playlist
