@@ -75,15 +75,18 @@ def make_client(
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint or None,
-        region_name=region or "us-east-1",
-        aws_access_key_id=access_key or None,
-        aws_secret_access_key=secret_key or None,
-        aws_session_token=session_token or None,
-        config=config,
-    )
+    try:
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint or None,
+            region_name=region or "us-east-1",
+            aws_access_key_id=access_key or None,
+            aws_secret_access_key=secret_key or None,
+            aws_session_token=session_token or None,
+            config=config,
+        )
+    except Exception as exc:  # botocore: an invalid endpoint or region
+        raise FileStoreError(f"the S3 client cannot be made for endpoint {endpoint!r}: {exc}") from exc
 
 
 class S3Files(FileStore):
@@ -100,7 +103,8 @@ class S3Files(FileStore):
         return key[len(self.location.prefix) + 1 :] if self.location.prefix else key
 
     def _error(self, exc: Exception, path: str, doing: str) -> FileStoreError:
-        return FileStoreError(f"{self.description}: cannot {doing} {path}: {_reason(exc)}")
+        shown = path.rsplit("/", 1)[-1] if path.startswith(".incoming/") else path  # a staged file: its name
+        return FileStoreError(f"{self.description}: cannot {doing} {shown}: {_reason(exc)}")
 
     # -- writing ----------------------------------------------------------------------------------------------
     def put(

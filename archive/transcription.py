@@ -54,7 +54,11 @@ def transcribable(
         raise ArchiveError(
             f"session {session_id} has no archived media to transcribe (ingest it with --media)"
         )
-    if not files_for(data_dir, files).exists(session.media_path):
+    try:
+        present = files_for(data_dir, files).exists(session.media_path)
+    except FileStoreError as exc:
+        raise ArchiveError(f"session {session_id}: its media file cannot be reached: {exc}") from exc
+    if not present:
         raise ArchiveError(f"session {session_id}: its media file {session.media_path} is missing")
     if any(t.source != "asr" and t.is_primary for t in session.tracks) and session.segment_count:
         raise ArchiveError(f"session {session_id} already has captions")

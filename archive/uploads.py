@@ -55,3 +55,38 @@ def stage_media_upload(
 def _discard(staged: storage.StagedFile) -> None:
     with contextlib.suppress(FileStoreError):
         staged.discard()
+
+
+def staged_media_payload(media: FetchedMedia) -> dict:
+    """What a job needs to place a staged upload from another process or machine (JSON-safe): the staged path in
+    the shared store, its file name, size, sha256 and type."""
+    if media.staged is None:
+        raise ArchiveError("the media file is not staged")
+    return {
+        "path": media.staged.path,
+        "name": media.staged.name,
+        "size": media.size,
+        "sha256": media.sha256,
+        "mime": media.mime,
+    }
+
+
+def staged_media_from(files: FileStore, payload: dict) -> FetchedMedia:
+    """The staged upload ``staged_media_payload`` described, in ``files`` (the store every node shares); it must
+    still be there, under the staging area, with the size it was staged with."""
+    path, name = str(payload.get("path") or ""), str(payload.get("name") or "")
+    if not re.fullmatch(
+        rf"{re.escape(storage.STAGING)}/[0-9a-f]{{32}}/[A-Za-z0-9][A-Za-z0-9._-]{{0,120}}", path
+    ):
+        raise ArchiveError(f"{path!r} is not a staged media file")
+    if path.rsplit("/", 1)[-1] != name:
+        raise ArchiveError(f"{name!r} is not the name of the staged file {path!r}")
+    try:
+        stored = files.stat(path)
+    except FileStoreError as exc:
+        raise ArchiveError(str(exc)) from exc
+    if stored is None or stored.size != payload.get("size"):
+        raise ArchiveError(f"the staged media file {path} is no longer in {files.description}")
+    return FetchedMedia(
+        storage.StagedFile(files, path, name), stored.size, str(payload["sha256"]), payload.get("mime")
+    )

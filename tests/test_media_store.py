@@ -124,9 +124,8 @@ def test_the_page_plays_the_recording_from_the_store_with_range_requests(store, 
         caption = client.get("/sessions/1/captions/en.upload.vtt", headers={"Range": "bytes=0-5"})
         assert caption.status_code == 206 and caption.content == b"WEBVTT"
         # the page's CSP is unchanged: the media comes from the site itself, the bucket stays private
-        assert "media-src 'self'" in whole.headers["content-security-policy"] or "media-src" not in (
-            whole.headers.get("content-security-policy", "")
-        )
+        policy = client.get("/sessions/2").headers["content-security-policy"]
+        assert "media-src 'self';" in policy and "127.0.0.1" not in policy
 
 
 def test_a_deleted_object_is_a_404_not_a_500_and_check_names_it(s3, store, tmp_path):
@@ -234,6 +233,17 @@ def test_bad_store_settings_are_one_clear_error_and_change_nothing(s3, store, tm
     assert refused.stderr.startswith("error: ") and "archive" in refused.stderr, refused.stderr
     no_bucket = run(data_dir, "s3://no-such-bucket-here/x", env, "ingest", str(captions), "--title", "Talk")
     assert no_bucket.exit_code == 1 and "no such bucket" in no_bucket.stderr.lower(), no_bucket.stderr
+    no_scheme = run(
+        data_dir, url, {**env, "USCM_ARCHIVE_S3_ENDPOINT": "127.0.0.1:9000"}, "ingest", str(captions)
+    )
+    assert (
+        no_scheme.exit_code == 1
+        and "USCM_ARCHIVE_S3_ENDPOINT: '127.0.0.1:9000' is not the URL" in no_scheme.stderr
+    )
+    silent = run(
+        data_dir, url, {**env, "USCM_ARCHIVE_S3_ENDPOINT": "http://127.0.0.1:9"}, "ingest", str(captions)
+    )
+    assert silent.exit_code == 1 and "cannot write en.upload.vtt: the store does not answer" in silent.stderr
     listing = run(data_dir, url, env, "sessions", "--json")
     assert json.loads(listing.stdout) == []  # nothing was saved by the refused ingests
     assert s3.keys(bucket) == []
@@ -383,3 +393,101 @@ def test_check_sweeps_staged_objects_a_killed_ingest_left_in_the_store(s3, store
     assert line.startswith(".incoming/0123abcd/talk.wav in s3://") and "h old" in line
     assert not [k for k in s3.keys(bucket) if "/.incoming/" in k]
     assert len(s3.keys(bucket)) == 2  # the sessions' own objects are untouched
+
+
+def test_an_upload_staged_by_one_node_is_placed_by_another_process(s3, store, tmp_path):
+    """A web node streams the recording into the store; a worker elsewhere (its own client, its own data
+    folder) saves the session and places the file from the job's payload alone."""
+    import io
+
+    from archive import IngestOptions, ingest_caption_bytes
+    from archive.object_store import S3Files
+    from archive.uploads import stage_media_upload, staged_media_from, staged_media_payload
+    from catalog import Catalog
+
+    bucket, url, env = store
+    node, worker = S3Files(url, client=s3.client()), S3Files(url, client=s3.client())
+    wav = write_silent_wav(tmp_path / "talk.wav", seconds=1)
+    staged = stage_media_upload(tmp_path / "node-a", io.BytesIO(wav), "talk.wav", "audio/wav", 10**7, node)
+    payload = json.loads(json.dumps(staged_media_payload(staged)))
+    assert payload["path"].startswith(".incoming/") and [k for k in s3.keys(bucket) if "/.incoming/" in k]
+    data_dir = tmp_path / "worker"
+    catalog = Catalog.open(data_dir / "catalog.db")
+    try:
+        media = staged_media_from(worker, payload)
+        stored = ingest_caption_bytes(
+            catalog, data_dir, CAPTIONS, "talk.vtt", IngestOptions(title="Talk", files=worker), media=media
+        )
+        session = catalog.get_session(stored.session_id)
+    finally:
+        catalog.close()
+    assert session.media_sha256 == hashlib.sha256(wav).hexdigest()
+    assert s3.keys(bucket) == [
+        f"archive/captions/{session.id}/en.upload.vtt",
+        f"archive/media/{session.id}/talk.wav",
+    ]
+    with pytest.raises(Exception, match="no longer in"):
+        staged_media_from(worker, payload)  # placed: a second run of the job cannot place it twice
+    with pytest.raises(Exception, match="not a staged media file"):
+        staged_media_from(worker, {**payload, "path": "media/1/talk.wav"})
+
+
+def test_two_serve_processes_on_one_store_serve_the_same_recording(s3, store, tmp_path):
+    """``serve --demo --workers 2`` with the store from the environment alone (USCM_ARCHIVE_MEDIA_STORE and the
+    AWS variables), in a process of its own: every worker streams the recording's ranges from the bucket."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    bucket, url, env = store
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child_env = {
+        **os.environ,
+        **env,
+        "USCM_ARCHIVE_MEDIA_STORE": url,
+        "USCM_ARCHIVE_DATA": str(tmp_path / "d"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uscm_archive.cli",
+        "serve",
+        "--demo",
+        "--workers",
+        "2",
+        "--port",
+        str(port),
+    ]
+    server = subprocess.Popen(command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "sessions": 3, "store": "ok"}
+        media_keys = [k for k in s3.keys(bucket) if "/media/" in k]
+        assert len(media_keys) == 3 and not (tmp_path / "d" / "media").exists()
+        key = media_keys[0]
+        session_id, name = key.split("/")[-2:]
+        whole = s3.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        with httpx.Client(base_url=base, timeout=10) as client:  # new connections: both workers answer
+            for offset in range(0, 12):
+                start = offset * 1000
+                answer = client.get(
+                    f"/sessions/{session_id}/media/{name}",
+                    headers={"Range": f"bytes={start}-{start + 999}", "Connection": "close"},
+                )
+                assert answer.status_code == 206 and answer.content == whole[start : start + 1000]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)

@@ -140,6 +140,7 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
     values["catalog_replicas"] = catalog_replicas(values.get("catalog_replicas", ()), values["catalog_url"])
     values["replica_max_lag"] = replica_max_lag(values.get("replica_max_lag", 10.0))
     values["media_store"] = media_store(values.get("media_store", ""))
+    values["s3_endpoint"] = s3_endpoint(values.get("s3_endpoint", ""))
     return Settings(**values)
 
 
@@ -187,6 +188,17 @@ def catalog_url(value: str) -> str:
             "postgresql://user@host:5432/archive (leave it empty for the data folder's catalog.db)"
         )
     return value
+
+
+def s3_endpoint(value: str) -> str:
+    """``USCM_ARCHIVE_S3_ENDPOINT``: empty (AWS) or an http(s) URL of the S3 server."""
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/\S*)?", value):
+        raise SettingsError(
+            f"USCM_ARCHIVE_S3_ENDPOINT: {value!r} is not the URL of an S3 server like http://10.0.0.5:8333 "
+            "(a scheme, a host, an optional port)"
+        )
+    return value.rstrip("/")
 
 
 # the standard AWS variables boto3 itself reads, taken here so that settings are built once, at the edge
