@@ -48,7 +48,11 @@ from catalog.errors import CatalogError
 from catalog.store.schema_pg import MIGRATIONS, SCHEMA_VERSION
 from catalog.store.version import DataVersion
 
-POOL_MAX = 32
+# connections per URL per process. A web process runs up to 40 threads (anyio's pool), and a thread whose Catalog
+# once touched ``PgConnection.raw`` keeps that connection (the typo lookup's ``vocabulary_key`` does): at 32, the
+# two-node load at 64 clients (bench/topology.py) saw the 33rd such thread, and the data-version check after it,
+# wait 30 s for a connection. 64 covers the threads with room for the version checks.
+POOL_MAX = 64
 MIGRATION_LOCK = 8_121_964_001  # pg_advisory_xact_lock key: one migrating process at a time
 
 
