@@ -9,8 +9,9 @@ standbys' lag in a thread of its own) and ``ReadRouting`` picks the catalog of e
   request carries the ``uscm_written`` cookie: read-your-writes. A request that wrote on the primary gets that
   cookie (the primary's WAL position right after it, for ``WRITTEN_SECONDS``), so its author's next pages show the
   write even when a standby has not replayed it yet: they come from the primary until one has;
-- a read a standby fails (an error, or a 5xx, before any of the answer is sent) is answered again by the primary,
-  and the standby is taken out of use if a probe finds it gone (one log line): a reader never sees it.
+- a read a standby fails (an exception or a 5xx before any of the answer is sent, or an error answer while the
+  standby's connection is gone or it does not answer a probe made then) is answered again by the primary, and the
+  standby is taken out of use if a probe finds it gone (one log line): a reader never sees it.
 
 ``RoutedSearchCache`` keeps the search cache per catalog target, each following its own data version, so an answer
 computed on a lagging standby is never served as the primary's.
