@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -103,14 +104,26 @@ def run_jobs(
     options: TranscribeOptions | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Run ``items`` (default: every queued or interrupted job); one failure never stops the others."""
+    """Run ``items`` (default: every queued or interrupted job no worker holds now); one failure never stops the
+    others."""
     options = options or TranscribeOptions()
-    targets = list(catalog.queue.unfinished_transcriptions() if items is None else items)
+    if items is None:
+        held = _held_by_a_worker(catalog)
+        targets = [item for item in catalog.queue.unfinished_transcriptions() if item.id not in held]
+    else:
+        targets = list(items)
     result = IngestResult()
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title))
         result.extend(run_job(catalog, data_dir, item, options, progress))
     return result
+
+
+def _held_by_a_worker(catalog: Catalog) -> set[int]:
+    """Items whose job a worker holds with a lease still running (``transcribe --pending`` leaves them be)."""
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    running = catalog.queue.jobs(states=("running",), limit=10000)
+    return {j.item_id for j in running if j.item_id is not None and (j.lease_expires_at or "") > now}
 
 
 def run_job(

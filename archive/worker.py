@@ -36,6 +36,7 @@ class WorkerOptions:
     lease_seconds: float = DEFAULT_LEASE
     poll_seconds: float = DEFAULT_POLL  # how often an idle worker looks for jobs other nodes queued
     until_idle: bool = False  # stop when no job is ready (``worker --until-idle``)
+    kinds: tuple[str, ...] = ()  # only these kinds of job (``worker --kind transcribe``); empty: every kind
 
 
 def owner_name(label: str = "worker") -> str:
@@ -99,9 +100,11 @@ class Worker:
 
     def _claim(self, catalog: Catalog, owner: str) -> Job | None:
         try:
-            return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=jobs.KINDS)
-        except CatalogError as exc:  # the catalog busy or away: try again at the next poll
+            kinds = self.options.kinds or jobs.KINDS
+            return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=kinds)
+        except Exception as exc:  # noqa: BLE001 - the catalog busy or away: try again at the next poll
             log.warning("worker %s: cannot take a job: %s", owner, exc)
+            time.sleep(self.options.poll_seconds)
             return None
 
     def _run_one(self, catalog: Catalog, owner: str, job: Job) -> None:
@@ -115,14 +118,23 @@ class Worker:
                 f"{type(exc).__name__}: {exc}" if not isinstance(exc, CatalogError | OSError) else str(exc)
             )
             log.warning("job %s (%s) failed: %s\n%s", job.id, job.kind, error, traceback.format_exc())
-            catalog.queue.fail_job(job.id, owner, error)
+            self._record(lambda: catalog.queue.fail_job(job.id, owner, error), job)
             self._report(job, "failed", error)
             return
         keeper.stop()
-        if not catalog.queue.finish_job(job.id, owner, result):
+        if not self._record(lambda: catalog.queue.finish_job(job.id, owner, result), job):
             log.warning("job %s finished after its lease was taken over by another worker", job.id)
         self.finished += 1
         self._report(job, "done", result)
+
+    @staticmethod
+    def _record(write: Callable[[], object], job: Job) -> object:
+        """Finish or fail the job; when the catalog cannot be written, its lease runs out and it is run again."""
+        try:
+            return write()
+        except Exception as exc:  # noqa: BLE001 - the job is taken again after its lease, never lost
+            log.warning("job %s: cannot record its outcome (%s); it runs again after its lease", job.id, exc)
+            return None
 
     def _report(self, job: Job, outcome: str, detail) -> None:
         if self.on_job is not None:
@@ -152,7 +164,7 @@ class _LeaseKeeper:
                     if not catalog.queue.renew_lease(self.job_id, self.owner, self.lease):
                         log.warning("job %s: lease lost (another worker took it over)", self.job_id)
                         return
-                except CatalogError as exc:
+                except Exception as exc:  # noqa: BLE001 - try again at the next third of the lease
                     log.warning("job %s: cannot renew the lease: %s", self.job_id, exc)
         finally:
             catalog.close()

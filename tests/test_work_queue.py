@@ -324,3 +324,33 @@ def test_an_upload_that_cannot_be_saved_fails_its_item_at_once_and_is_not_retrie
     job = catalog.queue.jobs()[0]
     assert job.state == "done" and job.attempts == 1 and job.result == {"error": failed.last_error}
     assert catalog.list_sessions(include_drafts=True)[0] == 0
+
+
+def test_transcribe_pending_leaves_a_job_a_worker_holds_alone(catalog, data_dir):
+    from archive import ingest_caption_bytes, transcription
+
+    one, two = (
+        ingest_caption_bytes(
+            catalog, data_dir, CAPTIONS + text, f"{n}.vtt", IngestOptions(title=n)
+        ).session_id
+        for n, text in (("one", b"\n"), ("two", b"\n\n"))
+    )
+    held = catalog.queue.queue_transcription(one, "Held by a worker")
+    free = catalog.queue.queue_transcription(two, "Left by a stopped process")
+    catalog.queue.enqueue_job("transcribe", {}, item_id=held.id)
+    assert catalog.queue.claim_job("busy-worker", 60).item_id == held.id
+    result = transcription.run_jobs(catalog, data_dir)
+    assert [f.item_id for f in result.failures] == [free.id]  # tried (no media to transcribe): failed
+    assert catalog.queue.get(held.id).state == "pending"  # not touched: its worker runs it
+
+
+def test_a_worker_told_one_kind_takes_only_that_kind(catalog, catalog_in_env, data_dir):
+    sync = catalog.queue.enqueue_job("sync", {"url": "https://example.org/c", "options": {}})
+    item = queue_upload(catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"))
+    worked = run(data_dir, "worker", "--until-idle", "--kind", "upload", "--json")
+    assert worked.exit_code == 0, worked.output
+    assert json.loads(worked.stdout) == {"done": 1, "failed": 0}
+    assert catalog.queue.get(item.id).state == "done"
+    assert catalog.queue.job(sync.id).state == "queued"  # left for a worker that takes syncs
+    refused = run(data_dir, "worker", "--kind", "everything")
+    assert refused.exit_code == 2 and "--kind" in refused.output

@@ -32,9 +32,18 @@ from uscm_archive.settings import Settings
     help="Seconds between looks at the queue when it is empty.",
 )
 @click.option("--until-idle", is_flag=True, help="Stop once no job is ready (run what is queued, then exit).")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["ingest-url", "retry", "sync", "transcribe", "upload"]),
+    help="Take only this kind of job (repeatable), e.g. transcriptions on a machine with spare cores.",
+)
 @reporting('{"done": n, "failed": n} when the worker stops.')
 @with_settings
-def worker(settings: Settings, lease: float, poll: float, until_idle: bool, out: Output) -> None:
+def worker(
+    settings: Settings, lease: float, poll: float, until_idle: bool, kinds: tuple[str, ...], out: Output
+) -> None:
     """Run queued jobs (ingest, sync, retry, upload, transcription) until stopped (SIGTERM, Ctrl-C)."""
     from archive.jobs import WorkerContext
     from archive.worker import Worker, WorkerOptions
@@ -59,7 +68,7 @@ def worker(settings: Settings, lease: float, poll: float, until_idle: bool, out:
         settings.catalog_path,
         settings.data_dir,
         context,
-        WorkerOptions(lease_seconds=lease, poll_seconds=poll, until_idle=until_idle),
+        WorkerOptions(lease_seconds=lease, poll_seconds=poll, until_idle=until_idle, kinds=kinds),
         on_job=report,
     )
 
