@@ -507,10 +507,12 @@ def _only_common_words(conn, query: Query) -> bool:
     words = sorted(
         dict.fromkeys(w.lower() for group in query.groups for w in group[0].words()), key=len, reverse=True
     )
-    forms = lexemes(conn, UNSTEMMED, words)
+    forms = lexemes(
+        conn, STEMMED, words
+    )  # said in how many segments, as search matches it (SQLite counts FTS5's)
     for word in words:
         row = conn.execute(
-            "SELECT docs FROM search_words WHERE term = ?", (" ".join(forms.get(word, ())) or word,)
+            "SELECT docs FROM search_lexemes WHERE term = ?", (" ".join(forms.get(word, ())) or word,)
         ).fetchone()
         if row is None or row[0] < crosscut.COMMON_WORD:
             return False
