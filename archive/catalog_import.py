@@ -28,7 +28,17 @@ from archive.errors import ArchiveError
 from archive.files import read_caption_file
 from archive.options import IngestOptions
 from archive.saving import FetchedSession, FetchedTrack, save_fetched
-from catalog import Catalog, CatalogError, SessionMeta, SpeakerCredit, check_items, check_length
+from archive.storage import files_for
+from catalog import (
+    Catalog,
+    CatalogError,
+    FileStore,
+    FileStoreError,
+    SessionMeta,
+    SpeakerCredit,
+    check_items,
+    check_length,
+)
 from transcripts import TranscriptError
 
 KNOWN = {"title", "date", "event", "description", "speakers", "topics", "source_url", "video_url", "language"}
@@ -67,6 +77,7 @@ def import_catalog(
     by: str | None = None,
     text: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    files: FileStore | None = None,
 ) -> ImportReport:
     """Import every line of ``path`` (see the module doc). Bad lines are reported with their line number.
 
@@ -74,18 +85,19 @@ def import_catalog(
     file's content already read (standard input), ``path`` then only names it and its folder is where
     transcripts are found. ``progress(done, total)`` is called after each session saved."""
     path = Path(path)
+    files = files_for(data_dir, files)
     report = ImportReport(str(path))
     sessions = _read_all(path, report, drafts, text)
     if report.errors and (not skip_bad or not sessions):
         return report
     for number, fetched in sessions:
-        report.outcomes.append(_plan(catalog, Path(data_dir), number, fetched))
+        report.outcomes.append(_plan(catalog, files, number, fetched))
     if dry_run:
         return report
     for index, (_, fetched) in enumerate(sessions):
         # An unchanged line writes nothing: its segments, versions and files stay exactly as they are.
         if report.outcomes[index].action != "unchanged":
-            stored = save_fetched(catalog, data_dir, fetched, by)
+            stored = save_fetched(catalog, data_dir, fetched, by, files)
             report.outcomes[index] = replace_id(report.outcomes[index], stored.session_id)
         if progress is not None:
             progress(index + 1, len(sessions))
@@ -200,7 +212,7 @@ def _transcript(row: dict, folder: Path, language: str | None) -> tuple[FetchedT
     return (FetchedTrack(file.transcript, lang, "upload", file.transcript.format, raw=file.data),)
 
 
-def _plan(catalog: Catalog, data_dir: Path, number: int, fetched: FetchedSession) -> LineOutcome:
+def _plan(catalog: Catalog, files: FileStore, number: int, fetched: FetchedSession) -> LineOutcome:
     session_id = catalog.find_session_id(fetched.source_key)
     if session_id is None:
         return LineOutcome(number, fetched.meta.title, "create")
@@ -209,7 +221,7 @@ def _plan(catalog: Catalog, data_dir: Path, number: int, fetched: FetchedSession
     event = fetched.meta.event and (catalog.event_redirect(fetched.meta.event) or fetched.meta.event)
     given = {f: event if f == "event" else getattr(fetched.meta, f) for f in COMPARED}
     changes = tuple(f for f in COMPARED if getattr(current, f) != given[f])
-    if any(_track_changed(data_dir, current, track) for track in fetched.tracks):
+    if any(_track_changed(files, current, track) for track in fetched.tracks):
         changes += ("transcript",)
     if not {(c.name, c.role) for c in fetched.meta.speakers} <= {(s.name, s.role) for s in current.speakers}:
         changes += ("speakers",)
@@ -231,14 +243,14 @@ def _extra(row: dict) -> dict:
     return extra
 
 
-def _track_changed(data_dir: Path, current, track: FetchedTrack) -> bool:
+def _track_changed(files: FileStore, current, track: FetchedTrack) -> bool:
     """Whether ``track`` differs from the stored track of its language: its raw caption file, byte for byte."""
     stored = next((t for t in current.tracks if t.language == track.language), None)
     if stored is None or stored.source != track.source or not stored.raw_path or track.raw is None:
         return True
     try:
-        return (data_dir / stored.raw_path).read_bytes() != track.raw
-    except OSError:
+        return files.read_bytes(stored.raw_path) != track.raw
+    except FileStoreError:
         return True  # its raw file is missing: import it again, which puts the file back
 
 

@@ -25,7 +25,7 @@ from archive.queue import UPLOAD_PREFIX, retry, sync
 from archive.remote import item_options, run_request
 from archive.saving import FetchedMedia
 from archive.ytdlp import check_fetch_url
-from catalog import Catalog, CatalogError, Conflict, Item, Job, NotFound
+from catalog import Catalog, CatalogError, Conflict, FileStore, Item, Job, NotFound
 from transcripts import TranscriptError
 
 KINDS = ("ingest-url", "retry", "sync", "transcribe", "upload")
@@ -54,6 +54,7 @@ class WorkerContext:
     downloader: Callable[[dict], Any] | None = None
     asr_model_dir: Path | None = None
     max_caption_bytes: int | None = None
+    files: Any = None  # the catalog.FileStore holding media and raw captions; None: the data folder
 
 
 def options_payload(options: IngestOptions) -> dict:
@@ -67,7 +68,7 @@ def options_from(payload: dict, context: WorkerContext) -> IngestOptions:
     for name in ("speakers", "topics", "languages"):
         if name in values:
             values[name] = tuple(values[name] or ())
-    return IngestOptions(**values, downloader=context.downloader)
+    return IngestOptions(**values, downloader=context.downloader, files=context.files)
 
 
 # -- enqueueing ----------------------------------------------------------------------------------------------
@@ -99,9 +100,13 @@ def queue_sync(catalog: Catalog, url: str, options: IngestOptions) -> Job:
     return catalog.queue.enqueue_job("sync", {"url": url, "options": options_payload(options)})
 
 
-def queue_transcription(catalog: Catalog, data_dir: Path, session_id: int, *, requested_by: str) -> Item:
+def queue_transcription(
+    catalog: Catalog, data_dir: Path, session_id: int, *, requested_by: str, files: Any = None
+) -> Item:
     """Queue the session's transcription (checked first: media archived, no captions) and its job."""
-    item = transcription.queue_sessions(catalog, data_dir, [session_id], requested_by=requested_by)[0]
+    item = transcription.queue_sessions(
+        catalog, data_dir, [session_id], requested_by=requested_by, files=files
+    )[0]
     catalog.queue.enqueue_job("transcribe", {}, item_id=item.id, max_attempts=2)
     return item
 
@@ -142,7 +147,7 @@ def queue_upload(
     payload = {"name": name, "options": options_payload(options), "max_bytes": max_bytes}
     if media is not None and media.staged is not None:
         payload["media"] = {
-            "path": str(media.staged.staged.relative_to(Path(data_dir))),
+            "path": media.staged.path,  # its path in the file store's staging area
             "name": media.staged.name,
             "size": media.size,
             "sha256": media.sha256,
@@ -190,7 +195,7 @@ def _sync(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) ->
 
 
 def _transcribe(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) -> dict:
-    options = transcription.TranscribeOptions(model_folder=context.asr_model_dir)
+    options = transcription.TranscribeOptions(model_folder=context.asr_model_dir, files=context.files)
     return _summary(transcription.run_jobs(catalog, data_dir, [_item(catalog, job)], options))
 
 
@@ -212,7 +217,7 @@ def _upload(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) 
             job.payload["name"],
             options_from(job.payload, context),
             max_bytes=job.payload.get("max_bytes"),
-            media=_staged_media(data_dir, job.payload.get("media")),
+            media=_staged_media(storage.files_for(data_dir, context.files), job.payload.get("media")),
         )
     except (
         ArchiveError,
@@ -228,15 +233,12 @@ def _upload(catalog: Catalog, data_dir: Path, job: Job, context: WorkerContext) 
     return {"session_id": stored.session_id, "sessions": [stored.session_id]}
 
 
-def _staged_media(data_dir: Path, media: dict | None) -> FetchedMedia | None:
+def _staged_media(files: FileStore, media: dict | None) -> FetchedMedia | None:
     if not media:
         return None
-    path = Path(data_dir) / media["path"]
-    if not path.is_file():
-        raise ArchiveError(
-            f"the uploaded recording {media['name']} is no longer in the data folder's staging"
-        )
-    staged = storage.StagedFile(path, media["name"])
+    if not files.exists(media["path"]):
+        raise ArchiveError(f"the uploaded recording {media['name']} is no longer in the file store's staging")
+    staged = storage.StagedFile(files, media["path"], media["name"])
     return FetchedMedia(staged, media["size"], media["sha256"], media.get("mime"))
 
 

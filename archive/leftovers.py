@@ -4,7 +4,8 @@ A killed upload or ingest leaves its staged files in ``.incoming/`` (a recording
 ``restore`` leaves its checked scratch copy ``.uscm-check-*/`` (the whole catalog, password hashes included);
 every unconfirmed bulk dry run leaves its file in ``.staff-bulk/``; a killed ``load`` or ``backup`` leaves a
 ``.partial`` copy. ``sweep_leftovers`` removes those older than ``MAX_AGE`` (an hour: no running operation holds
-one that long untouched) and says what it removed. ``serve`` runs it at start-up and ``check`` each time.
+one that long untouched) and says what it removed; ``sweep_staged`` does the same for the staged files of an
+object store (``--media-store``). ``serve`` runs both at start-up and ``check`` each time.
 """
 
 from __future__ import annotations
@@ -14,12 +15,33 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalog import DataFolder
+from archive.storage import STAGING
+from catalog import DataFolder, FileStore, FileStoreError, LocalFiles
 
 MAX_AGE = 3600.0
 # catalog/ops/backup.py's scratch copies (beside the catalog, and in the temp folder)
 CHECK_COPIES = ".uscm-check-*"
 PARTIAL = ("captions/**/.*.partial", "media/**/.*.partial", ".*.partial-*")
+
+
+def sweep_staged(files: FileStore, *, max_age: float = MAX_AGE, now: float | None = None) -> list[str]:
+    """Remove the object store's staged files (``.incoming/…`` of an upload or ingest killed before its save)
+    older than ``max_age`` seconds; one line each. The data folder's own are ``sweep_leftovers``'."""
+    if isinstance(files, LocalFiles):
+        return []
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        for staged in files.list(STAGING):
+            age = now - (staged.modified or now)
+            if age >= max_age:
+                files.delete(staged.path)
+                removed.append(
+                    f"{staged.path} in {files.description} ({_size(staged.size)}, {age / 3600:.1f} h old)"
+                )
+    except FileStoreError as exc:
+        removed.append(f"(the store's staged files could not be swept: {exc})")
+    return removed
 
 
 def sweep_leftovers(data_dir: Path, *, max_age: float = MAX_AGE, now: float | None = None) -> list[str]:

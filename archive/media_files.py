@@ -38,7 +38,12 @@ def read_media_file(path: Path, data_dir: Path, options: IngestOptions) -> Fetch
     safe = re.sub(r"[^A-Za-z0-9._-]", "-", path.name).lstrip(".-_") or f"media{path.suffix}"
     with path.open("rb") as handle:
         media = stage_media_upload(
-            data_dir, handle, safe[:120], mimetypes.guess_type(path.name)[0], MAX_MEDIA_BYTES
+            data_dir,
+            handle,
+            safe[:120],
+            mimetypes.guess_type(path.name)[0],
+            MAX_MEDIA_BYTES,
+            options.files,
         )
     title, name_date = title_from_name(re.sub(r"\.\w+$", "", path.name))
     meta = SessionMeta(

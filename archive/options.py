@@ -60,6 +60,7 @@ class IngestOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     downloader: Callable[[dict], Any] | None = None  # the yt-dlp seam: params -> YoutubeDL
     by: str | None = None  # who asked (a staff name, "cli:<login>"): the audit log's "who" for each save
+    files: Any = None  # the catalog.FileStore for the session's files; None: the data folder
 
     @property
     def url_languages(self) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ def ingest(
     for number, fetched in enumerate(local):
         if len(local) > 1:
             _report(progress, ProgressEvent(number, len(local), fetched.meta.title))
-        result.sessions.append(save_fetched(catalog, data_dir, fetched, options.by))
+        result.sessions.append(save_fetched(catalog, data_dir, fetched, options.by, options.files))
     for url in urls:
         result.extend(remote.ingest_url(catalog, data_dir, url, options, progress))
     return result
@@ -71,7 +71,9 @@ def ingest_caption_bytes(
         if media is not None and media.staged is not None:
             media.staged.discard()
         raise
-    return save_fetched(catalog, data_dir, replace(fetched, media=media) if media else fetched, options.by)
+    return save_fetched(
+        catalog, data_dir, replace(fetched, media=media) if media else fetched, options.by, options.files
+    )
 
 
 def read_local(paths: list[Path], options: IngestOptions) -> list[FetchedSession]:

@@ -59,7 +59,8 @@ def retry(
     for number, item in enumerate(targets):
         _report(progress, ProgressEvent(number, len(targets), item.title or item.url))
         if catalog.queue.is_transcription(item):  # a transcription on the queue: run it again, not a fetch
-            result.extend(transcription.retry_job(catalog, data_dir, item))
+            again = transcription.TranscribeOptions(files=options.files)  # the media in the same store
+            result.extend(transcription.retry_job(catalog, data_dir, item, again))
             continue
         if item.key.startswith(UPLOAD_PREFIX):  # its file came with the request that failed: nothing to fetch
             result.failures.append(

@@ -133,7 +133,7 @@ def process_item(
         fetched, captions, caption_error = build_session(
             catalog, data_dir, info, fetcher, options, on_percent
         )
-        stored = save_fetched(catalog, data_dir, fetched, options.by)
+        stored = save_fetched(catalog, data_dir, fetched, options.by, options.files)
     except Exception as exc:  # noqa: BLE001 - one bad entry never stops a channel
         return _failed(catalog, item, exc, options.retry)
     catalog.queue.set_captions(item.id, captions)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from archive import storage
 from archive.options import IngestedSession
-from catalog import SESSION_ID, Catalog, DataFolder, MediaInput, SessionMeta, TrackInput
+from catalog import SESSION_ID, Catalog, DataFolder, FileStore, MediaInput, SessionMeta, TrackInput
 from transcripts import Chapter, Transcript
 
 INGEST_WARNINGS = "ingest_warnings"  # the key in a session's ``extra``
@@ -57,11 +57,16 @@ class FetchedSession:
 
 
 def save_fetched(
-    catalog: Catalog, data_dir: Path, fetched: FetchedSession, by: str | None = None
+    catalog: Catalog,
+    data_dir: Path,
+    fetched: FetchedSession,
+    by: str | None = None,
+    files: FileStore | None = None,
 ) -> IngestedSession:
     """Insert or update the session for ``fetched.source_key``; returns what was stored. ``by`` is who asked
-    (the audit log's "who")."""
-    staged = [(track, _stage(data_dir, track)) for track in fetched.tracks]
+    (the audit log's "who"); ``files`` is where the session's files go (default: the data folder)."""
+    files = storage.files_for(data_dir, files)
+    staged = [(track, _stage(files, track)) for track in fetched.tracks]
     existing = catalog.find_session_id(fetched.source_key)
     warnings = tuple(
         dict.fromkeys(fetched.warnings + tuple(w for t in fetched.tracks for w in t.transcript.warnings))
@@ -75,10 +80,10 @@ def save_fetched(
     except BaseException:
         _discard(staged, fetched.media)
         raise
-    _move_files(data_dir, session_id, staged, fetched.media)
+    _move_files(session_id, staged, fetched.media)
     _record_captions(catalog, session_id, staged)
     kept = {t.raw_path.replace(SESSION_ID, str(session_id)) for t in tracks if t.raw_path}
-    storage.prune(data_dir, DataFolder.session_relpath("captions", session_id), kept)
+    storage.prune(files, DataFolder.session_relpath("captions", session_id), kept)
     return IngestedSession(
         session_id=session_id,
         source_key=fetched.source_key,
@@ -117,10 +122,10 @@ def _keep_status(catalog: Catalog, session_id: int | None, meta: SessionMeta) ->
     return replace(meta, status=current.status) if current else meta
 
 
-def _stage(data_dir: Path, track: FetchedTrack) -> storage.StagedFile | None:
+def _stage(files: FileStore, track: FetchedTrack) -> storage.StagedFile | None:
     if track.raw is None:
         return None
-    return storage.stage_bytes(data_dir, track.raw, track.file_name)
+    return storage.stage_bytes(files, track.raw, track.file_name)
 
 
 def _track_input(
@@ -142,7 +147,6 @@ def _media_input(session_id: int | str, media: FetchedMedia | None) -> MediaInpu
 
 
 def _move_files(
-    data_dir: Path,
     session_id: int,
     staged: list[tuple[FetchedTrack, storage.StagedFile | None]],
     media: FetchedMedia | None,
@@ -150,9 +154,9 @@ def _move_files(
     for track, staged_file in staged:
         if staged_file is not None:
             relpath = storage.caption_relpath(session_id, track.language, track.source, track.ext)
-            storage.place(data_dir, staged_file, relpath)
+            storage.place(staged_file, relpath)
     if media is not None and media.staged is not None:
-        storage.place(data_dir, media.staged, storage.media_relpath(session_id, media.staged.name))
+        storage.place(media.staged, storage.media_relpath(session_id, media.staged.name))
 
 
 def _record_captions(

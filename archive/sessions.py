@@ -10,7 +10,7 @@ from __future__ import annotations
 import mimetypes
 import shutil
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from archive import storage
 from archive.errors import FetchError
@@ -19,7 +19,7 @@ from archive.options import IngestOptions, RetryPolicy
 from archive.retries import retrying
 from archive.saving import FetchedMedia, FetchedSession, FetchedTrack
 from archive.ytdlp import Fetcher
-from catalog import CaptionState, Catalog, Session, TrackInfo
+from catalog import CaptionState, Catalog, FileStore, FileStoreError, Session, TrackInfo
 from transcripts import TranscriptError, parse_bytes
 
 
@@ -35,19 +35,20 @@ def build_session(
     item (a rate limit wins over other errors, so that the item waits before it is tried again)."""
     key = source_key(info)
     existing = _existing(catalog, key)
+    files = storage.files_for(data_dir, options.files)
     kept = {t.language: t for t in existing.tracks} if existing else {}
     tracks, states, errors = [], [], []
     for language in options.url_languages:
-        track, state, error = _caption(info, language, kept.get(language), fetcher, options.retry, data_dir)
+        track, state, error = _caption(info, language, kept.get(language), fetcher, options.retry, files)
         tracks += [track] if track else []
         states.append(state)
         errors += [error] if error else []
     tracks += [
         t
-        for t in (_reuse(data_dir, old) for lang, old in kept.items() if lang not in options.url_languages)
+        for t in (_reuse(files, old) for lang, old in kept.items() if lang not in options.url_languages)
         if t
     ]
-    media = _media(data_dir, info, existing, fetcher, options, on_percent) if options.media else None
+    media = _media(data_dir, files, info, existing, fetcher, options, on_percent) if options.media else None
     fetched = FetchedSession(
         key, meta_from_info(info, options), tuple(tracks), chapters_from_info(info), media
     )
@@ -61,13 +62,13 @@ def _existing(catalog: Catalog, key: str) -> Session | None:
 
 
 def _caption(
-    info: dict, language: str, old: TrackInfo | None, fetcher: Fetcher, policy: RetryPolicy, data_dir: Path
+    info: dict, language: str, old: TrackInfo | None, fetcher: Fetcher, policy: RetryPolicy, files: FileStore
 ) -> tuple[FetchedTrack | None, CaptionState, FetchError | None]:
     choice = choose_caption(info, language)
     if choice is None:
-        return _reuse(data_dir, old), CaptionState(language, "missing"), None
+        return _reuse(files, old), CaptionState(language, "missing"), None
     if old is not None and old.source == choice.source:
-        reused = _reuse(data_dir, old)
+        reused = _reuse(files, old)
         if reused is not None:
             return reused, CaptionState(language, "done", choice.source), None
     name = f"{info.get('title') or source_key(info)} ({language}, {choice.source} captions)"
@@ -75,13 +76,13 @@ def _caption(
         data = retrying(policy, fetcher.fetch_bytes, choice.url, choice.headers)
         transcript = parse_bytes(data, name, language=language)
     except FetchError as exc:
-        return _reuse(data_dir, old), CaptionState(language, "failed", choice.source, str(exc)), exc
+        return _reuse(files, old), CaptionState(language, "failed", choice.source, str(exc)), exc
     except TranscriptError as exc:
         error = FetchError(str(exc))
-        return _reuse(data_dir, old), CaptionState(language, "failed", choice.source, str(exc)), error
+        return _reuse(files, old), CaptionState(language, "failed", choice.source, str(exc)), error
     if not transcript.segments:
         return (
-            _reuse(data_dir, old),
+            _reuse(files, old),
             CaptionState(language, "missing", choice.source, "the track is empty"),
             None,
         )
@@ -89,21 +90,21 @@ def _caption(
     return track, CaptionState(language, "done", choice.source), None
 
 
-def _reuse(data_dir: Path, old: TrackInfo | None) -> FetchedTrack | None:
+def _reuse(files: FileStore, old: TrackInfo | None) -> FetchedTrack | None:
     """A stored track parsed again from its kept raw file (``None`` if there is none to read)."""
-    if old is None or not old.raw_path or not (Path(data_dir) / old.raw_path).is_file():
+    if old is None or not old.raw_path:
         return None
-    path = Path(data_dir) / old.raw_path
     try:
-        transcript = parse_bytes(path.read_bytes(), str(path), language=old.language)
-    except (OSError, TranscriptError):
+        transcript = parse_bytes(files.read_bytes(old.raw_path), old.raw_path, language=old.language)
+    except (FileStoreError, TranscriptError):
         return None
-    ext = old.format or path.suffix.lstrip(".")
+    ext = old.format or PurePosixPath(old.raw_path).suffix.lstrip(".")
     return FetchedTrack(transcript, old.language, old.source, ext, kept_path=old.raw_path)
 
 
 def _media(
     data_dir: Path,
+    files: FileStore,
     info: dict,
     existing: Session | None,
     fetcher: Fetcher,
@@ -111,7 +112,7 @@ def _media(
     on_percent: Callable[[float], None] | None,
 ) -> FetchedMedia:
     """The archived media: kept if already there, else downloaded into the staging folder."""
-    if existing and existing.media_path and (Path(data_dir) / existing.media_path).is_file():
+    if existing and existing.media_path and files.exists(existing.media_path):
         return FetchedMedia(
             None,
             existing.media_size or 0,
@@ -131,4 +132,5 @@ def _media(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return FetchedMedia(storage.StagedFile(path, path.name), size, sha256, mimetypes.guess_type(path.name)[0])
+    staged = storage.stage_local_file(files, path, size, sha256)
+    return FetchedMedia(staged, size, sha256, mimetypes.guess_type(path.name)[0])

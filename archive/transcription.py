@@ -9,15 +9,19 @@ worker runs it through ``run_jobs``. Each finished job stores an automatic track
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from archive import asr
 from archive.errors import ArchiveError
 from archive.options import Failure, IngestedSession, IngestResult, Progress, ProgressEvent
-from catalog import AsrLine, Catalog, CatalogError, Item, Offer, Session
+from archive.storage import files_for, staging_dir
+from catalog import AsrLine, Catalog, CatalogError, FileStore, FileStoreError, Item, Offer, Session
 from transcripts.speaker_hints import Credit, Line, suggest_speakers
 
 
@@ -25,17 +29,25 @@ from transcripts.speaker_hints import Credit, Line, suggest_speakers
 class TranscribeOptions:
     model_folder: Path | None = None  # an operator's CTranslate2 Whisper folder; default: the pinned wheel
     threads: int | None = None
+    files: Any = None  # the catalog.FileStore holding the media; None: the data folder
 
 
 def queue_sessions(
-    catalog: Catalog, data_dir: Path, session_ids: Sequence[int], *, requested_by: str | None = None
+    catalog: Catalog,
+    data_dir: Path,
+    session_ids: Sequence[int],
+    *,
+    requested_by: str | None = None,
+    files: FileStore | None = None,
 ) -> list[Item]:
     """A pending job per session; raises (queuing nothing) if any session cannot be transcribed."""
-    sessions = [transcribable(catalog, data_dir, session_id) for session_id in session_ids]
+    sessions = [transcribable(catalog, data_dir, session_id, files) for session_id in session_ids]
     return [catalog.queue.queue_transcription(s.id, s.title, requested_by=requested_by) for s in sessions]
 
 
-def transcribable(catalog: Catalog, data_dir: Path, session_id: int) -> Session:
+def transcribable(
+    catalog: Catalog, data_dir: Path, session_id: int, files: FileStore | None = None
+) -> Session:
     session = catalog.get_session(session_id, include_drafts=True)
     if session is None:
         raise ArchiveError(f"no session with id {session_id}")
@@ -43,23 +55,46 @@ def transcribable(catalog: Catalog, data_dir: Path, session_id: int) -> Session:
         raise ArchiveError(
             f"session {session_id} has no archived media to transcribe (ingest it with --media)"
         )
-    if not media_file(data_dir, session).is_file():
+    try:
+        present = files_for(data_dir, files).exists(session.media_path)
+    except FileStoreError as exc:
+        raise ArchiveError(f"session {session_id}: its media file cannot be reached: {exc}") from exc
+    if not present:
         raise ArchiveError(f"session {session_id}: its media file {session.media_path} is missing")
     if any(t.source != "asr" and t.is_primary for t in session.tracks) and session.segment_count:
         raise ArchiveError(f"session {session_id} already has captions")
     return session
 
 
-def needs_transcript(catalog: Catalog, data_dir: Path, session_id: int) -> bool:
+def needs_transcript(
+    catalog: Catalog, data_dir: Path, session_id: int, files: FileStore | None = None
+) -> bool:
     try:
-        session = transcribable(catalog, data_dir, session_id)
+        session = transcribable(catalog, data_dir, session_id, files)
     except ArchiveError:
         return False
     return not session.segment_count
 
 
-def media_file(data_dir: Path, session: Session) -> Path:
-    return Path(data_dir) / (session.media_path or "")  # media_path is relative to the data folder
+@contextmanager
+def media_file(data_dir: Path, session: Session, files: FileStore | None = None) -> Iterator[Path]:
+    """The session's media as a file on this machine: in the data folder, or a copy fetched from the object
+    store into the staging folder (removed afterwards)."""
+    files = files_for(data_dir, files)
+    local = files.local_path(session.media_path or "")
+    if local is not None:
+        yield local
+        return
+    folder = staging_dir(data_dir)
+    try:
+        try:
+            target = folder / PurePosixPath(session.media_path or "media").name
+            files.fetch(session.media_path or "", target)
+        except FileStoreError as exc:
+            raise ArchiveError(f"session {session.id}: {exc}") from exc
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_jobs(
@@ -100,15 +135,16 @@ def run_job(
         return result
     catalog.queue.mark_running(item.id)
     try:
-        session = transcribable(catalog, data_dir, item.session_id)
-        recognition = asr.recognise(
-            media_file(data_dir, session),
-            model_folder=options.model_folder,
-            language=session.language or "en",
-            threads=options.threads,
-            progress=_progress_keeper(catalog, item, progress),
-            keep_going=lambda: not catalog.queue.cancel_requested(item.id),
-        )
+        session = transcribable(catalog, data_dir, item.session_id, options.files)
+        with media_file(data_dir, session, options.files) as path:
+            recognition = asr.recognise(
+                path,
+                model_folder=options.model_folder,
+                language=session.language or "en",
+                threads=options.threads,
+                progress=_progress_keeper(catalog, item, progress),
+                keep_going=lambda: not catalog.queue.cancel_requested(item.id),
+            )
         saved = _store(catalog, session, recognition, (item.options or {}).get("requested_by"))
     except asr.Cancelled:
         catalog.queue.mark_cancelled(item.id)
@@ -134,7 +170,7 @@ def retry_job(
     if item.session_id is None:
         return IngestResult(failures=[Failure(item.url, "the job's session was deleted", item.id)])
     try:
-        session = transcribable(catalog, data_dir, item.session_id)
+        session = transcribable(catalog, data_dir, item.session_id, (options or TranscribeOptions()).files)
     except ArchiveError as exc:
         catalog.queue.mark_failed(item.id, str(exc))
         return IngestResult(failures=[Failure(item.url, str(exc), item.id)])

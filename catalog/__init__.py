@@ -7,7 +7,7 @@
 
 from catalog.errors import CatalogError, Conflict, NotFound, SearchUnavailable
 from catalog.facade import Catalog
-from catalog.folder import DataFolder
+from catalog.folder import FILE_AREAS, DataFolder
 from catalog.models import (
     MATCH_CLOSE,
     MATCH_OPEN,
@@ -31,6 +31,13 @@ from catalog.store.values import parse_date
 # Names of the writing, staff and operations parts, imported on first use (PEP 562): a command that only reads
 # (search, sessions, export) never loads them.
 _LAZY = {
+    "FileMissing": "catalog.files",
+    "FileStore": "catalog.files",
+    "FileStoreError": "catalog.files",
+    "LocalFiles": "catalog.files",
+    "StoredFile": "catalog.files",
+    "TooLarge": "catalog.files",
+    "check_relpath": "catalog.files",
     "ExpectedFile": "catalog.ops",
     "ops_for": "catalog.ops",
     "export_info": "catalog.ops.public_export",
@@ -50,6 +57,7 @@ _LAZY = {
     "SessionLink": "catalog.store.extras",
     "SlideDeck": "catalog.store.extras",
     "close_pools": "catalog.store.pg",
+    "Replicas": "catalog.replicas",
 }
 
 
@@ -65,6 +73,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "FILE_AREAS",
     "MATCH_CLOSE",
     "MATCH_OPEN",
     "MAX_TERMS",
@@ -80,12 +89,17 @@ __all__ = [
     "Conflict",
     "DataFolder",
     "ExpectedFile",
+    "FileMissing",
+    "FileStore",
+    "FileStoreError",
     "Hit",
     "Item",
     "Job",
+    "LocalFiles",
     "MediaInput",
     "NotFound",
     "Offer",
+    "Replicas",
     "SearchRequest",
     "SearchResults",
     "SearchUnavailable",
@@ -96,8 +110,10 @@ __all__ = [
     "SpeakerCredit",
     "Staff",
     "StoredChapter",
+    "StoredFile",
     "StoredSegment",
     "TrackInfo",
+    "TooLarge",
     "TrackInput",
     "Trend",
     "TrendPeriod",
@@ -105,6 +121,7 @@ __all__ = [
     "User",
     "check_items",
     "check_length",
+    "check_relpath",
     "close_pools",
     "export_info",
     "metadata_path",

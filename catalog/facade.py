@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from catalog.errors import SearchUnavailable
 from catalog.models import (
     Facet,
     MediaInput,
@@ -82,8 +81,25 @@ class Catalog:
         named by a ``postgresql://`` URL (migrated; ``catalog/store/pg.py``)."""
         return cls(connect(path), path)
 
+    @classmethod
+    def open_replica(cls, url: str) -> Catalog:
+        """Open the catalog on a PostgreSQL streaming standby (read-only: never migrated, never written;
+        ``catalog/replicas.py`` says when one may be read)."""
+        from catalog.store import pg
+
+        return cls(pg.open_replica(url), url)
+
     def close(self) -> None:
         self.db.conn.close()
+
+    def connection_lost(self) -> bool:
+        """Whether this catalog's connection is known to be gone (a PostgreSQL server restarted or stopped under
+        it): open another instead."""
+        if self.backend == "postgresql":
+            from catalog.store import pg
+
+            return pg.connection_lost(self.db.conn)
+        return False
 
     def data_version(self) -> DataVersion:
         """The catalog's data version: a token that moves with every commit, by any connection of any process,
@@ -97,13 +113,14 @@ class Catalog:
         return file_version(self.path)
 
     @staticmethod
-    def version_at(path: str | Path) -> DataVersion:
+    def version_at(path: str | Path, *, replica: bool = False) -> DataVersion:
         """``data_version()`` of the catalog file at ``path``, without opening it (no connection, no migration);
-        of the PostgreSQL catalog a URL names, on a pooled connection."""
+        of the PostgreSQL catalog a URL names, on a pooled connection; of a read replica (``replica``), as that
+        standby has replayed it."""
         if is_url(path):
             from catalog.store import pg
 
-            return pg.version_at(path)
+            return pg.replica_version_at(path) if replica else pg.version_at(path)
         return file_version(path)
 
     # -- writing -------------------------------------------------------------------------------------------
@@ -258,12 +275,10 @@ class Catalog:
         Bad filters do raise ``CatalogError``: a date not written YYYY-MM-DD, an unknown ``session_id``
         (``NotFound``). An unknown speaker or topic gives no results with a ``message``.
         """
-        self._full_text_search()
         return _search.search(self.db.conn, request)
 
     def search_sessions(self, query: str, *, limit: int = 20, include_drafts: bool = False) -> list[Session]:
         """Sessions whose title, description or event match ``query`` (same query syntax)."""
-        self._full_text_search()
         ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
         found = {s.id: s for s in self._sessions_by_id(ids)}
         return [found[i] for i in ids if i in found]
@@ -275,7 +290,6 @@ class Catalog:
         each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
         from catalog.search import alerts as _alerts
 
-        self._full_text_search()
         return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
 
     # -- webinar extras (catalog/store/extras.py) ------------------------------------------------------------
@@ -301,7 +315,6 @@ class Catalog:
         a query string; a bad date is a ``CatalogError``."""
         from catalog.store import extras
 
-        self._full_text_search()
         return extras.search_chat(self.db.conn, request)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
@@ -310,18 +323,9 @@ class Catalog:
     def related(self, segment_id: int, *, limit: int = 5) -> _related.RelatedMoments:
         """Moments of other published sessions about what segment ``segment_id`` says (its rarest words OR-ed,
         ranked by bm25), one per session, at most ``limit``. ``NotFound`` unless the segment is public."""
-        self._full_text_search()
         return _related.related(self.db.conn, segment_id, limit)
 
     def trend(self, request: _trends.TrendRequest) -> _trends.Trend:
         """How many moments match each of ``request.terms`` per year or month (each count the ``total`` of the
         search for that period with the same filters). ``CatalogError`` for a bad filter or too many terms."""
-        self._full_text_search()
         return _trends.trend(self.db.conn, request)
-
-    def _full_text_search(self) -> None:
-        if self.backend == "postgresql":
-            raise SearchUnavailable(
-                "full-text search is not available on a PostgreSQL catalog yet (issue 16): "
-                "browse sessions, or search a SQLite copy of the catalog"
-            )

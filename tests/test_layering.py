@@ -35,6 +35,8 @@ OWNER_OF = {
     "psycopg_pool": {"catalog"},
     "anyio": {"web"},  # web/worker_start.py: the thread pool's size
     "tantivy": {"bench"},  # bench/tantivy_search.py alone: a contender, never a dependency of the archive
+    "boto3": {"archive"},  # archive/object_store.py alone (tests/test_media_store.py)
+    "botocore": {"archive"},
 }
 
 
@@ -91,6 +93,8 @@ WHITE_BOX = {
     },  # test_search_crosscut.py lowers COMMON_WORD; test_search_impact.py
     # watches paths._from_lists and switches paths.LISTS off
     "catalog.search.paths": {"RANK_LIMIT"},
+    # tests/test_search_pg.py: the PostgreSQL tsquery compiler's rules
+    "catalog.search.pg_query": {"Phrase", "Stats", "compile_query", "idf"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
     "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},

@@ -68,15 +68,50 @@ class ArchiveGroup(click.Group):
     help="The catalog in PostgreSQL instead of the data folder's catalog.db, e.g. "
     "postgresql://archive@db.example.org/archive [env USCM_ARCHIVE_CATALOG; default: catalog.db in --data].",
 )
+@click.option(
+    "--catalog-replica",
+    "catalog_replicas",
+    metavar="URL",
+    multiple=True,
+    help="A PostgreSQL streaming standby of --catalog that public pages and searches may read (repeatable); "
+    "writes, staff pages and a writer's next reads use --catalog [env USCM_ARCHIVE_CATALOG_REPLICAS, "
+    "comma-separated].",
+)
+@click.option(
+    "--replica-max-lag",
+    "replica_max_lag",
+    metavar="SECONDS",
+    default=None,
+    help="Skip a replica further behind than this [env USCM_ARCHIVE_REPLICA_MAX_LAG; default 10].",
+)
+@click.option(
+    "--media-store",
+    "media_store",
+    default=None,
+    metavar="URL",
+    help="Where media and raw caption files live: s3://bucket/prefix (endpoint: USCM_ARCHIVE_S3_ENDPOINT; "
+    "credentials: the AWS_* variables) [env USCM_ARCHIVE_MEDIA_STORE; default: the data folder].",
+)
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None, catalog_url: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    data_dir: str | None,
+    catalog_url: str | None,
+    catalog_replicas: tuple[str, ...],
+    replica_max_lag: str | None,
+    media_store: str | None,
+) -> None:
     """The U.S. Conference of Mayors meeting and webinar archive."""
     # ``obj`` may carry settings given by whoever runs the command in-process (a test's yt-dlp factory).
     given = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
         if catalog_url is not None:
             given = {**given, "catalog_url": catalog_url}
-        ctx.obj = from_environment(data_dir=data_dir, **given)
+        if catalog_replicas:
+            given = {**given, "catalog_replicas": catalog_replicas}
+        if replica_max_lag is not None:
+            given = {**given, "replica_max_lag": replica_max_lag}
+        ctx.obj = from_environment(data_dir=data_dir, media_store=media_store, **given)
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(1)

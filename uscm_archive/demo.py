@@ -28,8 +28,9 @@ def is_empty(catalog: Catalog) -> bool:
     return total == 0
 
 
-def options_for(entry: dict) -> IngestOptions:
+def options_for(entry: dict, files=None) -> IngestOptions:
     return IngestOptions(
+        files=files,
         title=entry["title"],
         date=entry.get("date"),
         event=entry.get("event"),
@@ -54,7 +55,7 @@ def load_demo(settings: Settings) -> int:
                 settings.data_dir,
                 caption.read_bytes(),
                 caption.name,
-                options_for(entry),
+                options_for(entry, settings.files),
                 media=media,
             )
             loaded += 1
@@ -69,4 +70,6 @@ def _staged_recording(settings: Settings, entry: dict):
         return None
     path = DEMO_DIR / entry["media"]
     with path.open("rb") as stream:
-        return stage_media_upload(settings.data_dir, stream, path.name, MEDIA_TYPE, path.stat().st_size)
+        return stage_media_upload(
+            settings.data_dir, stream, path.name, MEDIA_TYPE, path.stat().st_size, settings.files
+        )

@@ -6,6 +6,7 @@ own unless a caller such as a test gives another) are chosen here, not in the pa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from catalog import DataFolder
+from catalog import DataFolder, FileStore, LocalFiles
 
 DEFAULT_DATA_DIR = "uscm-data"
 
@@ -29,6 +30,10 @@ class Settings:
     # where the catalog lives: empty for the data folder's catalog.db (SQLite), or a PostgreSQL URL
     # (``postgresql://user@host:port/database``); the data folder still holds the caption and media files
     catalog_url: str = field(default="", repr=False)
+    # PostgreSQL streaming standbys of that catalog that public reads may come from (``--catalog-replica``,
+    # repeatable); one more than ``replica_max_lag`` seconds behind, or not answering, is skipped (web/replicas.py)
+    catalog_replicas: tuple[str, ...] = field(default=(), repr=False)
+    replica_max_lag: float = 10.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 2 * 1024**3  # media uploads; caption uploads have their own 20 MB cap
@@ -53,6 +58,14 @@ class Settings:
     smtp_starttls: bool = False
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
+    # where media and raw caption files live: "" = the data folder; "s3://bucket/prefix" = an object store
+    # (``archive/object_store.py``), reached at ``s3_endpoint`` (empty: AWS) with the standard AWS_* credentials
+    media_store: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = ""
+    s3_access_key: str = field(default="", repr=False)
+    s3_secret_key: str = field(default="", repr=False)
+    s3_session_token: str = field(default="", repr=False)
     # builds the yt-dlp client from its params; None is yt-dlp's own (``archive.ytdlp.make_downloader``)
     ytdlp_factory: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -77,6 +90,21 @@ class Settings:
         """Whether the catalog is the data folder's SQLite file (not a PostgreSQL database)."""
         return not self.catalog_url
 
+    @property
+    def files(self) -> FileStore:
+        """The store of the archive's media and raw caption files (one per setting, shared by threads)."""
+        return _store(self.data_dir, self.media_store, self.s3_options)
+
+    @property
+    def s3_options(self) -> tuple[tuple[str, str], ...]:
+        return (
+            ("endpoint", self.s3_endpoint),
+            ("region", self.s3_region),
+            ("access_key", self.s3_access_key),
+            ("secret_key", self.s3_secret_key),
+            ("session_token", self.s3_session_token),
+        )
+
     def with_secret(self) -> Settings:
         """Settings with a secret key: the given one, or one kept in the data folder (made on first use)."""
         if self.secret_key:
@@ -100,11 +128,55 @@ def from_environment(env: Mapping[str, str] | None = None, **overrides) -> Setti
         values["base_url"] = env["USCM_ARCHIVE_BASE_URL"].rstrip("/")
     if env.get("USCM_ARCHIVE_ASR_MODEL"):
         values["asr_model_dir"] = Path(env["USCM_ARCHIVE_ASR_MODEL"])
+    if env.get("USCM_ARCHIVE_CATALOG_REPLICAS", "").strip():
+        values["catalog_replicas"] = tuple(re.split(r"[\s,]+", env["USCM_ARCHIVE_CATALOG_REPLICAS"].strip()))
+    if env.get("USCM_ARCHIVE_REPLICA_MAX_LAG", "").strip():
+        values["replica_max_lag"] = env["USCM_ARCHIVE_REPLICA_MAX_LAG"].strip()
     values.update(smtp_from_environment(env))
+    values.update(store_from_environment(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = Path(values["data_dir"])
     values["catalog_url"] = catalog_url(values.get("catalog_url", ""))
+    values["catalog_replicas"] = catalog_replicas(values.get("catalog_replicas", ()), values["catalog_url"])
+    values["replica_max_lag"] = replica_max_lag(values.get("replica_max_lag", 10.0))
+    values["media_store"] = media_store(values.get("media_store", ""))
+    values["s3_endpoint"] = s3_endpoint(values.get("s3_endpoint", ""))
     return Settings(**values)
+
+
+def catalog_replicas(values, primary: str) -> tuple[str, ...]:
+    """``--catalog-replica``/``USCM_ARCHIVE_CATALOG_REPLICAS``: PostgreSQL URLs of standbys of ``primary``."""
+    urls = tuple(dict.fromkeys(v.strip() for v in values or () if v and v.strip()))
+    if urls and not primary:
+        raise SettingsError(
+            "--catalog-replica / USCM_ARCHIVE_CATALOG_REPLICAS: read replicas need the catalog in PostgreSQL "
+            "(--catalog postgresql://…); the data folder's catalog.db has none"
+        )
+    for url in urls:
+        if not (url.startswith(CATALOG_URL_SCHEMES) and len(url.split("://", 1)[1]) > 0):
+            raise SettingsError(
+                f"--catalog-replica / USCM_ARCHIVE_CATALOG_REPLICAS: {url!r} is not a PostgreSQL URL like "
+                "postgresql://user@standby:5432/archive"
+            )
+        if url == primary:
+            raise SettingsError(
+                "--catalog-replica: the replica's URL is the catalog's own (--catalog); give a standby's URL"
+            )
+    return urls
+
+
+def replica_max_lag(value) -> float:
+    """``--replica-max-lag``/``USCM_ARCHIVE_REPLICA_MAX_LAG``: seconds, more than 0."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds < 86_400 or seconds != seconds:
+        raise SettingsError(
+            f"--replica-max-lag / USCM_ARCHIVE_REPLICA_MAX_LAG: {value!r} is not a number of seconds above 0 "
+            "(e.g. 10)"
+        )
+    return seconds
 
 
 def catalog_url(value: str) -> str:
@@ -116,6 +188,56 @@ def catalog_url(value: str) -> str:
             "postgresql://user@host:5432/archive (leave it empty for the data folder's catalog.db)"
         )
     return value
+
+
+def s3_endpoint(value: str) -> str:
+    """``USCM_ARCHIVE_S3_ENDPOINT``: empty (AWS) or an http(s) URL of the S3 server."""
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/\S*)?", value):
+        raise SettingsError(
+            f"USCM_ARCHIVE_S3_ENDPOINT: {value!r} is not the URL of an S3 server like http://10.0.0.5:8333 "
+            "(a scheme, a host, an optional port)"
+        )
+    return value.rstrip("/")
+
+
+# the standard AWS variables boto3 itself reads, taken here so that settings are built once, at the edge
+S3_VARIABLES = {
+    "AWS_ACCESS_KEY_ID": "s3_access_key",
+    "AWS_SECRET_ACCESS_KEY": "s3_secret_key",
+    "AWS_SESSION_TOKEN": "s3_session_token",
+    "AWS_DEFAULT_REGION": "s3_region",
+    "AWS_REGION": "s3_region",  # wins over AWS_DEFAULT_REGION, as in boto3
+    "AWS_ENDPOINT_URL_S3": "s3_endpoint",
+    "AWS_ENDPOINT_URL": "s3_endpoint",
+    "USCM_ARCHIVE_S3_ENDPOINT": "s3_endpoint",  # the archive's own name wins
+}
+
+
+def store_from_environment(env: Mapping[str, str]) -> dict:
+    values = {field: env[name] for name, field in S3_VARIABLES.items() if env.get(name)}
+    if "USCM_ARCHIVE_MEDIA_STORE" in env:
+        values["media_store"] = env["USCM_ARCHIVE_MEDIA_STORE"]
+    return values
+
+
+def media_store(value: str) -> str:
+    """``--media-store``/``USCM_ARCHIVE_MEDIA_STORE``: empty (the data folder) or ``s3://bucket[/prefix]``."""
+    value = (value or "").strip()
+    if value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", value):
+        raise SettingsError(
+            f"media store {value!r} is not an S3 location like s3://bucket/prefix (or empty for the data folder)"
+        )
+    return value.rstrip("/")
+
+
+@functools.lru_cache(maxsize=8)
+def _store(data_dir: Path, url: str, s3_options: tuple[tuple[str, str], ...]) -> FileStore:
+    if not url:
+        return LocalFiles(DataFolder(data_dir))
+    from archive.object_store import S3Files  # boto3: only for an s3:// store
+
+    return S3Files(url, **dict(s3_options))
 
 
 SMTP_VARIABLES = {

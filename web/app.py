@@ -16,6 +16,7 @@ from web.compression import GzipText
 from web.errors import install_error_handlers
 from web.http_cache import HeadAsGet, Validators
 from web.openapi import declare_bearer_scheme
+from web.replicas import ReadRouting, RoutedSearchCache, start_replicas
 from web.search_cache import SearchCache
 from web.security import PlayerSources, SecurityHeaders
 from web.settings import SiteSettings
@@ -40,6 +41,9 @@ def create_app(settings: SiteSettings) -> FastAPI:
     search_cache = SearchCache(
         settings.catalog_path
     )  # identical /api/search requests, until the file changes
+    replicas = tuple(getattr(settings, "catalog_replicas", ()) or ())
+    if replicas:  # one cache per catalog target, each following its own data version
+        search_cache = RoutedSearchCache(search_cache, replicas)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -47,9 +51,14 @@ def create_app(settings: SiteSettings) -> FastAPI:
             settings.catalog_path
         )  # before the first request: threads, the catalog's caches
         app.state.worker = start_worker(settings)  # the in-process worker (none with ``serve --no-worker``)
+        app.state.replicas = start_replicas(
+            settings
+        )  # read replicas, probed for lag (none unless configured)
         try:
             yield
         finally:
+            if app.state.replicas is not None:
+                app.state.replicas.stop()
             if app.state.worker is not None:
                 app.state.worker.stop()
             pool.close_all()
@@ -66,6 +75,7 @@ def create_app(settings: SiteSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.worker = None
+    app.state.replicas = None
     app.state.fallback_key = secrets.token_urlsafe(48)
     app.state.catalogs = pool
     app.state.search_cache = search_cache
@@ -74,6 +84,7 @@ def create_app(settings: SiteSettings) -> FastAPI:
     app.state.players = PlayerSources.from_settings(settings)
     app.add_middleware(HeadAsGet)  # innermost: a HEAD runs as GET where only GET is declared
     app.add_middleware(Validators, catalog_path=settings.catalog_path, build=build_id(*BUILD_SOURCES))
+    app.add_middleware(ReadRouting, state=app.state)  # outside the validators: they key on the chosen catalog
     app.add_middleware(
         BodyLimit, settings=settings
     )  # before routing and parsing; refusals get the security headers

@@ -29,6 +29,7 @@ def start_worker(settings) -> WorkerThread | None:
         downloader=settings.ytdlp_factory,
         asr_model_dir=settings.asr_model_dir,
         max_caption_bytes=settings.max_caption_bytes,
+        files=settings.files,
     )
     return WorkerThread(Worker(settings.catalog_path, settings.data_dir, context, label="serve")).start()
 

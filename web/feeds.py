@@ -103,4 +103,25 @@ def healthz(request: Request):
     except (CatalogError, CatalogUnavailable) as exc:
         log.error("health check failed: %s", exc)
         return JSONResponse({"status": "error", "message": "the catalog cannot be read"}, status_code=503)
-    return {"status": "ok", "sessions": count}
+    answer: dict = {"status": "ok", "sessions": count}
+    problem = request.app.state.settings.files.reachable()
+    if problem:  # pages and search still work; recordings and raw caption files do not
+        log.error("health check: the file store does not answer: %s", problem)
+        answer.update(status="degraded", store="the file store does not answer")
+    elif request.app.state.settings.media_store:  # an object store: say that it answers
+        answer["store"] = "ok"
+    replicas = request.app.state.replicas
+    if replicas is not None:  # read replicas: each one's state and measured lag (web/replicas.py)
+        answer["replicas"] = [
+            {
+                "url": r.url,
+                "state": r.state,
+                "in_use": r.in_use,
+                "lag_seconds": None if r.lag_seconds is None else round(r.lag_seconds, 3),
+                **({"detail": r.detail} if r.detail else {}),
+            }
+            for r in replicas.status()
+        ]
+        if not any(r["in_use"] for r in answer["replicas"]):  # every read now falls on the primary
+            answer["status"] = "degraded"
+    return answer

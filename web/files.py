@@ -2,6 +2,7 @@
 
 Paths come from the catalog, never from the URL: the URL's file name must equal the stored one, and the stored
 path must resolve inside the data folder's ``media/`` (or ``captions/``), so ``..`` and symlinks out are refused.
+With an object store (``--media-store s3://…``) the same URLs proxy ranged reads of the objects (``web/ranges.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from catalog import StoredSegment
+from catalog import LocalFiles, StoredSegment
 from transcripts import Mark, Segment, export_format, format_of_name
 from web.catalogs import catalog_for
 from web.public import published_session
+from web.ranges import stored_response
 from web.session_view import shown_language
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +56,11 @@ def media(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
     if not session.media_path or PurePosixPath(session.media_path).name != filename:
         raise HTTPException(404)
-    path = stored_file(request.app.state.settings.folder.media, session.media_path)
+    settings = request.app.state.settings
+    if not isinstance(settings.files, LocalFiles):
+        media_type, size, sha256 = session.media_type or None, session.media_size, session.media_sha256
+        return stored_response(request, settings.files, session.media_path, media_type, size, sha256)
+    path = stored_file(settings.folder.media, session.media_path)
     if path is None:
         raise HTTPException(404)
     return FileResponse(path, media_type=session.media_type or None)
@@ -63,9 +69,13 @@ def media(request: Request, session_id: str, filename: str):
 @router.api_route("/sessions/{session_id}/captions/{filename}", methods=["GET", "HEAD"])
 def caption_file(request: Request, session_id: str, filename: str):
     session = published_session(catalog_for(request), session_id)
+    settings = request.app.state.settings
     for track in session.tracks:
         if track.raw_path and PurePosixPath(track.raw_path).name == filename:
-            path = stored_file(request.app.state.settings.folder.captions, track.raw_path)
+            if not isinstance(settings.files, LocalFiles):
+                media_type = _caption_type(filename)
+                return stored_response(request, settings.files, track.raw_path, media_type, None, None)
+            path = stored_file(settings.folder.captions, track.raw_path)
             if path is not None:
                 return FileResponse(path, media_type=_caption_type(path.name))
     raise HTTPException(404)

@@ -24,6 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog import Catalog
+from web.catalogs import current_target
 
 PRIVATE = ("/staff", "/api/staff")
 LIVE = ("/healthz",)
@@ -101,7 +102,9 @@ class Validators:
         if path.startswith(PRIVATE) or path in LIVE:
             await self.app(scope, receive, _with_cache_control(send, NO_STORE))
             return
-        version = Catalog.version_at(self.catalog_path)  # before the route reads the data it stands for
+        replica = current_target.get()  # a read replica answers this request (web/replicas.py): its version
+        # before the route reads the data it stands for
+        version = Catalog.version_at(replica or self.catalog_path, replica=replica is not None)
         etag = self.etag(scope, version.token)
         last_modified = formatdate(max(version.modified, self.started), usegmt=True)
         request_headers = Headers(scope=scope)

@@ -26,8 +26,9 @@ DEFAULT_SIZE = 512
 
 
 class SearchCache:
-    def __init__(self, path: str | Path, size: int = DEFAULT_SIZE):
+    def __init__(self, path: str | Path, size: int = DEFAULT_SIZE, *, replica: bool = False):
         self.path = path if isinstance(path, str) else Path(path)  # a catalog file, or a PostgreSQL URL
+        self.replica = replica  # ``path`` is a read replica's URL: its answers follow what it has replayed
         self.size = size
         self._entries: OrderedDict[Hashable, object] = OrderedDict()
         self._generation = 0
@@ -75,7 +76,7 @@ class SearchCache:
         The version is read with the lock released; only the comparison and the clearing hold it. A version read
         late by a slow thread at worst empties the cache once more: it never keeps an answer older than a change.
         """
-        version = Catalog.version_at(self.path).token
+        version = Catalog.version_at(self.path, replica=self.replica).token
         with self._lock:
             if version != self._version:
                 self._version = version

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from catalog import DataFolder
+from catalog import DataFolder, FileStore
 
 
 class SiteSettings(Protocol):
@@ -24,7 +24,12 @@ class SiteSettings(Protocol):
     ytdlp_factory: Callable | None  # the yt-dlp client the staff URL ingest uses; None: yt-dlp's own
     media_hosts: tuple[str, ...]  # origins whose media files play in our own <video> (the CSP media-src)
     vimeo_origin: str  # the Vimeo player and its API script (added to the CSP script-src and frame-src)
+    catalog_replicas: tuple[str, ...]  # PostgreSQL standbys public reads may come from (--catalog-replica)
+    replica_max_lag: float  # seconds a standby may be behind and still be read
     worker: bool  # run a worker thread in this process (jobs queued by any node); False for serve-only nodes
+    media_store: (
+        str  # "" (the data folder) or s3://bucket/prefix: where ``files`` keeps media and raw captions
+    )
     asr_model_dir: (
         Path | None
     )  # the staff Transcribe button's model folder; None: the asr extra's pinned wheel
@@ -34,3 +39,6 @@ class SiteSettings(Protocol):
 
     @property
     def catalog_path(self) -> Path | str: ...  # the catalog file, or the PostgreSQL URL (--catalog)
+
+    @property
+    def files(self) -> FileStore: ...  # media and raw caption files: the data folder or an object store

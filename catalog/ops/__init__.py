@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from catalog.facade import Catalog
+    from catalog.files import FileStore
 
 __all__ = [
     "CatalogFileInfo",
@@ -73,20 +74,32 @@ class CatalogOps:
         return _backup.check_file(self.path)
 
     def dump(
-        self, data_dir: Path, out_dir: Path, *, media: bool = False, progress: Progress = None
+        self,
+        data_dir: Path,
+        out_dir: Path,
+        *,
+        media: bool = False,
+        progress: Progress = None,
+        files: FileStore | None = None,
     ) -> DumpCounts:
-        """Write the whole archive (data folder ``data_dir``) as JSON Lines and files into ``out_dir``.
-        ``progress(done, total)`` follows the segments written."""
+        """Write the whole archive (data folder ``data_dir``; its files in ``files``, default the data folder)
+        as JSON Lines and files into ``out_dir``. ``progress(done, total)`` follows the segments written."""
         with self._connection() as conn:
-            return dump_archive(conn, data_dir, out_dir, media=media, progress=progress)
+            return dump_archive(conn, data_dir, out_dir, media=media, progress=progress, files=files)
 
     def load(
-        self, data_dir: Path, in_dir: Path, *, merge: bool = False, progress: Progress = None
+        self,
+        data_dir: Path,
+        in_dir: Path,
+        *,
+        merge: bool = False,
+        progress: Progress = None,
+        files: FileStore | None = None,
     ) -> DumpCounts:
-        """Read a dump folder into the archive: all or nothing (``merge`` adds only new sources).
-        ``progress(done, total)`` follows the segments read."""
+        """Read a dump folder into the archive (its files into ``files``, default the data folder): all or
+        nothing (``merge`` adds only new sources). ``progress(done, total)`` follows the segments read."""
         with self._connection() as conn:
-            return load_archive(conn, data_dir, in_dir, merge=merge, progress=progress)
+            return load_archive(conn, data_dir, in_dir, merge=merge, progress=progress, files=files)
 
     def export_public(self, target: str | Path, *, base_url: str = "") -> ExportSummary:
         """Write the published part of the archive to the SQLite file ``target`` (replaced whole, atomically),

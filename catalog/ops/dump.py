@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.errors import CatalogError
+from catalog.files import FileStore, FileStoreError, LocalFiles
 from catalog.folder import FILE_AREAS, DataFolder
 from catalog.ops.file_copy import verified_copy
+from catalog.ops.store_copy import copy_out
 from catalog.store.db import utcnow
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -66,9 +68,16 @@ def counted(lines: Iterator, total: int, progress: Progress, every: int = 1000) 
 
 
 def dump_archive(
-    conn: sqlite3.Connection, data_dir: Path, out_dir: Path, *, media: bool = False, progress: Progress = None
+    conn: sqlite3.Connection,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    media: bool = False,
+    progress: Progress = None,
+    files: FileStore | None = None,
 ) -> DumpCounts:
-    """Write the archive behind ``conn`` (data folder ``data_dir``) into the new or empty folder ``out_dir``."""
+    """Write the archive behind ``conn`` (data folder ``data_dir``, its files in ``files``, by default the data
+    folder's own) into the new or empty folder ``out_dir``."""
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise CatalogError(f"{out_dir}: exists and is not an empty folder")
@@ -98,8 +107,11 @@ def dump_archive(
         }
     finally:
         conn.execute("COMMIT")
-    folder = DataFolder(data_dir)
-    files = sum(copy_tree(folder.area(name), out_dir / name, []) for name in _folders(media))
+    store = files if files is not None else LocalFiles(DataFolder(data_dir))
+    try:
+        files = sum(copy_out(store, name, out_dir) for name in _folders(media))
+    except FileStoreError as exc:
+        raise CatalogError(f"dump to {out_dir}: {exc}") from exc
     manifest = {
         "format": DUMP_FORMAT,
         "dump_version": DUMP_VERSION,

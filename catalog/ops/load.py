@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 import sqlite_utils
 
 from catalog.errors import CatalogError
+from catalog.files import FileStore, LocalFiles
 from catalog.folder import CAPTIONS, MEDIA, DataFolder
 from catalog.ops.backup import session_count_problems
 from catalog.ops.data_files import record_files
@@ -26,13 +27,12 @@ from catalog.ops.dump import (
     FILE_FOLDERS,
     DumpCounts,
     Progress,
-    copy_tree,
     counted,
     read_jsonl,
     read_manifest,
 )
-from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
+from catalog.ops.store_copy import copy_in, put_verified, remove_created
 from catalog.store import impact
 from catalog.store.db import dialect
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
@@ -42,7 +42,13 @@ from transcripts import ChatMessage
 
 
 def load_archive(
-    conn: sqlite3.Connection, data_dir: Path, in_dir: Path, *, merge: bool = False, progress: Progress = None
+    conn: sqlite3.Connection,
+    data_dir: Path,
+    in_dir: Path,
+    *,
+    merge: bool = False,
+    progress: Progress = None,
+    files: FileStore | None = None,
 ) -> DumpCounts:
     """Read the dump folder ``in_dir`` into the archive behind ``conn``; all or nothing.
 
@@ -51,6 +57,7 @@ def load_archive(
     gets a new id, so its files move to that id's folders (``captions/<id>/``, ``media/<id>/``).
     """
     in_dir, data_dir = Path(in_dir), Path(data_dir)
+    store = files if files is not None else LocalFiles(DataFolder(data_dir))
     manifest = read_manifest(in_dir)
     foreign = schema_problems(conn)
     if foreign:
@@ -58,27 +65,22 @@ def load_archive(
     has_sessions = conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0]
     if has_sessions and not merge:
         if _holds_this_dump(conn, in_dir):
-            return _complete_files(conn, data_dir, in_dir)
+            return _complete_files(conn, store, in_dir)
         raise CatalogError("the archive is not empty: load into an empty data folder, or pass --merge")
-    created: list[Path] = []
+    created: list[str] = []
     placed: list[tuple[str, int, str]] = []
     try:
-        files = (
-            0
-            if merge
-            else sum(
-                copy_tree(in_dir / name, DataFolder(data_dir).area(name), created, placed)
-                for name in FILE_FOLDERS
-            )
+        count = (
+            0 if merge else sum(copy_in(in_dir / name, store, name, created, placed) for name in FILE_FOLDERS)
         )
         conn.execute("BEGIN IMMEDIATE")
         try:
-            loader = _Loader(conn, in_dir, keep_ids=not merge, data_dir=data_dir, created=created)
+            loader = _Loader(conn, in_dir, keep_ids=not merge, files=store, created=created)
             loader.progress = progress
             loader.expected = _expected_segments(manifest)
             counts = loader.run()
             record_files(conn, _captions(placed + loader.placed))
-            files += loader.files
+            count += loader.files
             impact.flush(
                 conn
             )  # the impact lists take in the loaded segments (``db.transaction`` does it elsewhere)
@@ -87,11 +89,10 @@ def load_archive(
             raise
         conn.execute("COMMIT")
     except BaseException:
-        for path in created:
-            path.unlink(missing_ok=True)
+        remove_created(store, created)
         raise
     return DumpCounts(
-        counts["sessions"], counts["segments"], counts["speakers"], counts["topics"], files, counts["skipped"]
+        counts["sessions"], counts["segments"], counts["speakers"], counts["topics"], count, counts["skipped"]
     )
 
 
@@ -107,12 +108,10 @@ def _holds_this_dump(conn: sqlite3.Connection, in_dir: Path) -> bool:
     return bool(wanted) and held == wanted
 
 
-def _complete_files(conn: sqlite3.Connection, data_dir: Path, in_dir: Path) -> DumpCounts:
+def _complete_files(conn: sqlite3.Connection, store: FileStore, in_dir: Path) -> DumpCounts:
     """Place the dump's files that are missing (each verified), and note them all; an altered one is an error."""
     placed: list[tuple[str, int, str]] = []
-    files = sum(
-        copy_tree(in_dir / name, DataFolder(data_dir).area(name), [], placed) for name in FILE_FOLDERS
-    )
+    files = sum(copy_in(in_dir / name, store, name, [], placed) for name in FILE_FOLDERS)
     conn.execute("BEGIN IMMEDIATE")
     try:
         record_files(conn, _captions(placed))
@@ -127,10 +126,10 @@ class _Loader:
     """One load, inside the caller's transaction: maps the dump's ids to the archive's."""
 
     def __init__(
-        self, conn: sqlite3.Connection, in_dir: Path, *, keep_ids: bool, data_dir: Path, created: list
+        self, conn: sqlite3.Connection, in_dir: Path, *, keep_ids: bool, files: FileStore, created: list
     ):
         self.conn, self.in_dir, self.keep_ids = conn, in_dir, keep_ids
-        self.data_dir, self.created, self.files = data_dir, created, 0
+        self.store, self.created, self.files = files, created, 0
         self.placed: list[tuple[str, int, str]] = []  # (path, size, sha256) of files brought in (merge)
         self.speakers: dict[str, int] = {}  # lower-cased name -> id
         self.topics: dict[str, int] = {}
@@ -322,11 +321,9 @@ class _Loader:
             return None  # the dump was made without it (media are optional)
         name = PurePosixPath(relpath).name
         target = DataFolder.session_relpath(folder, session_id, name)
-        destination = DataFolder(self.data_dir).path(target)
-        if destination.exists():
-            raise CatalogError(f"{destination}: already exists; the data folder holds files of no session")
-        _, size, sha256 = verified_copy(source, destination)
-        self.created.append(destination)
+        if self.store.exists(target):
+            raise CatalogError(f"{target}: already in {self.store.description}, a file of no session")
+        _, size, sha256 = put_verified(self.store, source, target, self.created)
         self.placed.append((target, size, sha256))
         self.files += 1
         return target

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from itertools import islice, product
 
+from catalog.search.pg_query import on_postgres
 from catalog.search.query import Query, Term, words_of
 
 ONE_EDIT, TWO_EDITS = 5, 9  # word lengths from which one, then two edits are allowed
@@ -130,6 +131,10 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
     a track of another language (``track_words``: a Spanish word is not "corrected" to an English one). The
     full-text match goes first: it stops at the first segment, where a vocabulary row counts all of them (1.2 ms
     for ``people`` at 1M segments)."""
+    if on_postgres(conn):
+        from catalog.search.pg_search import in_archive
+
+        return in_archive(conn, form)
     quoted = '"' + form.replace('"', '""') + '"'
     if conn.execute("SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)).fetchone():
         return True
@@ -141,9 +146,15 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
 
 def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
     """The archive's words, read once per process and file, then kept current: any write (here or by another
-    process) makes it look whether words came in (new segments, corrections, names) and add them."""
-    path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
-    written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    process) makes it look whether words came in (new segments, corrections, names) and add them. On PostgreSQL
+    the words are ``search_words`` (``search/pg_schema.py``) and the catalog's data version says when to look."""
+    if on_postgres(conn):
+        from catalog.search.pg_search import vocabulary_key
+
+        path, written = vocabulary_key(conn)
+    else:
+        path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
+        written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
     cached = _cache.get(path)
     if cached is not None and cached.written == written:
         return cached.vocabulary
@@ -198,7 +209,12 @@ def _grown(conn: sqlite3.Connection, cached: _Cached) -> Vocabulary:
 
 def _read(conn: sqlite3.Connection) -> Vocabulary:
     by_length: dict[int, list[tuple[int, str]]] = {}
-    for term, count in conn.execute("SELECT term, doc FROM segment_words"):
+    words = (
+        "SELECT term, docs FROM search_words WHERE docs > 0"
+        if on_postgres(conn)
+        else "SELECT term, doc FROM segment_words"
+    )
+    for term, count in conn.execute(words):
         if len(term) >= ONE_EDIT - 2 and term.isalpha():
             by_length.setdefault(len(term), []).append((-count, term))
     names = _names(conn)

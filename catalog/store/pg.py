@@ -49,7 +49,11 @@ from catalog.errors import CatalogError
 from catalog.store.schema_pg import MIGRATIONS, SCHEMA_VERSION
 from catalog.store.version import DataVersion
 
-POOL_MAX = 32
+# connections per URL per process. A web process runs up to 40 threads (anyio's pool), and a thread whose Catalog
+# once touched ``PgConnection.raw`` keeps that connection (the typo lookup's ``vocabulary_key`` does): at 32, the
+# two-node load at 64 clients (bench/topology.py) saw the 33rd such thread, and the data-version check after it,
+# wait 30 s for a connection. 64 covers the threads with room for the version checks.
+POOL_MAX = 64
 MIGRATION_LOCK = 8_121_964_001  # pg_advisory_xact_lock key: one migrating process at a time
 
 
@@ -745,8 +749,9 @@ def open_database(url: str) -> PgDatabase:
 def close_pools() -> None:
     """Close every pool of this process (tests dropping their databases; a server shutting down)."""
     with _pools_lock:
-        pools = list(_pools.values())
+        pools = list(_pools.values()) + list(_replica_pools.values())
         _pools.clear()
+        _replica_pools.clear()
     for pool, _ in pools:
         pool.close()
 
@@ -823,3 +828,110 @@ def run_statements(conn: PgConnection, statements: Sequence[str]) -> None:
     """Run DDL or other statement text as given (PostgreSQL's own dialect, no translation)."""
     for statement in statements:
         conn.native(statement)
+
+
+# -- read replicas (streaming standbys) ---------------------------------------------------------------------------
+# A standby is read-only and replays the primary's WAL: it is never migrated (its schema comes from the primary's),
+# and its pool gives up quickly (a standby that does not answer is skipped, not waited for: catalog/replicas.py).
+
+REPLICA_CONNECT_TIMEOUT = 2  # seconds to connect to a standby
+REPLICA_POOL_TIMEOUT = 2.0  # seconds to wait for a pooled standby connection
+REPLICA_STATEMENT_TIMEOUT_MS = 30_000
+
+_replica_pools: dict[str, tuple[psycopg_pool.ConnectionPool, Schema]] = {}
+
+
+def _replica_pool(url: str) -> tuple[psycopg_pool.ConnectionPool, Schema]:
+    with _pools_lock:
+        found = _replica_pools.get(url)
+        if found is not None:
+            return found
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=REPLICA_CONNECT_TIMEOUT) as conn:
+                row = conn.execute(
+                    "SELECT version FROM schema_version"
+                ).fetchone()  # no migration: a standby has the primary's schema
+                if row is None or row[0] != SCHEMA_VERSION:
+                    raise CatalogError(
+                        f"{safe_url(url)}: the replica's catalog has schema version {row[0] if row else 'none'}, "
+                        f"not {SCHEMA_VERSION} (is it a standby of this catalog, and has it caught up?)"
+                    )
+                schema = _schema_of(conn)
+        except psycopg.Error as exc:
+            raise CatalogError(f"{safe_url(url)}: cannot open the replica: {_message(exc)}") from exc
+        pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=0,
+            max_size=POOL_MAX,
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": REPLICA_CONNECT_TIMEOUT,
+                "options": f"-c statement_timeout={REPLICA_STATEMENT_TIMEOUT_MS}",
+            },
+            configure=_configure,
+            check=psycopg_pool.ConnectionPool.check_connection,  # a standby restarted: no dead connection handed out
+            open=True,
+            timeout=REPLICA_POOL_TIMEOUT,
+            reconnect_timeout=0,
+            name=f"uscm-replica-{hashlib.sha256(url.encode()).hexdigest()[:8]}",
+        )
+        _replica_pools[url] = (pool, schema)
+        return pool, schema
+
+
+def open_replica(url: str) -> PgDatabase:
+    """A ``PgDatabase`` on a pooled connection to the standby at ``url`` (read-only, not migrated)."""
+    pool, schema = _replica_pool(url)
+    return PgDatabase(PgConnection(pool, schema), url)
+
+
+def replica_version_at(url: str) -> DataVersion:
+    """``data_version`` as the standby at ``url`` has replayed it."""
+    pool, schema = _replica_pool(url)
+    try:
+        with pool.connection() as raw:
+            return data_version(PgConnection(None, schema, raw=raw))
+    except (psycopg.Error, sqlite3.Error, psycopg_pool.PoolTimeout) as exc:
+        raise CatalogError(f"{safe_url(url)}: cannot read the replica's data version: {exc}") from exc
+
+
+def lsn_value(text: str) -> int:
+    """A WAL position ``'16/B374D848'`` as a number (they compare as numbers)."""
+    high, low = text.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def primary_position(url: str) -> int:
+    """The primary's current WAL position (what a write just committed there is at, or before)."""
+    pool, _ = _pool(url)
+    try:
+        with pool.connection(timeout=REPLICA_POOL_TIMEOUT) as raw:
+            return lsn_value(raw.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0])
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        raise CatalogError(f"{safe_url(url)}: cannot read the WAL position: {_message_of(exc)}") from exc
+
+
+def replica_position(url: str) -> int:
+    """The WAL position the standby at ``url`` has replayed (CatalogError if it does not answer, or is not a
+    standby)."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=REPLICA_CONNECT_TIMEOUT) as raw:
+            recovering, replayed = raw.execute(
+                "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text"
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise CatalogError(f"{safe_url(url)}: the replica does not answer: {_message(exc)}") from exc
+    if not recovering or replayed is None:
+        raise CatalogError(f"{safe_url(url)}: not a streaming standby (pg_is_in_recovery() is false)")
+    return lsn_value(replayed)
+
+
+def connection_lost(conn: PgConnection) -> bool:
+    """Whether ``conn`` is closed or holds a connection the server dropped (one it leases per statement is
+    checked when next taken from the pool)."""
+    raw = conn._raw
+    return conn.closed or (raw is not None and (raw.closed or raw.broken))
+
+
+def _message_of(exc: Exception) -> str:
+    return _message(exc) if isinstance(exc, psycopg.Error) else str(exc)

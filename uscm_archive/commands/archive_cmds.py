@@ -123,6 +123,7 @@ def ingest_options(
         media=media,
         downloader=settings.ytdlp_factory,  # chosen at the composition root (None: yt-dlp's own)
         by=cli_user(),  # the audit log names the operating-system user: cli:<login>
+        files=settings.files,  # the data folder, or the --media-store
     )
 
 
@@ -218,6 +219,7 @@ def import_catalog(settings, jsonl: str, dry_run: bool, skip_bad: bool, out: Out
             by=cli_user(),
             text=text,
             progress=advance,
+            files=settings.files,
         )
     _import_report(result, path, dry_run, out)
     if result.errors:

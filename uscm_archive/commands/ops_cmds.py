@@ -50,7 +50,8 @@ def backup_cmd(settings: Settings, file: str, force: bool, out: Output) -> None:
     standard output (`uscm-archive backup - | gzip > catalog.db.gz`).
 
     The copy holds the whole catalog, staff accounts included. Caption and media files live beside it in the
-    data folder: copy those folders too (or use `dump`).
+    data folder: copy those folders too (or use `dump`). With --media-store, the backup then checks that the
+    store holds every file the copy refers to, at its recorded size (exit 1, naming them, when one is not).
     """
     ops = ops_for(settings.catalog_path)
     if file == STDIO:
@@ -63,9 +64,35 @@ def backup_cmd(settings: Settings, file: str, force: bool, out: Output) -> None:
         out.note(f"backed up {info.sessions} sessions ({info.segments} segments) to standard output")
         return
     info = ops.backup(Path(file), overwrite=force)
-    out.emit({"file": file, **_info_json(info)})
+    stored = _store_covers(settings)
+    out.emit({"file": file, **_info_json(info), **({"store": stored} if stored else {})})
     out.summary(
         f"backed up {info.sessions} sessions ({info.segments} segments) to {file} ({_size(info.size)})"
+    )
+    if stored:
+        _report_store(settings, stored, out)
+
+
+def _store_covers(settings: Settings) -> dict | None:
+    """With an object store: whether it holds every file the catalog refers to, at its recorded size."""
+    if not settings.media_store:
+        return None
+    from archive.file_check import check_files  # archive/ pulls in yt-dlp: only with a media store
+
+    with open_catalog(settings) as catalog:
+        report = check_files(catalog, settings.data_dir, quick=True, files=settings.files)
+    return {"url": settings.media_store, "checked": report.checked, "problems": report.problems}
+
+
+def _report_store(settings: Settings, stored: dict, out: Output) -> None:
+    if not stored["problems"]:
+        out.summary(f"the media store {stored['url']} holds its {stored['checked']} files (sizes checked)")
+        return
+    for problem in stored["problems"]:
+        out.note(f"problem: {problem}")
+    raise CatalogError(
+        f"the catalog is backed up, but the media store {stored['url']} lacks or differs in "
+        f"{len(stored['problems'])} of its files (listed above)"
     )
 
 
@@ -121,7 +148,9 @@ def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
             "dump writes a folder of files: give it a FOLDER (backup - writes to standard output)"
         )
     with open_catalog(settings) as catalog, out.bar(0, "dumping") as advance:
-        counts = catalog.ops.dump(settings.data_dir, Path(folder), media=media, progress=advance)
+        counts = catalog.ops.dump(
+            settings.data_dir, Path(folder), media=media, progress=advance, files=settings.files
+        )
     out.emit(_counts_json(folder, counts))
     out.summary(
         f"dumped {counts.sessions} sessions, {counts.segments} segments, {counts.speakers} speakers, "
@@ -137,7 +166,9 @@ def dump_cmd(settings: Settings, folder: str, media: bool, out: Output) -> None:
 def load_cmd(settings: Settings, folder: str, merge: bool, out: Output) -> None:
     """Import a FOLDER made by `dump` into an empty archive (all or nothing; ids are kept)."""
     with open_catalog(settings) as catalog, out.bar(0, "loading") as advance:
-        counts = catalog.ops.load(settings.data_dir, Path(folder), merge=merge, progress=advance)
+        counts = catalog.ops.load(
+            settings.data_dir, Path(folder), merge=merge, progress=advance, files=settings.files
+        )
     out.emit(
         {
             **_counts_json(folder, counts),
@@ -169,16 +200,16 @@ def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
     Exits 1 and lists the problems when there are any.
     """
     from archive.file_check import check_files  # archive/ pulls in yt-dlp: only when checking
-    from archive.leftovers import sweep_leftovers
+    from archive.leftovers import sweep_leftovers, sweep_staged
 
     _require_catalog(settings)
-    for line in sweep_leftovers(settings.data_dir):
+    for line in [*sweep_leftovers(settings.data_dir), *sweep_staged(settings.files)]:
         out.note(f"removed crash leftover: {line}")
     problems = ops_for(settings.catalog_path).check()
     checked = None
     if not problems:
         with open_catalog(settings) as catalog:
-            files = check_files(catalog, settings.data_dir, quick=quick)
+            files = check_files(catalog, settings.data_dir, quick=quick, files=settings.files)
         problems = files.problems
         checked = {"checked": files.checked, "hashed": 0 if quick else files.hashed}
         for note in files.notes:

@@ -44,6 +44,12 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def store_problem(settings: Settings) -> str | None:
+    """Why the media store cannot be used (``--media-store``: no such bucket, refused credentials), or None."""
+    problem = settings.files.reachable()
+    return f"media store {settings.media_store}: {problem}" if problem else None
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on [default 8000].")
@@ -80,12 +86,12 @@ def serve(
     out: Output,
 ) -> None:
     """Serve the archive's web site and JSON API until interrupted (Ctrl-C)."""
-    from archive.leftovers import sweep_leftovers
+    from archive.leftovers import sweep_leftovers, sweep_staged
     from uscm_archive.demo import load_demo
     from web.app import create_app
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    problem = port_problem(settings.host, settings.port)
+    problem = port_problem(settings.host, settings.port) or store_problem(settings)
     if problem:
         click.echo(f"error: {problem}", err=True)
         raise click.exceptions.Exit(1)
@@ -107,7 +113,7 @@ def serve(
             f"Loaded {loaded} demo sessions." if loaded else "The archive is not empty: demo not loaded."
         )
         out.summary(f"{message} (data folder: {settings.data_dir})")
-    for line in sweep_leftovers(settings.data_dir):
+    for line in [*sweep_leftovers(settings.data_dir), *sweep_staged(settings.files)]:
         out.note(f"removed crash leftover: {line}")
     processes = f" with {workers} worker processes" if workers > 1 else ""
     if no_worker:
@@ -193,7 +199,8 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     values = json.loads(text)
-    return Settings(**{**values, "data_dir": Path(values["data_dir"])})
+    lists = {name: tuple(values[name]) for name in ("media_hosts", "catalog_replicas") if name in values}
+    return Settings(**{**values, **lists, "data_dir": Path(values["data_dir"])})
 
 
 def worker_app():

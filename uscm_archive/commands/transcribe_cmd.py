@@ -37,7 +37,7 @@ class TranscribeProgress:
 
 
 def options_from(settings: Settings, model: Path | None) -> transcription.TranscribeOptions:
-    return transcription.TranscribeOptions(model_folder=model or settings.asr_model_dir)
+    return transcription.TranscribeOptions(model_folder=model or settings.asr_model_dir, files=settings.files)
 
 
 def require_asr() -> None:
@@ -48,11 +48,15 @@ def require_asr() -> None:
 def transcribe_new(catalog: Catalog, settings: Settings, session_ids, progress) -> IngestResult:
     """``ingest/sync --transcribe``: transcribe those of ``session_ids`` with media and no transcript."""
     wanted = [
-        i for i in dict.fromkeys(session_ids) if transcription.needs_transcript(catalog, settings.data_dir, i)
+        i
+        for i in dict.fromkeys(session_ids)
+        if transcription.needs_transcript(catalog, settings.data_dir, i, settings.files)
     ]
     if not wanted:
         return IngestResult()
-    items = transcription.queue_sessions(catalog, settings.data_dir, wanted, requested_by=cli_user())
+    items = transcription.queue_sessions(
+        catalog, settings.data_dir, wanted, requested_by=cli_user(), files=settings.files
+    )
     return transcription.run_jobs(catalog, settings.data_dir, items, options_from(settings, None), progress)
 
 
@@ -112,7 +116,7 @@ def transcribe(
             None
             if pending
             else transcription.queue_sessions(
-                catalog, settings.data_dir, list(session_ids), requested_by=cli_user()
+                catalog, settings.data_dir, list(session_ids), requested_by=cli_user(), files=settings.files
             )
         )
         result = transcription.run_jobs(

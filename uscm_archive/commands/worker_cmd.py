@@ -62,6 +62,7 @@ def worker(
         downloader=settings.ytdlp_factory,
         asr_model_dir=settings.asr_model_dir,
         max_caption_bytes=settings.max_caption_bytes,
+        files=settings.files,
     )
     running = Worker(
         settings.catalog_path,

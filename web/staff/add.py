@@ -130,6 +130,7 @@ def _queue_upload(request: Request, me: StaffUser, values: dict, data: bytes, na
         draft=True,
         allow_private=settings.allow_private_urls,
         by=me.name,  # the save's audit entry (session.create) names the editor
+        files=settings.files,
     )
     staged = _stage_media(settings, media) if media is not None else None
     item = queue_upload(
@@ -150,4 +151,6 @@ def _stage_media(settings, media: UploadFile):
     ext, mime = media_kind(media.file.read(64))
     media.file.seek(0)
     name = media_name(media.filename, ext)
-    return stage_media_upload(settings.data_dir, media.file, name, mime, settings.max_upload_bytes)
+    return stage_media_upload(
+        settings.data_dir, media.file, name, mime, settings.max_upload_bytes, settings.files
+    )

@@ -59,10 +59,18 @@ def _report(request: Request, me: StaffUser, token: str, drafts: bool, *, skip_b
     try:
         path = kept_upload(settings.data_dir, token)
         # "add as drafts" wins over whatever a line says of draft (new sessions; existing ones keep their status)
-        report = import_catalog(catalog, settings.data_dir, path, skip_bad=True, dry_run=True, drafts=drafts)
+        report = import_catalog(
+            catalog, settings.data_dir, path, skip_bad=True, dry_run=True, drafts=drafts, files=settings.files
+        )
         if not dry_run:
             report = import_catalog(
-                catalog, settings.data_dir, path, skip_bad=skip_bad, drafts=drafts, by=me.name
+                catalog,
+                settings.data_dir,
+                path,
+                skip_bad=skip_bad,
+                drafts=drafts,
+                by=me.name,
+                files=settings.files,
             )
     except (BulkFileError, ArchiveError, CatalogError, TranscriptError) as exc:
         return bulk_page(request, me, 400, field_errors={"catalog": str(exc)})

@@ -22,7 +22,11 @@ router = APIRouter(route_class=StaffRoute)
 # -- paste a URL -------------------------------------------------------------------------------------------
 def url_options(settings, media: bool = False) -> IngestOptions:
     return IngestOptions(
-        draft=True, media=media, allow_private=settings.allow_private_urls, downloader=settings.ytdlp_factory
+        draft=True,
+        media=media,
+        allow_private=settings.allow_private_urls,
+        downloader=settings.ytdlp_factory,
+        files=settings.files,
     )
 
 

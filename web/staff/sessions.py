@@ -48,7 +48,9 @@ def session_page(request: Request, me: StaffUser, session_id: int, *, status_cod
         "audit": staff.audit.for_session(session_id, limit=100),
         "field_errors": {},
         "values": {},
-        **transcription_context(catalog, request.app.state.settings.data_dir, session),
+        **transcription_context(
+            catalog, request.app.state.settings.data_dir, session, request.app.state.settings.files
+        ),
         **extra,
     }
     context.setdefault("chapters_text", _chapters_text(context["chapters"]))

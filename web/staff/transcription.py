@@ -25,23 +25,23 @@ NOTICES = {
 }
 
 
-def transcription_context(catalog: Catalog, data_dir, session: Session) -> dict:
+def transcription_context(catalog: Catalog, data_dir, session: Session, files=None) -> dict:
     """What the staff session page shows about transcription."""
     job = catalog.queue.find_transcription(session.id)
     progress = next((p for p in catalog.queue.transcriptions() if job and p.item_id == job.id), None)
     return {
         "asr_track": catalog.asr_track(session.id),
         "asr_installed": asr.available(),
-        "can_transcribe": _can_transcribe(catalog, data_dir, session),
+        "can_transcribe": _can_transcribe(catalog, data_dir, session, files),
         "asr_job": progress,
         "asr_hint": INSTALL_HINT,
         "suggestions": catalog.staff.suggestions.for_session(session.id),
     }
 
 
-def _can_transcribe(catalog: Catalog, data_dir, session: Session) -> bool:
+def _can_transcribe(catalog: Catalog, data_dir, session: Session, files=None) -> bool:
     try:
-        transcription.transcribable(catalog, data_dir, session.id)
+        transcription.transcribable(catalog, data_dir, session.id, files)
     except ArchiveError:
         return False
     return True
@@ -63,7 +63,8 @@ async def transcribe(request: Request, session_id: int, me: StaffUser = Depends(
 def _queue(request: Request, data_dir, session_id: int, by: str) -> None:
     if not asr.available():
         raise asr.AsrUnavailable()
-    queue_transcription(catalog_for(request), data_dir, session_id, requested_by=by)
+    files = request.app.state.settings.files
+    queue_transcription(catalog_for(request), data_dir, session_id, requested_by=by, files=files)
     nudge(request)
 
 
