@@ -30,6 +30,7 @@ from catalog.files import FileStore, FileStoreError, LocalFiles
 from catalog.folder import FILE_AREAS, DataFolder
 from catalog.ops.file_copy import verified_copy
 from catalog.ops.store_copy import copy_out
+from catalog.search.pg_schema import GENERATED_COLUMNS
 from catalog.store.db import utcnow
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -128,10 +129,12 @@ def _folders(media: bool) -> tuple[str, ...]:
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Iterator[dict]:
+    """Each row as a dict, without the columns a PostgreSQL catalog's search generates (not data: a dump is the
+    same from either backend)."""
     cursor = conn.execute(sql, params)
     names = [column[0] for column in cursor.description]
     for row in cursor:
-        yield dict(zip(names, row, strict=True))
+        yield {k: v for k, v in zip(names, row, strict=True) if k not in GENERATED_COLUMNS}
 
 
 def _write_jsonl(path: Path, lines: Iterator[dict]) -> int:
