@@ -258,12 +258,10 @@ class Catalog:
         Bad filters do raise ``CatalogError``: a date not written YYYY-MM-DD, an unknown ``session_id``
         (``NotFound``). An unknown speaker or topic gives no results with a ``message``.
         """
-        self._full_text_search()
         return _search.search(self.db.conn, request)
 
     def search_sessions(self, query: str, *, limit: int = 20, include_drafts: bool = False) -> list[Session]:
         """Sessions whose title, description or event match ``query`` (same query syntax)."""
-        self._full_text_search()
         ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
         found = {s.id: s for s in self._sessions_by_id(ids)}
         return [found[i] for i in ids if i in found]
@@ -275,7 +273,6 @@ class Catalog:
         each with its matches in time order: a search's feed and digest (``catalog/search/alerts.py``)."""
         from catalog.search import alerts as _alerts
 
-        self._full_text_search()
         return _alerts.new_moments(self.db.conn, request, since=since, skip=skip, limit=limit)
 
     # -- webinar extras (catalog/store/extras.py) ------------------------------------------------------------

@@ -8,6 +8,9 @@ from catalog import Catalog, CatalogError, NotFound, SearchRequest, SessionMeta,
 from transcripts import Mark, Segment, Transcript
 from web.published import published
 
+# every test here runs on both catalog backends (tests/conftest.py: BACKENDS)
+pytestmark = [pytest.mark.backends, pytest.mark.search]
+
 WORDY = "We need to build housing for every family."
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
+from tests.conftest import BACKENDS
 from transcripts import NotCaptionsError, parse_file
 
 WITHIN_PER_FILE, ACROSS_PER_FILE = 5, 5
@@ -242,9 +243,15 @@ class Corpus:
         return found
 
 
-@pytest.fixture(scope="module")
-def quotes(corpus: Path, tmp_path_factory) -> Corpus:
-    catalog = Catalog.open(tmp_path_factory.mktemp("quotes") / "catalog.db")
+@pytest.fixture(scope="module", params=BACKENDS)
+def quotes(request, corpus: Path, tmp_path_factory) -> Corpus:
+    """The corpus stored in a catalog on each backend: a SQLite file, and a PostgreSQL database (issue 16: the
+    rule holds on both)."""
+    if request.param == "postgresql":
+        target = request.getfixturevalue("pg_server").fresh_database()
+    else:
+        target = tmp_path_factory.mktemp("quotes") / "catalog.db"
+    catalog = Catalog.open(target)
     sessions, shown, cases, skipped, vocabulary = {}, {}, [], {}, set()
     for path in sorted((corpus / "captions").iterdir()):
         try:

@@ -13,6 +13,9 @@ from catalog.store.schema import MIGRATIONS
 from transcripts import Mark, Segment, Transcript, parse_file
 from web.published import published_hit
 
+# every test here runs on both catalog backends (tests/conftest.py: BACKENDS)
+pytestmark = [pytest.mark.backends, pytest.mark.search]
+
 TALK = (
     Segment(
         10.0, 14.0, "We have gone from particles to volume. I got one.", "Caleob King", (Mark(39, 13.0),)
@@ -96,8 +99,12 @@ def test_a_correction_moves_the_window(catalog, talk):
     assert search(catalog, '"got one what about a trillion"').total == 1
 
 
-def test_removing_a_session_removes_its_windows(catalog, talk):
+def test_removing_a_session_removes_its_windows(catalog, talk, backend):
     catalog.delete_session(talk)
+    if backend == "postgresql":
+        assert pg_rows(catalog, "SELECT id FROM segment_windows") == []
+        assert pg_rows(catalog, "SELECT term FROM search_words WHERE docs <> 0") == []
+        return
     with raw(catalog) as conn:
         assert conn.execute("SELECT count(*) FROM segment_windows_fts").fetchone()[0] == 0
 
@@ -128,16 +135,37 @@ def test_the_migration_builds_windows_for_an_existing_catalog(tmp_path: Path):
         catalog.close()
 
 
-def test_the_window_index_stays_true_to_the_segments(catalog, talk):
+def test_the_window_index_stays_true_to_the_segments(catalog, talk, backend):
     """After a correction, a re-ingest and a removal, the index holds exactly the windows' words (compared,
     word by word and place by place, with an index built afresh from the windows)."""
     catalog.staff.segments.correct(catalog.segments(talk)[2].id, "All right then.", "ann")
     catalog.save_session("talk", SessionMeta(title="Chemistry"), [TrackInput(Transcript(segments=TALK[1:]))])
     other = catalog.save_session("other", SessionMeta(title="Other"), [TrackInput(Transcript(segments=TALK))])
     catalog.delete_session(other)
-    with raw(catalog) as conn:
-        assert indexed_words(conn) == fresh_words(conn)
+    if backend == "postgresql":  # kept at each commit == made afresh from the segments
+        kept = [pg_rows(catalog, sql) for sql in PG_WINDOWS_STATE]
+        pg_rows(catalog, "SELECT uscm_refresh_session(id) FROM sessions")
+        assert kept == [pg_rows(catalog, sql) for sql in PG_WINDOWS_STATE] and kept[0]
+    else:
+        with raw(catalog) as conn:
+            assert indexed_words(conn) == fresh_words(conn)
     assert search(catalog, '"how about a billion"').total == 1
+
+
+PG_WINDOWS_STATE = (
+    "SELECT id, session_id, text, search_tsv::text FROM segment_windows ORDER BY id",
+    "SELECT term, docs FROM search_words WHERE docs <> 0 ORDER BY term",
+    "SELECT term, docs FROM search_lexemes WHERE docs <> 0 ORDER BY term",
+    "SELECT * FROM search_session_stats ORDER BY session_id",
+)
+
+
+def pg_rows(catalog: Catalog, sql: str) -> list[tuple]:
+    """Rows of a statement on a second connection to the PostgreSQL catalog (committed at once)."""
+    import psycopg
+
+    with psycopg.connect(str(catalog.target), autocommit=True) as conn:
+        return conn.execute(sql).fetchall()
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchRe
 from catalog.search.crosscut import with_crossings
 from catalog.search.languages import any_other_track, everywhere, primary_in
 from catalog.search.paths import SCOPE_LIMIT, SNIPPET, Page, Plan, run
+from catalog.search.pg_query import on_postgres
 from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
 from catalog.search.typos import corrected
@@ -35,7 +36,12 @@ NO_TOPIC_MESSAGE = "No topic is called {!r}."
 
 def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
     """Search as asked; a misspelt bare word is corrected first, and a phrase or an exact search that finds
-    nothing is tried once more with its words corrected (``corrected_query`` says so)."""
+    nothing is tried once more with its words corrected (``corrected_query`` says so). On PostgreSQL, the same
+    search over its own index (``search/pg_search.py``)."""
+    if on_postgres(conn):
+        from catalog.search import pg_search
+
+        return pg_search.search(conn, request)
     request = _normalized(request)
     query = parse(request.query)
     if query.fts is None:
@@ -297,6 +303,10 @@ def time_at(start: float, marks: list, offset: int) -> float:
 
 def search_sessions(conn: sqlite3.Connection, text: str, *, limit: int, include_drafts: bool) -> list[int]:
     """Ids of sessions whose title, description or event match (same syntax), best first."""
+    if on_postgres(conn):
+        from catalog.search import pg_search
+
+        return pg_search.search_sessions(conn, text, limit=limit, include_drafts=include_drafts)
     query = parse(text)
     if query.fts is None:
         return []

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from itertools import islice, product
 
+from catalog.search.pg_query import on_postgres
 from catalog.search.query import Query, Term, words_of
 
 ONE_EDIT, TWO_EDITS = 5, 9  # word lengths from which one, then two edits are allowed
@@ -128,6 +129,10 @@ def _near(form: str, lists: list[list[str]], edits: int) -> list[tuple[int, int,
 def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
     """Any form of the word is in a transcript (stemmed, as search matches: ``shelters`` finds "shelter"), or in
     a track of another language (``track_words``: a Spanish word is not "corrected" to an English one)."""
+    if on_postgres(conn):
+        from catalog.search.pg_search import in_archive
+
+        return in_archive(conn, form)
     for words in ("segment_words", "track_words"):
         if conn.execute(f"SELECT 1 FROM {words} WHERE term = ?", (form,)).fetchone():
             return True
@@ -140,9 +145,15 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
 
 def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
     """The archive's words, read once per process and file, then kept current: any write (here or by another
-    process) makes it look whether words came in (new segments, corrections, names) and add them."""
-    path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
-    written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    process) makes it look whether words came in (new segments, corrections, names) and add them. On PostgreSQL
+    the words are ``search_words`` (``search/pg_schema.py``) and the catalog's data version says when to look."""
+    if on_postgres(conn):
+        from catalog.search.pg_search import vocabulary_key
+
+        path, written = vocabulary_key(conn)
+    else:
+        path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
+        written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
     cached = _cache.get(path)
     if cached is not None and cached.written == written:
         return cached.vocabulary
@@ -197,7 +208,12 @@ def _grown(conn: sqlite3.Connection, cached: _Cached) -> Vocabulary:
 
 def _read(conn: sqlite3.Connection) -> Vocabulary:
     by_length: dict[int, list[tuple[int, str]]] = {}
-    for term, count in conn.execute("SELECT term, doc FROM segment_words"):
+    words = (
+        "SELECT term, docs FROM search_words WHERE docs > 0"
+        if on_postgres(conn)
+        else "SELECT term, doc FROM segment_words"
+    )
+    for term, count in conn.execute(words):
         if len(term) >= ONE_EDIT - 2 and term.isalpha():
             by_length.setdefault(len(term), []).append((-count, term))
     names = _names(conn)

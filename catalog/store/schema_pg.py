@@ -498,3 +498,9 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_WEBINAR_EXTRAS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# The full-text search's own parts (tsvector columns, GIN indexes, the cross-cut windows, the typo vocabulary) go
+# with the migration of the same number: ``catalog/search/pg_schema.py``.
+from catalog.search.pg_schema import SEARCH_MIGRATIONS  # noqa: E402
+
+MIGRATIONS = tuple(sql + SEARCH_MIGRATIONS.get(number, "") for number, sql in enumerate(MIGRATIONS, start=1))
