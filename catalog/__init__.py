@@ -33,6 +33,7 @@ from catalog.store.values import parse_date
 _LAZY = {
     "ExpectedFile": "catalog.ops",
     "ops_for": "catalog.ops",
+    "copy_catalog": "catalog.ops.copy",
     "export_info": "catalog.ops.public_export",
     "metadata_path": "catalog.ops.public_export",
     "write_metadata": "catalog.ops.public_export",
@@ -104,6 +105,7 @@ __all__ = [
     "check_items",
     "check_length",
     "close_pools",
+    "copy_catalog",
     "export_info",
     "metadata_path",
     "ops_for",
