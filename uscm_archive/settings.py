@@ -62,6 +62,13 @@ class Settings:
         return self.catalog_url or self.folder.catalog
 
     @property
+    def catalog_label(self) -> str:
+        """The catalog as messages name it: its file, or its URL without a password."""
+        if not self.catalog_url:
+            return str(self.folder.catalog)
+        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.catalog_url)
+
+    @property
     def catalog_on_file(self) -> bool:
         """Whether the catalog is the data folder's SQLite file (not a PostgreSQL database)."""
         return not self.catalog_url

@@ -18,6 +18,7 @@ from catalog.ops.data_files import DataFiles, ExpectedFile
 from catalog.ops.dump import DumpCounts, Progress, dump_archive
 from catalog.ops.load import load_archive
 from catalog.ops.public_export import ExportSummary, export_public
+from catalog.store.db import is_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -38,20 +39,37 @@ __all__ = [
 class CatalogOps:
     """Backup, restore, check (on the file) and dump, load (through a connection) of one catalog."""
 
-    def __init__(self, path: Path, catalog: Catalog | None = None):
-        self.path = Path(path)
+    def __init__(self, path: Path | str, catalog: Catalog | None = None):
+        self.path = path if is_url(path) else Path(path)  # the catalog file, or a PostgreSQL URL
         self._catalog = catalog
 
     def backup(self, target: str | Path, *, overwrite: bool = False) -> CatalogFileInfo:
-        """Copy the live catalog to ``target`` with SQLite's online backup (safe while serving)."""
+        """Copy the live catalog to ``target`` with SQLite's online backup (safe while serving). On PostgreSQL,
+        ``target`` is a SQLite catalog file made from one consistent snapshot (``catalog/ops/pg_backup.py``)."""
+        if is_url(self.path):
+            from catalog.ops import pg_backup
+
+            with self._connection() as conn:
+                return pg_backup.backup(conn, target, overwrite=overwrite)
         return _backup.backup(self.path, target, overwrite=overwrite)
 
     def restore(self, source: str | Path) -> RestoreResult:
         """Replace the catalog with the checked backup ``source``; the current one is kept beside it."""
+        if is_url(self.path):
+            from catalog.ops import pg_backup
+
+            with self._connection() as conn:
+                return pg_backup.restore(conn, source)
         return _backup.restore(self.path, source)
 
     def check(self) -> list[str]:
-        """Integrity, foreign keys, full-text indexes against their text, per-session counts: the problems."""
+        """Integrity, foreign keys, full-text indexes against their text, per-session counts: the problems. On
+        PostgreSQL, the structural checks of ``catalog/ops/pg_check.py``."""
+        if is_url(self.path):
+            from catalog.ops import pg_check
+
+            with self._connection() as conn:
+                return pg_check.check_connection(conn)
         return _backup.check_file(self.path)
 
     def dump(
@@ -105,5 +123,6 @@ class CatalogOps:
 
 
 def ops_for(path: str | Path) -> CatalogOps:
-    """The operations on the catalog file at ``path``, without opening (or migrating) it first."""
-    return CatalogOps(Path(path))
+    """The operations on the catalog file at ``path`` (or the PostgreSQL catalog a URL names), without opening
+    (or migrating) it first."""
+    return CatalogOps(path)

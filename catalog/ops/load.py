@@ -33,6 +33,7 @@ from catalog.ops.dump import (
 )
 from catalog.ops.file_copy import verified_copy
 from catalog.ops.schema_check import schema_problems
+from catalog.store.db import dialect
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
 from catalog.store.names import free_slug, slugify
 from catalog.store.windows import index_windows
@@ -404,6 +405,8 @@ def _expected_segments(manifest: dict) -> int:
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    if dialect(conn) == "postgresql":
+        return conn.columns(table)
     return list(sqlite_utils.Database(conn)[table].columns_dict)
 
 

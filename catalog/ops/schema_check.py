@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 
+from catalog.store.db import dialect
 from catalog.store.schema import MIGRATIONS
 
 _ALLOWED_INTERNAL = ("sqlite_stat1", "sqlite_stat4", "sqlite_sequence")
@@ -42,6 +43,10 @@ def _schema_of(conn: sqlite3.Connection) -> dict[str, SchemaRow]:
 
 def schema_problems(conn: sqlite3.Connection) -> list[str]:
     """Every object of the catalog behind ``conn`` that differs from its schema version's, one line each."""
+    if dialect(conn) == "postgresql":
+        from catalog.ops.pg_check import schema_problems as pg_schema_problems
+
+        return pg_schema_problems(conn)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if not 1 <= version <= len(MIGRATIONS):
         return [f"unknown schema version {version} (this program knows versions 1 to {len(MIGRATIONS)})"]

@@ -467,6 +467,27 @@ class PgConnection:
             raise _as_sqlite_error(exc) from exc
         self._explicit_ids = False
 
+    def native(self, sql: str, params: Any = None) -> list[tuple]:
+        """Run a statement written in PostgreSQL's own dialect (no translation; psycopg placeholders): for the
+        few functions that are PostgreSQL's alone (``catalog/ops/pg_check.py``)."""
+        try:
+            with self.raw.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description is not None else []
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table`` (or view) in order, as ``sqlite_utils``' ``columns_dict`` gives them."""
+        return [
+            row[0]
+            for row in self.native(
+                "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 "
+                "AND NOT a.attisdropped ORDER BY a.attnum",
+                (table,),
+            )
+        ]
+
     def create_function(self, name: str, *args: Any, **kwargs: Any) -> None:
         raise sqlite3.NotSupportedError(
             f"create_function({name!r}): a Python function inside a statement is SQLite's; on PostgreSQL this "

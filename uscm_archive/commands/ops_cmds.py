@@ -25,7 +25,7 @@ def _size(n: int) -> str:
 
 
 def _require_catalog(settings: Settings) -> None:
-    if not settings.catalog_path.is_file():
+    if settings.catalog_on_file and not settings.folder.catalog.is_file():
         raise CatalogError(f"{settings.catalog_path}: no catalog here (is --data right?)")
 
 
@@ -185,12 +185,12 @@ def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
             out.note(f"note: {note}")
         hashed = "" if quick else f", {files.hashed} hashed"
         out.summary(f"files: {files.checked} checked{hashed}")
-    out.emit({"file": str(settings.catalog_path), "ok": not problems, "problems": problems, "files": checked})
+    out.emit({"file": settings.catalog_label, "ok": not problems, "problems": problems, "files": checked})
     if problems:
         for problem in problems:
             out.note(f"problem: {problem}")
-        raise CatalogError(f"{settings.catalog_path}: {len(problems)} problem(s) found")
-    out.summary(f"{settings.catalog_path}: ok")
+        raise CatalogError(f"{settings.catalog_label}: {len(problems)} problem(s) found")
+    out.summary(f"{settings.catalog_label}: ok")
 
 
 def register(cli: click.Group) -> None:
