@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.generate import generate
-from catalog import Catalog, SearchRequest
+from catalog import Catalog, SearchRequest, SessionMeta
 from tests.pg_server import run_sql, table_rows
 from tests.support.archive_state import archive_state
 from tests.support.webarchive import build_sample_archive
@@ -82,7 +83,9 @@ def test_sqlite_to_postgresql_and_back_gives_a_byte_identical_dump(tmp_path, pg_
     assert to_pg.exit_code == 0, to_pg.output
     report = json.loads(to_pg.stdout)
     assert report["resumed"] is False
-    assert report["rows"]["segments"] == 3000 + 8 + 3  # generated, the sample's main session, its three others
+    assert (
+        report["rows"]["segments"] == 3000 + 8 + 3
+    )  # generated, the sample's main session, its three others
     assert report["rows"]["segment_versions"] == 1 and report["rows"]["api_tokens"] == 1
     assert report["searches"] and all(s["total"] >= 0 for s in report["searches"])
 
@@ -101,13 +104,24 @@ def test_sqlite_to_postgresql_and_back_gives_a_byte_identical_dump(tmp_path, pg_
     # what the dump leaves out is copied too: staff accounts, tokens, saved searches; and the merge's forward link
     with _opened(back / "catalog.db") as catalog:
         assert catalog.staff.users.by_name("ann").role == "admin"
-        merged = catalog.db.conn.execute(
-            "SELECT a.merged_into, b.id FROM speakers a, speakers b "
-            "WHERE a.name = 'Mayor Duplicate Name' AND b.name = 'Mayor Kept Name'"
-        ).fetchone()
-        assert merged[0] == merged[1]
         assert catalog.search(SearchRequest('"affordable housing"')).total > 0
-    assert (back / "catalog.db").stat().st_size > 0
+    conn = sqlite3.connect(back / "catalog.db")
+    merged = conn.execute(
+        "SELECT a.merged_into, b.id FROM speakers a, speakers b "
+        "WHERE a.name = 'Mayor Duplicate Name' AND b.name = 'Mayor Kept Name'"
+    ).fetchone()
+    top = conn.execute("SELECT max(id) FROM sessions").fetchone()[0]
+    conn.close()
+    assert merged[0] == merged[1]
+
+    # both copies go on: a new session takes the next id, on PostgreSQL as on SQLite (sequences moved past the ids)
+    for target in (pg_url, back / "catalog.db"):
+        with _opened(target) as catalog:
+            new = catalog.save_session(
+                "after:copy", SessionMeta(title="Saved after the copy", date="2026-01-02")
+            )
+            assert new == top + 1
+            assert catalog.staff.users.add("bob", "hash", "editor").id == 2
 
 
 class _opened:
@@ -131,7 +145,7 @@ def progress_of(url: str) -> dict[str, str]:
 
 def test_a_copy_killed_part_way_continues_and_never_copies_a_row_twice(tmp_path, pg_url):
     source = make_source(tmp_path / "gen", 3000)
-    command = [sys.executable, "-m", "uscm_archive", "copy-catalog", "--from", str(source / "catalog.db")]
+    command = [sys.executable, "-m", "uscm_archive.cli", "copy-catalog", "--from", str(source / "catalog.db")]
     command += ["--to", pg_url, "--batch-size", "100"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -195,7 +209,9 @@ def test_an_unfinished_copy_of_another_source_or_a_changed_source_is_refused(sma
     # make the finished copy look unfinished again: the progress record back, its fingerprint the source's
     # (copy_catalog's own record shape), then change the source
     run_sql(pg_url, f"CREATE TABLE {PROGRESS} (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    run_sql(pg_url, f"INSERT INTO {PROGRESS} VALUES ('source', '/somewhere/else.db'), ('fingerprint', '{{}}')")
+    run_sql(
+        pg_url, f"INSERT INTO {PROGRESS} VALUES ('source', '/somewhere/else.db'), ('fingerprint', '{{}}')"
+    )
     before = table_rows(pg_url)
     message = refused("--from", str(small_source / "catalog.db"), "--to", pg_url)
     assert "unfinished copy of another catalog" in message and "/somewhere/else.db" in message
@@ -208,14 +224,19 @@ def test_an_unfinished_copy_of_another_source_or_a_changed_source_is_refused(sma
 
 def test_bad_sources_and_targets_get_one_clear_error(small_source, tmp_path):
     db = str(small_source / "catalog.db")
-    assert "no catalog here" in refused("--from", str(tmp_path / "missing.db"), "--to", str(tmp_path / "x.db"))
+    assert "no catalog here" in refused(
+        "--from", str(tmp_path / "missing.db"), "--to", str(tmp_path / "x.db")
+    )
     assert not (tmp_path / "x.db").exists() and not (tmp_path / "missing.db").exists()
     assert "the same catalog" in refused("--from", db, "--to", db)
     assert "mysql:// is not a catalog" in refused("--from", db, "--to", "mysql://u@h/archive")
     (tmp_path / "notes.txt").write_text("not a catalog")
     assert "copy-catalog target" in refused("--from", db, "--to", str(tmp_path / "notes.txt"))
     assert (tmp_path / "notes.txt").read_text() == "not a catalog"
-    assert "--batch-size" in refused("--from", db, "--to", str(tmp_path / "y.db"), "--batch-size", "0")
+    usage = CliRunner().invoke(
+        cli, ["copy-catalog", "--from", db, "--to", str(tmp_path / "y.db"), "--batch-size", "0"]
+    )
+    assert usage.exit_code == 2 and "--batch-size" in usage.stderr and not (tmp_path / "y.db").exists()
 
 
 @pytest.mark.slow

@@ -115,11 +115,15 @@ def _folders(media: bool) -> tuple[str, ...]:
     return FILE_FOLDERS if media else FILE_FOLDERS[:1]
 
 
+# PostgreSQL's generated full-text columns (catalog/search/pg_schema.py): the index, not the archive's data
+SEARCH_COLUMNS = frozenset({"search_tsv", "search_len"})
+
+
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Iterator[dict]:
     cursor = conn.execute(sql, params)
     names = [column[0] for column in cursor.description]
     for row in cursor:
-        yield dict(zip(names, row, strict=True))
+        yield {k: v for k, v in zip(names, row, strict=True) if k not in SEARCH_COLUMNS}
 
 
 def _write_jsonl(path: Path, lines: Iterator[dict]) -> int:

@@ -33,9 +33,15 @@ def _target(option: str, value: str) -> str:
     "--catalog or the data folder's catalog.db].",
 )
 @click.option(
-    "--to", "target", required=True, metavar="DST", help="Where to copy it: a new or empty catalog (path or URL)."
+    "--to",
+    "target",
+    required=True,
+    metavar="DST",
+    help="Where to copy it: a new or empty catalog (path or URL).",
 )
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1), help="Rows per transaction.")
+@click.option(
+    "--batch-size", default=5000, show_default=True, type=click.IntRange(1), help="Rows per transaction."
+)
 @reporting(
     '{"from", "to", "resumed", "rows": {table: rows}, "columns_checked", "searches": [{"query", "total", "hits"}], '
     '"seconds"}.'
