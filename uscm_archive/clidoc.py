@@ -13,6 +13,9 @@ HEADER = """# Command-line reference
 
 Generated from the commands' own help by `python -m uscm_archive.clidoc > docs/cli.md`; a test keeps it current.
 Every command takes `--data DIR` (or the `USCM_ARCHIVE_DATA` variable); the default data folder is `./uscm-data`.
+`uscm-archive --catalog postgresql://user@host/db COMMAND` (or `USCM_ARCHIVE_CATALOG`) keeps the catalog in
+PostgreSQL instead of the data folder's `catalog.db`; the data folder still holds the caption and media files
+([scale-out.md](scale-out.md)).
 Errors print one line, `error: ...`, on stderr and exit with status 1 (with `--json` too).
 
 - `-` is standard input or output where a file is read or written: `ingest -`, `import-catalog -`, `export -o -`,
