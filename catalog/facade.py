@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from catalog.errors import SearchUnavailable
 from catalog.models import (
     Facet,
     MediaInput,
@@ -298,7 +297,6 @@ class Catalog:
         a query string; a bad date is a ``CatalogError``."""
         from catalog.store import extras
 
-        self._full_text_search()
         return extras.search_chat(self.db.conn, request)
 
     def _sessions_by_id(self, ids: list[int]) -> list[Session]:
@@ -307,18 +305,9 @@ class Catalog:
     def related(self, segment_id: int, *, limit: int = 5) -> _related.RelatedMoments:
         """Moments of other published sessions about what segment ``segment_id`` says (its rarest words OR-ed,
         ranked by bm25), one per session, at most ``limit``. ``NotFound`` unless the segment is public."""
-        self._full_text_search()
         return _related.related(self.db.conn, segment_id, limit)
 
     def trend(self, request: _trends.TrendRequest) -> _trends.Trend:
         """How many moments match each of ``request.terms`` per year or month (each count the ``total`` of the
         search for that period with the same filters). ``CatalogError`` for a bad filter or too many terms."""
-        self._full_text_search()
         return _trends.trend(self.db.conn, request)
-
-    def _full_text_search(self) -> None:
-        if self.backend == "postgresql":
-            raise SearchUnavailable(
-                "full-text search is not available on a PostgreSQL catalog yet (issue 16): "
-                "browse sessions, or search a SQLite copy of the catalog"
-            )

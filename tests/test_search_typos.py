@@ -100,35 +100,37 @@ def test_the_vocabulary_follows_ingest_and_staff_corrections(archive):
     assert search(archive, "mircotransit").corrected_query == "microtransit"
 
 
-def test_the_api_and_the_command_line_say_what_was_searched(archive, data_dir, backend):
-    if backend == "postgresql":
-        pytest.skip(
-            "the site and the command line on a PostgreSQL catalog need the --catalog setting (lane P1)"
-        )
-    with TestClient(create_app(Settings(data_dir=data_dir))) as client:
+def url_of(catalog: Catalog) -> str:
+    """The PostgreSQL URL the catalog was opened on, or "" for the data folder's SQLite file."""
+    return catalog.target if isinstance(catalog.target, str) else ""
+
+
+def where(catalog: Catalog, data_dir) -> list[str]:
+    """The command line's global options naming this catalog (``--catalog URL`` on PostgreSQL)."""
+    return ["--data", str(data_dir), *(["--catalog", url_of(catalog)] if url_of(catalog) else [])]
+
+
+def test_the_api_and_the_command_line_say_what_was_searched(archive, data_dir):
+    with TestClient(create_app(Settings(data_dir=data_dir, catalog_url=url_of(archive)))) as client:
         body = client.get("/api/search", params={"q": "goverment"}).json()
         assert body["query"] == "goverment" and body["corrected_query"] == "government" and body["total"] == 1
         plain = client.get("/api/search", params={"q": "goverment", "correct": "false"}).json()
         assert plain["corrected_query"] is None and plain["total"] == 0
-    run = CliRunner().invoke(cli, ["--data", str(data_dir), "search", "goverment"])
+    run = CliRunner().invoke(cli, [*where(archive, data_dir), "search", "goverment"])
     assert run.exit_code == 0
     assert run.output.splitlines()[0] == (
         "Showing results for 'government'; search instead for 'goverment' with --no-correct"
     )
     as_json = json.loads(
-        CliRunner().invoke(cli, ["--data", str(data_dir), "search", "goverment", "--json"]).output
+        CliRunner().invoke(cli, [*where(archive, data_dir), "search", "goverment", "--json"]).output
     )
     assert as_json["corrected_query"] == "government" and as_json["total"] == 1
-    off = CliRunner().invoke(cli, ["--data", str(data_dir), "search", "goverment", "--no-correct"])
+    off = CliRunner().invoke(cli, [*where(archive, data_dir), "search", "goverment", "--no-correct"])
     assert "Showing results for" not in off.output and "No results" in off.output
 
 
-def test_the_search_page_offers_the_original_words(archive, data_dir, backend):
-    if backend == "postgresql":
-        pytest.skip(
-            "the site and the command line on a PostgreSQL catalog need the --catalog setting (lane P1)"
-        )
-    with TestClient(create_app(Settings(data_dir=data_dir))) as client:
+def test_the_search_page_offers_the_original_words(archive, data_dir):
+    with TestClient(create_app(Settings(data_dir=data_dir, catalog_url=url_of(archive)))) as client:
         page = client.get("/search", params={"q": "goverment"}).text
         note = re.search(r'<p class="note" id="corrected-query">(.*?)</p>', page, re.S)
         assert note, page

@@ -11,14 +11,16 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog, SearchRequest
+from tests.conftest import BACKENDS
 from tests.support.toolsarchive import FORMULA_LINES, build_tools_archive
 from uscm_archive.cli import cli
 
 TERMS = ("council", "monetary", "inflation OR employment")
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def archive(request, tmp_path_factory):
+    """The tools archive on each catalog backend (issue 16)."""
     from tests.conftest import corpus_path
 
     corpus = corpus_path()
@@ -26,11 +28,12 @@ def archive(tmp_path_factory):
         pytest.skip(f"real-world corpus not found at {corpus}")
     data_dir = tmp_path_factory.mktemp("tools-cli") / "data"
     data_dir.mkdir()
-    return build_tools_archive(data_dir, corpus)
+    url = request.getfixturevalue("pg_server").fresh_database() if request.param == "postgresql" else ""
+    return build_tools_archive(data_dir, corpus, url)
 
 
 def run(archive, *args: str):
-    return CliRunner().invoke(cli, ["--data", str(archive.data_dir), *args])
+    return CliRunner().invoke(cli, [*archive.cli_options(), *args])
 
 
 def total(archive, query: str, **filters) -> int:

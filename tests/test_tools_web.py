@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from catalog import Catalog
+from tests.conftest import BACKENDS
 from tests.support.liveserver import running
 from tests.support.toolsarchive import FORMULA_LINES, build_tools_archive
 from uscm_archive.settings import Settings
@@ -23,16 +24,18 @@ from web.app import create_app
 TERMS = ("council", "monetary", '"public comment"', "inflation OR employment", "chem*")
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory, corpus):
+@pytest.fixture(scope="module", params=BACKENDS)
+def archive(request, tmp_path_factory, corpus):
+    """The tools archive on each catalog backend (issue 16: related moments, trends and search as CSV alike)."""
     data_dir = tmp_path_factory.mktemp("tools") / "data"
     data_dir.mkdir()
-    return build_tools_archive(data_dir, corpus)
+    url = request.getfixturevalue("pg_server").fresh_database() if request.param == "postgresql" else ""
+    return build_tools_archive(data_dir, corpus, url)
 
 
 @pytest.fixture(scope="module")
 def http(archive):
-    app = create_app(Settings(data_dir=archive.data_dir))
+    app = create_app(Settings(data_dir=archive.data_dir, catalog_url=archive.catalog_url))
     with running(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         yield client
 

@@ -105,35 +105,52 @@ END $$;
 CREATE TRIGGER segment_rows_search_stale AFTER INSERT OR DELETE OR UPDATE OF text, position, session_id ON segment_rows
     FOR EACH ROW EXECUTE FUNCTION uscm_mark_stale();
 
+-- The session's windows as they should be (SQLite's view ``segment_windows``, for one session).
+CREATE OR REPLACE FUNCTION uscm_fresh_windows(sid bigint)
+    RETURNS TABLE (id bigint, session_id bigint, text text, segment_tsv tsvector) LANGUAGE sql STABLE AS $$
+    SELECT id, session_id, text || coalesce(' ' || nullif({_HEAD}, ''), ''), search_tsv
+    FROM (SELECT id, session_id, text, search_tsv, string_agg(text, ' ') OVER (ORDER BY position
+              ROWS BETWEEN 1 FOLLOWING AND {HEAD_SEGMENTS} FOLLOWING) AS following
+          FROM segment_rows WHERE session_id = sid) w
+$$;
+-- Only windows that changed are rewritten (a correction touches at most HEAD_SEGMENTS + 1 of them, an unchanged
+-- re-import none), and the word counts move by what they held and now hold.
 CREATE OR REPLACE FUNCTION uscm_refresh_session(sid bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    old_words text[];
+    old_lexemes text[];
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('uscm_search_words'));
-    UPDATE search_words w SET docs = w.docs - o.n
-        FROM (SELECT u.lexeme, count(*) AS n FROM segment_windows sw, unnest(sw.search_tsv) u
-              WHERE sw.session_id = sid GROUP BY u.lexeme) o
-        WHERE w.term = o.lexeme;
-    UPDATE search_lexemes w SET docs = w.docs - o.n
-        FROM (SELECT u.lexeme, count(*) AS n FROM segment_windows sw, unnest(sw.segment_tsv) u
-              WHERE sw.session_id = sid GROUP BY u.lexeme) o
-        WHERE w.term = o.lexeme;
-    DELETE FROM segment_windows WHERE session_id = sid;
-    INSERT INTO segment_windows (id, session_id, text, segment_tsv)
-        SELECT id, session_id, text || coalesce(' ' || nullif({_HEAD}, ''), ''), search_tsv
-        FROM (SELECT id, session_id, text, search_tsv, string_agg(text, ' ') OVER (ORDER BY position
-                  ROWS BETWEEN 1 FOLLOWING AND {HEAD_SEGMENTS} FOLLOWING) AS following
-              FROM segment_rows WHERE session_id = sid) w;
-    INSERT INTO search_words (term, docs)
-        SELECT u.lexeme, count(*) FROM segment_windows sw, unnest(sw.search_tsv) u
-        WHERE sw.session_id = sid GROUP BY u.lexeme ORDER BY u.lexeme
-        ON CONFLICT (term) DO UPDATE SET docs = search_words.docs + excluded.docs;
+    WITH fresh AS (SELECT * FROM uscm_fresh_windows(sid)),
+    gone AS (
+        DELETE FROM segment_windows w WHERE w.id IN (
+            SELECT o.id FROM segment_windows o LEFT JOIN fresh f ON f.id = o.id WHERE o.session_id = sid
+                AND (f.id IS NULL OR f.text <> o.text OR f.segment_tsv <> o.segment_tsv)
+            UNION ALL
+            SELECT o.id FROM fresh f JOIN segment_windows o ON o.id = f.id WHERE o.session_id <> sid)
+        RETURNING w.search_tsv, w.segment_tsv)
+    SELECT array(SELECT u.lexeme FROM gone g, unnest(g.search_tsv) u),
+           array(SELECT u.lexeme FROM gone g, unnest(g.segment_tsv) u)
+        INTO old_words, old_lexemes;
+    WITH added AS (
+        INSERT INTO segment_windows (id, session_id, text, segment_tsv)
+            SELECT f.id, f.session_id, f.text, f.segment_tsv FROM uscm_fresh_windows(sid) f
+            WHERE NOT EXISTS (SELECT 1 FROM segment_windows w WHERE w.id = f.id)
+        RETURNING search_tsv, segment_tsv),
+    words AS (
+        INSERT INTO search_words (term, docs)
+            SELECT term, sum(n) FROM (SELECT u.lexeme AS term, 1 AS n FROM added a, unnest(a.search_tsv) u
+                                      UNION ALL SELECT t, -1 FROM unnest(old_words) t) x
+            GROUP BY term HAVING sum(n) <> 0 ORDER BY term
+        ON CONFLICT (term) DO UPDATE SET docs = search_words.docs + excluded.docs)
     INSERT INTO search_lexemes (term, docs)
-        SELECT u.lexeme, count(*) FROM segment_windows sw, unnest(sw.segment_tsv) u
-        WHERE sw.session_id = sid GROUP BY u.lexeme ORDER BY u.lexeme
-        ON CONFLICT (term) DO UPDATE SET docs = search_lexemes.docs + excluded.docs;
+        SELECT term, sum(n) FROM (SELECT u.lexeme AS term, 1 AS n FROM added a, unnest(a.segment_tsv) u
+                                  UNION ALL SELECT t, -1 FROM unnest(old_lexemes) t) x
+        GROUP BY term HAVING sum(n) <> 0 ORDER BY term
+    ON CONFLICT (term) DO UPDATE SET docs = search_lexemes.docs + excluded.docs;
     DELETE FROM search_session_stats WHERE session_id = sid;
     INSERT INTO search_session_stats
-        SELECT sid, count(*), coalesce(sum(s.search_len), 0),
-               count(*), coalesce(sum(w.search_len), 0)
+        SELECT sid, count(*), coalesce(sum(s.search_len), 0), count(*), coalesce(sum(w.search_len), 0)
         FROM segment_rows s JOIN segment_windows w ON w.id = s.id WHERE s.session_id = sid
         HAVING count(*) > 0;
     DELETE FROM search_stale WHERE session_id = sid;

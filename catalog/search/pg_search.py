@@ -494,10 +494,11 @@ def _crossings(conn, plan: PgPlan, query: Query, matched: set[int], literal) -> 
         return []
     rows = conn.execute(
         f"SELECT w.id, w.text, s.text FROM segment_windows w JOIN {SEGMENTS} ON s.id = w.id "
-        f"WHERE w.search_tsv @@ ?::tsquery AND {plan.filters} ORDER BY w.id LIMIT ?",
-        (code.tsquery, *plan.filter_params, crosscut.WINDOW_LIMIT + len(matched)),
+        f"WHERE w.search_tsv @@ ?::tsquery AND NOT s.search_tsv @@ ?::tsquery AND {plan.filters} "
+        "ORDER BY w.id LIMIT ?",
+        (code.tsquery, plan.tsquery, *plan.filter_params, crosscut.WINDOW_LIMIT),
     ).fetchall()
-    rows = [r for r in rows if r[0] not in matched][: crosscut.WINDOW_LIMIT]
+    rows = [r for r in rows if r[0] not in matched]
     if not rows:
         return []
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
@@ -662,3 +663,129 @@ def vocabulary_key(conn) -> tuple[str, tuple]:
 
     where = conn.execute("SELECT current_database(), inet_server_addr()::text, inet_server_port()").fetchone()
     return "postgresql:" + ":".join(str(part) for part in where), (pg.data_version(conn).token,)
+
+
+# -- chat, related moments, trends: the SQLite modules' rules, over the PostgreSQL indexes -----------------------------
+def chat_page(
+    conn, query: Query, where: str, params: list, limit: int, offset: int
+) -> tuple[int, list[tuple]]:
+    """(total, rows) of the chat messages matching ``query`` under ``where`` (over ``c`` and ``se``), best first
+    (bm25, ties by message id); each row as ``store/extras.py``'s ``ChatHit`` fields, the message marked."""
+    code = compiled(conn, query, STEMMED)
+    if code.tsquery is None:
+        return 0, []
+    body = (
+        "FROM session_chat c JOIN sessions se ON se.id = c.session_id "
+        f"WHERE c.search_tsv @@ ?::tsquery AND {where}"
+    )
+    (total,) = conn.execute(f"SELECT count(*) {body}", (code.tsquery, *params)).fetchone()
+    if total == 0:
+        return 0, []
+    stat = conn.execute("SELECT count(*), coalesce(avg(search_len), 1) FROM session_chat").fetchone()
+    frequencies = _frequencies(conn, code.phrases, "session_chat", None, "search_tsv")
+    columns, score, more = bm25_sql(
+        code.phrases,
+        frequencies,
+        Stats(int(stat[0]), float(stat[1])),
+        vector="c.search_tsv",
+        length="c.search_len",
+    )
+    rows = conn.execute(
+        f"SELECT session_id, title, date, id, start, sender, text, {score} AS score FROM (SELECT c.session_id, "
+        f"se.title, se.date, c.id, c.start, c.sender, c.text, {columns} {body}) m ORDER BY score, id LIMIT ? OFFSET ?",
+        (*more, code.tsquery, *params, limit, offset),
+    ).fetchall()
+    return total, [(*row[:7], marked(row[6], spans(conn, row[6], code.phrases, STEMMED))) for row in rows]
+
+
+def distinctive_words(conn, text: str, terms: int, common: int, max_words: int) -> list[str]:
+    """``related.distinctive_words`` on PostgreSQL: up to ``terms`` words of ``text``, one per lexeme (a word
+    that is one lexeme), said in more than one and fewer than ``common`` segments, rarest first."""
+    import re
+
+    words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text or "")))[:max_words]
+    by_lexeme: dict[str, str] = {}
+    for word, found in lexemes(conn, STEMMED, words).items():
+        if len(found) == 1:
+            by_lexeme.setdefault(found[0], word)
+    if not by_lexeme:
+        return []
+    rows = conn.execute(
+        "SELECT term, docs FROM search_lexemes WHERE term = ANY(?) AND docs > 1 AND docs < ?",
+        (list(by_lexeme), common),
+    ).fetchall()
+    counted = sorted((docs, term, by_lexeme[term]) for term, docs in rows)
+    return [word for _, _, word in counted[:terms]]
+
+
+def related_ranked(conn, words: list[str], session_id: int, limit: int, candidates: int, choose) -> list[Hit]:
+    """``related._ranked`` on PostgreSQL: the words OR-ed, every match ranked by bm25; the best match of each
+    other published session (``choose``), best first, marked."""
+    from catalog.search.engine import _hit
+    from catalog.search.query import Term
+
+    query = Query((tuple(Term(w) for w in words),))
+    code = compiled(conn, query, STEMMED)
+    if code.tsquery is None:
+        return []
+    stats = _segment_stats(conn)
+    frequencies = _frequencies(conn, code.phrases, "segment_rows", "search_lexemes", "search_tsv")
+    columns, score, more = bm25_sql(code.phrases, frequencies, stats)
+    chosen: dict[int, int] = {}
+    wanted, seen = candidates, 0
+    while True:
+        rowids = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM (SELECT s.id, {columns} FROM segment_rows s WHERE s.search_tsv @@ ?::tsquery) m "
+                f"ORDER BY {score}, id LIMIT ?",
+                (*more, code.tsquery, wanted),
+            )
+        ]
+        choose(conn, rowids[seen:], session_id, limit, chosen)
+        if len(chosen) >= limit or len(rowids) < wanted:
+            break
+        seen, wanted = len(rowids), wanted * 10
+    from catalog.search.related import _rows
+
+    if not chosen:
+        return []
+    by_id = {row[0]: row for row in _rows(conn, list(chosen.values()))}
+    return [
+        _hit(by_id[r], snippet(by_id[r][7], spans(conn, by_id[r][7], code.phrases, STEMMED)), None)
+        for r in chosen.values()
+        if r in by_id
+    ]
+
+
+def trend_counts(
+    conn, request: SearchRequest, query: Query, length: int
+) -> tuple[dict[str, int] | None, str | None]:
+    """``trends._counts`` on PostgreSQL: {period label (the date's first ``length`` characters): matches}, cross-cut
+    hits added in each period counting at most ``crosscut.TOTAL_LIMIT``; or ``(None, why)`` for a bad filter."""
+    code = compiled(conn, query, STEMMED)
+    plan, message = _plan(conn, request, query, code)
+    if plan is None:
+        return (None, message) if message else ({}, None)
+    period = f"substr(se.date, 1, {int(length)})"
+    rows = conn.execute(
+        f"SELECT {period} AS period, count(*) FROM {SEGMENTS} WHERE {plan.where} AND se.date IS NOT NULL "
+        "GROUP BY period",
+        plan.params,
+    ).fetchall()
+    counts = {label: count for label, count in rows}
+    if not crosscut.applies(query):
+        return counts, None
+    ids = [rowid for rowid, _at, _score, _snip in _crossings(conn, plan, query, set(), None)]
+    if not ids:
+        return counts, None
+    extra = conn.execute(
+        f"SELECT {period} AS period, count(*) FROM {SEGMENTS} WHERE s.id = ANY(?) AND se.date IS NOT NULL "
+        "GROUP BY period",
+        (ids,),
+    ).fetchall()
+    total = dict(counts)
+    for label, count in extra:
+        if counts.get(label, 0) <= crosscut.TOTAL_LIMIT:
+            total[label] = total.get(label, 0) + count
+    return total, None

@@ -24,6 +24,7 @@ from catalog.errors import NotFound
 from catalog.models import Hit
 from catalog.search.engine import _hit
 from catalog.search.paths import SNIPPET
+from catalog.search.pg_query import on_postgres
 
 COMMON = 1_000  # a term in this many segments or more is not distinctive (and would cost too much to rank)
 TERMS = 5  # distinctive terms OR-ed into the query
@@ -62,6 +63,10 @@ def related(conn: sqlite3.Connection, segment_id: int, limit: int = 5) -> Relate
 
 def distinctive_words(conn: sqlite3.Connection, text: str) -> list[str]:
     """Up to ``TERMS`` words of ``text``, one per index term, the rarest elsewhere first."""
+    if on_postgres(conn):
+        from catalog.search.pg_search import distinctive_words as on_pg
+
+        return on_pg(conn, text, TERMS, COMMON, MAX_WORDS)
     by_term = _terms(conn, text)
     counted = []
     for term, word in by_term.items():
@@ -105,6 +110,10 @@ def _quoted(word: str) -> str:
 def _ranked(conn: sqlite3.Connection, words: list[str], session_id: int, limit: int) -> list[Hit]:
     """The best match of each other published session, best first. FTS5 ranks the matches alone (no join);
     the best ``CANDIDATES`` are then looked up, and more only when those hold too few sessions."""
+    if on_postgres(conn):
+        from catalog.search.pg_search import related_ranked
+
+        return related_ranked(conn, words, session_id, limit, CANDIDATES, _choose)
     match = " OR ".join(_quoted(w) for w in words)
     chosen: dict[int, int] = {}
     wanted, seen = CANDIDATES, 0

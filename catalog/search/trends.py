@@ -20,6 +20,7 @@ from catalog.models import SearchRequest
 from catalog.search import crosscut
 from catalog.search.engine import _plan
 from catalog.search.paths import Plan
+from catalog.search.pg_query import on_postgres
 from catalog.search.query import EMPTY_MESSAGE, Query, parse
 
 PERIODS = ("year", "month")
@@ -100,6 +101,13 @@ def _counts(
     if query.fts is None:
         return {}, query.message, None
     search = SearchRequest(query=term, event=request.event, speaker=request.speaker, topic=request.topic)
+    if on_postgres(conn):
+        from catalog.search.pg_search import trend_counts
+
+        found, message = trend_counts(conn, search, query, _LABEL_LENGTH[by])
+        if found is None:
+            return {}, None, message
+        return {label: n for label, n in found.items() if _valid_label(label, by)}, None, None
     plan, message = _plan(conn, search, query)
     if plan is None:
         return {}, None, message

@@ -99,6 +99,11 @@ def search_chat(conn: sqlite3.Connection, request: SearchRequest) -> ChatResults
     if query.fts is None or request.speaker:
         return ChatResults(request.query, 0, (), limit, offset)
     where, params = _filters(conn, request)
+    if getattr(conn, "dialect", "sqlite") == "postgresql":  # the same rule over its own index
+        from catalog.search.pg_search import chat_page
+
+        total, found = chat_page(conn, query, where, params, limit, offset)
+        return ChatResults(request.query, total, tuple(ChatHit(*row) for row in found), limit, offset)
     body = f"""FROM chat_fts JOIN session_chat c ON c.id = chat_fts.rowid JOIN sessions se ON se.id = c.session_id
                WHERE chat_fts MATCH ? AND {where}"""
     total = conn.execute(f"SELECT count(*) {body}", [query.fts, *params]).fetchone()[0]

@@ -44,18 +44,23 @@ class ToolsArchive:
     draft: int
     retracted: int
     formulas: int
+    catalog_url: str = ""  # a PostgreSQL catalog's URL; "" for the data folder's SQLite file
 
     @property
-    def catalog_path(self) -> Path:
-        return self.data_dir / "catalog.db"
+    def catalog_path(self) -> Path | str:
+        return self.catalog_url or self.data_dir / "catalog.db"
+
+    def cli_options(self) -> list[str]:
+        """The command line's global options naming this archive's data folder and catalog."""
+        return ["--data", str(self.data_dir), *(["--catalog", self.catalog_url] if self.catalog_url else [])]
 
 
-def build_tools_archive(data_dir: Path, corpus: Path) -> ToolsArchive:
+def build_tools_archive(data_dir: Path, corpus: Path, catalog_url: str = "") -> ToolsArchive:
     captions = corpus / "captions"
     missing = [name for name, *_ in CORPUS_SESSIONS if not (captions / name).exists()]
     if missing:
         pytest.skip(f"corpus files missing: {missing}")
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_url or data_dir / "catalog.db")
     try:
         ids = {}
         for name, title, date, event, speaker in CORPUS_SESSIONS:
@@ -85,4 +90,4 @@ def build_tools_archive(data_dir: Path, corpus: Path) -> ToolsArchive:
         )
     finally:
         catalog.close()
-    return ToolsArchive(data_dir, ids, draft, retracted, formulas)
+    return ToolsArchive(data_dir, ids, draft, retracted, formulas, catalog_url)
