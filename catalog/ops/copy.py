@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 PROGRESS_TABLE = "copy_catalog_progress"
 BATCH = 5000
+LOWEST_ID = -(2**63)  # below every id either backend can hold
 Progress = Callable[[int, int], None] | None  # (rows done, rows in all) over every table
 
 
@@ -242,7 +243,7 @@ def _without_self_refs(table: Table, rows: list[tuple]) -> list[tuple]:
 
 def _copy_batched(source: Catalog, target: Catalog, table: Table, batch: int, advance) -> None:
     src = source.db.conn
-    last = int(_progress(target.db.conn).get(f"table:{table.name}", "0"))
+    last = int(_progress(target.db.conn).get(f"table:{table.name}", str(LOWEST_ID)))
     select = f'SELECT {_columns_sql(table)} FROM "{table.name}" WHERE id > ? ORDER BY id LIMIT ?'
     while True:
         rows = [tuple(r) for r in src.execute(select, (last, batch)).fetchall()]
@@ -298,14 +299,27 @@ def _finish_indexes(target: Catalog) -> None:
 
 def _digests(conn, table: Table) -> tuple[int, list[str]]:
     """Rows, and one sha256 per column over its values in key order."""
-    order = ", ".join(f'"{c}"' for c in table.key)
     hashes = [hashlib.sha256() for _ in table.columns]
     rows = 0
-    for row in conn.execute(f'SELECT {_columns_sql(table)} FROM "{table.name}" ORDER BY {order}'):
-        rows += 1
-        for h, value in zip(hashes, row, strict=True):
-            h.update(_value_bytes(value))
+    for chunk in _chunks(conn, table):
+        rows += len(chunk)
+        for row in chunk:
+            for h, value in zip(hashes, row, strict=True):
+                h.update(_value_bytes(value))
     return rows, [h.hexdigest() for h in hashes]
+
+
+def _chunks(conn, table: Table, size: int = 20_000):
+    """The table's rows in key order, a chunk at a time (by id ranges where there is an id)."""
+    if not table.batched:
+        order = ", ".join(f'"{c}"' for c in table.key)
+        yield conn.execute(f'SELECT {_columns_sql(table)} FROM "{table.name}" ORDER BY {order}').fetchall()
+        return
+    select = f'SELECT {_columns_sql(table)} FROM "{table.name}" WHERE id > ? ORDER BY id LIMIT ?'
+    last = LOWEST_ID
+    while chunk := conn.execute(select, (last, size)).fetchall():
+        yield chunk
+        last = chunk[-1][0]
 
 
 def _value_bytes(value: object) -> bytes:
