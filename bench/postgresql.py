@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -141,6 +142,41 @@ def measure_ingest(sqlite_db: Path, pg_url: str, reps: int) -> dict:
     return {"cues": cues, **{name: summarize(t) for name, t in times.items()}}
 
 
+def report(result: dict) -> str:
+    """The results as a Markdown table (the JSON beside it holds every figure)."""
+    m = result["machine"]
+    lines = [
+        f"# The catalog on PostgreSQL beside SQLite ({result['archive']['segments']:,} segments)",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}, "
+        f"SQLite {m['sqlite']}, {result['archive']['postgresql']}; load average at the start {m['load_average']} "
+        "(other jobs share the machine). Made by `python -m bench.postgresql` (its docstring says how).",
+        "",
+        "| class | queries | SQLite wall p50 / p99 ms | PostgreSQL wall p50 / p99 ms | SQLite CPU p50 / p99 ms "
+        "| PostgreSQL CPU p50 / p99 ms (client + server) | PG/SQLite CPU p50 | top-20 agreement |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for cls, r in result["search"].items():
+        a, b = r["sqlite"], r["postgresql"]
+        ratio = b["cpu"]["p50"] / a["cpu"]["p50"] if a["cpu"]["p50"] else float("nan")
+        lines.append(
+            f"| {cls} | {r['queries']} | {a['wall']['p50']} / {a['wall']['p99']} | {b['wall']['p50']} / "
+            f"{b['wall']['p99']} | {a['cpu']['p50']} / {a['cpu']['p99']} | {b['cpu']['p50']} / {b['cpu']['p99']} "
+            f"| {ratio:.1f}× | {r['top20_agreement_with_sqlite']} |"
+        )
+    ingest = result.get("ingest_3h")
+    if ingest:
+        a, b = ingest["sqlite"], ingest["postgresql"]
+        lines += [
+            "",
+            f"Ingest of a 3-hour caption file ({ingest['cues']:,} cues) through the archive's pipeline into the full "
+            f"archive, {a['n']} runs each, taking turns: SQLite p50 {a['p50'] / 1000:.2f} s (max "
+            f"{a['max'] / 1000:.2f}), PostgreSQL p50 {b['p50'] / 1000:.2f} s (max {b['max'] / 1000:.2f}): "
+            f"{b['p50'] / a['p50']:.2f}× SQLite's.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,6 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     sqlite_catalog = Catalog.open(args.sqlite)
     published = sqlite_catalog.published_count()
     sqlite_catalog.close()
+    pg_catalog = Catalog.open(args.pg)
+    server_version = pg_catalog.db.conn.execute("SELECT version()").fetchone()[0].split(" on ")[0]
+    pg_catalog.close()
+    conn = sqlite3.connect(f"file:{args.sqlite}?mode=ro", uri=True)
+    segments = conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+    conn.close()
     classes = build(args.sqlite, Vocabulary(), per_class=args.queries)
     contenders = [Contender("sqlite", args.sqlite), Contender("postgresql", args.pg)]
     started = time.perf_counter()
@@ -169,13 +211,14 @@ def main(argv: list[str] | None = None) -> None:
     ingest = measure_ingest(args.sqlite, args.pg, args.ingest_reps) if args.ingest_reps else None
     result = {
         "machine": machine.describe(),
-        "archive": {"sqlite": str(args.sqlite), "published_sessions": published},
+        "archive": {"segments": segments, "published_sessions": published, "postgresql": server_version},
         "search": search,
         "ingest_3h": ingest,
         "seconds": round(time.perf_counter() - started, 1),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"{args.name}.md").write_text(report(result), encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k != "search"}, indent=2))
 
 
