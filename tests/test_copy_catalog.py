@@ -173,6 +173,16 @@ def test_a_copy_killed_part_way_continues_and_never_copies_a_row_twice(tmp_path,
     assert dump_files(source, tmp_path / "dump-postgresql", catalog_url=pg_url) == original
 
 
+def test_sqlite_to_sqlite_compares_phrases_too(tmp_path):
+    source = make_source(tmp_path / "gen", 1500)
+    copy = data_folder_beside(source, tmp_path / "copy")
+    result = run("copy-catalog", "--from", str(source / "catalog.db"), "--to", str(copy / "catalog.db"), "--json")
+    assert result.exit_code == 0, result.output
+    queries = [s["query"] for s in json.loads(result.stdout)["searches"]]
+    assert any(q.startswith('"') for q in queries) and any(not q.startswith('"') for q in queries)
+    assert dump_files(copy, tmp_path / "dump-copy") == dump_files(source, tmp_path / "dump-original")
+
+
 @pytest.fixture
 def small_source(tmp_path) -> Path:
     data = tmp_path / "small"
