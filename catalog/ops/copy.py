@@ -59,7 +59,8 @@ class Table:
 class SearchCheck:
     query: str
     total: int
-    hits: int  # hits compared (the first page)
+    hits: int  # hits on the first page
+    compared: bool = True  # False: too common to compare between the backends (CROSS_BACKEND_TOTALS)
 
 
 @dataclass(frozen=True)
@@ -376,8 +377,8 @@ def sample_queries(catalog: Catalog, count: int = 16, *, phrases: bool = True) -
         pairs = [(a, b) for a, b in zip(words, words[1:], strict=False) if len(a) > 3 and len(b) > 3]
         if phrases and i % 2 and pairs:
             queries.append('"{} {}"'.format(*pairs[len(pairs) // 2]))
-        elif long := [w for w in words if len(w) > 3]:
-            queries.append(long[(i * 7) % len(long)])
+        elif long := sorted((w for w in words if len(w) > 3), key=lambda w: (-len(w), w)):
+            queries.append(long[i % min(2, len(long))])  # a long word: most are rare enough to compare
     return queries
 
 
@@ -389,7 +390,9 @@ SEARCH_CHECK = (
     "compared there because the backends stem differently (SQLite's Porter, PostgreSQL's Snowball: 'mostly' and "
     "'most' are one stem on PostgreSQL), which moves bm25's term counts, and a phrase may also match across a "
     "segment cut, where the two searches' rules do not yet agree on every match (measured at 1M: "
-    "'\"with times\"' 43 hits on SQLite, 47 on PostgreSQL, the 4 more across a sentence's end)."
+    "'\"with times\"' 43 hits on SQLite, 47 on PostgreSQL, the 4 more across a sentence's end). A word with more "
+    "than CROSS_BACKEND_TOTALS matches is searched but not compared between the backends: PostgreSQL's exact mode "
+    "does not count such matches as SQLite does (measured at 1M: 'from' 73,050 on SQLite, 50,000 on PostgreSQL)."
 )
 
 
@@ -405,6 +408,9 @@ def _answer(catalog: Catalog, query: str) -> tuple[int, list[tuple]]:
     return results.total, hits
 
 
+CROSS_BACKEND_TOTALS = 1000  # matches beyond which the two backends' exact-mode totals are not compared
+
+
 def _verify_search(
     source: Catalog, target: Catalog, queries: Sequence[str], *, same_backend: bool
 ) -> tuple[SearchCheck, ...]:
@@ -412,6 +418,9 @@ def _verify_search(
     problems: list[str] = []
     for query in queries:
         (total_a, hits_a), (total_b, hits_b) = _answer(source, query), _answer(target, query)
+        if not same_backend and max(total_a, total_b) > CROSS_BACKEND_TOTALS:
+            checks.append(SearchCheck(query, total_b, len(hits_b), compared=False))
+            continue
         if total_a != total_b:
             problems.append(f"{query!r}: {total_a} matches in the source, {total_b} in the target")
         elif same_backend and hits_a != hits_b:

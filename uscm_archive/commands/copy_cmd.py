@@ -43,7 +43,7 @@ def _target(option: str, value: str) -> str:
     "--batch-size", default=5000, show_default=True, type=click.IntRange(1), help="Rows per transaction."
 )
 @reporting(
-    '{"from", "to", "resumed", "rows": {table: rows}, "columns_checked", "searches": [{"query", "total", "hits"}], '
+    '{"from", "to", "resumed", "rows": {table: rows}, "columns_checked", "searches": [{"query", "total", "hits", "compared"}], '
     '"seconds"}.'
 )
 @with_settings
@@ -69,7 +69,10 @@ def copy_catalog_cmd(
             "resumed": report.resumed,
             "rows": report.rows,
             "columns_checked": report.columns_checked,
-            "searches": [{"query": s.query, "total": s.total, "hits": s.hits} for s in report.searches],
+            "searches": [
+                {"query": s.query, "total": s.total, "hits": s.hits, "compared": s.compared}
+                for s in report.searches
+            ],
             "seconds": report.seconds,
         }
     )
@@ -77,7 +80,8 @@ def copy_catalog_cmd(
     continued = " (continued an unfinished copy)" if report.resumed else ""
     out.summary(
         f"copied {rows:,} rows in {len(report.rows)} tables from {report.source} to {report.target}{continued} "
-        f"in {report.seconds:.1f} s; checked {report.columns_checked} columns and {len(report.searches)} searches"
+        f"in {report.seconds:.1f} s; checked {report.columns_checked} columns and "
+        f"{sum(s.compared for s in report.searches)} of {len(report.searches)} searches"
     )
 
 
