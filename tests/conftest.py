@@ -117,6 +117,24 @@ def catalog_target(backend: str, data_dir: Path, request) -> str | Path:
 
 
 @pytest.fixture
+def catalog_url(backend: str, request) -> str:
+    """``""`` on SQLite (the data folder's catalog.db), a fresh PostgreSQL database's URL on PostgreSQL: what
+    ``Settings.catalog_url`` takes."""
+    return request.getfixturevalue("pg_url") if backend == "postgresql" else ""
+
+
+@pytest.fixture
+def catalog_in_env(monkeypatch, catalog_url: str) -> str:
+    """The test's catalog as the command line and the settings find it: ``USCM_ARCHIVE_CATALOG`` set to the
+    PostgreSQL URL on PostgreSQL (unset on SQLite). For modules whose commands and helpers take a data folder."""
+    if catalog_url:
+        monkeypatch.setenv("USCM_ARCHIVE_CATALOG", catalog_url)
+    else:
+        monkeypatch.delenv("USCM_ARCHIVE_CATALOG", raising=False)
+    return catalog_url
+
+
+@pytest.fixture
 def catalog(catalog_target):
     from catalog import Catalog
 

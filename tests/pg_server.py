@@ -159,3 +159,9 @@ def run_sql(target, statement: str) -> None:
     with conn:
         conn.execute(statement)
     conn.close()
+
+
+def catalog_of(data_dir: Path) -> Path | str:
+    """What ``Catalog.open`` takes for a test's data folder: ``USCM_ARCHIVE_CATALOG`` when the ``catalog_in_env``
+    fixture set it (the test runs on PostgreSQL), else the folder's catalog.db."""
+    return os.environ.get("USCM_ARCHIVE_CATALOG") or data_dir / "catalog.db"

@@ -15,7 +15,10 @@ from support.ytdlp_fake import FakeSite, make_downloader, vtt
 import archive
 from archive import ArchiveError, IngestOptions, RetryPolicy
 from catalog import Catalog, SearchRequest
+from tests.pg_server import catalog_of
 from uscm_archive.cli import cli
+
+pytestmark = [pytest.mark.backends, pytest.mark.usefixtures("catalog_in_env")]
 
 local_server = httpserver.local_server  # the fixture
 
@@ -35,7 +38,7 @@ def options(**given) -> IngestOptions:
 
 @contextmanager
 def opened(data_dir: Path):
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_of(data_dir))
     try:
         yield catalog
     finally:
@@ -47,6 +50,7 @@ def site(local_server):
     return FakeSite(local_server)
 
 
+@pytest.mark.search
 def test_a_page_with_a_video_and_a_caption_track_becomes_a_searchable_session_once(local_server, data_dir):
     local_server.add("/talk.html", PAGE)
     local_server.add("/talk.vtt", TALK)
@@ -85,6 +89,7 @@ def test_a_page_served_with_last_modified_gets_no_date_rather_than_the_files_dat
     assert session.date is None
 
 
+@pytest.mark.search
 def test_uploaded_captions_win_and_automatic_ones_are_the_fallback(site, data_dir):
     site.video(
         "up", "Uploaded", manual={"en": vtt("an uploaded caption")}, auto={"en": vtt("an automatic one")}
@@ -244,6 +249,7 @@ def test_an_interrupted_sync_resumes_with_the_entries_left(site, data_dir):
     assert site.server.hits("/fake/video/x.json") == 0
 
 
+@pytest.mark.search
 def test_a_mixed_playlist_ends_with_the_right_sessions_and_one_failure_status_shows_and_retry_redoes(
     site, data_dir, monkeypatch
 ):
@@ -331,7 +337,7 @@ def test_a_background_ingest_can_be_polled_through_its_item(local_server, data_d
     local_server.add("/talk.html", PAGE)
     local_server.add("/talk.vtt", TALK)
     item_id, thread = archive.start_url_ingest(
-        data_dir / "catalog.db", data_dir, local_server.url("/talk.html"), IngestOptions(retry=FAST)
+        catalog_of(data_dir), data_dir, local_server.url("/talk.html"), IngestOptions(retry=FAST)
     )
     thread.join(timeout=30)
     with opened(data_dir) as catalog:

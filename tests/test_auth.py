@@ -21,6 +21,8 @@ from web.auth import (
     verify_password,
 )
 
+pytestmark = pytest.mark.backends
+
 PASSWORD = "correct horse battery"
 
 

@@ -12,7 +12,7 @@ from tests.support.webarchive import lines_transcript
 from uscm_archive.demo import demo_sessions, load_demo
 from uscm_archive.settings import Settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.backends]
 browser_session = browser.browser_session
 
 LONG_EVENT = (
@@ -23,10 +23,10 @@ NARROW = {"width": 320, "height": 640}
 
 
 @pytest.fixture(scope="module")
-def demo_site(tmp_path_factory, browser_session):
+def demo_site(tmp_path_factory, browser_session, module_catalog_url):
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     data_dir.mkdir()
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, catalog_url=module_catalog_url)
     assert load_demo(settings) == len(demo_sessions())
     catalog = Catalog.open(settings.catalog_path)
     try:
@@ -162,6 +162,7 @@ def player_time(page) -> float:
     return page.evaluate("document.getElementById('player').currentTime")
 
 
+@pytest.mark.search
 def test_a_search_landing_shows_one_timeline_marker_per_match_and_steps_through_them(page, demo_site):
     base, _ = demo_site
     page.goto(f"{base}/search?q=land")
@@ -199,6 +200,7 @@ def test_a_search_landing_shows_one_timeline_marker_per_match_and_steps_through_
     assert "Match 1 of 7" in page.locator("#match-status").inner_text()
 
 
+@pytest.mark.search
 def test_match_buttons_work_from_the_keyboard_and_follow_find_in_transcript(page, demo_site):
     base, ids = demo_site
     page.goto(f"{base}/sessions/{ids[0]}")
@@ -230,6 +232,7 @@ def test_axe_finds_no_violations_on_any_public_page(page, demo_site, width):
         assert results.violations_count == 0, (path, results.generate_report())
 
 
+@pytest.mark.search
 def test_a_several_word_query_marks_and_markers_agree(page, demo_site):
     base, ids = demo_site
     page.goto(f"{base}/sessions/{ids[0]}?q=land+homes")

@@ -4,10 +4,15 @@ dump, load and check on it, through the command line as an operator runs them (a
 
 from __future__ import annotations
 
+import os
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -181,3 +186,66 @@ def test_check_names_what_is_wrong_in_a_postgresql_catalog(archive):
     assert result.exit_code == 1
     assert "segment 1: stored under year 1999, its session 1 is of 2023" in result.output
     assert "its segment 999999 is gone" in result.output
+
+
+def test_two_serve_workers_on_one_postgresql_catalog_see_a_command_line_write(tmp_path, pg_url):
+    """A real server (two worker processes) on the PostgreSQL catalog: every worker answers from it, and a session
+    the command line adds is on every worker's pages at once (the ETag moves with the data version)."""
+    data_dir = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USCM_ARCHIVE_")}
+    env["USCM_ARCHIVE_CATALOG"] = pg_url
+    command = [sys.executable, "-m", "uscm_archive.cli", "--data", str(data_dir), "serve", "--demo"]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert [httpx.get(f"{base}/healthz", timeout=5).json() for _ in range(6)] == [
+            {"status": "ok", "sessions": 3}
+        ] * 6
+        assert not (data_dir / "catalog.db").exists()
+        page = httpx.get(f"{base}/sessions/1", params={"t": "30"}, timeout=5)
+        assert page.status_code == 200 and "transcript" in page.text.lower()
+        before = httpx.get(f"{base}/", timeout=5).headers["etag"]
+        caption = tmp_path / "new.en.vtt"
+        caption.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nA new session on the harbor.\n")
+        ok(run(data_dir, pg_url, "ingest", str(caption), "--title", "Harbor", "-q"))
+        assert [httpx.get(f"{base}/healthz", timeout=5).json()["sessions"] for _ in range(6)] == [4] * 6
+        after = {httpx.get(f"{base}/", timeout=5).headers["etag"] for _ in range(6)}
+        assert before not in after and len(after) == 1  # the same new validator from both workers
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_open_data_export_is_made_from_a_postgresql_catalog(archive, tmp_path):
+    data_dir, url = archive
+    ok(run(data_dir, url, "user", "add", "ann", "--admin", input="correct horse battery\n"))
+    target = tmp_path / "public.db"
+    ok(run(data_dir, url, "export-public", str(target)))
+    exported = sqlite3.connect(target)
+    try:
+        assert exported.execute("SELECT count(*) FROM sessions").fetchone()[0] == 3
+        assert exported.execute("SELECT count(*) FROM segments").fetchone()[0] == 44
+        tables = {row[0] for row in exported.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "users" not in tables and "audit" not in tables
+        source = dict(exported.execute("SELECT key, value FROM export_info"))["source"]
+    finally:
+        exported.close()
+    assert source == Catalog.version_at(url).token  # the export says which catalog state it was made from

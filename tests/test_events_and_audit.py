@@ -17,6 +17,8 @@ from catalog import Catalog, Conflict, NotFound
 from tests.support.staffsite import EDITOR, api_token, build_staff_site, signed_in, signed_in_csrf
 from web.app import create_app
 
+pytestmark = pytest.mark.backends
+
 DAY_1 = "89th Winter Meeting (virtual), Day 1"
 DAY_2 = "89th Winter Meeting (virtual), Day 2"
 FINAL = "89th Winter Meeting (virtual), final full day"
@@ -31,9 +33,12 @@ def uscm_jsonl(corpus: Path) -> Path:
     return path
 
 
-def run_cli(data_dir: Path, *args: str, login: str = "clerk-ada", stdin: bytes | None = None):
-    """The real command in a process of its own, run by the operating-system user ``login``."""
-    env = {**os.environ, "LOGNAME": login, "USER": login}
+def run_cli(
+    data_dir: Path, *args: str, login: str = "clerk-ada", stdin: bytes | None = None, catalog_url: str = ""
+):
+    """The real command in a process of its own, run by the operating-system user ``login`` (on the catalog
+    ``catalog_url`` names, when given)."""
+    env = {**os.environ, "LOGNAME": login, "USER": login, "USCM_ARCHIVE_CATALOG": catalog_url}
     return subprocess.run(
         [sys.executable, "-m", "uscm_archive.cli", "--data", str(data_dir), *args],
         input=stdin,
@@ -44,9 +49,11 @@ def run_cli(data_dir: Path, *args: str, login: str = "clerk-ada", stdin: bytes |
 
 
 @pytest.fixture
-def site(tmp_path, uscm_jsonl):
-    site = build_staff_site(tmp_path / "data")
-    done = run_cli(site.settings.data_dir, "import-catalog", str(uscm_jsonl))
+def site(tmp_path, uscm_jsonl, catalog_url):
+    site = build_staff_site(tmp_path / "data", catalog_url)
+    done = run_cli(
+        site.settings.data_dir, "import-catalog", str(uscm_jsonl), catalog_url=site.settings.catalog_url
+    )
     assert done.returncode == 0, done.stderr.decode()
     return site
 
@@ -103,7 +110,9 @@ def test_merging_two_events_redirects_the_old_event_page_and_an_import_again_kee
     assert new_page.status_code == 200
     assert new_page.text.count(f"· {DAY_1}") == 5  # each session of the merged event is listed under it
 
-    again = run_cli(site.settings.data_dir, "import-catalog", str(uscm_jsonl))  # the file still says FINAL
+    again = run_cli(
+        site.settings.data_dir, "import-catalog", str(uscm_jsonl), catalog_url=site.settings.catalog_url
+    )  # the file still says FINAL
     assert again.returncode == 0, again.stderr.decode()
     assert "0 new, 0 updated, 45 unchanged" in again.stdout.decode()
     assert FINAL not in events(site) and events(site)[DAY_1] == 5

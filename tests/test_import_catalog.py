@@ -11,7 +11,10 @@ from click.testing import CliRunner
 
 from archive.credits import split_credit
 from catalog import Catalog, SearchRequest
+from tests.pg_server import catalog_of
 from uscm_archive.cli import cli
+
+pytestmark = [pytest.mark.backends, pytest.mark.usefixtures("catalog_in_env")]
 
 
 def run(data_dir: Path, *args: str):
@@ -19,7 +22,7 @@ def run(data_dir: Path, *args: str):
 
 
 def sessions(data_dir: Path):
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_of(data_dir))
     try:
         return catalog.list_sessions(include_drafts=True, limit=1000)[1]
     finally:
@@ -53,6 +56,7 @@ def test_the_uscm_corpus_imports_as_is_and_again_without_duplicates(corpus, data
     ]
 
 
+@pytest.mark.search
 def test_a_transcript_path_beside_the_jsonl_is_ingested_and_searchable(corpus, data_dir, tmp_path):
     shutil.copy(corpus / "captions" / "oakland-city-council-2022-08-09.vtt", tmp_path / "oakland.vtt")
     path = write_lines(
@@ -63,7 +67,7 @@ def test_a_transcript_path_beside_the_jsonl_is_ingested_and_searchable(corpus, d
     assert result.exit_code == 0, result.output
     (session,) = sessions(data_dir)
     assert session.has_transcript and [(t.language, t.source) for t in session.tracks] == [("en", "upload")]
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_of(data_dir))
     try:
         assert catalog.search(SearchRequest('"successor agency"')).hits[0].session_id == session.id
     finally:

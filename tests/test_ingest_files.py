@@ -10,7 +10,10 @@ from click.testing import CliRunner
 
 from archive import ArchiveError, IngestOptions, ingest_caption_bytes
 from catalog import Catalog, SearchRequest
+from tests.pg_server import catalog_of
 from uscm_archive.cli import cli
+
+pytestmark = [pytest.mark.backends, pytest.mark.usefixtures("catalog_in_env")]
 
 FOMC = "youtube-auto_fomc-press-conference-2021-11-03.en.vtt"
 OAKLAND = "oakland-city-council-2022-08-09.vtt"
@@ -25,7 +28,7 @@ def run(data_dir: Path, *args: str):
 
 @contextmanager
 def opened(data_dir: Path):
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_of(data_dir))
     try:
         yield catalog
     finally:
@@ -40,6 +43,7 @@ def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
+@pytest.mark.search
 def test_a_caption_file_becomes_a_searchable_session_with_its_raw_file_kept(corpus, data_dir):
     source = corpus / "captions" / OAKLAND
     result = run(data_dir, str(source))

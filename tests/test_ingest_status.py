@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog
+from tests.pg_server import catalog_of
 from uscm_archive.cli import cli
+
+pytestmark = [pytest.mark.backends, pytest.mark.usefixtures("catalog_in_env")]
 
 CAPTIONS = b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nWelcome to the winter meeting of mayors.\n"
 
@@ -17,7 +21,7 @@ def ingest(data_dir, path, *flags):
 
 
 def status_of(data_dir, session_id):
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(catalog_of(data_dir))
     try:
         return catalog.get_session(session_id, include_drafts=True).status
     finally:

@@ -12,6 +12,8 @@ from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
 from tests.support.dbfile import sql_rows
 from transcripts import Segment, Transcript
 
+pytestmark = pytest.mark.backends
+
 TYPED = ["a\x01b", "budget\x07vote\x1fnow", "tab\tstays", "bell\x7fend", "cr\rlf"]
 
 

@@ -18,6 +18,8 @@ from click.testing import CliRunner
 from tests.support.archive_state import archive_state, fill_archive
 from uscm_archive.cli import cli
 
+pytestmark = [pytest.mark.backends, pytest.mark.usefixtures("catalog_in_env")]
+
 OAKLAND = "oakland-city-council-2022-08-09.vtt"
 CAP_MB = 20
 
@@ -186,6 +188,7 @@ def _new_keys(catalog) -> list[str]:
     return [s.source_key for s in sessions if s.source_key.startswith("file:")]
 
 
+@pytest.mark.search
 def test_a_10000_line_cue_is_stored_whole_and_searchable_in_bounded_time(archive, catalog, tmp_path):
     from catalog import SearchRequest
     from web.published import published

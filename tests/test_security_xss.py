@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 
 from uscm_archive.settings import Settings
 
+pytestmark = pytest.mark.backends
+
 MARK = "xss"  # every payload carries it, so a parsed element or attribute made from our data is easy to spot
 PAYLOADS = [
     f"<script>alert('{MARK}1')</script>",
@@ -93,14 +95,14 @@ def assert_inert(html: str, where: str) -> Page:
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(tmp_path_factory, module_catalog_url):
     """A published session with a payload in every field, and a transcript whose every line is a payload."""
     from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
     from transcripts import Chapter, Mark, Segment, Transcript
 
     data_dir = tmp_path_factory.mktemp("hostile") / "data"
     data_dir.mkdir()
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(module_catalog_url or data_dir / "catalog.db")
     segments = tuple(
         Segment(
             10.0 * n,
@@ -136,7 +138,7 @@ def hostile(tmp_path_factory):
     catalog.close()
     from web.app import create_app
 
-    with TestClient(create_app(Settings(data_dir=data_dir))) as client:
+    with TestClient(create_app(Settings(data_dir=data_dir, catalog_url=module_catalog_url))) as client:
         yield client, session_id, plain, speaker_slug
 
 
@@ -198,6 +200,7 @@ def test_json_ld_carries_the_title_escaped_and_whole(hostile):
     assert "</script><script>alert" not in raw
 
 
+@pytest.mark.search
 def test_search_snippets_mark_only_the_match(hostile):
     client, _, _, _ = hostile
     page = assert_inert(client.get("/search?q=housing").text, "search")

@@ -27,11 +27,13 @@ from uscm_archive.settings import Settings
 from web.app import create_app
 from web.auth import COOKIE_NAME
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, module_catalog_url):
     data_dir = tmp_path_factory.mktemp("staff-access") / "data"
-    return build_staff_site(data_dir)
+    return build_staff_site(data_dir, module_catalog_url)
 
 
 @pytest.fixture(scope="module")

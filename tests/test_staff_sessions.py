@@ -22,12 +22,14 @@ from tests.support.staffsite import (
 from web.app import create_app
 from web.auth import COOKIE_NAME
 
+pytestmark = pytest.mark.backends
+
 NEW_PASSWORD = "a brand new battery horse"
 
 
 @pytest.fixture
-def site(tmp_path):
-    return build_staff_site(tmp_path / "data")
+def site(tmp_path, catalog_url):
+    return build_staff_site(tmp_path / "data", catalog_url)
 
 
 def signed_in_client(app, name: str = ADMIN, password: str = PASSWORD) -> TestClient:

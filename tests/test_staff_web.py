@@ -28,10 +28,12 @@ from tests.support.staffsite import (
 from tests.support.webarchive import write_silent_wav
 from web.app import create_app
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
-def site(tmp_path):
-    return build_staff_site(tmp_path / "data")
+def site(tmp_path, catalog_url):
+    return build_staff_site(tmp_path / "data", catalog_url)
 
 
 @pytest.fixture
@@ -119,6 +121,7 @@ def _sessions_of(listing) -> list[dict]:
     return listing["sessions"] if isinstance(listing, dict) else listing
 
 
+@pytest.mark.search
 def test_a_draft_is_invisible_everywhere_public_until_published(site, editor, public):
     segment = first_segment(site, site.draft)
 
@@ -133,6 +136,7 @@ def test_a_draft_is_invisible_everywhere_public_until_published(site, editor, pu
     assert all(shown.values()), {k: v for k, v in shown.items() if not v}
 
 
+@pytest.mark.search
 def test_retract_hides_and_only_an_admin_restores(site, app, editor, public):
     segment = first_segment(site, site.published)
     assert post(editor, f"/staff/sessions/{site.published}/retract").status_code == 303
@@ -152,6 +156,7 @@ def segment_links(page: str) -> list[int]:
     return [int(n) for n in re.findall(r'href="/staff/segments/(\d+)"', page)]
 
 
+@pytest.mark.search
 def test_a_correction_shows_in_public_search_at_once_with_the_old_wording_kept(site, editor, public):
     assert public.get("/api/search", params={"q": '"bridges were built"'}).json()["total"] == 1
     segment = segment_links(editor.get(f"/staff/sessions/{site.published}").text)[1]
@@ -262,6 +267,7 @@ def test_the_audit_log_records_who_did_what(site, app, editor):
     assert "session.retract" in editor.get("/staff/audit").text
 
 
+@pytest.mark.search
 def test_the_token_api_works_and_respects_roles(site, app, editor):
     page = post(editor, "/staff/account/tokens", label="weekly script").text
     token = re.search(r'<code class="token">([^<]+)</code>', page).group(1)

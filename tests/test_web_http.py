@@ -15,20 +15,22 @@ from transcripts import Chapter
 from uscm_archive.settings import Settings
 from web.app import create_app
 
+pytestmark = pytest.mark.backends
+
 IDENTITY = {"Accept-Encoding": "identity"}
 NOT_CACHED = ("/staff", "/api/staff", "/healthz")
 VIDEO_LINES = [("Mayor Ada Quill", f"Line {n} of the video session about water.") for n in range(12)]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, module_catalog_url):
     data = tmp_path_factory.mktemp("http") / "data"
     data.mkdir()
-    sample = build_sample_archive(data)
+    sample = build_sample_archive(data, module_catalog_url or None)
     movie = b"\x00\x00\x00\x18ftypmp42" + bytes(4000)  # served as stored; nothing here decodes it
     (data / "media" / "video").mkdir(parents=True)
     (data / "media" / "video" / "recording.mp4").write_bytes(movie)
-    catalog = Catalog.open(data / "catalog.db")
+    catalog = Catalog.open(module_catalog_url or data / "catalog.db")
     video = catalog.save_session(
         "http:video",
         SessionMeta(title="Water Video Session", date="2024-05-05", duration=120.0, language="en"),
@@ -37,7 +39,7 @@ def site(tmp_path_factory):
         media_input(data, "media/video/recording.mp4", movie, mime="video/mp4"),
     )
     catalog.close()
-    with TestClient(create_app(Settings(data_dir=data))) as client:
+    with TestClient(create_app(Settings(data_dir=data, catalog_url=module_catalog_url))) as client:
         yield client, sample, video
 
 
@@ -128,6 +130,7 @@ def without_cookie_values(response) -> dict[str, str]:
     return headers
 
 
+@pytest.mark.search
 def test_every_get_route_answers_head_and_every_cacheable_one_answers_304(site):
     client, sample, video = site
     urls = example_urls(sample, video)
@@ -162,7 +165,7 @@ def test_every_get_route_answers_head_and_every_cacheable_one_answers_304(site):
 def test_a_change_to_the_catalog_changes_the_validators(site, tmp_path):
     client, sample, video = site
     first = client.get("/")
-    catalog = Catalog.open(sample.data_dir / "catalog.db")
+    catalog = Catalog.open(sample.catalog_url or sample.data_dir / "catalog.db")
     catalog.set_status(sample.linked, "draft")
     try:
         after = client.get("/", headers={"If-None-Match": first.headers["etag"]})

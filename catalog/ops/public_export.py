@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from catalog.errors import CatalogError
+from catalog.store.db import is_url
 from catalog.store.version import file_version
 
 PUBLISHED = "SELECT id FROM live.sessions WHERE status = 'published'"
@@ -136,7 +138,10 @@ class ExportSummary:
 
 
 def export_public(catalog_path: str | Path, target: str | Path, *, base_url: str = "") -> ExportSummary:
-    """Write the public copy of the catalog at ``catalog_path`` to ``target`` (replaced whole, atomically)."""
+    """Write the public copy of the catalog at ``catalog_path`` to ``target`` (replaced whole, atomically). A
+    PostgreSQL catalog (a URL) is first copied to a private SQLite file in one snapshot (``pg_backup``)."""
+    if is_url(catalog_path):
+        return _export_from_postgresql(str(catalog_path), Path(target), base_url)
     catalog_path, target = Path(catalog_path), Path(target)
     if not catalog_path.is_file():
         raise CatalogError(f"{catalog_path}: no catalog here (is --data right?)")
@@ -158,6 +163,35 @@ def export_public(catalog_path: str | Path, target: str | Path, *, base_url: str
         raise CatalogError(f"cannot export {catalog_path} to {target}: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
+    return ExportSummary(target, counts[0], counts[1], target.stat().st_size, exported_at, version)
+
+
+def _export_from_postgresql(url: str, target: Path, base_url: str) -> ExportSummary:
+    from catalog.facade import Catalog
+    from catalog.ops.pg_backup import backup
+
+    if target.is_dir():
+        raise CatalogError(f"{target}: is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise CatalogError(f"{target.parent}: no such folder")
+    version = Catalog.version_at(url).token  # before the data, as for a file
+    with tempfile.TemporaryDirectory(prefix="uscm-export-") as folder:
+        snapshot = Path(folder) / "catalog.db"
+        catalog = Catalog.open(url)
+        try:
+            backup(catalog.db.conn, snapshot)
+        finally:
+            catalog.close()
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        partial.unlink(missing_ok=True)
+        exported_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        try:
+            counts = _build(snapshot, partial, base_url, {"exported_at": exported_at, "source": version})
+            os.replace(partial, target)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot export the catalog to {target}: {exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
     return ExportSummary(target, counts[0], counts[1], target.stat().st_size, exported_at, version)
 
 

@@ -27,7 +27,7 @@ class SessionGenerations:
         with transaction(self.db) as conn:
             conn.execute(
                 "INSERT INTO session_generations (user_id, generation) VALUES (?, 1)"
-                " ON CONFLICT (user_id) DO UPDATE SET generation = generation + 1",
+                " ON CONFLICT (user_id) DO UPDATE SET generation = session_generations.generation + 1",
                 (user_id,),
             )
             return conn.execute(

@@ -21,7 +21,8 @@ DB-API class (``IntegrityError``, ``OperationalError``, ...), so the catalog's `
 them in ``CatalogError`` alike.
 
 Connections come from one ``psycopg_pool.ConnectionPool`` per URL in the process (``open_database``; a ``Catalog``
-holds one, one per thread as with SQLite, and gives it back on close). The first open of a URL in a process applies
+is used by one thread at a time as with SQLite, and borrows a connection for each statement outside a transaction
+and for each transaction whole). The first open of a URL in a process applies
 the migrations (under an advisory lock: several processes may start at once).
 """
 
@@ -128,7 +129,7 @@ def _translate(sql: str, schema: Schema) -> Statement:
             case_depth += 1
             out.append(v)
         elif k == "word" and up == "END":
-            if case_depth:
+            if case_depth and _ends_expression(tokens, i):
                 case_depth -= 1
                 out.append(v)
             else:
@@ -145,7 +146,7 @@ def _translate(sql: str, schema: Schema) -> Statement:
                 "named",
             )
         ):
-            out.append("IS DISTINCT FROM")
+            out.append("IS DISTINCT FROM ")
             i = _skip_past_word(tokens, i, "NOT")
             continue
         else:
@@ -232,6 +233,34 @@ _CONDITION_BEFORE = {"WHERE", "AND", "OR", "NOT", "ON", "HAVING", "WHEN"}
 _CONDITION_AFTER = {"", "AND", "OR", ")", "ORDER", "GROUP", "LIMIT", "THEN", "HAVING", "UNION", "OFFSET"}
 
 
+_OPERAND_BEFORE = {
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "AND",
+    "OR",
+    "NOT",
+    "SELECT",
+    "BY",
+    "WHERE",
+    "ON",
+    "IS",
+    "IN",
+    "LIKE",
+}
+
+
+def _ends_expression(tokens: list, i: int) -> bool:
+    """Whether the ``END`` at ``i`` closes a ``CASE`` (it follows a whole expression) rather than naming the
+    column ``end`` (after ``WHEN``, an operator, a comma, an opening parenthesis or a dot)."""
+    kind, before = next(
+        ((k, v.upper()) for k, v in reversed(tokens[:i]) if k not in ("ws", "comment")), ("", "")
+    )
+    if kind == "op":
+        return before == ")"
+    return not (kind == "word" and before in _OPERAND_BEFORE)
+
+
 def _is_condition(tokens: list, i: int) -> bool:
     """Whether the literal at ``i`` stands alone as a condition (``WHERE 1``, ``AND 0``, ``OR 1)``)."""
     before = next((v.upper() for k, v in reversed(tokens[:i]) if k not in ("ws", "comment")), "")
@@ -273,10 +302,14 @@ def _kind_after(tokens: list, i: int, n: int) -> str:
 
 
 def _skip_past_word(tokens: list, i: int, word: str) -> int:
+    """The index after ``word`` (the next one from ``i``) and the whitespace that follows it."""
     j = i + 1
     while j < len(tokens) and not (tokens[j][0] == "word" and tokens[j][1].upper() == word):
         j += 1
-    return j + 1
+    j += 1
+    while j < len(tokens) and tokens[j][0] == "ws":
+        j += 1
+    return j
 
 
 def _names_id(tokens: list, i: int) -> bool:
@@ -393,32 +426,74 @@ _WRITE_LOCK = (
 
 
 class PgConnection:
-    """The subset of ``sqlite3.Connection`` the catalog uses, over one pooled psycopg connection (autocommit; the
-    catalog's ``BEGIN``/``COMMIT`` statements make its transactions)."""
+    """The subset of ``sqlite3.Connection`` the catalog uses, over psycopg (autocommit; the catalog's
+    ``BEGIN``/``COMMIT`` statements make its transactions).
+
+    It holds a connection of the pool only while it needs one: for one statement outside a transaction, or from
+    ``BEGIN`` to its end. So a web process may keep one ``Catalog`` per worker thread (as it does on SQLite)
+    without keeping as many database connections open: they are as many as the statements running at once."""
 
     dialect = "postgresql"
 
-    def __init__(self, raw: psycopg.Connection, schema: Schema, release=None):
-        self.raw = raw
+    def __init__(self, pool: psycopg_pool.ConnectionPool | None, schema: Schema, raw=None):
+        self._pool = pool  # None: ``raw`` is lent by the caller for the connection's whole life
+        self._raw = raw
         self.schema = schema
-        self._release = release
         self._explicit_ids = False
         self.in_transaction = False
+        self.closed = False
+        self._pinned = False
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        """The psycopg connection itself, for code that must speak to it directly: from the first use on, this
+        ``PgConnection`` keeps it until it is closed (statements through ``execute`` no longer give it back)."""
+        if self.closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._raw is None:
+            try:
+                self._raw = self._pool.getconn()
+            except psycopg_pool.PoolTimeout as exc:
+                raise sqlite3.OperationalError(f"no free connection to the catalog: {exc}") from exc
+        self._pinned = True
+        return self._raw
+
+    @contextlib.contextmanager
+    def _leased(self) -> Iterator[psycopg.Connection]:
+        if self.closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._raw is None:
+            try:
+                self._raw = self._pool.getconn()
+            except psycopg_pool.PoolTimeout as exc:
+                raise sqlite3.OperationalError(f"no free connection to the catalog: {exc}") from exc
+        try:
+            yield self._raw
+        finally:
+            self._give_back()
+
+    def _give_back(self, *, closing: bool = False) -> None:
+        if self._pinned and not closing:
+            return
+        if self._pool is not None and self._raw is not None and not self.in_transaction:
+            raw, self._raw = self._raw, None
+            self._pool.putconn(raw)
 
     def execute(self, sql: str, params: Any = ()) -> PgCursor:
         statement = translate(sql, self.schema)
-        if statement.kind == "COMMIT" and self._explicit_ids:
-            self._sync_ids()
-        try:
-            with self.raw.cursor() as cur:
-                cur.execute(statement.text, _params(params))
-                rows = cur.fetchall() if cur.description is not None else []
-                result = PgCursor(rows, cur.rowcount, None, cur.description)
-        except psycopg.Error as exc:
-            raise _as_sqlite_error(exc) from exc
-        self._track(statement)
-        if statement.write_lock:
-            self._take_write_lock()
+        with self._leased() as raw:
+            if statement.kind == "COMMIT" and self._explicit_ids:
+                self._sync_ids(raw)
+            try:
+                with raw.cursor() as cur:
+                    cur.execute(statement.text, _params(params))
+                    rows = cur.fetchall() if cur.description is not None else []
+                    result = PgCursor(rows, cur.rowcount, None, cur.description)
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+            self._track(statement, raw)
+            if statement.write_lock:
+                self._take_write_lock(raw)
         if statement.returns_id and rows:
             result.lastrowid = rows[0][0]
             result._rows = []
@@ -427,16 +502,17 @@ class PgConnection:
     def executemany(self, sql: str, seq_of_params: Iterable[Any]) -> PgCursor:
         statement = translate(sql, self.schema)
         text = statement.text.removesuffix(" RETURNING id") if statement.returns_id else statement.text
-        try:
-            with self.raw.cursor() as cur:
-                cur.executemany(text, [_params(p) for p in seq_of_params])
-                result = PgCursor([], cur.rowcount, None, None)
-        except psycopg.Error as exc:
-            raise _as_sqlite_error(exc) from exc
-        self._track(statement)
+        with self._leased() as raw:
+            try:
+                with raw.cursor() as cur:
+                    cur.executemany(text, [_params(p) for p in seq_of_params])
+                    result = PgCursor([], cur.rowcount, None, None)
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+            self._track(statement, raw)
         return result
 
-    def _track(self, statement: Statement) -> None:
+    def _track(self, statement: Statement, raw: psycopg.Connection) -> None:
         if statement.kind == "BEGIN":
             self.in_transaction = True
         elif statement.kind in ("COMMIT", "ROLLBACK", "END"):
@@ -446,36 +522,45 @@ class PgConnection:
             if self.in_transaction:
                 self._explicit_ids = True
             else:
-                self._sync_ids()
+                self._sync_ids(raw)
 
-    def _take_write_lock(self) -> None:
+    def _take_write_lock(self, raw: psycopg.Connection) -> None:
         """Begin a write transaction as SQLite's ``BEGIN IMMEDIATE`` does: wait for, then hold, the one write lock
         (the data version's row, moved here once for the whole transaction), so that what it reads before it
         writes is not changed under it by another writer."""
         try:
-            self.raw.execute(_WRITE_LOCK)
+            raw.execute(_WRITE_LOCK)
         except psycopg.Error as exc:
             with contextlib.suppress(psycopg.Error):
-                self.raw.execute("ROLLBACK")
+                raw.execute("ROLLBACK")
             self.in_transaction = False
             raise _as_sqlite_error(exc) from exc
 
-    def _sync_ids(self) -> None:
+    def _sync_ids(self, raw: psycopg.Connection) -> None:
         try:
-            self.raw.execute("SELECT uscm_sync_id_sequences()")
+            raw.execute("SELECT uscm_sync_id_sequences()")
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
         self._explicit_ids = False
 
     def native(self, sql: str, params: Any = None) -> list[tuple]:
         """Run a statement written in PostgreSQL's own dialect (no translation; psycopg placeholders): for the
-        few functions that are PostgreSQL's alone (``catalog/ops/pg_check.py``)."""
-        try:
-            with self.raw.cursor() as cur:
-                cur.execute(sql, params)
-                return cur.fetchall() if cur.description is not None else []
-        except psycopg.Error as exc:
-            raise _as_sqlite_error(exc) from exc
+        few functions that are PostgreSQL's alone (``catalog/ops/pg_check.py``). ``BEGIN``, ``COMMIT`` and
+        ``ROLLBACK`` hold and give back the connection as ``execute`` does."""
+        word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        with self._leased() as raw:
+            try:
+                with raw.cursor() as cur:
+                    cur.execute(sql, params)
+                    rows = cur.fetchall() if cur.description is not None else []
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+            finally:
+                if word == "BEGIN":
+                    self.in_transaction = True
+                elif word in ("COMMIT", "ROLLBACK"):
+                    self.in_transaction = False
+        return rows
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table`` (or view) in order, as ``sqlite_utils``' ``columns_dict`` gives them."""
@@ -502,16 +587,15 @@ class PgConnection:
             self.execute("ROLLBACK")
 
     def close(self) -> None:
-        if self.raw is None:
+        if self.closed:
             return
-        raw, self.raw = self.raw, None
-        if self.in_transaction:
+        if self._raw is not None and self.in_transaction:
             with contextlib.suppress(psycopg.Error):
-                raw.execute("ROLLBACK")
-        if self._release is not None:
-            self._release(raw)
-        else:
-            raw.close()
+                self._raw.execute("ROLLBACK")
+        self.in_transaction = False
+        self._give_back(closing=True)
+        self._pinned = False
+        self.closed = True
 
 
 class PgDatabase:
@@ -569,11 +653,7 @@ def _pool(url: str) -> tuple[psycopg_pool.ConnectionPool, Schema]:
 def open_database(url: str) -> PgDatabase:
     """A ``PgDatabase`` on a pooled connection to ``url``, the catalog migrated to the current schema."""
     pool, schema = _pool(url)
-    try:
-        raw = pool.getconn()
-    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-        raise CatalogError(f"{safe_url(url)}: cannot open the catalog: {exc}") from exc
-    return PgDatabase(PgConnection(raw, schema, release=pool.putconn), url)
+    return PgDatabase(PgConnection(pool, schema), url)
 
 
 def close_pools() -> None:
@@ -646,15 +726,12 @@ def version_at(url: str) -> DataVersion:
     pool, schema = _pool(url)
     try:
         with pool.connection() as raw:
-            return data_version(PgConnection(raw, schema))
+            return data_version(PgConnection(None, schema, raw=raw))
     except (psycopg.Error, sqlite3.Error, psycopg_pool.PoolTimeout) as exc:
         raise CatalogError(f"{safe_url(url)}: cannot read the data version: {exc}") from exc
 
 
 def run_statements(conn: PgConnection, statements: Sequence[str]) -> None:
     """Run DDL or other statement text as given (PostgreSQL's own dialect, no translation)."""
-    try:
-        for statement in statements:
-            conn.raw.execute(statement)
-    except psycopg.Error as exc:
-        raise _as_sqlite_error(exc) from exc
+    for statement in statements:
+        conn.native(statement)

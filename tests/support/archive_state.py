@@ -22,10 +22,15 @@ CORPUS_FILES = (
 
 
 def archive_state(data_dir: Path) -> dict:
+    """(On PostgreSQL, when ``USCM_ARCHIVE_CATALOG`` names the test's database: every row of its tables.)"""
+    from tests.pg_server import catalog_of, table_rows
+
     data_dir = Path(data_dir)
-    catalog = data_dir / "catalog.db"
+    catalog = catalog_of(data_dir)
     rows: list[str] = []
-    if catalog.exists():
+    if isinstance(catalog, str):
+        rows = table_rows(catalog)
+    elif catalog.exists():
         conn = sqlite3.connect(catalog)
         try:
             rows = list(conn.iterdump())

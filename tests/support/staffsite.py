@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput
+from catalog import Catalog, SessionMeta, SpeakerCredit, TrackInput, ops_for
 from tests.support.dbfile import checkpoint, sql_dump
 from transcripts import Segment, Transcript, parse_chat
 from uscm_archive.settings import Settings
@@ -62,16 +62,20 @@ def transcript(lines) -> Transcript:
 _TEMPLATES: dict[str, Path] = {}
 
 
-def build_staff_site(data_dir: Path, **settings) -> StaffSite:
+def build_staff_site(data_dir: Path, catalog_url: str = "", **settings) -> StaffSite:
     """The staff site in ``data_dir``: a copy of one template catalog built once per test run (argon2 hashing
-    takes a few hundred ms per user, so the users are hashed once)."""
-    config = Settings(data_dir=data_dir, secret_key=SECRET, **settings)
+    takes a few hundred ms per user, so the users are hashed once). With ``catalog_url`` (an empty PostgreSQL
+    catalog), the template is restored into it and the site runs on it."""
+    config = Settings(data_dir=data_dir, secret_key=SECRET, catalog_url=catalog_url, **settings)
     if "catalog" not in _TEMPLATES:
         folder = Path(tempfile.mkdtemp(prefix="uscm-staff-template-"))
         _TEMPLATES["catalog"] = folder / "catalog.db"
         _build_template(_TEMPLATES["catalog"])
     data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_TEMPLATES["catalog"], config.catalog_path)
+    if catalog_url:
+        ops_for(catalog_url).restore(_TEMPLATES["catalog"])
+    else:
+        shutil.copyfile(_TEMPLATES["catalog"], config.catalog_path)
     return StaffSite(config, published=1, draft=2)
 
 
