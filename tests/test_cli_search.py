@@ -14,11 +14,16 @@ from transcripts import Mark, Segment, Transcript, parse_file
 from uscm_archive.cli import cli
 
 LINE = "We will <not> stop building housing & shelters."
+# every test here runs with the catalog in SQLite and in PostgreSQL (tests/conftest.py: BACKENDS)
+pytestmark = [pytest.mark.backends, pytest.mark.search]
+_CATALOGS: dict = {}  # data folder -> the PostgreSQL URL of its catalog, on the PostgreSQL run
 
 
 @pytest.fixture
-def archive(data_dir) -> dict[str, int]:
-    catalog = Catalog.open(data_dir / "catalog.db")
+def archive(data_dir, catalog_target) -> dict[str, int]:
+    if isinstance(catalog_target, str):
+        _CATALOGS[data_dir] = catalog_target
+    catalog = Catalog.open(catalog_target)
     try:
         plenary = catalog.save_session(
             "plenary",
@@ -51,7 +56,8 @@ def archive(data_dir) -> dict[str, int]:
 
 
 def run(data_dir, *args: str):
-    return CliRunner().invoke(cli, ["--data", str(data_dir), *args])
+    where = ["--catalog", _CATALOGS[data_dir]] if data_dir in _CATALOGS else []
+    return CliRunner().invoke(cli, ["--data", str(data_dir), *where, *args])
 
 
 def test_search_json_has_exactly_the_documented_shape(data_dir, archive):

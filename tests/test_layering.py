@@ -85,6 +85,8 @@ OUTSIDE_CATALOG = ("transcripts", "archive", "web", "uscm_archive", "bench", "te
 WHITE_BOX = {
     "catalog.search": {"crosscut"},  # tests/test_search_crosscut.py lowers COMMON_WORD
     "catalog.search.paths": {"RANK_LIMIT"},
+    # tests/test_search_pg.py: the PostgreSQL tsquery compiler's rules
+    "catalog.search.pg_query": {"Phrase", "Stats", "compile_query", "idf"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
     "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},

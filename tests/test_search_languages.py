@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog
+from tests.conftest import BACKENDS
 from tests.support.liveserver import running
 from uscm_archive.cli import cli
 from uscm_archive.settings import Settings
@@ -65,8 +66,15 @@ def _info(folder: Path, base: str, video_id: str, title: str, tracks: dict[str, 
     return path
 
 
+# data folders whose catalog is a PostgreSQL database (the archive fixture's PostgreSQL run): its URL
+_CATALOGS: dict[Path, str] = {}
+
+
 def _cli(data_dir: Path, *args: str):
-    result = CliRunner().invoke(cli, [*args[:1], "--data", str(data_dir), *args[1:]], catch_exceptions=False)
+    where = ["--catalog", _CATALOGS[data_dir]] if data_dir in _CATALOGS else []
+    result = CliRunner().invoke(
+        cli, [*where, *args[:1], "--data", str(data_dir), *args[1:]], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -75,12 +83,15 @@ def _search(data_dir: Path, query: str, *options: str) -> list[dict]:
     return json.loads(_cli(data_dir, "search", "--json", *options, query))["results"]
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> tuple[Path, int]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def archive(request, tmp_path_factory) -> tuple[Path, int]:
+    """The webinar archive, its catalog on each backend (issue 16: every language searchable on PostgreSQL too)."""
     root = tmp_path_factory.mktemp("languages")
     data_dir, sources = root / "data", root / "sources"
     data_dir.mkdir()
     sources.mkdir()
+    if request.param == "postgresql":
+        _CATALOGS[data_dir] = request.getfixturevalue("pg_server").fresh_database()
     webinar = _info(
         sources, "webinar", "abc123xyz00", "Immigrant support webinar", {"en": ENGLISH, "es": SPANISH}
     )
@@ -122,7 +133,11 @@ def test_english_is_stemmed_and_spanish_is_not_but_its_accents_fold(archive):
 
 def test_api_pages_and_a_drafts_spanish_track(archive):
     data_dir, session_id = archive
-    with running(create_app(Settings(data_dir=data_dir, media_hosts=(MEDIA_HOST,)))) as base:
+    with running(
+        create_app(
+            Settings(data_dir=data_dir, catalog_url=_CATALOGS.get(data_dir, ""), media_hosts=(MEDIA_HOST,))
+        )
+    ) as base:
 
         def get(path: str, **params) -> tuple[int, str]:
             url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
@@ -180,7 +195,7 @@ def test_api_pages_and_a_drafts_spanish_track(archive):
 
 def test_a_staff_correction_of_the_spanish_track_is_searchable_and_survives_a_re_ingest(archive, tmp_path):
     data_dir, session_id = archive
-    catalog = Catalog.open(data_dir / "catalog.db")
+    catalog = Catalog.open(_CATALOGS.get(data_dir) or data_dir / "catalog.db")
     try:
         [line] = [s for s in catalog.segments(session_id, "es") if "clínicas" in s.text]
         fixed = line.text.replace("martes", "miércoles")

@@ -150,9 +150,12 @@ BEGIN
     ON CONFLICT (term) DO UPDATE SET docs = search_lexemes.docs + excluded.docs;
     DELETE FROM search_session_stats WHERE session_id = sid;
     INSERT INTO search_session_stats
-        SELECT sid, count(*), coalesce(sum(s.search_len), 0), count(*), coalesce(sum(w.search_len), 0)
-        FROM segment_rows s JOIN segment_windows w ON w.id = s.id WHERE s.session_id = sid
-        HAVING count(*) > 0;
+        SELECT sid, s.n, s.words, w.n, w.words
+        FROM (SELECT count(*) AS n, coalesce(sum(search_len), 0) AS words FROM segment_rows
+              WHERE session_id = sid) s,
+             (SELECT count(*) AS n, coalesce(sum(search_len), 0) AS words FROM segment_windows
+              WHERE session_id = sid) w
+        WHERE s.n > 0;
     DELETE FROM search_stale WHERE session_id = sid;
 END $$;
 CREATE OR REPLACE FUNCTION uscm_refresh_stale() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -164,8 +167,30 @@ BEGIN
 END $$;
 CREATE CONSTRAINT TRIGGER search_stale_refresh AFTER INSERT ON search_stale
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION uscm_refresh_stale();
+-- Every window, word count and statistic made afresh in one pass over all segments (set-based: what a migration
+-- of an existing archive, or a bulk copy into an empty catalog, calls instead of one refresh per session).
+CREATE OR REPLACE FUNCTION uscm_rebuild_search() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('uscm_search_words'));
+    TRUNCATE segment_windows, search_words, search_lexemes, search_session_stats, search_stale;
+    INSERT INTO segment_windows (id, session_id, text, segment_tsv)
+        SELECT id, session_id, text || coalesce(' ' || nullif({_HEAD}, ''), ''), search_tsv
+        FROM (SELECT id, session_id, text, search_tsv, string_agg(text, ' ') OVER (PARTITION BY session_id
+                  ORDER BY position ROWS BETWEEN 1 FOLLOWING AND {HEAD_SEGMENTS} FOLLOWING) AS following
+              FROM segment_rows) w;
+    INSERT INTO search_words (term, docs)
+        SELECT u.lexeme, count(*) FROM segment_windows w, unnest(w.search_tsv) u GROUP BY u.lexeme;
+    INSERT INTO search_lexemes (term, docs)
+        SELECT u.lexeme, count(*) FROM segment_windows w, unnest(w.segment_tsv) u GROUP BY u.lexeme;
+    INSERT INTO search_session_stats
+        SELECT s.session_id, s.n, s.words, w.n, w.words
+        FROM (SELECT session_id, count(*) AS n, coalesce(sum(search_len), 0) AS words FROM segment_rows
+              GROUP BY session_id) s
+        JOIN (SELECT session_id, count(*) AS n, coalesce(sum(search_len), 0) AS words FROM segment_windows
+              GROUP BY session_id) w ON w.session_id = s.session_id;
+END $$;
 -- an archive that already holds segments: every session's windows now
-SELECT uscm_refresh_session(id) FROM (SELECT DISTINCT session_id AS id FROM segment_rows) s;
+SELECT uscm_rebuild_search();
 """
 
 SEARCH_MIGRATIONS: dict[int, str] = {

@@ -56,6 +56,11 @@ def lexemes(conn, config: str, words: Sequence[str]) -> dict[str, tuple[str, ...
     return {w: _lexeme_cache.get((config, w), ()) for w in words}
 
 
+def _learn(conn, texts: Sequence[str], config: str) -> None:
+    """Normalise the words of these texts in one statement (``spans`` then finds them all cached)."""
+    lexemes(conn, config, [t[2] for text in texts for t in _tokens(text)])
+
+
 def compiled(conn, query: Query, config: str) -> Compiled:
     words = [w for group in (*query.groups, query.excluded) for term in group for w in term.words()]
     known = lexemes(conn, config, words)
@@ -503,6 +508,7 @@ def _crossings(conn, plan: PgPlan, query: Query, matched: set[int], literal) -> 
         return []
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
     typed = [" ".join(group[0].words()).lower() for group in query.groups]
+    _learn(conn, [window for _rowid, window, _own in rows], UNSTEMMED)
     found = {}
     for rowid, window, own in rows:
         marks = marked(window, spans(conn, window, code.phrases, UNSTEMMED))
@@ -538,6 +544,7 @@ def _hits(conn, page: _Page, plan: PgPlan, literal) -> list[Hit]:
         (list(page.rowids),),
     ).fetchall()
     by_id = {row[0]: row for row in rows}
+    _learn(conn, [row[7] for row in rows], STEMMED)  # every word of the page normalised in one statement
     starts, snippets = page.starts or {}, page.snippets or {}
     hits = []
     for rowid in page.rowids:
@@ -602,6 +609,7 @@ def _other_tracks(
         (ids,),
     ).fetchall()
     by_id = {row[0]: row for row in found}
+    _learn(conn, [row[7] for row in found], UNSTEMMED)
     hits = []
     for rowid in ids:
         row = by_id[rowid]
@@ -661,8 +669,8 @@ def vocabulary_key(conn) -> tuple[str, tuple]:
     cache key and freshness, as ``PRAGMA database_list`` and ``data_version`` are on SQLite."""
     from catalog.store import pg
 
-    where = conn.execute("SELECT current_database(), inet_server_addr()::text, inet_server_port()").fetchone()
-    return "postgresql:" + ":".join(str(part) for part in where), (pg.data_version(conn).token,)
+    info = conn.raw.info  # the adapter's psycopg connection: which server and database, without a round trip
+    return f"postgresql:{info.host}:{info.port}/{info.dbname}", (pg.data_version(conn).token,)
 
 
 # -- chat, related moments, trends: the SQLite modules' rules, over the PostgreSQL indexes -----------------------------
@@ -695,6 +703,7 @@ def chat_page(
         f"se.title, se.date, c.id, c.start, c.sender, c.text, {columns} {body}) m ORDER BY score, id LIMIT ? OFFSET ?",
         (*more, code.tsquery, *params, limit, offset),
     ).fetchall()
+    _learn(conn, [row[6] for row in rows], STEMMED)
     return total, [(*row[:7], marked(row[6], spans(conn, row[6], code.phrases, STEMMED))) for row in rows]
 
 
