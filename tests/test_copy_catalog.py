@@ -136,42 +136,77 @@ class _opened:
         self.catalog.close()
 
 
-def progress_of(url: str) -> dict[str, str]:
+def rows_of(target: str | Path, sql: str) -> list[tuple]:
+    """The rows of one query on a PostgreSQL URL or a SQLite file, read behind the copy's back ([] when the table
+    is not there)."""
+    if isinstance(target, str):
+        try:
+            with psycopg.connect(target, autocommit=True) as conn:
+                return [tuple(r) for r in conn.execute(sql).fetchall()]
+        except psycopg.errors.UndefinedTable:
+            return []
+    if not Path(target).exists():
+        return []
+    conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            return dict(conn.execute(f"SELECT name, value FROM {PROGRESS}").fetchall())
-    except psycopg.errors.UndefinedTable:
-        return {}
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    finally:
+        conn.close()
 
 
-def test_a_copy_killed_part_way_continues_and_never_copies_a_row_twice(tmp_path, pg_url):
-    source = make_source(tmp_path / "gen", 3000)
-    command = [sys.executable, "-m", "uscm_archive.cli", "copy-catalog", "--from", str(source / "catalog.db")]
-    command += ["--to", pg_url, "--batch-size", "100"]
+def progress_of(target: str | Path) -> dict[str, str]:
+    return dict(rows_of(target, f"SELECT name, value FROM {PROGRESS}"))
+
+
+@pytest.mark.parametrize("direction", ["to postgresql", "to sqlite"])
+def test_a_copy_killed_part_way_continues_and_never_copies_a_row_twice(tmp_path, pg_url, direction):
+    data = make_source(tmp_path / "gen", 3000)
+    if direction == "to postgresql":
+        source, target = str(data / "catalog.db"), pg_url
+    else:  # the archive in PostgreSQL first, then killed on its way back into a new SQLite file
+        assert run("copy-catalog", "--from", str(data / "catalog.db"), "--to", pg_url).exit_code == 0
+        source, target = pg_url, data_folder_beside(data, tmp_path / "back") / "catalog.db"
+    command = [
+        sys.executable,
+        "-m",
+        "uscm_archive.cli",
+        "copy-catalog",
+        "--from",
+        source,
+        "--to",
+        str(target),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*command, "--batch-size", "100"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 120
-    while int(progress_of(pg_url).get("table:segments", "0")) < 600:
+    while int(progress_of(target).get("table:segments", "0")) < 600:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the copy made no progress"
-        time.sleep(0.05)
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
 
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        copied, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM segments").fetchone()
+    ((copied, distinct),) = rows_of(target, "SELECT count(*), count(DISTINCT id) FROM segments")
     assert 600 <= copied < 3011 and copied == distinct
-    assert copied == int(progress_of(pg_url)["table:segments"])  # nothing past the last committed batch
+    assert copied == int(progress_of(target)["table:segments"])  # nothing past the last committed batch
 
-    resumed = run("copy-catalog", "--from", str(source / "catalog.db"), "--to", pg_url, "--json")
+    resumed = run("copy-catalog", "--from", source, "--to", str(target), "--json")
     assert resumed.exit_code == 0, resumed.output
     report = json.loads(resumed.stdout)
     assert report["resumed"] is True and report["rows"]["segments"] == 3011
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        assert conn.execute("SELECT count(*), count(DISTINCT id) FROM segments").fetchone() == (3011, 3011)
-    assert progress_of(pg_url) == {}  # a finished copy leaves no progress record
-    original = dump_files(source, tmp_path / "dump-original")
-    assert dump_files(source, tmp_path / "dump-postgresql", catalog_url=pg_url) == original
+    assert rows_of(target, "SELECT count(*), count(DISTINCT id) FROM segments") == [(3011, 3011)]
+    assert progress_of(target) == {}  # a finished copy leaves no progress record
+    original = dump_files(data, tmp_path / "dump-original")
+    if direction == "to postgresql":
+        assert dump_files(data, tmp_path / "dump-postgresql", catalog_url=pg_url) == original
+    else:
+        assert dump_files(target.parent, tmp_path / "dump-back") == original
 
 
 def test_sqlite_to_sqlite_compares_phrases_too(tmp_path):
