@@ -5,6 +5,7 @@ dump, load and check on it, through the command line as an operator runs them (a
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -15,12 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
-from catalog import Catalog, CatalogError, SessionMeta, TrackInput
+from catalog import Catalog, CatalogError, SessionMeta, SpeakerCredit, TrackInput
 from tests.pg_server import run_sql, table_rows
 from tests.support.dbfile import scalar, sql_rows
 from transcripts import Segment, Transcript
 from uscm_archive.cli import cli
+from uscm_archive.settings import Settings
+from web.app import create_app
 
 DEMO = Path(__file__).resolve().parents[1] / "uscm_archive" / "demo"
 READER = "import sys; from catalog import Catalog; print(Catalog.version_at(sys.argv[1]).token)"
@@ -249,3 +253,62 @@ def test_the_open_data_export_is_made_from_a_postgresql_catalog(archive, tmp_pat
     finally:
         exported.close()
     assert source == Catalog.version_at(url).token  # the export says which catalog state it was made from
+
+
+def test_an_unreachable_postgresql_catalog_is_a_503_not_a_traceback(tmp_path):
+    settings = Settings(
+        data_dir=tmp_path / "data", catalog_url=f"postgresql://nobody@127.0.0.1:{free_port()}/none"
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as broken:
+        response = broken.get("/healthz")
+        assert response.status_code == 503 and response.json()["status"] == "error"
+        page = broken.get("/sessions")
+        assert page.status_code == 503 and "The archive is unavailable" in page.text
+        assert "Traceback" not in page.text and "nobody@" not in page.text
+        assert broken.get("/api/sessions").json()["error"]["code"] == "unavailable"
+
+
+DUMPED = (
+    "sessions.jsonl",
+    "segments.jsonl",
+    "speakers.jsonl",
+    "topics.jsonl",
+    "audit.jsonl",
+    "track_segments.jsonl",
+)
+
+
+def test_an_archive_moved_from_sqlite_to_postgresql_and_back_dumps_byte_identically(tmp_path, pg_url):
+    on_file = tmp_path / "sqlite-data"
+    captions = sorted(str(path) for path in DEMO.glob("*.vtt"))
+    plain = CliRunner()
+    ok(plain.invoke(cli, ["--data", str(on_file), "ingest", *captions, "--date", "2023-05-01", "-q"], env={}))
+    ok(plain.invoke(cli, ["--data", str(on_file), "backup", str(tmp_path / "from-sqlite.db")]))
+    ok(run(on_file, pg_url, "restore", str(tmp_path / "from-sqlite.db")))
+    ok(run(on_file, pg_url, "backup", str(tmp_path / "from-postgresql.db")))
+    back = tmp_path / "back-data"
+    back.mkdir()
+    (tmp_path / "from-postgresql.db").rename(back / "catalog.db")
+    ok(plain.invoke(cli, ["--data", str(on_file), "dump", str(tmp_path / "dump-sqlite")]))
+    ok(run(on_file, pg_url, "dump", str(tmp_path / "dump-postgresql")))
+    ok(plain.invoke(cli, ["--data", str(back), "dump", str(tmp_path / "dump-back")]))
+    for name in DUMPED:
+        original = (tmp_path / "dump-sqlite" / name).read_bytes()
+        assert original == (tmp_path / "dump-postgresql" / name).read_bytes(), name
+        assert original == (tmp_path / "dump-back" / name).read_bytes(), name
+    shutil.copytree(on_file / "captions", back / "captions")  # the files travel beside the catalog, as always
+    ok(plain.invoke(cli, ["--data", str(back), "check"]))
+
+
+@pytest.mark.backends
+def test_names_sort_as_sqlite_sorts_them_on_either_backend(catalog):
+    """Staff lists order names as SQLite's NOCASE does (ASCII letters folded, then bytewise) on both backends."""
+    for name in ("zoe Quinn", "Émile Roux", "alice Park", "Bob Stone", "bob Adams"):
+        catalog.save_session(name, SessionMeta(title=name, speakers=(SpeakerCredit(name),)))
+    assert [s.name for s in catalog.staff.speakers.list()] == [
+        "alice Park",
+        "bob Adams",
+        "Bob Stone",
+        "zoe Quinn",
+        "Émile Roux",
+    ]

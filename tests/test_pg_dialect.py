@@ -67,6 +67,15 @@ def text(sql: str) -> str:
             "SELECT id FROM sessions ORDER BY date DESC NULLS LAST",
             "SELECT id FROM sessions ORDER BY date DESC NULLS LAST",
         ),
+        (
+            "SELECT name FROM speakers sp ORDER BY sp.name COLLATE NOCASE",
+            "SELECT name FROM speakers sp ORDER BY translate(sp.name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+            "'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\" NULLS FIRST",
+        ),
+        (
+            "SELECT id FROM topics WHERE name = ? COLLATE NOCASE",
+            "SELECT id FROM topics WHERE name = %s COLLATE NOCASE",
+        ),
         ("BEGIN IMMEDIATE", "BEGIN"),
         ("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ"),
     ],
@@ -94,3 +103,12 @@ def test_what_cannot_be_translated_is_refused_by_name():
         translate("PRAGMA foreign_keys = ON", SCHEMA)
     with pytest.raises(sqlite3.OperationalError, match="INSERT OR REPLACE"):
         translate("INSERT OR REPLACE INTO sessions (id) VALUES (?)", SCHEMA)
+
+
+def test_postgresql_migrations_are_numbered_as_sqlites():
+    """A migration added to SQLite's list needs its PostgreSQL counterpart (empty when it is full-text search's,
+    which the PostgreSQL search keeps in its own way): versions mean the same on both backends."""
+    from catalog.store.schema import MIGRATIONS as SQLITE
+    from catalog.store.schema_pg import MIGRATIONS as POSTGRESQL
+
+    assert len(POSTGRESQL) == len(SQLITE)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import sqlite3
 import threading
@@ -121,6 +122,13 @@ def _translate(sql: str, schema: Schema) -> Statement:
             ignore = True
             i = _skip_past_word(tokens, i, "IGNORE")
             continue
+        elif k == "word" and up == "COLLATE" and _next_word(tokens, i) == "NOCASE" and order.sorting():
+            _sort_as_nocase(out)  # SQLite's NOCASE order: ASCII letters folded, then bytewise
+            i += 1
+            while tokens[i][1].upper() != "NOCASE":
+                i += 1
+            i += 1  # past NOCASE; what follows it (a space, DESC, a comma) goes out as it is
+            continue
         elif k == "word" and up == "IMMEDIATE" and kind == "BEGIN":
             pass
         elif k == "word" and up == "LIKE":
@@ -205,6 +213,10 @@ class _OrderBy:
         if kind == "word":
             self.last_word = up
 
+    def sorting(self) -> bool:
+        """Whether the tokens now going out are an ORDER BY term (not a nested expression of one)."""
+        return bool(self.open) and self.depth == self.open[-1]
+
     def finish(self, out: list[str]) -> None:
         if self.open:
             self._end_term(out, before_last=False)
@@ -227,6 +239,25 @@ class _OrderBy:
             out.insert(at, clause)
         else:
             out.append(clause)
+
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+
+def _sort_as_nocase(out: list[str]) -> None:
+    """Wrap the column just written (``name``, ``sp.name``, ``"name"``) so that it sorts as SQLite's ``COLLATE
+    NOCASE`` does: ASCII letters lower-cased, then byte order. (Comparisons keep the ``nocase`` collation.)"""
+    end = len(out)
+    while end > 0 and not out[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and (
+        out[start - 1] == "." or re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*|"[^"]*"', out[start - 1])
+    ):
+        start -= 1
+    column = "".join(out[start:end])
+    del out[start:]
+    out.append(f"translate({column}, '{_UPPER}', '{_LOWER}') COLLATE \"C\"")
 
 
 _CONDITION_BEFORE = {"WHERE", "AND", "OR", "NOT", "ON", "HAVING", "WHEN"}
@@ -384,6 +415,44 @@ class PgCursor:
         self._rows = []
 
 
+class _StreamingCursor(PgCursor):
+    """A ``SELECT`` without parameters inside a read snapshot (``BEGIN``: ``dump``), read from a server-side
+    cursor a batch at a time, so that a whole table is never held in memory at once."""
+
+    def __init__(self, cursor: Any):
+        super().__init__([], -1, None, cursor.description)
+        self._cursor = cursor
+
+    def fetchone(self) -> tuple | None:
+        try:
+            return self._cursor.fetchone()
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def fetchall(self) -> list[tuple]:
+        try:
+            return self._cursor.fetchall()
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        try:
+            return self._cursor.fetchmany(size)
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def __iter__(self) -> Iterator[tuple]:
+        try:
+            yield from self._cursor  # ``itersize`` rows a round trip
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._cursor.close()
+
+
+STREAM_BATCH = 2000
 _ERRORS = (
     (psycopg.errors.IntegrityError, sqlite3.IntegrityError),
     (psycopg.errors.DataError, sqlite3.DataError),
@@ -443,6 +512,8 @@ class PgConnection:
         self.in_transaction = False
         self.closed = False
         self._pinned = False
+        self._snapshot = False  # in a read snapshot (deferred BEGIN): SELECTs stream
+        self._streams = 0
 
     @property
     def raw(self) -> psycopg.Connection:
@@ -481,6 +552,8 @@ class PgConnection:
 
     def execute(self, sql: str, params: Any = ()) -> PgCursor:
         statement = translate(sql, self.schema)
+        if self._snapshot and statement.kind in ("SELECT", "WITH") and not params:
+            return self._stream(statement, params)  # a whole table's read; lookups by a value run as usual
         with self._leased() as raw:
             if statement.kind == "COMMIT" and self._explicit_ids:
                 self._sync_ids(raw)
@@ -499,6 +572,17 @@ class PgConnection:
             result._rows = []
         return result
 
+    def _stream(self, statement: Statement, params: Any) -> PgCursor:
+        self._streams += 1
+        with self._leased() as raw:
+            cursor = raw.cursor(name=f"uscm_stream_{self._streams}")
+            cursor.itersize = STREAM_BATCH
+            try:
+                cursor.execute(statement.text, _params(params))
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+        return _StreamingCursor(cursor)
+
     def executemany(self, sql: str, seq_of_params: Iterable[Any]) -> PgCursor:
         statement = translate(sql, self.schema)
         text = statement.text.removesuffix(" RETURNING id") if statement.returns_id else statement.text
@@ -515,8 +599,10 @@ class PgConnection:
     def _track(self, statement: Statement, raw: psycopg.Connection) -> None:
         if statement.kind == "BEGIN":
             self.in_transaction = True
+            self._snapshot = not statement.write_lock
         elif statement.kind in ("COMMIT", "ROLLBACK", "END"):
             self.in_transaction = False
+            self._snapshot = False
             self._explicit_ids = False
         elif statement.explicit_id:
             if self.in_transaction:
@@ -592,7 +678,7 @@ class PgConnection:
         if self._raw is not None and self.in_transaction:
             with contextlib.suppress(psycopg.Error):
                 self._raw.execute("ROLLBACK")
-        self.in_transaction = False
+        self.in_transaction = self._snapshot = False
         self._give_back(closing=True)
         self._pinned = False
         self.closed = True
@@ -722,13 +808,15 @@ def data_version(conn: PgConnection) -> DataVersion:
 
 
 def version_at(url: str) -> DataVersion:
-    """``data_version`` of the catalog at ``url`` on a pooled connection (cheap: one indexed row)."""
-    pool, schema = _pool(url)
+    """``data_version`` of the catalog at ``url`` on a pooled connection (cheap: one indexed row). A catalog that
+    cannot be reached has a version of its own each time (as a missing file has): a cache miss, never a stale
+    answer; opening it is what reports the problem."""
     try:
+        pool, schema = _pool(url)
         with pool.connection() as raw:
             return data_version(PgConnection(None, schema, raw=raw))
-    except (psycopg.Error, sqlite3.Error, psycopg_pool.PoolTimeout) as exc:
-        raise CatalogError(f"{safe_url(url)}: cannot read the data version: {exc}") from exc
+    except (CatalogError, psycopg.Error, sqlite3.Error, psycopg_pool.PoolTimeout):
+        return DataVersion(os.urandom(8).hex(), 0.0)
 
 
 def run_statements(conn: PgConnection, statements: Sequence[str]) -> None:
