@@ -8,6 +8,7 @@ import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
 from catalog.search.paths import RANK_LIMIT
+from tests.conftest import BACKENDS
 from transcripts import Segment, Transcript
 from web.published import published
 
@@ -23,9 +24,15 @@ def session(
     return catalog.save_session(key, meta, [TrackInput(Transcript(segments=segments))])
 
 
-@pytest.fixture(scope="module")
-def big_archive(tmp_path_factory):
-    catalog = Catalog.open(tmp_path_factory.mktemp("scale") / "catalog.db")
+@pytest.fixture(scope="module", params=BACKENDS)
+def big_archive(request, tmp_path_factory):
+    """The huge-query archive with its catalog on each backend (issue 16)."""
+    target = (
+        request.getfixturevalue("pg_server").fresh_database()
+        if request.param == "postgresql"
+        else tmp_path_factory.mktemp("scale") / "catalog.db"
+    )
+    catalog = Catalog.open(target)
     ids = {
         "old": session(
             catalog, "old", "2020-01-01", [f"the council heard item {i} on the agenda" for i in range(BIG)]

@@ -42,7 +42,8 @@ def new_moments(
     ``request``, newest first, leaving out the session ids in ``skip``. Raises only ``CatalogError`` (bad dates)."""
     rows = conn.execute(
         """SELECT id, COALESCE(published_at, created_at) AS shown FROM sessions
-           WHERE status = 'published' AND (:since IS NULL OR COALESCE(published_at, created_at) >= :since)
+           WHERE status = 'published'
+             AND (CAST(:since AS TEXT) IS NULL OR COALESCE(published_at, created_at) >= CAST(:since AS TEXT))
            ORDER BY shown DESC, id DESC LIMIT :scan""",
         {"since": since, "scan": SCAN_LIMIT},
     ).fetchall()

@@ -146,13 +146,13 @@ def _frequencies(conn, phrases: Sequence[Phrase], table: str, words_table: str |
     """How many documents hold each phrase: a single word from the kept counts, a prefix as the sum of its
     words' (an upper bound), a phrase by counting (up to ``RANK_LIMIT``; beyond, the IDF is near its floor)."""
     out: dict[Phrase, int] = {}
+    words = [p.lexemes[0] for p in phrases if len(p.lexemes) == 1 and not p.prefix] if words_table else []
+    if words:  # every single word's count in one statement
+        counts = dict(conn.execute(f"SELECT term, docs FROM {words_table} WHERE term = ANY(?)", (words,)))
     for phrase in phrases:
         single = len(phrase.lexemes) == 1
         if single and words_table and not phrase.prefix:
-            row = conn.execute(
-                f"SELECT docs FROM {words_table} WHERE term = ?", (phrase.lexemes[0],)
-            ).fetchone()
-            out[phrase] = row[0] if row else 0
+            out[phrase] = counts.get(phrase.lexemes[0], 0)
         elif single and words_table:
             row = conn.execute(
                 f"SELECT coalesce(sum(docs), 0) FROM {words_table} WHERE term >= ? AND term < ? AND docs > 0",
@@ -168,12 +168,35 @@ def _frequencies(conn, phrases: Sequence[Phrase], table: str, words_table: str |
     return out
 
 
-def _segment_stats(conn, windows: bool = False) -> Stats:
-    docs, words = ("windows", "window_words") if windows else ("segments", "words")
+@dataclass(frozen=True)
+class Probe:
+    """What a search needs to know of the archive before it runs, asked in one statement."""
+
+    other_tracks: bool  # any track besides the primary ones holds segments
+    unreviewed_asr: bool  # the ASR tier applies
+    segments: Stats  # BM25's N and mean length over the segments
+    windows: Stats  # ... and over the cross-cut windows
+
+
+def probe(conn) -> Probe:
     row = conn.execute(
-        f"SELECT coalesce(sum({docs}), 0), coalesce(sum({words}), 0) FROM search_session_stats"
+        "SELECT EXISTS (SELECT 1 FROM track_segments), "
+        "EXISTS (SELECT 1 FROM tracks WHERE source = 'asr' AND reviewed = 0), "
+        "coalesce(sum(segments), 0), coalesce(sum(words), 0), coalesce(sum(windows), 0), "
+        "coalesce(sum(window_words), 0) FROM search_session_stats"
     ).fetchone()
-    return Stats(int(row[0]), (float(row[1]) / row[0]) if row[0] else 1.0)
+    segments, words, windows, window_words = (int(v) for v in row[2:])
+    return Probe(
+        bool(row[0]),
+        bool(row[1]),
+        Stats(segments, words / segments if segments else 1.0),
+        Stats(windows, window_words / windows if windows else 1.0),
+    )
+
+
+def _segment_stats(conn, windows: bool = False) -> Stats:
+    found = probe(conn)
+    return found.windows if windows else found.segments
 
 
 # -- planning -------------------------------------------------------------------------------------------------------
@@ -215,7 +238,7 @@ def _plan(conn, request: SearchRequest, query: Query, code: Compiled) -> tuple[P
     if allowed == () or code.tsquery is None:
         return None, None
     if allowed is not None:
-        where.append("s.session_id = ANY(?)")
+        where.append("s.session_id IN (SELECT unnest(?::bigint[]))")  # a hashed semi-join, not a list scan
         params.append(list(allowed))
     filters = " AND ".join(where)
     terms = [t for group in query.groups for t in group] + list(query.excluded)
@@ -260,12 +283,13 @@ def search(conn, request: SearchRequest) -> SearchResults:
 def _search(conn, request: SearchRequest, query: Query) -> SearchResults:
     from catalog.search import engine
 
-    if conn.execute("SELECT 1 FROM track_segments LIMIT 1").fetchone() is None:
-        return _primary(conn, request, query)
+    known = probe(conn)
+    if not known.other_tracks:
+        return _primary(conn, request, query, known)
     others, message = engine._other_sessions(conn, request)
     if message:
         return engine._nothing(request, message)
-    results = _primary(conn, request, query)
+    results = _primary(conn, request, query, known)
     skip = max(request.offset - results.total, 0)
     room = request.limit - len(results.hits)
     total, hits = _other_tracks(conn, request, query, others, skip, room)
@@ -283,7 +307,7 @@ class _Page:
     snippets: dict | None = None
 
 
-def _primary(conn, request: SearchRequest, query: Query) -> SearchResults:
+def _primary(conn, request: SearchRequest, query: Query, known: Probe) -> SearchResults:
     from catalog.search import engine
 
     code = compiled(conn, query, STEMMED)
@@ -291,16 +315,11 @@ def _primary(conn, request: SearchRequest, query: Query) -> SearchResults:
     if plan is None:
         return engine._nothing(request, message)
     literal = literal_matcher(query) if request.exact else None
-    page = _ranked(conn, plan, query, request.offset, request.limit, literal)
+    page = _ranked(conn, plan, query, request.offset, request.limit, literal, known)
     hits = _hits(conn, page, plan, literal)
     return SearchResults(
         request.query, page.total, tuple(hits), request.limit, request.offset, None, page.ordered_by
     )
-
-
-def _has_unreviewed_asr(conn) -> bool:
-    found = conn.execute("SELECT 1 FROM tracks WHERE source = 'asr' AND reviewed = 0 LIMIT 1").fetchone()
-    return found is not None
 
 
 ASR_LINE = (
@@ -309,7 +328,7 @@ ASR_LINE = (
 )
 
 
-def _ranked(conn, plan: PgPlan, query: Query, offset: int, limit: int, literal) -> _Page:
+def _ranked(conn, plan: PgPlan, query: Query, offset: int, limit: int, literal, known: Probe) -> _Page:
     """The page: every match scored by bm25 (up to the rank limit) and put in the one order; cross-cut hits merged
     into the first tier by the same score."""
     where, params = plan.where, plan.params
@@ -318,19 +337,22 @@ def _ranked(conn, plan: PgPlan, query: Query, offset: int, limit: int, literal) 
             f"SELECT s.id, s.text FROM {SEGMENTS} WHERE {where} ORDER BY s.id LIMIT ?", (*params, EXACT_LIMIT)
         ).fetchall()
         kept = [rowid for rowid, text in rows if literal(text) is not None]
-        where, params = f"s.id = ANY(?) AND {plan.filters}", (kept, *plan.filter_params)
+        where, params = (
+            f"s.id IN (SELECT unnest(?::bigint[])) AND {plan.filters}",
+            (kept, *plan.filter_params),
+        )
     (total,) = conn.execute(f"SELECT count(*) FROM {SEGMENTS} WHERE {where}", params).fetchone()
     if total > plan.rank_limit:
         return _Page(_by_date(conn, where, params, offset, limit), total, "date")
     if total == 0:
-        return _with_crossings(conn, plan, query, [], [], 0, offset, limit, literal)
-    stats = _segment_stats(conn)
+        return _with_crossings(conn, plan, query, [], [], 0, offset, limit, literal, known)
+    stats = known.segments
     frequencies = _frequencies(conn, plan.phrases, "segment_rows", "search_lexemes", "search_tsv")
     columns, score, more = bm25_sql(plan.phrases, frequencies, stats)
     near = _near_test(query)
     if near is not None:
         near.bind(plan.phrases)
-    asr = ASR_LINE if _has_unreviewed_asr(conn) else "FALSE"
+    asr = ASR_LINE if known.unreviewed_asr else "FALSE"
     rows = conn.execute(
         f"SELECT id, {score} AS score, asr, tsv FROM (SELECT s.id, {columns}, {asr} AS asr, "
         f"{'s.search_tsv::text' if near else 'NULL'} AS tsv FROM {SEGMENTS} WHERE {where}) m "
@@ -338,16 +360,39 @@ def _ranked(conn, plan: PgPlan, query: Query, offset: int, limit: int, literal) 
         (*more, *params),
     ).fetchall()
     tiers = _tiers(rows, near)
-    return _with_crossings(conn, plan, query, tiers[0], tiers[1], total, offset, limit, literal)
+    return _with_crossings(conn, plan, query, tiers[0], tiers[1], total, offset, limit, literal, known)
+
+
+DATE_CHUNK = 32  # sessions whose matches one statement of the date order fetches
 
 
 def _by_date(conn, where: str, params: tuple, offset: int, limit: int) -> list[int]:
-    rows = conn.execute(
-        f"SELECT s.id FROM {SEGMENTS} WHERE {where} "
-        "ORDER BY se.date DESC NULLS LAST, se.id DESC, s.position LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    return [r[0] for r in rows]
+    """A page of matches newest session first, in spoken order, walking the sessions a few at a time (as the
+    SQLite engine's ``_page_by_date``): one ``ORDER BY`` over every match would sort them all (~1 s for ``the`` at
+    1M segments), while the newest sessions alone usually fill a page."""
+    sessions = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM sessions WHERE segment_count > 0 ORDER BY date DESC NULLS LAST, id DESC"
+        )
+    ]
+    page: list[int] = []
+    for start in range(0, len(sessions), DATE_CHUNK):
+        chunk = sessions[start : start + DATE_CHUNK]
+        found: dict[int, list[int]] = {}
+        for session_id, rowid in conn.execute(
+            f"SELECT s.session_id, s.id FROM {SEGMENTS} WHERE s.session_id = ANY(?) AND {where} "
+            "ORDER BY s.session_id, s.position",
+            (chunk, *params),
+        ):
+            found.setdefault(session_id, []).append(rowid)
+        for session_id in chunk:
+            here = found.get(session_id, [])
+            page += here[offset : offset + limit - len(page)]
+            offset = max(offset - len(here), 0)
+            if len(page) >= limit:
+                return page
+    return page
 
 
 def _tiers(rows: list[tuple], near: Callable[[str], bool] | None) -> tuple[list, list]:
@@ -462,12 +507,21 @@ def _within(occurrences: list[list[tuple[int, int]]], slack: int) -> bool:
 
 # -- across segment cuts (crosscut.py's rules, over segment_windows) ---------------------------------------------------
 def _with_crossings(
-    conn, plan: PgPlan, query: Query, first: list, rest: list, total: int, offset: int, limit: int, literal
+    conn,
+    plan: PgPlan,
+    query: Query,
+    first: list,
+    rest: list,
+    total: int,
+    offset: int,
+    limit: int,
+    literal,
+    known: Probe,
 ) -> _Page:
     ordered = [r for _s, r in first] + [r for _s, r in rest]
     if not crosscut.applies(query) or total > crosscut.TOTAL_LIMIT or _only_common_words(conn, query):
         return _Page(ordered[offset : offset + limit], total)
-    crossings = _crossings(conn, plan, query, set(ordered), literal)
+    crossings = _crossings(conn, plan, query, set(ordered), literal, known.windows)
     if not crossings:
         return _Page(ordered[offset : offset + limit], total)
     order = merge_ranked(first, [(score, rowid) for rowid, _at, score, _snip in crossings])
@@ -481,17 +535,21 @@ def _only_common_words(conn, query: Query) -> bool:
     words = sorted(
         dict.fromkeys(w.lower() for group in query.groups for w in group[0].words()), key=len, reverse=True
     )
-    forms = lexemes(conn, UNSTEMMED, words)
+    forms = lexemes(
+        conn, STEMMED, words
+    )  # said in how many segments, as search matches it (SQLite counts FTS5's)
     for word in words:
         row = conn.execute(
-            "SELECT docs FROM search_words WHERE term = ?", (" ".join(forms.get(word, ())) or word,)
+            "SELECT docs FROM search_lexemes WHERE term = ?", (" ".join(forms.get(word, ())) or word,)
         ).fetchone()
         if row is None or row[0] < crosscut.COMMON_WORD:
             return False
     return bool(words)
 
 
-def _crossings(conn, plan: PgPlan, query: Query, matched: set[int], literal) -> list[tuple]:
+def _crossings(
+    conn, plan: PgPlan, query: Query, matched: set[int], literal, stats: Stats | None = None
+) -> list[tuple]:
     """(segment id, offset of the match in its text, bm25 over its window, snippet) of each cross-cut hit, in
     ``RANKING`` order."""
     code = compiled(conn, query, UNSTEMMED)
@@ -499,11 +557,10 @@ def _crossings(conn, plan: PgPlan, query: Query, matched: set[int], literal) -> 
         return []
     rows = conn.execute(
         f"SELECT w.id, w.text, s.text FROM segment_windows w JOIN {SEGMENTS} ON s.id = w.id "
-        f"WHERE w.search_tsv @@ ?::tsquery AND NOT s.search_tsv @@ ?::tsquery AND {plan.filters} "
-        "ORDER BY w.id LIMIT ?",
+        f"WHERE w.search_tsv @@ ?::tsquery AND NOT s.search_tsv @@ ?::tsquery AND {plan.filters} LIMIT ?",
         (code.tsquery, plan.tsquery, *plan.filter_params, crosscut.WINDOW_LIMIT),
-    ).fetchall()
-    rows = [r for r in rows if r[0] not in matched]
+    ).fetchall()  # no ORDER BY: with one, the planner walks the windows by id testing each (1 s at 1M)
+    rows = sorted(r for r in rows if r[0] not in matched)
     if not rows:
         return []
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
@@ -517,7 +574,7 @@ def _crossings(conn, plan: PgPlan, query: Query, matched: set[int], literal) -> 
             found[rowid] = (at, crosscut._snippet(marks, at))
     if not found:
         return []
-    stats = _segment_stats(conn, windows=True)
+    stats = stats or _segment_stats(conn, windows=True)
     frequencies = _frequencies(conn, code.phrases, "segment_windows", "search_words", "search_tsv")
     columns, score, more = bm25_sql(
         code.phrases, frequencies, stats, vector="w.search_tsv", length="w.search_len"
@@ -570,7 +627,7 @@ def _other_tracks(
         return 0, []
     where, params = ["t.search_tsv @@ ?::tsquery", visible(request.include_drafts)], [code.tsquery]
     if allowed is not None:
-        where.append("se.id = ANY(?)")
+        where.append("se.id IN (SELECT unnest(?::bigint[]))")
         params.append(list(allowed))
     if request.lang:
         test, more = language_filter(request.lang, "tr.language")
@@ -584,7 +641,7 @@ def _other_tracks(
     if literal is not None:
         rows = conn.execute(f"SELECT t.id, t.text {source} LIMIT ?", (*params, EXACT_LIMIT)).fetchall()
         kept = [rowid for rowid, text in rows if literal(text) is not None]
-        source += " AND t.id = ANY(?)"
+        source += " AND t.id IN (SELECT unnest(?::bigint[]))"
         params.append(kept)
     (total,) = conn.execute(
         f"SELECT count(*) FROM (SELECT 1 {source} LIMIT ?) m", (*params, OTHER_COUNT_LIMIT)
