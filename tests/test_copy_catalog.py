@@ -90,6 +90,12 @@ def test_sqlite_to_postgresql_and_back_gives_a_byte_identical_dump(tmp_path, pg_
     compared = [s for s in report["searches"] if s["compared"]]
     assert len(compared) >= 8 and any(s["total"] > 0 for s in compared)
 
+    # PostgreSQL's search parts were built for every segment (one pass at the end of the copy)
+    assert rows_of(pg_url, "SELECT count(*) FROM segment_windows") == [(3011,)]
+    with _opened(pg_url) as catalog:
+        found = catalog.search(SearchRequest('"housing in every"', include_drafts=True))
+        assert found.total >= 1
+
     back = data_folder_beside(source, tmp_path / "back")
     to_sqlite = run("copy-catalog", "--from", pg_url, "--to", str(back / "catalog.db"))
     assert to_sqlite.exit_code == 0, to_sqlite.output

@@ -253,6 +253,7 @@ def _copy_batched(source: Catalog, target: Catalog, table: Table, batch: int, ad
         last = rows[-1][0]
         with transaction(target.db) as conn:
             conn.executemany(_insert_sql(table), _without_self_refs(table, rows))
+            _skip_session_refresh(conn)
             _set_progress(conn, f"table:{table.name}", str(last))
         advance(len(rows))
 
@@ -283,12 +284,22 @@ def _set_self_refs(source: Catalog, target: Catalog, table: Table) -> None:
         _set_progress(conn, f"refs:{table.name}", "done")
 
 
+def _skip_session_refresh(conn) -> None:
+    """On PostgreSQL, the sessions a batch touched are not refreshed one by one at its commit (their windows, word
+    counts and statistics: ``catalog/search/pg_schema.py``): ``_finish_indexes`` rebuilds them all in one pass, which
+    is what the search schema offers a bulk copy (``uscm_rebuild_search``). A copy cut short leaves them to that."""
+    if dialect(conn) == "postgresql":
+        conn.execute("DELETE FROM search_stale")
+
+
 def _finish_indexes(target: Catalog) -> None:
     """What the target's rows do not index by themselves: SQLite's cross-cut windows (written by the writers of
-    segments, not by a trigger). PostgreSQL keeps its windows at each batch's commit; its id sequences are moved
-    past the copied ids (as at each batch's commit: once more, whatever the batches were)."""
+    segments, not by a trigger); on PostgreSQL the windows, word counts and statistics of every session in one
+    pass, and the id sequences moved past the copied ids (as at each batch's commit: once more, whatever the
+    batches were)."""
     with transaction(target.db) as conn:
         if dialect(conn) == "postgresql":
+            conn.execute("SELECT uscm_rebuild_search()")
             conn.execute("SELECT uscm_sync_id_sequences()")
         else:
             conn.execute("INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild')")
