@@ -5,8 +5,8 @@ SQLite to SQLite), each a file's path or a ``postgresql://`` URL.
   (``catalog_tables``: the same tables and columns exist on PostgreSQL, ``catalog/store/schema_pg.py``), parents
   before children (foreign keys), each in id order, in batches. Ids are kept, so links to sessions and moments stay
   valid. Full-text indexes are not copied: the target's own indexes are built from the rows (FTS5's triggers and a
-  rebuild of the cross-cut windows on SQLite; the generated ``tsvector`` columns and the windows kept at commit on
-  PostgreSQL).
+  rebuild of the cross-cut windows on SQLite; the generated ``tsvector`` columns, then one ``uscm_rebuild_search()``
+  pass for the windows, word counts and statistics on PostgreSQL).
 - **Resumable**: each batch is one write transaction on the target that also moves the progress record
   (``copy_catalog_progress``, a table of the target's that exists only while a copy is unfinished). A copy killed
   part-way lost at most its current batch; running it again continues after the last committed one and never
