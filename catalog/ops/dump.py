@@ -28,6 +28,7 @@ from pathlib import Path
 from catalog.errors import CatalogError
 from catalog.folder import FILE_AREAS, DataFolder
 from catalog.ops.file_copy import verified_copy
+from catalog.search.pg_schema import GENERATED_COLUMNS
 from catalog.store.db import utcnow
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -115,15 +116,13 @@ def _folders(media: bool) -> tuple[str, ...]:
     return FILE_FOLDERS if media else FILE_FOLDERS[:1]
 
 
-# PostgreSQL's generated full-text columns (catalog/search/pg_schema.py): the index, not the archive's data
-SEARCH_COLUMNS = frozenset({"search_tsv", "search_len"})
-
-
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Iterator[dict]:
+    """Each row as a dict, without the columns a PostgreSQL catalog's search generates (not data: a dump is the
+    same from either backend)."""
     cursor = conn.execute(sql, params)
     names = [column[0] for column in cursor.description]
     for row in cursor:
-        yield {k: v for k, v in zip(names, row, strict=True) if k not in SEARCH_COLUMNS}
+        yield {k: v for k, v in zip(names, row, strict=True) if k not in GENERATED_COLUMNS}
 
 
 def _write_jsonl(path: Path, lines: Iterator[dict]) -> int:

@@ -23,7 +23,9 @@ from __future__ import annotations
 from catalog.store.schema import _WORD_CHARS, HEAD_CHARS, HEAD_SEGMENTS
 
 FUNCTIONS = r"""
-CREATE EXTENSION IF NOT EXISTS unaccent;
+-- unaccent in a schema of its own: its functions are the extension's, not the catalog's (check compares the catalog's)
+CREATE SCHEMA IF NOT EXISTS uscm_text;
+CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA uscm_text;
 CREATE OR REPLACE FUNCTION uscm_words(doc text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     RETURN lower(regexp_replace(doc COLLATE "und-x-icu", '[^[:alnum:]]+', ' ', 'g'));
@@ -31,19 +33,31 @@ CREATE OR REPLACE FUNCTION uscm_word_count(doc text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN (SELECT CASE WHEN w = '' THEN 0 ELSE cardinality(string_to_array(w, ' ')) END
             FROM btrim(uscm_words(coalesce(doc, ''))) w);
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'uscm_stem') THEN
+DO $$
+DECLARE
+    folding text := (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'unaccent');
+BEGIN
+    -- made in the schema being migrated (the check builds a scratch copy beside the catalog's own), the
+    -- extension's dictionary named by its schema
+    IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'uscm_stem'
+                   AND dictnamespace = current_schema()::regnamespace) THEN
         CREATE TEXT SEARCH DICTIONARY uscm_stem (TEMPLATE = snowball, Language = english);
         CREATE TEXT SEARCH CONFIGURATION uscm_en (COPY = simple);
-        ALTER TEXT SEARCH CONFIGURATION uscm_en ALTER MAPPING FOR asciiword, word, numword, asciihword, hword,
-            numhword, hword_asciipart, hword_part, hword_numpart WITH unaccent, uscm_stem;
+        EXECUTE format('ALTER TEXT SEARCH CONFIGURATION uscm_en ALTER MAPPING FOR asciiword, word, numword, '
+            'asciihword, hword, numhword, hword_asciipart, hword_part, hword_numpart WITH %I.unaccent, uscm_stem',
+            folding);
         CREATE TEXT SEARCH CONFIGURATION uscm_simple (COPY = simple);
-        ALTER TEXT SEARCH CONFIGURATION uscm_simple ALTER MAPPING FOR asciiword, word, numword, asciihword, hword,
-            numhword, hword_asciipart, hword_part, hword_numpart WITH unaccent, simple;
+        EXECUTE format('ALTER TEXT SEARCH CONFIGURATION uscm_simple ALTER MAPPING FOR asciiword, word, numword, '
+            'asciihword, hword, numhword, hword_asciipart, hword_part, hword_numpart WITH %I.unaccent, simple',
+            folding);
     END IF;
 END $$;
 
 """
+
+GENERATED_COLUMNS = frozenset(
+    {"search_tsv", "search_len"}
+)  # on every searchable table: not data (dumps leave them out)
 
 _GENERATED = """
 ALTER TABLE {table} ADD COLUMN search_tsv tsvector

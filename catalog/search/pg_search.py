@@ -555,11 +555,14 @@ def _crossings(
     code = compiled(conn, query, UNSTEMMED)
     if code.tsquery is None:
         return []
+    # the first window matches whose segment does not match alone (its vector is kept with the window: no join),
+    # then the filters over those, as SQLite's crosscut.find does (no ORDER BY: with one, the planner walks the
+    # windows by id testing each, a second at 1M)
     rows = conn.execute(
-        f"SELECT w.id, w.text, s.text FROM segment_windows w JOIN {SEGMENTS} ON s.id = w.id "
-        f"WHERE w.search_tsv @@ ?::tsquery AND NOT s.search_tsv @@ ?::tsquery AND {plan.filters} LIMIT ?",
-        (code.tsquery, plan.tsquery, *plan.filter_params, crosscut.WINDOW_LIMIT),
-    ).fetchall()  # no ORDER BY: with one, the planner walks the windows by id testing each (1 s at 1M)
+        "SELECT w.id, w.text, s.text FROM (SELECT id, text FROM segment_windows WHERE search_tsv @@ ?::tsquery "
+        f"AND NOT segment_tsv @@ ?::tsquery LIMIT ?) w JOIN {SEGMENTS} ON s.id = w.id WHERE {plan.filters}",
+        (code.tsquery, plan.tsquery, crosscut.WINDOW_LIMIT, *plan.filter_params),
+    ).fetchall()
     rows = sorted(r for r in rows if r[0] not in matched)
     if not rows:
         return []

@@ -649,12 +649,13 @@ class PgConnection:
         return rows
 
     def columns(self, table: str) -> list[str]:
-        """The columns of ``table`` (or view) in order, as ``sqlite_utils``' ``columns_dict`` gives them."""
+        """The columns of ``table`` (or view) in order, as ``sqlite_utils``' ``columns_dict`` gives them; generated
+        ones (the search's ``search_tsv``/``search_len``, ``catalog/search/pg_schema.py``) are the server's, not data."""
         return [
             row[0]
             for row in self.native(
                 "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 "
-                "AND NOT a.attisdropped ORDER BY a.attnum",
+                "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
                 (table,),
             )
         ]
