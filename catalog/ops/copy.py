@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog.errors import CatalogError
+from catalog.ops.pg_backup import DERIVED
 from catalog.store.db import dialect, is_url, migrate, transaction
 
 if TYPE_CHECKING:
@@ -79,7 +80,8 @@ class CopyReport:
 
 def catalog_tables() -> tuple[Table, ...]:
     """Every table of the catalog's schema (as this program's SQLite migrations make it, in memory), parents
-    before children; full-text indexes and their shadow tables left out."""
+    before children; full-text indexes, their shadow tables and what is derived from them (the impact lists) left
+    out."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         migrate(conn)
@@ -91,6 +93,8 @@ def catalog_tables() -> tuple[Table, ...]:
         parents: dict[str, set[str]] = {}
         for name, _ in rows:
             if name in virtual or any(name.startswith(v + "_") for v in virtual):
+                continue
+            if name.startswith(DERIVED):  # SQLite's impact lists: each write keeps the target's own current
                 continue
             info = conn.execute(f'PRAGMA table_info("{name}")').fetchall()
             columns = tuple(r[1] for r in info)
