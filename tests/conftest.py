@@ -70,6 +70,7 @@ def pg_server():
 
     if server_binaries() is None:
         pytest.skip("PostgreSQL is not installed (no postgres/initdb/pg_ctl in /usr/lib/postgresql/*/bin)")
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[postgresql]')")
     folder = Path(
         tempfile.mkdtemp(prefix="uscm-pg-")
     )  # outside pytest's tmp: the postgres user must reach it

@@ -23,6 +23,7 @@ from uscm_archive.settings import Settings
 from web.auth import hash_password
 
 browser_session = browser.browser_session
+pytestmark = pytest.mark.backends
 SECRET = "extras-test-signing-key-" * 2
 
 CHAT = """00:00:05 From  Ann Rivers  to  Everyone:
@@ -37,16 +38,16 @@ CHAT = """00:00:05 From  Ann Rivers  to  Everyone:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, module_catalog_url):
     data_dir = tmp_path_factory.mktemp("extras") / "data"
     data_dir.mkdir()
-    sample = build_sample_archive(data_dir)
-    catalog = Catalog.open(data_dir / "catalog.db")
+    sample = build_sample_archive(data_dir, module_catalog_url or None)
+    catalog = Catalog.open(module_catalog_url or data_dir / "catalog.db")
     try:
         catalog.staff.users.add(EDITOR, hash_password(PASSWORD), "editor")
     finally:
         catalog.close()
-    settings = Settings(data_dir=data_dir, secret_key=SECRET)
+    settings = Settings(data_dir=data_dir, secret_key=SECRET, catalog_url=module_catalog_url)
     with browser.serve(settings) as base:
         yield base, sample, StaffSite(settings, published=sample.main, draft=sample.draft)
 
@@ -132,6 +133,7 @@ def test_the_session_page_shows_the_public_chat_in_time_and_the_links(site, extr
     assert current and "levee bond passed" in current.group(1)
 
 
+@pytest.mark.search
 def test_chat_is_its_own_kind_of_hit_in_the_api_and_the_search_page(site, extras):
     base, sample, _ = site
     chat = httpx.get(f"{base}/api/search", params={"q": "levee", "kind": "chat"}).json()
@@ -152,6 +154,7 @@ def test_chat_is_its_own_kind_of_hit_in_the_api_and_the_search_page(site, extras
     assert "In the webinar chat (1 message)" in default and "moments found" in default
 
 
+@pytest.mark.search
 def test_the_command_line_searches_chat_too(site, extras):
     _, sample, staff_site = site
     args = ["--data", str(staff_site.settings.data_dir), "search", "levee", "--kind", "chat"]
@@ -165,6 +168,7 @@ def test_the_command_line_searches_chat_too(site, extras):
     assert bad.exit_code == 2 and "sms" in bad.output
 
 
+@pytest.mark.search
 def test_drafts_and_retracted_sessions_show_no_chat_anywhere(site, extras):
     base, sample, _ = site
     assert httpx.get(f"{base}/api/search", params={"q": "okapi", "kind": "chat"}).json()["total"] == 0
@@ -195,11 +199,11 @@ def test_a_malformed_chat_file_is_refused_naming_the_line_and_changes_nothing(
     site, editor, text, offset, problem
 ):
     base, sample, staff_site = site
-    before = archive_state(staff_site.settings.data_dir)
+    before = archive_state(staff_site.settings.data_dir, staff_site.settings.catalog_path)
     response = attach_chat(editor, sample.linked, text, offset)
     assert response.status_code == 400 and problem in html.unescape(response.text)
     assert "Traceback" not in response.text and 'aria-invalid="true"' in response.text
-    assert archive_state(staff_site.settings.data_dir) == before
+    assert archive_state(staff_site.settings.data_dir, staff_site.settings.catalog_path) == before
 
 
 def test_a_chat_file_over_the_size_cap_and_a_bad_link_line_are_refused(site, editor):
@@ -255,6 +259,7 @@ def test_playback_highlights_the_current_chat_message_and_a_message_seeks(site, 
     assert errors == []
 
 
+@pytest.mark.search
 @pytest.mark.browser
 def test_axe_finds_no_violations_on_a_session_page_with_extras(site, extras, browser_session):
     from axe_playwright_python.sync_playwright import Axe
@@ -274,9 +279,16 @@ def test_axe_finds_no_violations_on_a_session_page_with_extras(site, extras, bro
 def test_dump_and_load_keep_the_chat_links_and_slides(site, extras, tmp_path):
     _, sample, staff_site = site
     runner = CliRunner()
-    dumped = runner.invoke(cli, ["--data", str(staff_site.settings.data_dir), "dump", str(tmp_path / "dump")])
+    on = {"USCM_ARCHIVE_CATALOG": staff_site.settings.catalog_url}  # the site's catalog, wherever it is
+    dumped = runner.invoke(
+        cli, ["--data", str(staff_site.settings.data_dir), "dump", str(tmp_path / "dump")], env=on
+    )
     assert dumped.exit_code == 0, dumped.output
-    loaded = runner.invoke(cli, ["--data", str(tmp_path / "copy"), "load", str(tmp_path / "dump")])
+    loaded = runner.invoke(
+        cli,
+        ["--data", str(tmp_path / "copy"), "load", str(tmp_path / "dump")],
+        env={"USCM_ARCHIVE_CATALOG": ""},
+    )
     assert loaded.exit_code == 0, loaded.output
     original, copy = (
         Catalog.open(staff_site.settings.catalog_path),

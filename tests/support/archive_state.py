@@ -21,12 +21,13 @@ CORPUS_FILES = (
 )
 
 
-def archive_state(data_dir: Path) -> dict:
-    """(On PostgreSQL, when ``USCM_ARCHIVE_CATALOG`` names the test's database: every row of its tables.)"""
+def archive_state(data_dir: Path, catalog: Path | str | None = None) -> dict:
+    """(On PostgreSQL: every row of its tables, the database named by ``catalog`` or, without it, by
+    ``USCM_ARCHIVE_CATALOG`` when the test set it.)"""
     from tests.pg_server import catalog_of, table_rows
 
     data_dir = Path(data_dir)
-    catalog = catalog_of(data_dir)
+    catalog = catalog or catalog_of(data_dir)
     rows: list[str] = []
     if isinstance(catalog, str):
         rows = table_rows(catalog)
