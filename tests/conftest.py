@@ -85,8 +85,11 @@ def pg_server():
 
 @pytest.fixture
 def pg_url(pg_server) -> str:
-    """The URL of a fresh, empty PostgreSQL database for this test."""
-    return pg_server.fresh_database()
+    """The URL of a fresh, empty PostgreSQL database for this test, dropped after it (its connections ended with
+    it: a whole run's idle pooled connections would otherwise pass the server's max_connections)."""
+    url = pg_server.fresh_database()
+    yield url
+    pg_server.drop_database(url)
 
 
 @pytest.fixture
@@ -101,12 +104,20 @@ def module_backend(request) -> str:
     return getattr(request, "param", "sqlite")
 
 
+def fresh_pg(request) -> str:
+    """A fresh PostgreSQL database's URL for a fixture, dropped when the fixture is torn down."""
+    server = request.getfixturevalue("pg_server")
+    url = server.fresh_database()
+    request.addfinalizer(lambda: server.drop_database(url))
+    return url
+
+
 @pytest.fixture(scope="module")
 def module_catalog_url(module_backend: str, request) -> str:
     """A PostgreSQL database for a module's shared fixtures, or ``""`` on SQLite (the data folder's catalog.db)."""
     if module_backend != "postgresql":
         return ""
-    return request.getfixturevalue("pg_server").fresh_database()
+    return fresh_pg(request)
 
 
 @pytest.fixture

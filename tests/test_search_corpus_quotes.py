@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_pg
 from transcripts import NotCaptionsError, parse_file
 
 WITHIN_PER_FILE, ACROSS_PER_FILE = 5, 5
@@ -248,7 +248,7 @@ def quotes(request, corpus: Path, tmp_path_factory) -> Corpus:
     """The corpus stored in a catalog on each backend: a SQLite file, and a PostgreSQL database (issue 16: the
     rule holds on both)."""
     if request.param == "postgresql":
-        target = request.getfixturevalue("pg_server").fresh_database()
+        target = fresh_pg(request)
     else:
         target = tmp_path_factory.mktemp("quotes") / "catalog.db"
     catalog = Catalog.open(target)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_pg
 from tests.support.liveserver import running
 from uscm_archive.cli import cli
 from uscm_archive.settings import Settings
@@ -91,7 +91,7 @@ def archive(request, tmp_path_factory) -> tuple[Path, int]:
     data_dir.mkdir()
     sources.mkdir()
     if request.param == "postgresql":
-        _CATALOGS[data_dir] = request.getfixturevalue("pg_server").fresh_database()
+        _CATALOGS[data_dir] = fresh_pg(request)
     webinar = _info(
         sources, "webinar", "abc123xyz00", "Immigrant support webinar", {"en": ENGLISH, "es": SPANISH}
     )

@@ -11,7 +11,7 @@ import pytest
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
 from catalog.search.pg_query import Phrase, Stats, compile_query, idf
 from catalog.search.query import parse
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_pg
 from transcripts import ChatMessage, Segment, Transcript, parse_file
 
 
@@ -67,7 +67,7 @@ CORPUS_FILES = (
 
 
 @pytest.fixture(scope="module")
-def twins(tmp_path_factory, pg_server):
+def twins(request, tmp_path_factory):
     """Three corpus talks stored alike in a SQLite catalog and a PostgreSQL one."""
     from tests.conftest import corpus_path
 
@@ -76,7 +76,7 @@ def twins(tmp_path_factory, pg_server):
         pytest.skip(f"corpus files missing under {captions}")
     catalogs = [
         Catalog.open(tmp_path_factory.mktemp("twin") / "catalog.db"),
-        Catalog.open(pg_server.fresh_database()),
+        Catalog.open(fresh_pg(request)),
     ]
     for catalog in catalogs:
         for name in CORPUS_FILES:
@@ -145,11 +145,7 @@ pytestmark = pytest.mark.search
 
 @pytest.fixture(params=BACKENDS)
 def webinar(request, tmp_path):
-    target = (
-        request.getfixturevalue("pg_server").fresh_database()
-        if request.param == "postgresql"
-        else tmp_path / "catalog.db"
-    )
+    target = fresh_pg(request) if request.param == "postgresql" else tmp_path / "catalog.db"
     catalog = Catalog.open(target)
     lines = (
         "The housing trust fund pays for the shelter beds this winter.",

@@ -9,7 +9,7 @@ import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
 from catalog.search.paths import RANK_LIMIT
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_pg
 from transcripts import Segment, Transcript
 from web.published import published
 
@@ -29,7 +29,7 @@ def session(
 def big_archive(request, tmp_path_factory):
     """The huge-query archive with its catalog on each backend (issue 16)."""
     target = (
-        request.getfixturevalue("pg_server").fresh_database()
+        fresh_pg(request)
         if request.param == "postgresql"
         else tmp_path_factory.mktemp("scale") / "catalog.db"
     )

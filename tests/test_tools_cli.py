@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from catalog import Catalog, SearchRequest
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_pg
 from tests.support.toolsarchive import FORMULA_LINES, build_tools_archive
 from uscm_archive.cli import cli
 
@@ -28,7 +28,7 @@ def archive(request, tmp_path_factory):
         pytest.skip(f"real-world corpus not found at {corpus}")
     data_dir = tmp_path_factory.mktemp("tools-cli") / "data"
     data_dir.mkdir()
-    url = request.getfixturevalue("pg_server").fresh_database() if request.param == "postgresql" else ""
+    url = fresh_pg(request) if request.param == "postgresql" else ""
     return build_tools_archive(data_dir, corpus, url)
 
 

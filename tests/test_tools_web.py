@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from catalog import Catalog
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_pg
 from tests.support.liveserver import running
 from tests.support.toolsarchive import FORMULA_LINES, build_tools_archive
 from uscm_archive.settings import Settings
@@ -29,7 +29,7 @@ def archive(request, tmp_path_factory, corpus):
     """The tools archive on each catalog backend (issue 16: related moments, trends and search as CSV alike)."""
     data_dir = tmp_path_factory.mktemp("tools") / "data"
     data_dir.mkdir()
-    url = request.getfixturevalue("pg_server").fresh_database() if request.param == "postgresql" else ""
+    url = fresh_pg(request) if request.param == "postgresql" else ""
     return build_tools_archive(data_dir, corpus, url)
 
 

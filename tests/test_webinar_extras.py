@@ -157,7 +157,9 @@ def test_chat_is_its_own_kind_of_hit_in_the_api_and_the_search_page(site, extras
 @pytest.mark.search
 def test_the_command_line_searches_chat_too(site, extras):
     _, sample, staff_site = site
-    args = ["--data", str(staff_site.settings.data_dir), "search", "levee", "--kind", "chat"]
+    url = staff_site.settings.catalog_url
+    where = ["--data", str(staff_site.settings.data_dir), *(["--catalog", url] if url else [])]
+    args = [*where, "search", "levee", "--kind", "chat"]
     result = CliRunner().invoke(cli, [*args, "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
