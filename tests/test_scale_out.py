@@ -4,8 +4,8 @@ SIGKILL while it holds a job is replaced by the other once the lease runs out, a
 sign-in limits, staff sessions and the search cache work across the nodes through the catalog.
 
 The catalog is a parameter (``cluster_catalog``, from the ``backend`` the module is marked to run on): the SQLite
-data folder, or a PostgreSQL database (lane R adds a standby for the reading node). Search on PostgreSQL is its
-own part: the test that searches is marked ``search`` and skips there until it lands.
+data folder, or a PostgreSQL database (``tests/test_topology.py`` adds a standby for the reading node). The test
+that searches is marked ``search`` like every search test (it runs on both backends).
 """
 
 from __future__ import annotations
