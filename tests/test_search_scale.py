@@ -61,11 +61,22 @@ def exact_bm25(catalog: Catalog, match: str, drafts: tuple[int, ...] = ()) -> li
     return [text for text, session_id in rows if session_id not in drafts]
 
 
+def has_lists(catalog: Catalog) -> bool:
+    """SQLite's impact lists (issue 12) rank a query past the rank limit by bm25; PostgreSQL has no such lists and
+    lists it newest session first, in spoken order (docs/scale-out.md, "What differs")."""
+    return catalog.backend == "sqlite"
+
+
 def test_a_query_matching_most_of_the_archive_is_ranked_by_bm25_from_its_list(big_archive):
     catalog, ids = big_archive
     started = time.perf_counter()
     results = catalog.search(SearchRequest("the", limit=5))
     elapsed = time.perf_counter() - started
+    if not has_lists(catalog):
+        assert results.ordered_by == "date" and results.total == BIG + 3
+        assert [h.text for h in results.hits[:3]] == ["the mayor spoke", "the zebra crossing", "the end"]
+        assert elapsed < 3.0, f"{elapsed:.3f} s"
+        return
     assert (
         results.ordered_by == "relevance" and results.total == BIG + 3
     )  # exact, and the draft is not counted
@@ -77,7 +88,14 @@ def test_a_query_matching_most_of_the_archive_is_ranked_by_bm25_from_its_list(bi
 def test_relevance_pages_and_deep_pages_by_date(big_archive):
     catalog, ids = big_archive
     page = catalog.search(SearchRequest("the", limit=3, offset=2))
-    assert [h.text for h in page.hits] == exact_bm25(catalog, '"the"', (ids["draft"],))[2:5]
+    if has_lists(catalog):
+        assert [h.text for h in page.hits] == exact_bm25(catalog, '"the"', (ids["draft"],))[2:5]
+    else:  # newest session first, in spoken order: the third line of "new", then the old session's first two
+        assert [h.text for h in page.hits] == [
+            "the end",
+            "the council heard item 0 on the agenda",
+            "the council heard item 1 on the agenda",
+        ]
     # beyond what the list can decide, and over the rank limit: newest session first, in spoken order
     deep = catalog.search(SearchRequest("council", limit=2, offset=BIG - 1))
     assert deep.ordered_by == "date" and [h.text for h in deep.hits] == [
@@ -111,7 +129,7 @@ def test_filtered_huge_queries_stay_exact(big_archive, options, total):
     results = catalog.search(SearchRequest("the", limit=4, **options))
     assert results.total == total
     # the unfiltered search (drafts included) is ranked from the impact list; filtered ones over the limit by date
-    by_list = options == {"include_drafts": True}
+    by_list = options == {"include_drafts": True} and has_lists(catalog)
     assert results.ordered_by == ("date" if total > RANK_LIMIT and not by_list else "relevance")
     assert len(results.hits) == min(4, total)
     assert time.perf_counter() - started < 3.0
@@ -123,11 +141,15 @@ def test_a_prefix_matching_much_is_ranked_by_bm25(big_archive):
     results = published(
         catalog.search(SearchRequest("th*", limit=4, offset=1))
     )  # "the" everywhere, drafts too
-    assert time.perf_counter() - started < 1.0
-    assert results.ordered_by == "relevance" and results.total == BIG + 3
-    assert [h.text for h in results.hits] == exact_bm25(catalog, '"th"*', (ids["draft"],))[1:5]
+    assert time.perf_counter() - started < (1.0 if has_lists(catalog) else 3.0)
     best = published(catalog.search(SearchRequest("th*", limit=1)))
-    assert best.hits[0].text == "the end" and "<mark>the</mark> end" in best.hits[0].snippet
+    if has_lists(catalog):
+        assert results.ordered_by == "relevance" and results.total == BIG + 3
+        assert [h.text for h in results.hits] == exact_bm25(catalog, '"th"*', (ids["draft"],))[1:5]
+        assert best.hits[0].text == "the end" and "<mark>the</mark> end" in best.hits[0].snippet
+    else:
+        assert results.ordered_by == "date" and results.total == BIG + 3
+        assert best.hits[0].text == "the mayor spoke" and "<mark>the</mark> mayor" in best.hits[0].snippet
     scoped = catalog.search(SearchRequest("agend*", limit=2, session_id=ids["old"]))
     assert scoped.total == BIG and scoped.ordered_by == "date"
     assert [h.start for h in scoped.hits] == [0.0, 2.0]

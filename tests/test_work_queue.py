@@ -314,12 +314,12 @@ def test_an_upload_that_cannot_be_saved_fails_its_item_at_once_and_is_not_retrie
     item = queue_upload(
         catalog, data_dir, CAPTIONS, "harbor.vtt", IngestOptions(title="Harbor"), media=staged
     )
-    staged.staged.staged.unlink()  # the staging folder was swept before any worker came
+    staged.staged.discard()  # the staging area was swept before any worker came
     assert Worker(catalog_target, data_dir, options=WorkerOptions(until_idle=True)).run() == 1
     failed = catalog.queue.get(item.id)
     assert (
         failed.state == "failed"
-        and "harbor.mp4 is no longer in the data folder's staging" in failed.last_error
+        and "harbor.mp4 is no longer in the file store's staging" in failed.last_error
     )
     job = catalog.queue.jobs()[0]
     assert job.state == "done" and job.attempts == 1 and job.result == {"error": failed.last_error}
