@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
 from catalog.search.query import parse
+from tests.conftest import BACKENDS, fresh_pg
 from transcripts import Segment, Transcript
 from web.published import published
 
@@ -30,9 +31,13 @@ QUERIES = st.one_of(
 TAGS = re.compile(r"</?mark>")
 
 
-@pytest.fixture(scope="module")
-def small_archive(tmp_path_factory):
-    catalog = Catalog.open(tmp_path_factory.mktemp("prop") / "catalog.db")
+@pytest.fixture(scope="module", params=BACKENDS)
+def small_archive(request, tmp_path_factory):
+    """The fuzzed archive on each backend (issue 16: never a syntax error on PostgreSQL either)."""
+    target = (
+        fresh_pg(request) if request.param == "postgresql" else tmp_path_factory.mktemp("prop") / "catalog.db"
+    )
+    catalog = Catalog.open(target)
     segments = tuple(Segment(i * 5.0, i * 5.0 + 5, text) for i, text in enumerate(LINES))
     catalog.save_session(
         "k", SessionMeta(title="Fuzz", date="2024-01-01"), [TrackInput(Transcript(segments))]

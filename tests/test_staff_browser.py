@@ -11,7 +11,7 @@ import pytest
 from tests.support import browser
 from tests.support.staffsite import EDITOR, PASSWORD, build_staff_site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.backends]
 browser_session = browser.browser_session
 
 CAPTION_FILE = "manual_uw-it-accessibility-video_voice-tags.en.vtt"

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support import webclient
+
+pytestmark = pytest.mark.backends  # any input, on either backend: never a 500
 
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 

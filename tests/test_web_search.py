@@ -9,6 +9,8 @@ import pytest
 from tests.support import webclient
 from tests.support.webarchive import XSS
 
+pytestmark = pytest.mark.backends
+
 client, sample = webclient.client, webclient.sample  # the shared fixtures
 
 HOSTILE = [
