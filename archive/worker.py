@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 import traceback
@@ -102,6 +103,12 @@ class Worker:
         try:
             kinds = self.options.kinds or jobs.KINDS
             return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=kinds)
+        except (
+            sqlite3.ProgrammingError
+        ) as exc:  # the process closed its catalog under us: nothing left to take
+            log.info("worker %s: the catalog is closed (%s); stopping", owner, exc)
+            self._stop.set()
+            return None
         except Exception as exc:  # noqa: BLE001 - the catalog busy or away: try again at the next poll
             log.warning("worker %s: cannot take a job: %s", owner, exc)
             time.sleep(self.options.poll_seconds)

@@ -232,6 +232,8 @@ def test_metadata_edit_changes_session_search_and_records_the_difference(catalog
         ({"video_url": "javascript:alert(1)"}, "video_url"),
         ({"language": "english please"}, "language"),
         ({"status": "published"}, "cannot be edited"),
+        ({"event": "Winter\x00Meeting"}, "NUL"),  # PostgreSQL cannot store one: both backends refuse it
+        ({"description": "line\x00"}, "NUL"),
     ],
 )
 def test_bad_metadata_is_refused_and_changes_nothing(catalog, staff, changes, message):

@@ -62,3 +62,17 @@ def test_browse_and_speaker_pages(client, event, topic, year, speaker):
     params = {"event": event + MARKUP, "topic": topic, "year": year, "speaker": speaker}
     page_is_safe(client.get("/sessions", params=params), event)
     page_is_safe(client.get("/speakers/" + quote(speaker + MARKUP, safe="")), speaker)
+
+
+def test_a_nul_typed_into_a_filter_or_a_name_finds_nothing(client):
+    """PostgreSQL cannot hold a NUL; a URL can carry one (``%00``). Either backend answers with nothing found."""
+    for url in (
+        "/sessions?event=a%00b",
+        "/sessions?speaker=%00",
+        "/search?q=x&speaker=a%00b",
+        "/search?q=%00",
+    ):
+        page_is_safe(client.get(url), "")
+    response = client.get("/speakers/Mayor%00" + quote(MARKUP, safe=""))
+    page_is_safe(response, "")
+    assert response.status_code == 404

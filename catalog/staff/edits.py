@@ -77,6 +77,8 @@ def _clean_field(name: str, value):
         text = str(value).strip() or None
     else:
         text = " ".join(str(value).split()) or None
+    if text and "\x00" in text:
+        raise CatalogError("a NUL character (\\x00) cannot be part of the text", field=name)
     if name == "title" and not text:
         raise CatalogError("a session needs a title", field="title")
     if text and len(text) > MAX_TEXT.get(name, 2000):

@@ -480,16 +480,30 @@ def _message(exc: psycopg.Error) -> str:
     return primary or str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _param(value: Any) -> Any:
-    return int(value) if isinstance(value, bool) else value
+# PostgreSQL text cannot hold NUL, so no stored value contains one, and a value read with a NUL in it (a filter
+# typed into a URL: ``?event=a%00b``) can match nothing. SQLite answers such a read with no rows; so does this
+# adapter, by reading with U+FFFF (a Unicode noncharacter, never in a caption or a form) where the NUL was, instead
+# of failing with "text fields cannot contain NUL". A write with a NUL is refused as bad input (a 400 on the web),
+# naming the character, before it reaches the server.
+_NUL_IN_READS = "\uffff"
 
 
-def _params(params: Any) -> Any:
+def _param(value: Any, reading: bool = False) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and "\x00" in value:
+        if not reading:
+            raise CatalogError("text cannot contain a NUL character (\\x00) in a PostgreSQL catalog")
+        return value.replace("\x00", _NUL_IN_READS)
+    return value
+
+
+def _params(params: Any, reading: bool = False) -> Any:
     if params is None:
         return ()
     if isinstance(params, dict):
-        return {k: _param(v) for k, v in params.items()}
-    return tuple(_param(v) for v in params)
+        return {k: _param(v, reading) for k, v in params.items()}
+    return tuple(_param(v, reading) for v in params)
 
 
 _WRITE_LOCK = (
@@ -530,6 +544,10 @@ class PgConnection:
                 self._raw = self._pool.getconn()
             except psycopg_pool.PoolTimeout as exc:
                 raise sqlite3.OperationalError(f"no free connection to the catalog: {exc}") from exc
+            except (
+                psycopg_pool.PoolClosed
+            ) as exc:  # the process is shutting its catalog: as a closed SQLite file
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.") from exc
         self._pinned = True
         return self._raw
 
@@ -542,6 +560,10 @@ class PgConnection:
                 self._raw = self._pool.getconn()
             except psycopg_pool.PoolTimeout as exc:
                 raise sqlite3.OperationalError(f"no free connection to the catalog: {exc}") from exc
+            except (
+                psycopg_pool.PoolClosed
+            ) as exc:  # the process is shutting its catalog: as a closed SQLite file
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.") from exc
         try:
             yield self._raw
         finally:
@@ -563,7 +585,7 @@ class PgConnection:
                 self._sync_ids(raw)
             try:
                 with raw.cursor() as cur:
-                    cur.execute(statement.text, _params(params))
+                    cur.execute(statement.text, _params(params, statement.kind in ("SELECT", "WITH")))
                     rows = cur.fetchall() if cur.description is not None else []
                     result = PgCursor(rows, cur.rowcount, None, cur.description)
             except psycopg.Error as exc:
