@@ -18,11 +18,12 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from tests.support import webclient
 from tests.support.archive_state import fill_archive
-from tests.support.webarchive import build_sample_archive
 from uscm_archive.settings import Settings
 from web.app import create_app
 
+sample = webclient.sample  # the module's sample archive, on either backend
 EXAMPLES = 30  # per operation; about 8 public operations
 
 
@@ -41,9 +42,9 @@ def check(case) -> None:
         assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
 
 
-def test_api_answers_every_generated_request_as_documented(data_dir):
-    build_sample_archive(data_dir)
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(Settings(data_dir=data_dir)))
+@pytest.mark.backends  # on SQLite and with the catalog in PostgreSQL (the sample archive of tests/support)
+def test_api_answers_every_generated_request_as_documented(sample):
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", create_app(sample.settings))
     checked = []
     for result in schema.get_all_operations():
         operation = result.ok()
