@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 import traceback
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from archive import jobs
 from archive.jobs import WorkerContext
-from catalog import Catalog, CatalogError, Job
+from catalog import Catalog, CatalogClosed, CatalogError, Job
 
 log = logging.getLogger("uscm_archive.worker")
 
@@ -103,9 +102,7 @@ class Worker:
         try:
             kinds = self.options.kinds or jobs.KINDS
             return catalog.queue.claim_job(owner, self.options.lease_seconds, kinds=kinds)
-        except (
-            sqlite3.ProgrammingError
-        ) as exc:  # the process closed its catalog under us: nothing left to take
+        except CatalogClosed as exc:  # the process closed its catalog under us: nothing left to take
             log.info("worker %s: the catalog is closed (%s); stopping", owner, exc)
             self._stop.set()
             return None

@@ -5,7 +5,7 @@
 (``tests/test_layering.py`` keeps ``__all__`` equal to what it uses).
 """
 
-from catalog.errors import CatalogError, Conflict, NotFound, SearchUnavailable
+from catalog.errors import CatalogClosed, CatalogError, Conflict, NotFound, SearchUnavailable
 from catalog.facade import Catalog
 from catalog.folder import FILE_AREAS, DataFolder
 from catalog.models import (
@@ -85,6 +85,7 @@ __all__ = [
     "AsrLine",
     "CaptionState",
     "Catalog",
+    "CatalogClosed",
     "CatalogError",
     "ChapterInput",
     "Conflict",

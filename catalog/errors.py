@@ -29,3 +29,7 @@ class Conflict(CatalogError):
 
 class SearchUnavailable(CatalogError):
     """Full-text search is not built for this catalog's backend (PostgreSQL, until its search lands)."""
+
+
+class CatalogClosed(CatalogError):
+    """The catalog was closed under the caller (its process is shutting down): nothing more can be done with it."""

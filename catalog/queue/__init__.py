@@ -6,9 +6,11 @@ the shared work queue (``jobs``: what ``uscm-archive worker`` processes take wit
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from catalog.errors import CatalogClosed
 from catalog.queue import items, jobs, transcription
 from catalog.queue.items import CAPTION_STATES, ITEM_STATES, CaptionState, Item, SyncRecord
 from catalog.queue.jobs import JOB_STATES, Job
@@ -148,8 +150,14 @@ class Queue:
         )
 
     def claim_job(self, owner: str, lease_seconds: float, *, kinds: Sequence[str] = ()) -> Job | None:
-        """Take the oldest ready job (or one whose lease ran out) for ``owner`` until the lease ends."""
-        return jobs.claim(self._catalog, owner, lease_seconds, kinds=kinds)
+        """Take the oldest ready job (or one whose lease ran out) for ``owner`` until the lease ends;
+        ``CatalogClosed`` once the catalog has been closed (a worker thread outliving its app)."""
+        try:
+            return jobs.claim(self._catalog, owner, lease_seconds, kinds=kinds)
+        except sqlite3.ProgrammingError as exc:
+            if "closed" not in str(exc):
+                raise
+            raise CatalogClosed(str(exc)) from exc
 
     def renew_lease(self, job_id: int, owner: str, lease_seconds: float) -> bool:
         return jobs.renew(self._catalog, job_id, owner, lease_seconds)
