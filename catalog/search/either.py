@@ -27,12 +27,14 @@ segment id.
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 
 from catalog.search import lists
 from catalog.store import impact
 
 SLACK = 1e-9  # relative: a bound is raised by this much, so float edges never let a better row go unseen
 _BATCH = 500
+MANY_BOTH = 8  # more segments than this holding both words: FTS5 scores them (tokenizing costs more)
 
 
 def _phrase(word: str) -> str:
@@ -95,16 +97,16 @@ def or_page(
     hidden = lists._Hidden(conn, excluded)
     need = offset + limit
     both_match = f"{_phrase(words[0])} AND {_phrase(words[1])}"
-    both = [
-        r[0] for r in conn.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?", (both_match,))
-    ]
+    both_sql = "SELECT rowid{} FROM segments_fts WHERE segments_fts MATCH ?"
+    # the segments holding both, scored from the lists when few are expected, else by FTS5 itself
     scored: dict[int, float] = {}
-    if both:  # scored from the lists, or (when many would need their text tokenized) by FTS5 itself
-        scored = exact(conn, facts, terms, both, most_unknown=8) or dict(
-            conn.execute(
-                "SELECT rowid, bm25(segments_fts) FROM segments_fts WHERE segments_fts MATCH ?", (both_match,)
-            ).fetchall()
-        )
+    expected = facts.info[terms[0]][1] * facts.info[terms[1]][1] / facts.rows
+    if expected <= MANY_BOTH:
+        both = [r[0] for r in conn.execute(both_sql.format(""), (both_match,))]
+        scored = exact(conn, facts, terms, both, most_unknown=MANY_BOTH) if both else {}
+    if expected > MANY_BOTH or scored is None:
+        scored = dict(conn.execute(both_sql.format(", bm25(segments_fts)"), (both_match,)).fetchall())
+    both = list(scored)
     fetch = 2 * need + len(both) + (16 if excluded else 8)
     while True:
         candidates = [(score, sid) for sid, score in scored.items()]
@@ -192,13 +194,22 @@ def exact(
                 unknown.add(sid)
     if most_unknown is not None and len(unknown) > most_unknown:
         return None
-    if unknown:
-        texts = lists._texts(conn, sorted(unknown))
-        for sid, found in impact.tokenize(conn, texts).items():
-            if sum(found.values()) != lengths[sid]:
-                return None
-            for term in terms:
-                counts[sid][term] = found.get(term, 0)
+    if unknown:  # their texts, joined, tokenized at once: each one's tokens are its run of offsets
+        order = sorted(unknown)
+        texts = dict(lists._texts(conn, order))
+        if len(texts) != len(order):
+            return None
+        starts, at = [], 0
+        for sid in order:
+            starts.append(at)
+            at += lengths[sid]
+        total, found = impact.term_offsets(conn, " ".join(texts[sid] for sid in order), terms)
+        if total != at:
+            return None
+        for sid in order:
+            counts[sid] = dict.fromkeys(terms, 0)
+        for term, offset in found:
+            counts[order[bisect_right(starts, offset) - 1]][term] += 1
     scores = {}
     for sid, dl in lengths.items():
         score = 0.0
