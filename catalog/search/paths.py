@@ -6,7 +6,9 @@ Three paths, chosen by ``search.plan``:
   group of words are counted first (a doclist walk: 18 ms for ``the`` in 1M segments); other queries are scored
   in one capped pass, and when that pass holds every match they are ranked right there.
 - **scoped** (a filter allowing at most ``SCOPE_LIMIT`` sessions): each session's segments are one rowid range,
-  which FTS5 walks directly; the ids found are then ranked by bm25 in one statement that scores only them.
+  which FTS5 walks directly (all of them in one statement); the ids found are then ranked by bm25: for plain
+  words all AND-ed, computed from the impact lists and each match's length (``search/either.py``), else in one
+  statement that scores only them.
 - **joined** (anything else): FTS5 joined with segments and sessions, counted with a cap.
 
 Every path ranks by one order, ``RANKING``: bm25 (best first), ties by segment id. Statements that also make the
@@ -353,16 +355,11 @@ def _scoped(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
 
 
 def _scoped_page(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    found: list[int] = []
-    total = 0
-    for sid, lo, hi in ranges(conn, plan.scope):
-        if total <= plan.rank_limit:
-            here = _range_rows(conn, plan, sid, lo, hi)
-            found += here
-            total += len(here)
-        else:
-            total += _range_count(conn, plan, sid, lo, hi)
-    if total > plan.rank_limit:
+    spans = ranges(conn, plan.scope)
+    found = _spans_rows(conn, plan, spans, plan.rank_limit + 1)
+    total = len(found)
+    if total > plan.rank_limit:  # past the limit: counted session by session, listed newest first
+        total = sum(_range_count(conn, plan, sid, lo, hi) for sid, lo, hi in spans)
         return Page(_page_by_date(conn, plan, list(plan.scope), offset, limit), total, "date")
     scores = _own_scores(conn, plan, found)
     if scores is not None:  # bm25 of each match from the lists and its length (search/either.py)
@@ -410,9 +407,16 @@ def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
     return [(sid, *found[sid]) for sid in ids if sid in found]
 
 
-def _range_rows(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> list[int]:
-    sql = "SELECT f.rowid " + RANGED.format(where=plan.where)
-    return [row[0] for row in conn.execute(sql, (plan.match, lo, hi, session_id, *plan.params))]
+def _spans_rows(
+    conn: sqlite3.Connection, plan: Plan, spans: list[tuple[int, int, int]], cap: int
+) -> list[int]:
+    """The matches in these sessions (each one rowid range), at most ``cap``, in one statement."""
+    if not spans:
+        return []
+    one = "SELECT f.rowid " + RANGED.format(where=plan.where)
+    sql = " UNION ALL ".join([one] * len(spans)) + " LIMIT ?"
+    params = [value for sid, lo, hi in spans for value in (plan.match, lo, hi, sid, *plan.params)]
+    return [row[0] for row in conn.execute(sql, (*params, cap))]
 
 
 def _range_count(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> int:
