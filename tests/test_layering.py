@@ -89,9 +89,10 @@ OUTSIDE_CATALOG = ("transcripts", "archive", "web", "uscm_archive", "bench", "te
 WHITE_BOX = {
     "catalog.search": {
         "crosscut",
+        "either",
         "paths",
     },  # test_search_crosscut.py lowers COMMON_WORD; test_search_impact.py
-    # watches paths._from_lists and switches paths.LISTS off
+    # watches paths._from_lists and switches paths.LISTS off; test_search_either.py watches either's two entries
     "catalog.search.paths": {"RANK_LIMIT"},
     # tests/test_search_pg.py: the PostgreSQL tsquery compiler's rules
     "catalog.search.pg_query": {"Phrase", "Stats", "compile_query", "idf"},

@@ -6,7 +6,9 @@ Three paths, chosen by ``search.plan``:
   group of words are counted first (a doclist walk: 18 ms for ``the`` in 1M segments); other queries are scored
   in one capped pass, and when that pass holds every match they are ranked right there.
 - **scoped** (a filter allowing at most ``SCOPE_LIMIT`` sessions): each session's segments are one rowid range,
-  which FTS5 walks directly; the ids found are then ranked by bm25 in one statement that scores only them.
+  which FTS5 walks directly (all of them in one statement); the ids found are then ranked by bm25: for plain
+  words all AND-ed, computed from the impact lists and each match's length (``search/either.py``), else in one
+  statement that scores only them.
 - **joined** (anything else): FTS5 joined with segments and sessions, counted with a cap.
 
 Every path ranks by one order, ``RANKING``: bm25 (best first), ties by segment id. Statements that also make the
@@ -39,7 +41,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from catalog.search import lists
+from catalog.search import either, lists
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
@@ -181,8 +183,13 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
 
 def _from_lists(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page | None:
     """The page ranked from the impact lists, when they decide it exactly (``search/lists.py``)."""
-    if plan.prefix is None and (plan.words is None or any(len(group) > 1 for group in plan.words)):
-        return None  # (OR-ed words: see lists.page)
+    either_words = plan.words is not None and len(plan.words) == 1 and len(plan.words[0]) > 1
+    if (
+        plan.prefix is None
+        and not either_words
+        and (plan.words is None or any(len(g) > 1 for g in plan.words))
+    ):
+        return None  # (OR-ed words next to others: see lists.page)
     hidden = lambda: _excluded_count(conn, plan)  # noqa: E731
     count = lambda: _fts_count(conn, plan.match, None)  # noqa: E731
     # one snapshot: the lists, their df and FTS5's totals as one commit left them (another process may write)
@@ -192,6 +199,8 @@ def _from_lists(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -
     try:
         if plan.prefix is not None:
             found = lists.prefix_page(conn, plan.prefix, plan.excluded, offset, limit, hidden)
+        elif either_words:  # a OR b: search/either.py
+            found = either.or_page(conn, plan.words[0], plan.excluded, offset, limit, hidden)
         else:
             found = lists.page(conn, plan.words, plan.excluded, offset, limit, count, hidden)
     finally:
@@ -332,20 +341,41 @@ def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
 
 # -- scoped ----------------------------------------------------------------------------------------------------
 def _scoped(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    """Take the matching ids session by session (each one rowid range), then rank just those by bm25 in one
-    statement; list newest first when there are more than the rank limit (only counting past it)."""
-    found: list[int] = []
-    total = 0
-    for sid, lo, hi in ranges(conn, plan.scope):
-        if total <= plan.rank_limit:
-            here = _range_rows(conn, plan, sid, lo, hi)
-            found += here
-            total += len(here)
-        else:
-            total += _range_count(conn, plan, sid, lo, hi)
-    if total > plan.rank_limit:
+    """Take the matching ids session by session (each one rowid range), then rank just those by bm25 (from the
+    lists, else in one statement); list newest first when there are more than the rank limit (only counting past
+    it). One snapshot: the matches and what scores them as one commit left them (another process may write)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        return _scoped_page(conn, plan, offset, limit)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+
+
+def _scoped_page(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
+    spans = ranges(conn, plan.scope)
+    found = _spans_rows(conn, plan, spans, plan.rank_limit + 1)
+    total = len(found)
+    if total > plan.rank_limit:  # past the limit: counted session by session, listed newest first
+        total = sum(_range_count(conn, plan, sid, lo, hi) for sid, lo, hi in spans)
         return Page(_page_by_date(conn, plan, list(plan.scope), offset, limit), total, "date")
+    scores = _own_scores(conn, plan, found)
+    if scores is not None:  # bm25 of each match from the lists and its length (search/either.py)
+        ranked = sorted((score, rowid) for rowid, score in scores.items())[offset : offset + limit]
+        return Page([rowid for _score, rowid in ranked], total, scores=dict((r, s) for s, r in ranked))
     return Page(_rank_rows(conn, plan, found, offset, limit), total)
+
+
+def _own_scores(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, float] | None:
+    """The matches' bm25 without FTS5 walking the words' matches across the scope's span, when the query is plain
+    words all AND-ed (``either.scores``); else ``None``."""
+    if not LISTS or plan.asr_last or plan.match != plan.words_match or plan.words is None:
+        return None
+    if any(len(group) != 1 for group in plan.words) or not rowids:
+        return None
+    return either.scores(conn, tuple(group[0] for group in plan.words), rowids)
 
 
 def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: int, limit: int) -> list[int]:
@@ -377,9 +407,16 @@ def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
     return [(sid, *found[sid]) for sid in ids if sid in found]
 
 
-def _range_rows(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> list[int]:
-    sql = "SELECT f.rowid " + RANGED.format(where=plan.where)
-    return [row[0] for row in conn.execute(sql, (plan.match, lo, hi, session_id, *plan.params))]
+def _spans_rows(
+    conn: sqlite3.Connection, plan: Plan, spans: list[tuple[int, int, int]], cap: int
+) -> list[int]:
+    """The matches in these sessions (each one rowid range), at most ``cap``, in one statement."""
+    if not spans:
+        return []
+    one = "SELECT f.rowid " + RANGED.format(where=plan.where)
+    sql = " UNION ALL ".join([one] * len(spans)) + " LIMIT ?"
+    params = [value for sid, lo, hi in spans for value in (plan.match, lo, hi, sid, *plan.params)]
+    return [row[0] for row in conn.execute(sql, (*params, cap))]
 
 
 def _range_count(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> int:

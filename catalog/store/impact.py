@@ -392,3 +392,21 @@ def token_sequences(conn: sqlite3.Connection, texts: dict[int, str]) -> dict[int
     for doc, term, offset in rows:
         found[doc][offset] = term
     return {key: [at[i] for i in sorted(at)] for key, at in found.items()}
+
+
+def term_offsets(
+    conn: sqlite3.Connection, text: str, terms: Iterable[str]
+) -> tuple[int, list[tuple[str, int]]]:
+    """(tokens in ``text``, [(term, token offset)] of each of ``terms`` in it), tokenized as ``segments_fts``
+    does: one scratch row, so texts joined by spaces are tokenized at the cost of one."""
+    wanted = sorted(set(terms))
+    marks = ",".join("?" * len(wanted))
+    with _SCRATCH:
+        _scratch(conn)
+        conn.execute("INSERT INTO temp.impact_scratch(rowid, text) VALUES (1, ?)", (text,))
+        size = conn.execute("SELECT sz FROM temp.impact_scratch_docsize WHERE id = 1").fetchone()
+        found = conn.execute(
+            f"SELECT term, offset FROM temp.impact_scratch_words WHERE term IN ({marks})", wanted
+        ).fetchall()
+        conn.execute("INSERT INTO temp.impact_scratch(impact_scratch) VALUES ('delete-all')")
+    return first_varint(size[0] if size else None), found
