@@ -24,6 +24,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from functools import lru_cache
 
+from catalog.search import prefixes
 from catalog.store import impact
 
 _RESOLVE_BATCH = 64
@@ -273,6 +274,9 @@ def prefix_page(
     if len(stems) != 1:
         return None
     (stem,) = stems
+    listed = prefixes.page(conn, stem, excluded, offset, limit, count_hidden) if prefixes.USE else None
+    if listed is not None:  # a list stands for the prefix and decides the page
+        return listed
     words = conn.execute(
         "SELECT id, term, df, theta FROM impact_terms WHERE term >= ? AND term < ? AND df > 0",
         (stem, stem + "\U0010ffff"),

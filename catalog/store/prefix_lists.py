@@ -1,0 +1,233 @@
+"""Prefix lists: impact lists (``impact.py``) for prefixes of the index's terms, so that ``gove*`` is ranked by
+bm25 without scoring every match (issue 12).
+
+FTS5 scores a prefix as one phrase: its count in a segment is the sum of the counts of the terms starting with it,
+its df the segments holding any of them. A prefix gets a list when it is *a branch* of the terms (the longest
+common prefix of the terms that start with it, and more than one term does) and those terms' dfs summed reach
+``impact.MIN_DF``: it keeps its exact ``df`` and every segment whose weight (``impact.weight`` of the prefix's
+count and the segment's length at ``impact_meta.avgdl``) reaches its ``theta``, like a term's list. A prefix
+whose terms are one term is ranked from that term's own list; a prefix without a list by the scan in
+``search/lists.py``. A query ``stem*`` is answered from the list of any listed prefix ``p`` with
+``stem <= p <= lcp`` (``lcp`` the common prefix of the terms starting with ``stem``): its terms are ``stem``'s.
+
+Kept current by ``impact.flush`` in the write's own transaction (``flush`` here, given the same tokenized texts):
+each listed prefix's df moves and its listed segments come and go; a list past ``2 * LIST_SIZE`` is cut back; a
+prefix that becomes a frequent branch gets its list from the index. ``rebuild`` (migration 13, and whenever the
+impact lists are rebuilt) makes them all from the index.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from array import array
+from collections import Counter
+
+from catalog.store import impact
+
+_END = "\U0010ffff"
+
+
+def present(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("SELECT 1 FROM impact_prefixes LIMIT 1")
+    except sqlite3.OperationalError:  # before migration 13
+        return False
+    return True
+
+
+def branch_of(conn: sqlite3.Connection, stem: str) -> tuple[str, str] | None:
+    """(first, last) of the indexed terms starting with ``stem`` (df > 0), or ``None`` when none does."""
+    first = conn.execute(
+        "SELECT term FROM impact_terms WHERE term >= ? AND term < ? AND df > 0 ORDER BY term LIMIT 1",
+        (stem, stem + _END),
+    ).fetchone()
+    if first is None:
+        return None
+    last = conn.execute(
+        "SELECT term FROM impact_terms WHERE term >= ? AND term < ? AND df > 0 ORDER BY term DESC LIMIT 1",
+        (stem, stem + _END),
+    ).fetchone()
+    return first[0], last[0]
+
+
+def listed(conn: sqlite3.Connection, stem: str, first: str, last: str) -> tuple[int, int, float] | None:
+    """(id, df, theta) of a listed prefix standing for exactly the terms that start with ``stem``."""
+    common = os.path.commonprefix([first, last])
+    names = [common[:i] for i in range(len(stem), len(common) + 1)]
+    marks = ",".join("?" * len(names))
+    row = conn.execute(
+        f"SELECT id, df, theta FROM impact_prefixes WHERE prefix IN ({marks}) ORDER BY length(prefix) LIMIT 1",
+        names,
+    ).fetchone()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+# -- building them from the index ---------------------------------------------------------------------------------
+def _branches(terms: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """(prefix, first, end) over ``terms`` (sorted, df > 0): each frequent branch and the slice of its terms."""
+    sums: dict[str, int] = Counter()
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, (term, df) in enumerate(terms):
+        for n in range(1, len(term) + 1):
+            p = term[:n]
+            sums[p] += df
+            first.setdefault(p, i)
+            last[p] = i
+    found = []
+    for p, total in sums.items():
+        a, b = first[p], last[p]
+        if total >= impact.MIN_DF and a != b and os.path.commonprefix([terms[a][0], terms[b][0]]) == p:
+            found.append((p, a, b + 1))
+    return found
+
+
+def rebuild(conn: sqlite3.Connection) -> dict:
+    """Fill the prefix lists from ``segments_fts`` (inside the caller's transaction); what was built."""
+    if not present(conn):
+        return {}
+    conn.execute("DELETE FROM impact_prefix_postings")
+    conn.execute("DELETE FROM impact_prefixes")
+    meta = conn.execute("SELECT avgdl FROM impact_meta WHERE id = 1").fetchone()
+    if meta is None:
+        return {"prefixes": 0, "postings": 0}
+    avgdl = meta[0]
+    terms = conn.execute("SELECT term, df FROM impact_terms WHERE df > 0 ORDER BY term").fetchall()
+    branches = _branches(terms)
+    if not branches:
+        return {"prefixes": 0, "postings": 0}
+    impact.vocab(conn)
+    # every instance's segment, in term order (fts5vocab's order), and where each term's run starts
+    docs = array("q")
+    starts: dict[str, int] = {}
+    for term, doc in conn.execute("SELECT term, doc FROM temp.impact_instances"):
+        if term not in starts:
+            starts[term] = len(docs)
+        docs.append(doc)
+    lengths = impact._lengths(conn)
+    bounds = [starts.get(term, len(docs)) for term, _df in terms] + [len(docs)]
+    for i in range(len(bounds) - 2, -1, -1):  # a term with no instances left starts where the next does
+        bounds[i] = min(bounds[i], bounds[i + 1])
+    postings = 0
+    for prefix, a, b in branches:
+        tfs = Counter(docs[bounds[a] : bounds[b]])
+        postings += _store(conn, prefix, tfs, lengths, avgdl)
+    return {"prefixes": len(branches), "postings": postings}
+
+
+def _store(conn: sqlite3.Connection, prefix: str, tfs: Counter, lengths: dict[int, int], avgdl: float) -> int:
+    dls = [lengths.get(doc, tf) for doc, tf in tfs.items()]  # (as the term lists: at least its count)
+    classes = Counter(zip(tfs.values(), dls, strict=True))
+    theta = impact._theta(classes, avgdl)
+    good = {key for key in classes if impact.weight(key[0], key[1], avgdl) >= theta}
+    prefix_id = conn.execute(
+        "INSERT INTO impact_prefixes (prefix, df, theta, size) VALUES (?, ?, ?, 0)", (prefix, len(tfs), theta)
+    ).lastrowid
+    kept = [
+        (prefix_id, doc, tf, dl) for (doc, tf), dl in zip(tfs.items(), dls, strict=True) if (tf, dl) in good
+    ]
+    conn.executemany(
+        "INSERT INTO impact_prefix_postings (prefix_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)", kept
+    )
+    conn.execute("UPDATE impact_prefixes SET size = ? WHERE id = ?", (len(kept), prefix_id))
+    return len(kept)
+
+
+def _build_one(conn: sqlite3.Connection, prefix: str, avgdl: float) -> None:
+    """One prefix's list from the index as it stands (a prefix that just became a frequent branch)."""
+    impact.vocab(conn)
+    tfs: Counter = Counter(
+        doc
+        for (doc,) in conn.execute(
+            "SELECT doc FROM temp.impact_instances WHERE term >= ? AND term < ?", (prefix, prefix + _END)
+        )
+    )
+    lengths = {}
+    docs = list(tfs)
+    for start in range(0, len(docs), 500):
+        chunk = docs[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for rowid, size in conn.execute(
+            f"SELECT id, sz FROM segments_fts_docsize WHERE id IN ({marks})", chunk
+        ):
+            lengths[rowid] = impact.first_varint(size)
+    _store(conn, prefix, tfs, lengths, avgdl)
+
+
+# -- keeping them current -----------------------------------------------------------------------------------------
+def flush(
+    conn: sqlite3.Connection,
+    removed: list[tuple[int, Counter]],
+    added: list[tuple[int, Counter]],
+    grown: set[str],
+    avgdl: float,
+) -> None:
+    """Fold one write's changes in: ``removed`` (segment id, its old text's term counts), ``added`` (segment id,
+    its new text's), ``grown`` the terms whose df rose (a branch above them may have become frequent)."""
+    if not present(conn):
+        return
+    rows = conn.execute("SELECT prefix, id, df, theta, size FROM impact_prefixes").fetchall()
+    prefixes = {p: [pid, df, theta, size] for p, pid, df, theta, size in rows}
+    by_id = {entry[0]: entry for entry in prefixes.values()}
+    was = {pid: (df, size) for _p, pid, df, _theta, size in rows}
+    for sign, changes in ((-1, removed), (1, added)):
+        for sid, counts in changes:
+            dl = sum(counts.values())
+            here: Counter = Counter()
+            for term, tf in counts.items():
+                for n in range(1, len(term) + 1):
+                    if term[:n] in prefixes:
+                        here[term[:n]] += tf
+            for p, tf in here.items():
+                entry = prefixes[p]
+                entry[1] += sign
+                if sign < 0:
+                    gone = conn.execute(
+                        "DELETE FROM impact_prefix_postings WHERE prefix_id = ? AND segment_id = ?",
+                        (entry[0], sid),
+                    ).rowcount
+                    entry[3] -= gone
+                elif impact.weight(tf, dl, avgdl) >= entry[2]:
+                    conn.execute(
+                        "INSERT INTO impact_prefix_postings (prefix_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)",
+                        (entry[0], sid, tf, dl),
+                    )
+                    entry[3] += 1
+    moved = [(e[1], e[3], pid) for pid, e in by_id.items() if (e[1], e[3]) != was[pid]]
+    conn.executemany("UPDATE impact_prefixes SET df = ?, size = ? WHERE id = ?", moved)
+    for _df, size, pid in moved:
+        if size > 2 * impact.LIST_SIZE and size // impact.LIST_SIZE != was[pid][1] // impact.LIST_SIZE:
+            _cut(conn, pid, avgdl)  # tried each time a list grows past another LIST_SIZE
+    if grown:
+        _new_branches(conn, grown, prefixes, avgdl)
+
+
+def _cut(conn: sqlite3.Connection, prefix_id: int, avgdl: float) -> None:
+    rows = conn.execute(
+        "SELECT segment_id, tf, dl FROM impact_prefix_postings WHERE prefix_id = ?", (prefix_id,)
+    ).fetchall()
+    theta = impact._theta(Counter((tf, dl) for _sid, tf, dl in rows), avgdl)
+    gone = [(prefix_id, sid) for sid, tf, dl in rows if impact.weight(tf, dl, avgdl) < theta]
+    conn.executemany("DELETE FROM impact_prefix_postings WHERE prefix_id = ? AND segment_id = ?", gone)
+    conn.execute(
+        "UPDATE impact_prefixes SET theta = ?, size = size - ? WHERE id = ?", (theta, len(gone), prefix_id)
+    )
+
+
+def _new_branches(conn: sqlite3.Connection, grown: set[str], prefixes: dict, avgdl: float) -> None:
+    """Lists for the prefixes above ``grown`` terms that are now frequent branches and have none."""
+    wanted = sorted({t[:n] for t in grown for n in range(1, len(t) + 1)} - prefixes.keys())
+    if not wanted:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS impact_prefix_wanted (prefix TEXT PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO temp.impact_prefix_wanted VALUES (?)", [(p,) for p in wanted])
+    found = conn.execute(
+        "SELECT w.prefix, sum(t.df), min(t.term), max(t.term) FROM temp.impact_prefix_wanted w "
+        "JOIN impact_terms t ON t.term >= w.prefix AND t.term < w.prefix || char(1114111) AND t.df > 0 "
+        "GROUP BY w.prefix"
+    ).fetchall()
+    conn.execute("DELETE FROM temp.impact_prefix_wanted")
+    for prefix, total, first, last in found:
+        if total >= impact.MIN_DF and first != last and os.path.commonprefix([first, last]) == prefix:
+            _build_one(conn, prefix, avgdl)
