@@ -17,7 +17,7 @@ import pytest
 
 from catalog import Catalog, SearchRequest
 from catalog.search import lists, paths, prefixes
-from catalog.store import impact
+from catalog.store import impact, prefix_lists
 from tests.test_search_impact import exact_bm25, generated_sessions, ingest
 from transcripts import Segment
 
@@ -71,6 +71,7 @@ def prefix_lists_are_exact(path) -> int:
 def small_lists(monkeypatch):
     monkeypatch.setattr(impact, "MIN_DF", 40)
     monkeypatch.setattr(impact, "LIST_SIZE", 12)
+    monkeypatch.setattr(prefix_lists, "WALK_STEP", 1)  # every grown term's branches checked: none is missed
 
 
 def branches(path, least: int) -> list[str]:

@@ -224,7 +224,7 @@ def flush(conn: sqlite3.Connection) -> None:
         conn,
         [(sid, counts[seq]) for seq, sid, _text in removed],
         [(-key, found) for key, found in counts.items() if key < 0],
-        {term for term, entry in terms.items() if entry[2] > dfs[term]},
+        {term: (dfs[term], entry[2]) for term, entry in terms.items() if entry[2] > dfs[term]},
         avgdl,
     )
     for term, (term_id, theta, df, size) in terms.items():

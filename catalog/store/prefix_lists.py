@@ -12,7 +12,8 @@ whose terms are one term is ranked from that term's own list; a prefix without a
 
 Kept current by ``impact.flush`` in the write's own transaction (``flush`` here, given the same tokenized texts):
 each listed prefix's df moves and its listed segments come and go; a list past ``2 * LIST_SIZE`` is cut back; a
-prefix that becomes a frequent branch gets its list from the index. ``rebuild`` (migration 13, and whenever the
+prefix that becomes a frequent branch gets its list from the index (checked when one of its terms' df passes a
+multiple of ``WALK_STEP``). ``rebuild`` (migration 13, and whenever the
 impact lists are rebuilt) makes them all from the index.
 """
 
@@ -21,11 +22,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from array import array
+from bisect import bisect_right
 from collections import Counter
+from itertools import chain
 
 from catalog.store import impact
 
 _END = "\U0010ffff"
+WALK_STEP = 8  # a term's df passing a multiple of this has the branches above it checked for a new list
 
 
 def present(conn: sqlite3.Connection) -> bool:
@@ -160,47 +164,74 @@ def flush(
     conn: sqlite3.Connection,
     removed: list[tuple[int, Counter]],
     added: list[tuple[int, Counter]],
-    grown: set[str],
+    grown: dict[str, tuple[int, int]],
     avgdl: float,
 ) -> None:
     """Fold one write's changes in: ``removed`` (segment id, its old text's term counts), ``added`` (segment id,
-    its new text's), ``grown`` the terms whose df rose (a branch above them may have become frequent)."""
+    its new text's), ``grown`` the terms whose df rose (df before, after): a branch above one that passed a
+    multiple of ``WALK_STEP`` is checked for a list (checking above every grown term costs more than the rest of
+    the flush; a frequent branch waits at most that many of each of its terms' segments)."""
     if not present(conn):
         return
     rows = conn.execute("SELECT prefix, id, df, theta, size FROM impact_prefixes").fetchall()
     prefixes = {p: [pid, df, theta, size] for p, pid, df, theta, size in rows}
     by_id = {entry[0]: entry for entry in prefixes.values()}
     was = {pid: (df, size) for _p, pid, df, _theta, size in rows}
+    above: dict[str, tuple[int, ...]] = {}  # term -> the ids of the listed prefixes it starts with
+
+    def ids_above(term: str) -> tuple[int, ...]:
+        ids = above.get(term)
+        if ids is None:
+            ids = above[term] = tuple(
+                prefixes[term[:n]][0] for n in range(1, len(term) + 1) if term[:n] in prefixes
+            )
+        return ids
+
+    # a segment holding a prefix once is listed under it when its length's weight reaches the prefix's theta:
+    # the prefixes sorted by theta, and for each length the set of those whose theta it reaches
+    ordered = sorted((entry[2], pid) for pid, entry in by_id.items())
+    thetas = [theta for theta, _pid in ordered]
+    once: dict[int, frozenset] = {}
+    gone, new = [], []
+    moved_df: Counter = Counter()
     for sign, changes in ((-1, removed), (1, added)):
         for sid, counts in changes:
+            here = Counter(chain.from_iterable([ids_above(term) * tf for term, tf in counts.items()]))
+            if sign < 0:
+                moved_df.subtract(here.keys())
+                gone += [(pid, sid) for pid in here]
+                continue
+            moved_df.update(here.keys())
             dl = sum(counts.values())
-            here: Counter = Counter()
-            for term, tf in counts.items():
-                for n in range(1, len(term) + 1):
-                    if term[:n] in prefixes:
-                        here[term[:n]] += tf
-            for p, tf in here.items():
-                entry = prefixes[p]
-                entry[1] += sign
-                if sign < 0:
-                    gone = conn.execute(
-                        "DELETE FROM impact_prefix_postings WHERE prefix_id = ? AND segment_id = ?",
-                        (entry[0], sid),
-                    ).rowcount
-                    entry[3] -= gone
-                elif impact.weight(tf, dl, avgdl) >= entry[2]:
-                    conn.execute(
-                        "INSERT INTO impact_prefix_postings (prefix_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)",
-                        (entry[0], sid, tf, dl),
-                    )
-                    entry[3] += 1
+            reach = once.get(dl)
+            if reach is None:
+                cut = bisect_right(thetas, impact.weight(1, dl, avgdl))
+                reach = once[dl] = frozenset(pid for _theta, pid in ordered[:cut])
+            for pid, tf in here.items():
+                if tf == 1:
+                    if pid in reach:
+                        new.append((pid, sid, 1, dl))
+                elif impact.weight(tf, dl, avgdl) >= by_id[pid][2]:
+                    new.append((pid, sid, tf, dl))
+    for pid, n in moved_df.items():
+        by_id[pid][1] += n
+    for pid, _sid, _tf, _dl in new:
+        by_id[pid][3] += 1
+    for pid, sid in gone:  # (a write that removes segments: few, one primary key each)
+        by_id[pid][3] -= conn.execute(
+            "DELETE FROM impact_prefix_postings WHERE prefix_id = ? AND segment_id = ?", (pid, sid)
+        ).rowcount
+    conn.executemany(
+        "INSERT INTO impact_prefix_postings (prefix_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)", new
+    )
     moved = [(e[1], e[3], pid) for pid, e in by_id.items() if (e[1], e[3]) != was[pid]]
     conn.executemany("UPDATE impact_prefixes SET df = ?, size = ? WHERE id = ?", moved)
     for _df, size, pid in moved:
         if size > 2 * impact.LIST_SIZE and size // impact.LIST_SIZE != was[pid][1] // impact.LIST_SIZE:
             _cut(conn, pid, avgdl)  # tried each time a list grows past another LIST_SIZE
-    if grown:
-        _new_branches(conn, grown, prefixes, avgdl)
+    stepped = {term for term, (was_df, df) in grown.items() if was_df // WALK_STEP != df // WALK_STEP}
+    if stepped:
+        _new_branches(conn, stepped, prefixes, avgdl)
 
 
 def _cut(conn: sqlite3.Connection, prefix_id: int, avgdl: float) -> None:
@@ -216,18 +247,28 @@ def _cut(conn: sqlite3.Connection, prefix_id: int, avgdl: float) -> None:
 
 
 def _new_branches(conn: sqlite3.Connection, grown: set[str], prefixes: dict, avgdl: float) -> None:
-    """Lists for the prefixes above ``grown`` terms that are now frequent branches and have none."""
-    wanted = sorted({t[:n] for t in grown for n in range(1, len(t) + 1)} - prefixes.keys())
-    if not wanted:
-        return
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS impact_prefix_wanted (prefix TEXT PRIMARY KEY)")
-    conn.executemany("INSERT OR IGNORE INTO temp.impact_prefix_wanted VALUES (?)", [(p,) for p in wanted])
-    found = conn.execute(
-        "SELECT w.prefix, sum(t.df), min(t.term), max(t.term) FROM temp.impact_prefix_wanted w "
-        "JOIN impact_terms t ON t.term >= w.prefix AND t.term < w.prefix || char(1114111) AND t.df > 0 "
-        "GROUP BY w.prefix"
-    ).fetchall()
-    conn.execute("DELETE FROM temp.impact_prefix_wanted")
-    for prefix, total, first, last in found:
-        if total >= impact.MIN_DF and first != last and os.path.commonprefix([first, last]) == prefix:
-            _build_one(conn, prefix, avgdl)
+    """Lists for the prefixes above ``grown`` terms that are now frequent branches and have none. A deeper prefix
+    sums fewer terms: each term's path is walked down from its shallowest unlisted prefix only while the sum
+    reaches ``MIN_DF``, jumping to where its terms branch."""
+    known: dict[str, tuple] = {}
+    sql = "SELECT sum(df), min(term), max(term) FROM impact_terms WHERE term >= ? AND term < ? AND df > 0"
+    have = set(prefixes)
+    for term in sorted(grown):
+        n = 1
+        while n <= len(term):
+            p = term[:n]
+            if p in have:
+                n += 1
+                continue
+            if p not in known:
+                known[p] = conn.execute(sql, (p, p + _END)).fetchone()
+            total, first, last = known[p]
+            if not total or total < impact.MIN_DF or first == last:
+                break
+            common = os.path.commonprefix([first, last])
+            if common == p:
+                _build_one(conn, p, avgdl)
+                have.add(p)
+                n += 1
+            else:  # the terms under ``p`` all start with ``common`` (``term`` among them)
+                n = len(common)
