@@ -204,3 +204,24 @@ def test_switched_off_the_same_prefix_is_listed_newest_first(prefix_archive, mon
     monkeypatch.setattr(prefixes, "USE", False)
     prefix = branches(prefix_archive.path, 1_000)[0]
     assert prefix_archive.search(SearchRequest(f"{prefix}*", limit=20)).ordered_by == "date"
+
+
+def test_check_names_a_prefix_list_that_differs_from_the_index(tmp_path, small_lists):
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    ingest(catalog, generated_sessions(7, 3, 60))
+    assert catalog.ops.check() == []
+    conn = sqlite3.connect(catalog.path)
+    prefix, prefix_id = conn.execute(
+        "SELECT prefix, id FROM impact_prefixes WHERE size > 0 ORDER BY df DESC LIMIT 1"
+    ).fetchone()
+    (segment_id,) = conn.execute(
+        "SELECT segment_id FROM impact_prefix_postings WHERE prefix_id = ? LIMIT 1", (prefix_id,)
+    ).fetchone()
+    conn.execute(
+        "DELETE FROM impact_prefix_postings WHERE prefix_id = ? AND segment_id = ?", (prefix_id, segment_id)
+    )
+    conn.commit()
+    conn.close()
+    found = catalog.ops.check()
+    assert any(p.startswith(f"prefix list {prefix!r}") for p in found), found
+    catalog.close()

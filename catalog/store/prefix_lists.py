@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import chain
 
@@ -101,23 +101,67 @@ def rebuild(conn: sqlite3.Connection) -> dict:
     branches = _branches(terms)
     if not branches:
         return {"prefixes": 0, "postings": 0}
-    impact.vocab(conn)
-    # every instance's segment, in term order (fts5vocab's order), and where each term's run starts
-    docs = array("q")
-    starts: dict[str, int] = {}
-    for term, doc in conn.execute("SELECT term, doc FROM temp.impact_instances"):
-        if term not in starts:
-            starts[term] = len(docs)
-        docs.append(doc)
+    found = _instances(conn)
     lengths = impact._lengths(conn)
-    bounds = [starts.get(term, len(docs)) for term, _df in terms] + [len(docs)]
-    for i in range(len(bounds) - 2, -1, -1):  # a term with no instances left starts where the next does
-        bounds[i] = min(bounds[i], bounds[i + 1])
     postings = 0
-    for prefix, a, b in branches:
-        tfs = Counter(docs[bounds[a] : bounds[b]])
-        postings += _store(conn, prefix, tfs, lengths, avgdl)
+    for prefix, _a, _b in branches:
+        postings += _store(conn, prefix, _segments_of(prefix, *found), lengths, avgdl)
     return {"prefixes": len(branches), "postings": postings}
+
+
+def _instances(conn: sqlite3.Connection) -> tuple[list[str], list[int], array]:
+    """Every instance's segment in term order (fts5vocab's), the index's terms, and where each one's run starts."""
+    impact.vocab(conn)
+    names: list[str] = []
+    starts: list[int] = []
+    docs = array("q")
+    for term, doc in conn.execute("SELECT term, doc FROM temp.impact_instances"):
+        if not names or names[-1] != term:
+            names.append(term)
+            starts.append(len(docs))
+        docs.append(doc)
+    starts.append(len(docs))
+    return names, starts, docs
+
+
+def _segments_of(prefix: str, names: list[str], starts: list[int], docs: array) -> Counter:
+    """segment id -> the prefix's count in it (its terms' counts summed), for every segment holding it."""
+    a, b = bisect_left(names, prefix), bisect_left(names, prefix + _END)
+    return Counter(docs[starts[a] : starts[b]])
+
+
+def problems(conn: sqlite3.Connection) -> list[str]:
+    """Each prefix list whose df or segments differ from what the index says (``check``), one line each."""
+    if not present(conn):
+        return []
+    stored = conn.execute(
+        "SELECT id, prefix, df, theta, size FROM impact_prefixes ORDER BY prefix"
+    ).fetchall()
+    meta = conn.execute("SELECT avgdl FROM impact_meta WHERE id = 1").fetchone()
+    if not stored or meta is None:
+        return []
+    avgdl, found, lengths = meta[0], _instances(conn), impact._lengths(conn)
+    wrong = []
+    for prefix_id, prefix, df, theta, size in stored:
+        tfs = _segments_of(prefix, *found)
+        listed = {
+            sid: (tf, dl)
+            for sid, tf, dl in conn.execute(
+                "SELECT segment_id, tf, dl FROM impact_prefix_postings WHERE prefix_id = ?", (prefix_id,)
+            )
+        }
+        wanted = {}
+        for doc, tf in tfs.items():
+            dl = lengths.get(doc, tf)
+            if impact.weight(tf, dl, avgdl) >= theta:
+                wanted[doc] = (tf, dl)
+        if df != len(tfs) or listed != wanted or size != len(listed):
+            differ = len(listed.items() ^ wanted.items())
+            wrong.append(
+                f"prefix list {prefix!r}: df {df} (the index says {len(tfs)}), {size} segments listed, "
+                f"{differ} differing from the index"
+            )
+    return wrong[:20]
 
 
 def _store(conn: sqlite3.Connection, prefix: str, tfs: Counter, lengths: dict[int, int], avgdl: float) -> int:
