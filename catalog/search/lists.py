@@ -201,6 +201,13 @@ def _terms(conn: sqlite3.Connection, words) -> list[list[str]] | None:
     return groups
 
 
+def stems_of(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
+    """The word's tokens as the index spells them (``impact.terms_of``), remembered: the tokenizer is fixed."""
+    if word not in _STEMS:
+        _terms(conn, ((word,),))
+    return _STEMS[word]
+
+
 def _tracked(conn: sqlite3.Connection, terms: list[str]) -> dict[str, tuple] | None:
     marks = ",".join("?" * len(terms))
     rows = conn.execute(
@@ -270,7 +277,7 @@ def prefix_page(
     first, only while a segment could still reach the page."""
     if not impact.ready(conn):
         return None
-    stems = impact.terms_of(conn, [prefix]).get(prefix, ())
+    stems = stems_of(conn, prefix)
     if len(stems) != 1:
         return None
     (stem,) = stems
@@ -439,7 +446,7 @@ def snippet_terms(
         seq = impact.token_sequences(conn, {0: phrase}).get(0, [])
         return (frozenset(), None, tuple(seq)) if len(seq) > 1 else None
     if prefix is not None:
-        stems = impact.terms_of(conn, [prefix]).get(prefix, ())
+        stems = stems_of(conn, prefix)
         return (frozenset(), stems[0], ()) if len(stems) == 1 else None
     if words is None:
         return None
