@@ -169,6 +169,20 @@ def test_a_prefix_said_too_often_to_scan_is_ranked_by_bm25_from_its_list(prefix_
     for prefix in found[:5]:
         assert_exact(prefix_archive, prefix)
     assert_exact(prefix_archive, found[0], offset=40)
+    # a shorter prefix standing for the same terms (no other term starts with it) uses the same list
+    conn = sqlite3.connect(prefix_archive.path)
+    shorter = []
+    for prefix in branches(prefix_archive.path, 1_000):
+        first, last = conn.execute(
+            "SELECT min(term), max(term) FROM impact_terms WHERE term >= ? AND term < ? AND df > 0",
+            (prefix[:-1], prefix[:-1] + "\uffff"),
+        ).fetchone()
+        if first.startswith(prefix) and last.startswith(prefix) and len(prefix) > 2:
+            shorter.append(prefix[:-1])
+    conn.close()
+    assert shorter
+    for stem in shorter[:3]:
+        assert_exact(prefix_archive, stem)
 
 
 def test_a_prefix_of_one_term_is_ranked_from_that_terms_list(prefix_archive, monkeypatch):
