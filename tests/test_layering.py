@@ -90,16 +90,24 @@ WHITE_BOX = {
     "catalog.search": {
         "crosscut",
         "either",
+        "lists",
         "paths",
+        "prefixes",
     },  # test_search_crosscut.py lowers COMMON_WORD; test_search_impact.py
-    # watches paths._from_lists and switches paths.LISTS off; test_search_either.py watches either's two entries
+    # watches paths._from_lists and switches paths.LISTS off; test_search_either.py watches either's two entries;
+    # test_search_prefix_lists.py lowers lists.PREFIX_SCAN_LIMIT and paths.PREFIX_RANK_LIMIT and switches
+    # prefixes.USE off
     "catalog.search.paths": {"RANK_LIMIT"},
     # tests/test_search_pg.py: the PostgreSQL tsquery compiler's rules
     "catalog.search.pg_query": {"Phrase", "Stats", "compile_query", "idf"},
     "catalog.search.query": {"parse"},
     "catalog.staff.segments": {"remap_marks"},
     "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
-    "catalog.store": {"impact"},  # tests/test_search_impact.py lowers MIN_DF/LIST_SIZE, checks weight()
+    "catalog.store": {
+        "impact",
+        "prefix_lists",
+    },  # tests/test_search_impact.py lowers MIN_DF/LIST_SIZE, checks
+    # weight(); tests/test_search_prefix_lists.py lowers prefix_lists.WALK_STEP
     "catalog.store.schema": {"MIGRATIONS"},
     # tests/test_pg_dialect.py: the statement translation, unit by unit, and the two migration lists' lengths
     "catalog.store.pg": {"Schema", "translate"},

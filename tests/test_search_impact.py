@@ -198,7 +198,8 @@ def test_a_catalog_made_before_the_lists_gets_them_from_its_migration(tmp_path, 
     ingest(catalog, generated_sessions(4, 3, 50))
     catalog.close()
     conn = sqlite3.connect(tmp_path / "catalog.db")
-    for table in ("impact_pending", "impact_postings", "impact_terms", "impact_meta"):
+    tables = ("impact_pending", "impact_postings", "impact_terms", "impact_meta", "impact_prefixes")
+    for table in (*tables, "impact_prefix_postings"):
         conn.execute(f"DROP TABLE {table}")  # as a version-10 catalog has it
     for trigger in ("segments_impact_ai", "segments_impact_ad", "segments_impact_au"):
         conn.execute(f"DROP TRIGGER {trigger}")

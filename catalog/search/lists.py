@@ -24,6 +24,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from functools import lru_cache
 
+from catalog.search import prefixes
 from catalog.store import impact
 
 _RESOLVE_BATCH = 64
@@ -200,6 +201,13 @@ def _terms(conn: sqlite3.Connection, words) -> list[list[str]] | None:
     return groups
 
 
+def stems_of(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
+    """The word's tokens as the index spells them (``impact.terms_of``), remembered: the tokenizer is fixed."""
+    if word not in _STEMS:
+        _terms(conn, ((word,),))
+    return _STEMS[word]
+
+
 def _tracked(conn: sqlite3.Connection, terms: list[str]) -> dict[str, tuple] | None:
     marks = ",".join("?" * len(terms))
     rows = conn.execute(
@@ -269,10 +277,13 @@ def prefix_page(
     first, only while a segment could still reach the page."""
     if not impact.ready(conn):
         return None
-    stems = impact.terms_of(conn, [prefix]).get(prefix, ())
+    stems = stems_of(conn, prefix)
     if len(stems) != 1:
         return None
     (stem,) = stems
+    listed = prefixes.page(conn, stem, excluded, offset, limit, count_hidden) if prefixes.USE else None
+    if listed is not None:  # a list stands for the prefix and decides the page
+        return listed
     words = conn.execute(
         "SELECT id, term, df, theta FROM impact_terms WHERE term >= ? AND term < ? AND df > 0",
         (stem, stem + "\U0010ffff"),
@@ -435,7 +446,7 @@ def snippet_terms(
         seq = impact.token_sequences(conn, {0: phrase}).get(0, [])
         return (frozenset(), None, tuple(seq)) if len(seq) > 1 else None
     if prefix is not None:
-        stems = impact.terms_of(conn, [prefix]).get(prefix, ())
+        stems = stems_of(conn, prefix)
         return (frozenset(), stems[0], ()) if len(stems) == 1 else None
     if words is None:
         return None

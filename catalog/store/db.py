@@ -12,8 +12,8 @@ import sqlite_utils
 import sqlite_utils.plugins
 
 from catalog.errors import CatalogError
-from catalog.store import impact
-from catalog.store.schema import IMPACT_LISTS_VERSION, MIGRATIONS, SCHEMA_VERSION
+from catalog.store import impact, prefix_lists
+from catalog.store.schema import IMPACT_LISTS_VERSION, MIGRATIONS, PREFIX_LISTS_VERSION, SCHEMA_VERSION
 
 
 def utcnow() -> str:
@@ -69,6 +69,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
             if number + 1 == IMPACT_LISTS_VERSION:
                 impact.rebuild(conn)  # the lists of the segments already there
+            if number + 1 == PREFIX_LISTS_VERSION:
+                prefix_lists.rebuild(conn)  # the prefix lists, likewise
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -170,6 +170,7 @@ def flush(conn: sqlite3.Connection) -> None:
     counts = tokenize(conn, texts)
     terms = _terms(conn, {term for c in counts.values() for term in c})
     sizes = {term: entry[3] for term, entry in terms.items()}
+    dfs = {term: entry[2] for term, entry in terms.items()}
     if removed:
         # a listed segment is listed under terms of its old text: those (term, segment) pairs, by primary key
         sid_of = {seq: sid for seq, sid, _text in removed}
@@ -217,6 +218,15 @@ def flush(conn: sqlite3.Connection) -> None:
     )
     conn.execute("DELETE FROM temp.impact_moved")
     conn.execute("UPDATE impact_meta SET max_dl = ? WHERE id = 1", (max_dl,))
+    from catalog.store import prefix_lists
+
+    prefix_lists.flush(
+        conn,
+        [(sid, counts[seq]) for seq, sid, _text in removed],
+        [(-key, found) for key, found in counts.items() if key < 0],
+        {term: (dfs[term], entry[2]) for term, entry in terms.items() if entry[2] > dfs[term]},
+        avgdl,
+    )
     for term, (term_id, theta, df, size) in terms.items():
         if theta is None and df >= MIN_DF:
             _build_list(conn, term_id, term, avgdl)  # newly frequent: its list, from the index
@@ -365,7 +375,10 @@ def rebuild(conn: sqlite3.Connection) -> dict:
         term_id = conn.execute("SELECT id FROM impact_terms WHERE term = ?", (term,)).fetchone()[0]
         postings += _store_list(conn, term_id, tfs, lengths, avgdl)
     conn.execute("DROP TABLE temp.impact_rows")
-    return {"terms": len(every), "lists": frequent, "postings": postings, "avgdl": avgdl}
+    from catalog.store import prefix_lists
+
+    built = prefix_lists.rebuild(conn)  # (nothing before migration 13: that migration builds them)
+    return {"terms": len(every), "lists": frequent, "postings": postings, "avgdl": avgdl, **built}
 
 
 def _lengths(conn: sqlite3.Connection) -> dict[int, int]:

@@ -530,6 +530,31 @@ CREATE TRIGGER segments_impact_au AFTER UPDATE OF text ON segments BEGIN
 END;
 """
 
+# Migration 12 is lane PH's (the phrase index, issue 12); this branch keeps its number empty until that merges.
+MIGRATION_12_RESERVED = ""
+
+# Prefix lists (issue 12, ``catalog/store/prefix_lists.py``): a prefix of the index's terms that stands for several
+# of them and whose segments are many (their dfs summed reach ``impact.MIN_DF``) keeps, like a frequent term,
+# its exact df (segments holding any of its terms) and every segment whose weight, the prefix's count in it being
+# the sum of its terms' counts (FTS5 scores a prefix as one phrase), reaches its ``theta``. Derived from the index
+# (``impact_`` names: copies and backups rebuild them), kept current by the same ``impact.flush``.
+MIGRATION_PREFIX_LISTS = """
+CREATE TABLE impact_prefixes (
+    id INTEGER PRIMARY KEY,
+    prefix TEXT NOT NULL UNIQUE,              -- a prefix of indexed (stemmed) terms
+    df INTEGER NOT NULL,                      -- segments holding a term that starts with it
+    theta REAL NOT NULL,                      -- every segment whose weight reaches this is listed (0: all)
+    size INTEGER NOT NULL                     -- rows in impact_prefix_postings
+);
+CREATE TABLE impact_prefix_postings (
+    prefix_id INTEGER NOT NULL,
+    segment_id INTEGER NOT NULL,
+    tf INTEGER NOT NULL,                      -- the prefix's count: its terms' counts summed
+    dl INTEGER NOT NULL,
+    PRIMARY KEY (prefix_id, segment_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -542,6 +567,9 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
     MIGRATION_IMPACT_LISTS,
+    MIGRATION_12_RESERVED,
+    MIGRATION_PREFIX_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists
+PREFIX_LISTS_VERSION = 13  # the migration after which ``prefix_lists.rebuild`` fills the prefix lists
