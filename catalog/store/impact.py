@@ -63,9 +63,10 @@ def largest_unlisted_tf(theta: float, dl: int, avgdl: float) -> int:
     return min(max(tf, 0), dl)
 
 
-def averages(conn: sqlite3.Connection) -> tuple[int, int]:
-    """(segments in the index, tokens in them): FTS5's own totals, which its bm25 uses."""
-    row = conn.execute("SELECT block FROM segments_fts_data WHERE id = 1").fetchone()
+def averages(conn: sqlite3.Connection, table: str = "segments_fts") -> tuple[int, int]:
+    """(rows in the index, tokens in them): FTS5's own totals, which its bm25 uses (of ``segments_fts``, or of
+    another FTS5 table of the schema named by ``table``)."""
+    row = conn.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()
     if row is None or not row[0]:
         return 0, 0
     values = _varints(row[0])
