@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 
 from catalog.models import MATCH_CLOSE, MATCH_OPEN
-from catalog.store import impact
+from catalog.store import impact, pairs
 from catalog.search.query import words_of
 
 WINDOWS = "segment_windows_fts"
@@ -110,3 +110,84 @@ def _lengths(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
         for rowid, size in conn.execute(f"SELECT id, sz FROM {WINDOWS}_docsize WHERE id IN ({marks})", chunk):
             found[rowid] = impact.first_varint(size)
     return found
+
+
+# -- one phrase from the phrase index (catalog/store/pairs.py) ------------------------------------------------------
+PAIR_INSTANCES_LIMIT = 20_000  # the rarest pair said more often than this: counts come from the texts instead
+PAIRS = True  # read the phrase index (switched off only to show what the tests need of it)
+
+
+def pair_phrase(
+    conn: sqlite3.Connection, wanted: list[str], most: int
+) -> tuple[list[int], dict[int, int], dict[int, int]] | None:
+    """The segments holding the phrase of tokens ``wanted`` (in id order), the phrase's count in each and each
+    one's length, from the phrase index: its pairs' phrase finds them (``pairs.phrase_match``), the rarest pair's
+    occurrences bound each count (once: the count is 1; a segment holding that pair more often is tokenized), and
+    FTS5's ``docsize`` gives the lengths. ``None`` when the index is not current or past ``most`` matches."""
+    match = pairs.phrase_match(wanted) if PAIRS else None
+    if match is None or not pairs.present(conn) or not impact.ready(conn):
+        return None
+    rowids = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT rowid FROM {pairs.TABLE} WHERE {pairs.TABLE} MATCH ? LIMIT ?", (match, most + 1)
+        )
+    ]
+    if len(rowids) > most:
+        return None
+    if not rowids:
+        return [], {}, {}
+    counts = _rarest_pair_counts(conn, wanted, set(rowids))
+    if counts is None:
+        return None
+    tfs = {sid: 1 for sid in rowids if counts.get(sid, 0) == 1}
+    others = [sid for sid in rowids if sid not in tfs]
+    if others:
+        texts = dict(conn.execute(f"SELECT id, text FROM segments WHERE id IN ({_marks(others)})", others))
+        n, first = len(wanted), wanted[0]
+        for sid, seq in impact.token_sequences(conn, texts).items():
+            tfs[sid] = sum(1 for i, t in enumerate(seq) if t == first and seq[i : i + n] == wanted)
+    lengths = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        for rowid, size in conn.execute(
+            f"SELECT id, sz FROM segments_fts_docsize WHERE id IN ({_marks(chunk)})", chunk
+        ):
+            lengths[rowid] = impact.first_varint(size)
+    if len(lengths) != len(rowids) or not all(tfs.get(sid) for sid in rowids):
+        return None  # (cannot happen: the index and the text disagree) let FTS5 rank it
+    return rowids, tfs, lengths
+
+
+def _rarest_pair_counts(conn: sqlite3.Connection, wanted: list[str], among: set[int]) -> dict[int, int] | None:
+    """How often the phrase's rarest pair is said in each of ``among`` (``None``: it is said too often to read)."""
+    _vocab(conn)
+    pair_tokens = sorted({a + "_" + b for a, b in zip(wanted, wanted[1:])})
+    marks = _marks(pair_tokens)
+    said = conn.execute(
+        f"SELECT term, cnt FROM temp.uscm_pair_rows WHERE term IN ({marks})", pair_tokens
+    ).fetchall()
+    if not said:
+        return None
+    term, occurrences = min(said, key=lambda row: (row[1], row[0]))
+    if occurrences > PAIR_INSTANCES_LIMIT:
+        return None
+    counts: dict[int, int] = {}
+    for (doc,) in conn.execute("SELECT doc FROM temp.uscm_pair_instances WHERE term = ?", (term,)):
+        if doc in among:
+            counts[doc] = counts.get(doc, 0) + 1
+    return counts
+
+
+def _vocab(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.uscm_pair_rows USING fts5vocab(main, {pairs.TABLE}, row)"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.uscm_pair_instances "
+        f"USING fts5vocab(main, {pairs.TABLE}, instance)"
+    )
+
+
+def _marks(values) -> str:
+    return ",".join("?" * len(values))

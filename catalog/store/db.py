@@ -12,8 +12,8 @@ import sqlite_utils
 import sqlite_utils.plugins
 
 from catalog.errors import CatalogError
-from catalog.store import impact
-from catalog.store.schema import IMPACT_LISTS_VERSION, MIGRATIONS, SCHEMA_VERSION
+from catalog.store import impact, pairs
+from catalog.store.schema import IMPACT_LISTS_VERSION, MIGRATIONS, PHRASE_PAIRS_VERSION, SCHEMA_VERSION
 
 
 def utcnow() -> str:
@@ -69,6 +69,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
             if number + 1 == IMPACT_LISTS_VERSION:
                 impact.rebuild(conn)  # the lists of the segments already there
+            if number + 1 == PHRASE_PAIRS_VERSION:
+                pairs.rebuild(conn)  # the phrase index of the segments already there
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
@@ -98,6 +100,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        pairs.flush(conn)  # (reads the record of changes impact.flush then clears)
         impact.flush(conn)
     except BaseException:
         conn.execute("ROLLBACK")

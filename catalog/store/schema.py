@@ -530,6 +530,14 @@ CREATE TRIGGER segments_impact_au AFTER UPDATE OF text ON segments BEGIN
 END;
 """
 
+# The phrase index (catalog/store/pairs.py): each segment's adjacent token pairs (``a_b``, as segments_fts tokenizes
+# the text) in a contentless FTS5 table, kept current from impact_pending by db.transaction; filled by pairs.rebuild.
+MIGRATION_PHRASE_PAIRS = """
+CREATE VIRTUAL TABLE segment_pairs USING fts5(
+    pairs, content='', columnsize=0, tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
+);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -542,6 +550,8 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
     MIGRATION_IMPACT_LISTS,
+    MIGRATION_PHRASE_PAIRS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists
+PHRASE_PAIRS_VERSION = 12  # the migration after which ``pairs.rebuild`` fills the phrase index

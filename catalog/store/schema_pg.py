@@ -529,6 +529,7 @@ CREATE TABLE shared_settings (
 # Migration 11 (SQLite's impact lists, issue 12) has no counterpart here: PostgreSQL ranks from its own
 # indexes (``catalog/search/pg_*``), so the number is kept with nothing to make.
 MIGRATION_IMPACT_LISTS = ""
+MIGRATION_PHRASE_PAIRS = ""  # the phrase index is SQLite's (catalog/store/pairs.py): nothing here
 
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
@@ -542,6 +543,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
     MIGRATION_IMPACT_LISTS,
+    MIGRATION_PHRASE_PAIRS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

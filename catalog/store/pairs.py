@@ -1,0 +1,105 @@
+"""The phrase index (issue 12, schema migration 12): each segment's adjacent token pairs, as tokens of a second
+FTS5 table, so that a phrase is a lookup of its pairs rather than a walk of its words' position lists.
+
+``segment_pairs`` is contentless FTS5 (``content=''``, no lengths kept): row ``id`` of a segment holds, in order,
+one token ``a_b`` for each two tokens ``a``, ``b`` that follow each other in its text as ``segments_fts`` indexes it
+(stemmed, folded: FTS5's own tokenizer, ``impact.token_sequences``). The phrase ``a b c`` is then the two-token
+phrase ``"a_b b_c"`` of this table, which matches exactly the rows where ``segments_fts``'s phrase matches (the same
+tokens at consecutive positions), and each pair's document frequency is far below its words' (``of_the`` against
+``of`` and ``the``). A token of ``segments_fts`` never holds ``_`` (unicode61 separates on it), so a pair token
+reads back one way. A segment of fewer than two tokens has no row.
+
+Kept current in each write transaction with the impact lists, from the same record of changed segments
+(``impact_pending``: triggers on ``segments``): ``flush`` (called by ``db.transaction`` before ``impact.flush``
+consumes the record) takes the pairs of every removed text out (a contentless table is told the old tokens) and
+puts every added segment's in. ``rebuild`` (the migration) fills it from the segments already there. Only a SQLite
+catalog has it; ``catalog/search/lists.py`` (``phrase_page``) reads it when it is current (``ready``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from catalog.store import impact
+
+TABLE = "segment_pairs"
+# (the table itself: schema.py ``MIGRATION_PHRASE_PAIRS``)
+_CHUNK = 2_000
+
+
+def pair_text(tokens: list[str]) -> str:
+    """The row text of a segment whose tokens are ``tokens``: its pairs, in order ('' for fewer than two)."""
+    return " ".join(a + "_" + b for a, b in zip(tokens, tokens[1:]))
+
+
+def phrase_match(tokens: list[str]) -> str | None:
+    """The MATCH expression over ``segment_pairs`` of a phrase of these tokens (two or more)."""
+    if len(tokens) < 2 or any("_" in t or '"' in t for t in tokens):
+        return None
+    return '"' + pair_text(tokens) + '"'
+
+
+def present(conn: sqlite3.Connection) -> bool:
+    if not isinstance(conn, sqlite3.Connection):
+        return False
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
+    return row is not None
+
+
+def flush(conn: sqlite3.Connection) -> None:
+    """Fold the pending changes of segments into the pairs (inside the caller's write transaction, before
+    ``impact.flush`` clears the record). Nothing to do on PostgreSQL or before migration 12."""
+    if not isinstance(conn, sqlite3.Connection):
+        return
+    try:
+        pending = conn.execute(
+            "SELECT seq, segment_id, added, text FROM impact_pending ORDER BY seq"
+        ).fetchall()
+    except sqlite3.OperationalError:  # before migration 11
+        return
+    if not pending or not present(conn):
+        return
+    removed, added = impact._net_changes(pending)
+    texts = {seq: text or "" for seq, _sid, text in removed}
+    for start in range(0, len(added), 500):
+        chunk = added[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", chunk).fetchall()
+        texts.update((-sid, text or "") for sid, text in rows)  # added segments keyed by minus their id
+    sequences = impact.token_sequences(conn, texts) if texts else {}
+    gone = [(sid, pair_text(sequences.get(seq, []))) for seq, sid, _text in removed]
+    conn.executemany(
+        f"INSERT INTO {TABLE}({TABLE}, rowid, pairs) VALUES ('delete', ?, ?)", [g for g in gone if g[1]]
+    )
+    new = [(-key, pair_text(seq)) for key, seq in sequences.items() if key < 0]
+    conn.executemany(f"INSERT INTO {TABLE}(rowid, pairs) VALUES (?, ?)", [n for n in new if n[1]])
+
+
+def rebuild(conn: sqlite3.Connection) -> int:
+    """Fill the table from the segments (inside the caller's transaction); the rows written."""
+    conn.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('delete-all')")
+    written, last = 0, 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, text FROM segments WHERE id > ? ORDER BY id LIMIT ?", (last, _CHUNK)
+        ).fetchall()
+        if not rows:
+            return written
+        last = rows[-1][0]
+        written += _write(conn, rows)
+
+
+def _write(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> int:
+    sequences = impact.token_sequences(conn, {sid: text or "" for sid, text in rows})
+    new = [(sid, text) for sid, seq in sequences.items() if (text := pair_text(seq))]
+    conn.executemany(f"INSERT INTO {TABLE}(rowid, pairs) VALUES (?, ?)", new)
+    return len(new)
+
+
+def expected(conn: sqlite3.Connection, segment_ids: list[int]) -> dict[int, str]:
+    """What the rows of these segments should hold, from their text now (for ``check``)."""
+    marks = ",".join("?" * len(segment_ids))
+    rows = conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", segment_ids).fetchall()
+    sequences = impact.token_sequences(conn, {sid: text or "" for sid, text in rows})
+    return {sid: pair_text(seq) for sid, seq in sequences.items()}
