@@ -470,7 +470,9 @@ def phrase_page(
         rowids, tfs, lengths = indexed
         hidden, idf = _Hidden(conn, excluded), impact.idf(rows, len(rowids))
         scored = sorted(
-            (-idf * impact.weight(tfs[sid], lengths[sid], avgdl), sid) for sid in rowids if not hidden.hides(sid)
+            (-idf * impact.weight(tfs[sid], lengths[sid], avgdl), sid)
+            for sid in rowids
+            if not hidden.hides(sid)
         )
         return scored[offset : offset + limit], len(scored), tuple(rowids)
     rowids = [

@@ -15,10 +15,11 @@
 from __future__ import annotations
 
 import sqlite3
+from itertools import pairwise
 
 from catalog.models import MATCH_CLOSE, MATCH_OPEN
-from catalog.store import impact, pairs
 from catalog.search.query import words_of
+from catalog.store import impact, pairs
 
 WINDOWS = "segment_windows_fts"
 _STEMS: dict[str, tuple[str, ...]] = {}
@@ -159,10 +160,12 @@ def pair_phrase(
     return rowids, tfs, lengths
 
 
-def _rarest_pair_counts(conn: sqlite3.Connection, wanted: list[str], among: set[int]) -> dict[int, int] | None:
+def _rarest_pair_counts(
+    conn: sqlite3.Connection, wanted: list[str], among: set[int]
+) -> dict[int, int] | None:
     """How often the phrase's rarest pair is said in each of ``among`` (``None``: it is said too often to read)."""
     _vocab(conn)
-    pair_tokens = sorted({a + "_" + b for a, b in zip(wanted, wanted[1:])})
+    pair_tokens = sorted({a + "_" + b for a, b in pairwise(wanted)})
     marks = _marks(pair_tokens)
     said = conn.execute(
         f"SELECT term, cnt FROM temp.uscm_pair_rows WHERE term IN ({marks})", pair_tokens

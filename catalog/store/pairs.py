@@ -19,18 +19,18 @@ catalog has it; ``catalog/search/lists.py`` (``phrase_page``) reads it when it i
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from itertools import pairwise
 
 from catalog.store import impact
 
 TABLE = "segment_pairs"
-# (the table itself: schema.py ``MIGRATION_PHRASE_PAIRS``)
+TOKENIZE = "unicode61 remove_diacritics 0 tokenchars '_'"  # (the table: schema.py ``MIGRATION_PHRASE_PAIRS``)
 _CHUNK = 2_000
 
 
 def pair_text(tokens: list[str]) -> str:
     """The row text of a segment whose tokens are ``tokens``: its pairs, in order ('' for fewer than two)."""
-    return " ".join(a + "_" + b for a, b in zip(tokens, tokens[1:]))
+    return " ".join(a + "_" + b for a, b in pairwise(tokens))
 
 
 def phrase_match(tokens: list[str]) -> str | None:
@@ -79,6 +79,41 @@ def flush(conn: sqlite3.Connection) -> None:
 def rebuild(conn: sqlite3.Connection) -> int:
     """Fill the table from the segments (inside the caller's transaction); the rows written."""
     conn.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('delete-all')")
+    return _fill(conn, f"main.{TABLE}")
+
+
+def problems(conn: sqlite3.Connection) -> list[str]:
+    """How the phrase index differs from the pairs of the segments' text now (for ``check``): built again
+    privately and compared entry by entry (term, row, offset); empty when it is true (or absent: before 12)."""
+    if not present(conn):
+        return []
+    for name in ("check_pairs_stored", "check_pairs_fresh", "check_pairs"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    conn.execute(
+        "CREATE VIRTUAL TABLE temp.check_pairs USING fts5(pairs, content='', columnsize=0, "
+        f'tokenize="{TOKENIZE}")'
+    )
+    try:
+        _fill(conn, "temp.check_pairs")
+        conn.execute(f"CREATE VIRTUAL TABLE temp.check_pairs_stored USING fts5vocab(main, {TABLE}, instance)")
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.check_pairs_fresh USING fts5vocab(temp, check_pairs, instance)"
+        )
+        stale, missing = conn.execute(
+            "SELECT (SELECT count(*) FROM (SELECT doc, offset, term FROM temp.check_pairs_stored"
+            " EXCEPT SELECT doc, offset, term FROM temp.check_pairs_fresh)),"
+            " (SELECT count(*) FROM (SELECT doc, offset, term FROM temp.check_pairs_fresh"
+            " EXCEPT SELECT doc, offset, term FROM temp.check_pairs_stored))"
+        ).fetchone()
+    finally:
+        for name in ("check_pairs_stored", "check_pairs_fresh", "check_pairs"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    if (stale, missing) == (0, 0):
+        return []
+    return [f"{TABLE}: the phrase index differs from segments ({stale} stale, {missing} missing entries)"]
+
+
+def _fill(conn: sqlite3.Connection, table: str) -> int:
     written, last = 0, 0
     while True:
         rows = conn.execute(
@@ -87,19 +122,7 @@ def rebuild(conn: sqlite3.Connection) -> int:
         if not rows:
             return written
         last = rows[-1][0]
-        written += _write(conn, rows)
-
-
-def _write(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> int:
-    sequences = impact.token_sequences(conn, {sid: text or "" for sid, text in rows})
-    new = [(sid, text) for sid, seq in sequences.items() if (text := pair_text(seq))]
-    conn.executemany(f"INSERT INTO {TABLE}(rowid, pairs) VALUES (?, ?)", new)
-    return len(new)
-
-
-def expected(conn: sqlite3.Connection, segment_ids: list[int]) -> dict[int, str]:
-    """What the rows of these segments should hold, from their text now (for ``check``)."""
-    marks = ",".join("?" * len(segment_ids))
-    rows = conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", segment_ids).fetchall()
-    sequences = impact.token_sequences(conn, {sid: text or "" for sid, text in rows})
-    return {sid: pair_text(seq) for sid, seq in sequences.items()}
+        sequences = impact.token_sequences(conn, {sid: text or "" for sid, text in rows})
+        new = [(sid, text) for sid, seq in sequences.items() if (text := pair_text(seq))]
+        conn.executemany(f"INSERT INTO {table}(rowid, pairs) VALUES (?, ?)", new)
+        written += len(new)
