@@ -1,7 +1,7 @@
 """The phrase index (issue 12, schema migration 12): each segment's adjacent token pairs, as tokens of a second
 FTS5 table, so that a phrase is a lookup of its pairs rather than a walk of its words' position lists.
 
-``segment_pairs`` is contentless FTS5 (``content=''``, no lengths kept): row ``id`` of a segment holds, in order,
+``segment_pairs`` is contentless FTS5 (``content=''``; its row lengths are kept so that it can be scanned): row ``id`` of a segment holds, in order,
 one token ``a_b`` for each two tokens ``a``, ``b`` that follow each other in its text as ``segments_fts`` indexes it
 (stemmed, folded: FTS5's own tokenizer, ``impact.token_sequences``). The phrase ``a b c`` is then the two-token
 phrase ``"a_b b_c"`` of this table, which matches exactly the rows where ``segments_fts``'s phrase matches (the same
@@ -90,8 +90,7 @@ def problems(conn: sqlite3.Connection) -> list[str]:
     for name in ("check_pairs_stored", "check_pairs_fresh", "check_pairs"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
     conn.execute(
-        "CREATE VIRTUAL TABLE temp.check_pairs USING fts5(pairs, content='', columnsize=0, "
-        f'tokenize="{TOKENIZE}")'
+        f"CREATE VIRTUAL TABLE temp.check_pairs USING fts5(pairs, content='', tokenize=\"{TOKENIZE}\")"
     )
     try:
         _fill(conn, "temp.check_pairs")

@@ -534,7 +534,7 @@ END;
 # the text) in a contentless FTS5 table, kept current from impact_pending by db.transaction; filled by pairs.rebuild.
 MIGRATION_PHRASE_PAIRS = """
 CREATE VIRTUAL TABLE segment_pairs USING fts5(
-    pairs, content='', columnsize=0, tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
+    pairs, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );
 """
 
