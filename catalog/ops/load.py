@@ -81,8 +81,8 @@ def load_archive(
             counts = loader.run()
             record_files(conn, _captions(placed + loader.placed))
             count += loader.files
-            pairs.flush(conn)  # the phrase index and the impact lists take in the loaded segments
-            impact.flush(conn)  # (``db.transaction`` does it elsewhere)
+            # the phrase index and the impact lists take in the loaded segments (``db.transaction`` elsewhere)
+            impact.flush(conn, pairs.flush(conn))
         except BaseException:
             conn.execute("ROLLBACK")
             raise

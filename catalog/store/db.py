@@ -100,8 +100,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
-        pairs.flush(conn)  # (reads the record of changes impact.flush then clears)
-        impact.flush(conn)
+        impact.flush(conn, pairs.flush(conn))  # (the phrase index reads the record the lists then clear)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

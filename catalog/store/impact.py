@@ -144,9 +144,11 @@ def ready(conn: sqlite3.Connection) -> bool:
         return False
 
 
-def flush(conn: sqlite3.Connection) -> None:
+def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = None) -> None:
     """Fold the pending changes into the lists (inside the caller's write transaction). A catalog on another
-    backend (PostgreSQL) has no lists: nothing to do."""
+    backend (PostgreSQL) has no lists: nothing to do. ``sequences``: the changed texts' tokens when the caller
+    already has them (``pairs.flush``, keyed alike: a removed text by its ``seq``, an added segment by minus its
+    id), so they are not tokenized twice."""
     if not isinstance(conn, sqlite3.Connection):
         return
     try:
@@ -168,7 +170,10 @@ def flush(conn: sqlite3.Connection) -> None:
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", chunk).fetchall()
         texts += [(-sid, text) for sid, text in rows]  # added segments are keyed by minus their id
-    counts = tokenize(conn, texts)
+    if sequences is None:
+        counts = tokenize(conn, texts)
+    else:
+        counts = {key: Counter(sequences.get(key, ())) for key, _text in texts}
     terms = _terms(conn, {term for c in counts.values() for term in c})
     sizes = {term: entry[3] for term, entry in terms.items()}
     if removed:

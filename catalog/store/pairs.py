@@ -47,19 +47,20 @@ def present(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
-def flush(conn: sqlite3.Connection) -> None:
+def flush(conn: sqlite3.Connection) -> dict[int, list[str]] | None:
     """Fold the pending changes of segments into the pairs (inside the caller's write transaction, before
-    ``impact.flush`` clears the record). Nothing to do on PostgreSQL or before migration 12."""
+    ``impact.flush`` clears the record). Nothing to do on PostgreSQL or before migration 12. Gives the changed
+    texts' tokens, keyed as ``impact.flush`` keys them, for it to count (``None``: it tokenizes them itself)."""
     if not isinstance(conn, sqlite3.Connection):
-        return
+        return None
     try:
         pending = conn.execute(
             "SELECT seq, segment_id, added, text FROM impact_pending ORDER BY seq"
         ).fetchall()
     except sqlite3.OperationalError:  # before migration 11
-        return
+        return None
     if not pending or not present(conn):
-        return
+        return None
     removed, added = impact._net_changes(pending)
     texts = {seq: text or "" for seq, _sid, text in removed}
     for start in range(0, len(added), 500):
@@ -74,6 +75,7 @@ def flush(conn: sqlite3.Connection) -> None:
     )
     new = [(-key, pair_text(seq)) for key, seq in sequences.items() if key < 0]
     conn.executemany(f"INSERT INTO {TABLE}(rowid, pairs) VALUES (?, ?)", [n for n in new if n[1]])
+    return sequences
 
 
 def rebuild(conn: sqlite3.Connection) -> int:
