@@ -122,13 +122,9 @@ def find(
     # a lone phrase whose segment matches are known: one walk gives the windows and the phrase's df over them,
     # and the hits are scored from it (search/phrases.py) rather than by FTS5's bm25()
     lone = matched is not None and plan.phrase is not None and plan.match == plan.words_match == by
-    windows, texts = 0, None
+    windows = 0
     if lone:
-        candidates, windows = phrases.window_ids(conn, plan.match, matched, WINDOW_LIMIT)
-        texts = _allowed_texts(conn, plan, candidates) if candidates else {}
-        if literal is None:  # only a segment ending in one of the phrase's words can start it before a cut
-            texts = phrases.ending_in_phrase(conn, plan.phrase, texts)
-        rows = phrases.marked_windows(conn, plan.match, sorted(texts))
+        rows, windows = phrases.window_matches(conn, plan.match, matched, WINDOW_LIMIT)
     else:
         if matched is not None:
             alone, param = "+rowid NOT IN (SELECT value FROM json_each(?))", json.dumps(matched)
@@ -142,8 +138,7 @@ def find(
         ).fetchall()
     if not rows:
         return [], []
-    if texts is None:
-        texts = _allowed_texts(conn, plan, [r[0] for r in rows])
+    texts = _allowed_texts(conn, plan, [r[0] for r in rows])
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
     typed = [" ".join(group[0].words()).lower() for group in query.groups]
     starts, marks = {}, {}

@@ -44,49 +44,28 @@ def every_word_common(conn: sqlite3.Connection, words: list[str], least: int) ->
     return all(said.get(term, 0) >= least for term in terms)
 
 
-def window_ids(
+def window_matches(
     conn: sqlite3.Connection, match: str, matched: tuple[int, ...], limit: int
-) -> tuple[list[int], int]:
-    """The first ``limit`` windows matching ``match`` whose segment is not among ``matched`` (those hold it alone),
-    in id order; and how many windows match in all (the phrase's document frequency over the windows), from one
-    walk that reads no text."""
+) -> tuple[list[tuple[int, str]], int]:
+    """(rowid, marked window) of the first ``limit`` windows matching ``match`` whose segment is not among
+    ``matched`` (those hold it alone), in id order; and how many windows match in all (the phrase's document
+    frequency over the windows), from one walk."""
     alone = frozenset(matched)
-    rowids = [r[0] for r in conn.execute(f"SELECT rowid FROM {WINDOWS} WHERE {WINDOWS} MATCH ?", (match,))]
-    return [r for r in rowids if r not in alone][:limit], len(rowids)
+    taken = [0]
 
+    def wanted(rowid: int) -> bool:
+        if rowid in alone or taken[0] >= limit:
+            return False
+        taken[0] += 1
+        return True
 
-def ending_in_phrase(conn: sqlite3.Connection, phrase: str, texts: dict[int, str]) -> dict[int, str]:
-    """Those of the segments (id -> text) whose last token is one of the phrase's but its last: a phrase that
-    starts in a segment and runs past its cut holds the segment's last token and at least one after it. Compared
-    stemmed (FTS5's tokenizer; equal words have equal stems, so nothing that could cross is dropped); the others'
-    windows hold the phrase in their head only, and their text is never marked."""
-    wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
-    if len(wanted) < 2 or not texts:
-        return texts if len(wanted) < 2 else {}
-    firsts = set(wanted[:-1])
-    tails = {sid: _tail(text) for sid, text in texts.items()}
-    last = {sid: seq[-1] for sid, seq in impact.token_sequences(conn, tails).items() if seq}
-    return {sid: text for sid, text in texts.items() if last.get(sid) in firsts}
-
-
-def _tail(text: str) -> str:
-    """The end of ``text`` holding its last token whole: from a space on (a space always separates tokens)."""
-    if len(text) <= 64:
-        return text
-    tail = text[-64:]
-    return tail if any(c.isspace() for c in tail) else text
-
-
-def marked_windows(conn: sqlite3.Connection, match: str, rowids: list[int]) -> list[tuple[int, str]]:
-    """(rowid, ``highlight()`` of the window) of these windows, in id order."""
-    if not rowids:
-        return []
+    conn.create_function("uscm_window_wanted", 1, wanted)
     rows = conn.execute(
-        f"SELECT rowid, highlight({WINDOWS}, 0, char(2), char(3)) FROM {WINDOWS} "
-        f"WHERE {WINDOWS} MATCH ? AND rowid IN ({_marks(rowids)})",
-        (match, *rowids),
+        f"SELECT rowid, CASE WHEN uscm_window_wanted(rowid) THEN highlight({WINDOWS}, 0, char(2), char(3)) END "
+        f"FROM {WINDOWS} WHERE {WINDOWS} MATCH ?",
+        (match,),
     ).fetchall()
-    return sorted(rows)
+    return [(rowid, marked) for rowid, marked in rows if marked is not None], len(rows)
 
 
 def window_scores(
