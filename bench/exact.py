@@ -5,7 +5,10 @@ expression (``Query.fts``: the corrected word for a typo, the phrase, ``"pref"*`
 words), in the catalog file itself, with no cut-off of any kind: ``ORDER BY bm25(...), rowid``, the first 20.
 A speaker-filter query ranks the matches said by that speaker. A cross-cut phrase ranks the windows
 (``segment_windows_fts``: a segment's text and the head of the next ones) that hold it, each standing for its
-segment: the segments alone cannot hold it.
+segment: the segments alone cannot hold it. A window stands for its segment only where a match of the phrase
+starts in the segment's own text: one lying wholly in the head is the next segment's moment (its own window or
+its text holds it too), so counting it would count one moment twice, under the id of a segment that does not say
+it; such a window is no hit of the reference, and an id standing only for one counts for nothing.
 
 A contender's **top-20 agreement** for a query is the share of the reference's hits that the contender's 20 match
 in rank quality: the number of ids it returned whose exact bm25 is at least as good as the reference's 20th
@@ -25,8 +28,11 @@ TOP = 20
 EPSILON = 1e-9  # relative: float equality of two bm25 values of the same row
 
 
+WINDOWS = "segment_windows_fts"
+
+
 def table_of(query: Query) -> str:
-    return "segment_windows_fts" if query.cls == "cross-cut phrase" else "segments_fts"
+    return WINDOWS if query.cls == "cross-cut phrase" else "segments_fts"
 
 
 class ExactBM25:
@@ -46,12 +52,43 @@ class ExactBM25:
         if key not in self._reference:
             table = table_of(query)
             where, params = self._filter(query, table)
-            sql = (
-                f"SELECT rowid, bm25({table}) AS score FROM {table} WHERE {table} MATCH ?{where} "
-                f"ORDER BY score, rowid LIMIT {TOP}"
-            )
-            self._reference[key] = self.conn.execute(sql, (query.fts, *params)).fetchall()
+            if table == WINDOWS:
+                sql = (
+                    f"SELECT rowid, bm25({table}) AS score FROM {table} WHERE {table} MATCH ?{where} "
+                    "ORDER BY score, rowid"
+                )
+                ranked = self.conn.execute(sql, (query.fts, *params)).fetchall()
+                self._reference[key] = self._own(query, ranked, TOP)
+            else:
+                sql = (
+                    f"SELECT rowid, bm25({table}) AS score FROM {table} WHERE {table} MATCH ?{where} "
+                    f"ORDER BY score, rowid LIMIT {TOP}"
+                )
+                self._reference[key] = self.conn.execute(sql, (query.fts, *params)).fetchall()
         return self._reference[key]
+
+    def _own(self, query: Query, ranked: list[tuple[int, float]], top: int | None = None) -> list:
+        """Those of the ranked windows where a match starts in the segment's own text (in order, the first
+        ``top``): a window whose matches all lie in its head stands for the next segment, not its own."""
+        kept: list[tuple[int, float]] = []
+        for start in range(0, len(ranked), 500):
+            chunk = ranked[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found = dict(
+                self.conn.execute(
+                    f"SELECT w.rowid, highlight({WINDOWS}, 0, char(2), char(3)) || char(1) || length(s.text) "
+                    f"FROM {WINDOWS} w JOIN segments s ON s.id = w.rowid "
+                    f"WHERE {WINDOWS} MATCH ? AND w.rowid IN ({marks})",
+                    (query.fts, *(rowid for rowid, _score in chunk)),
+                ).fetchall()
+            )
+            for rowid, score in chunk:
+                marked, _, own = found.get(rowid, "\x01-1").rpartition("\x01")
+                if marked.find("\x02") >= 0 and marked.find("\x02") < int(own):
+                    kept.append((rowid, score))
+                    if top is not None and len(kept) >= top:
+                        return kept
+        return kept
 
     def scores(self, query: Query, ids: list[int]) -> dict[int, float]:
         """The exact bm25 of each of ``ids`` that matches the query (the others are absent)."""
@@ -61,7 +98,8 @@ class ExactBM25:
         where, params = self._filter(query, table)
         marks = ",".join("?" * len(ids))
         sql = f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks}){where}"
-        return dict(self.conn.execute(sql, (query.fts, *ids, *params)).fetchall())
+        found = self.conn.execute(sql, (query.fts, *ids, *params)).fetchall()
+        return dict(self._own(query, found) if table == WINDOWS else found)
 
     def agreement(self, query: Query, returned: list[int]) -> float:
         reference = self.reference(query)

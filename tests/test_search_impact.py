@@ -203,6 +203,7 @@ def test_a_catalog_made_before_the_lists_gets_them_from_its_migration(tmp_path, 
         conn.execute(f"DROP TABLE {table}")  # as a version-10 catalog has it
     for trigger in ("segments_impact_ai", "segments_impact_ad", "segments_impact_au"):
         conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE segment_pairs")  # (migration 12's phrase index)
     conn.execute("PRAGMA user_version = 10")
     conn.commit()
     conn.close()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from catalog.models import MATCH_CLOSE, MATCH_OPEN
+from catalog.search import phrases
 from catalog.search.paths import Page, Plan, merge_ranked
 from catalog.search.query import Query, words_of
 
@@ -90,6 +91,9 @@ def _only_common_words(conn: sqlite3.Connection, query: Query) -> bool:
     words = sorted(
         dict.fromkeys(w.lower() for group in query.groups for w in group[0].words()), key=len, reverse=True
     )
+    known = phrases.every_word_common(conn, words, COMMON_WORD)  # the kept df: one lookup
+    if known is not None:
+        return known
     for word in words:
         quoted = '"' + word.replace('"', '""') + '"'
         said = conn.execute(
@@ -114,28 +118,38 @@ def find(
     that ``ranked_by`` does not match. Windows whose segment matches alone are left out (by the ids the page's
     pass already found, ``matched``, or by asking FTS5 again). Most others hold the match in their head only (it
     belongs to the next segment): they are dropped before anything is scored."""
-    if matched is not None:
-        alone, param = "+rowid NOT IN (SELECT value FROM json_each(?))", json.dumps(matched)
+    by = ranked_by or plan.match
+    # a lone phrase whose segment matches are known: one walk gives the windows and the phrase's df over them,
+    # and the hits are scored from it (search/phrases.py) rather than by FTS5's bm25()
+    lone = matched is not None and plan.phrase is not None and plan.match == plan.words_match == by
+    windows = 0
+    if lone:
+        rows, windows = phrases.window_matches(conn, plan.match, matched, WINDOW_LIMIT)
     else:
-        alone, param = "rowid NOT IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)", plan.match
-    rows = conn.execute(
-        "SELECT rowid, highlight(segment_windows_fts, 0, char(2), char(3)) "
-        f"FROM segment_windows_fts WHERE segment_windows_fts MATCH ? AND {alone} LIMIT ?",
-        (plan.match, param, WINDOW_LIMIT),
-    ).fetchall()
+        if matched is not None:
+            alone, param = "+rowid NOT IN (SELECT value FROM json_each(?))", json.dumps(matched)
+        else:
+            alone = "rowid NOT IN (SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?)"
+            param = plan.match
+        rows = conn.execute(
+            "SELECT rowid, highlight(segment_windows_fts, 0, char(2), char(3)) "
+            f"FROM segment_windows_fts WHERE segment_windows_fts MATCH ? AND {alone} LIMIT ?",
+            (plan.match, param, WINDOW_LIMIT),
+        ).fetchall()
     if not rows:
         return [], []
     texts = _allowed_texts(conn, plan, [r[0] for r in rows])
     phrase = len(query.groups) == 1 and " " in query.groups[0][0].text
     typed = [" ".join(group[0].words()).lower() for group in query.groups]
-    starts = {}
+    starts, marks = {}, {}
     for rowid, marked in rows:
         if rowid in texts:
             at = _crossing_start(marked, len(texts[rowid]), typed, phrase, literal)
             if at is not None:
-                starts[rowid] = (at, _snippet(marked, at))
-    by = ranked_by or plan.match
-    scores = _window_scores(conn, by, list(starts))  # in RANKING order
+                starts[rowid], marks[rowid] = (at, _snippet(marked, at)), marked
+    scores = phrases.window_scores(conn, plan.phrase, marks, windows) if lone else None
+    if scores is None:
+        scores = _window_scores(conn, by, list(starts))  # in RANKING order
     left = [r for r in starts if r not in {r for r, _ in scores}]
     rest = _window_scores(conn, plan.match, left) if by != plan.match else []
     return tuple(

@@ -467,7 +467,25 @@ def phrase_page(
     """A lone quoted phrase ranked by FTS5's bm25 from one pass over its matches: FTS5's ``bm25()`` walks the
     phrase over the whole index once more for its df (it doubles the cost); here the one pass gives the df, and
     each match's phrase count and length come from its text, tokenized as the index does. ``None`` past ``most``
-    matches. Gives (page, total, every match)."""
+    matches. Gives (page, total, every match). With the phrase index (``catalog/store/pairs.py``) the matches,
+    their counts and lengths come from it (``phrases.pair_phrase``) instead: no walk of the words, no text."""
+    from catalog.search import phrases
+
+    wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
+    rows, tokens = impact.averages(conn)
+    if not wanted or not rows or not tokens:
+        return None
+    avgdl, n = tokens / rows, len(wanted)
+    indexed = phrases.pair_phrase(conn, wanted, most)
+    if indexed is not None:
+        rowids, tfs, lengths = indexed
+        hidden, idf = _Hidden(conn, excluded), impact.idf(rows, len(rowids))
+        scored = sorted(
+            (-idf * impact.weight(tfs[sid], lengths[sid], avgdl), sid)
+            for sid in rowids
+            if not hidden.hides(sid)
+        )
+        return scored[offset : offset + limit], len(scored), tuple(rowids)
     rowids = [
         r[0]
         for r in conn.execute(
@@ -478,11 +496,6 @@ def phrase_page(
         return None
     if not rowids:
         return [], 0, ()
-    wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
-    rows, tokens = impact.averages(conn)
-    if not wanted or not rows or not tokens:
-        return None
-    avgdl, n = tokens / rows, len(wanted)
     texts = dict(_texts(conn, rowids))
     sequences = impact.token_sequences(conn, texts)
     idf = impact.idf(rows, len(rowids))

@@ -12,8 +12,14 @@ import sqlite_utils
 import sqlite_utils.plugins
 
 from catalog.errors import CatalogError
-from catalog.store import impact, prefix_lists
-from catalog.store.schema import IMPACT_LISTS_VERSION, MIGRATIONS, PREFIX_LISTS_VERSION, SCHEMA_VERSION
+from catalog.store import impact, pairs, prefix_lists
+from catalog.store.schema import (
+    IMPACT_LISTS_VERSION,
+    MIGRATIONS,
+    PHRASE_PAIRS_VERSION,
+    PREFIX_LISTS_VERSION,
+    SCHEMA_VERSION,
+)
 
 
 def utcnow() -> str:
@@ -69,6 +75,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
             if number + 1 == IMPACT_LISTS_VERSION:
                 impact.rebuild(conn)  # the lists of the segments already there
+            if number + 1 == PHRASE_PAIRS_VERSION:
+                pairs.rebuild(conn)  # the phrase index of the segments already there
             if number + 1 == PREFIX_LISTS_VERSION:
                 prefix_lists.rebuild(conn)  # the prefix lists, likewise
             conn.execute(f"PRAGMA user_version = {number + 1}")
@@ -100,7 +108,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
-        impact.flush(conn)
+        impact.flush(conn, pairs.flush(conn))  # (the phrase index reads the record the lists then clear)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -63,9 +63,10 @@ def largest_unlisted_tf(theta: float, dl: int, avgdl: float) -> int:
     return min(max(tf, 0), dl)
 
 
-def averages(conn: sqlite3.Connection) -> tuple[int, int]:
-    """(segments in the index, tokens in them): FTS5's own totals, which its bm25 uses."""
-    row = conn.execute("SELECT block FROM segments_fts_data WHERE id = 1").fetchone()
+def averages(conn: sqlite3.Connection, table: str = "segments_fts") -> tuple[int, int]:
+    """(rows in the index, tokens in them): FTS5's own totals, which its bm25 uses (of ``segments_fts``, or of
+    another FTS5 table of the schema named by ``table``)."""
+    row = conn.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()
     if row is None or not row[0]:
         return 0, 0
     values = _varints(row[0])
@@ -143,9 +144,11 @@ def ready(conn: sqlite3.Connection) -> bool:
         return False
 
 
-def flush(conn: sqlite3.Connection) -> None:
+def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = None) -> None:
     """Fold the pending changes into the lists (inside the caller's write transaction). A catalog on another
-    backend (PostgreSQL) has no lists: nothing to do."""
+    backend (PostgreSQL) has no lists: nothing to do. ``sequences``: the changed texts' tokens when the caller
+    already has them (``pairs.flush``, keyed alike: a removed text by its ``seq``, an added segment by minus its
+    id), so they are not tokenized twice."""
     if not isinstance(conn, sqlite3.Connection):
         return
     try:
@@ -167,7 +170,10 @@ def flush(conn: sqlite3.Connection) -> None:
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(f"SELECT id, text FROM segments WHERE id IN ({marks})", chunk).fetchall()
         texts += [(-sid, text) for sid, text in rows]  # added segments are keyed by minus their id
-    counts = tokenize(conn, texts)
+    if sequences is None:
+        counts = tokenize(conn, texts)
+    else:
+        counts = {key: Counter(sequences.get(key, ())) for key, _text in texts}
     terms = _terms(conn, {term for c in counts.values() for term in c})
     sizes = {term: entry[3] for term, entry in terms.items()}
     dfs = {term: entry[2] for term, entry in terms.items()}

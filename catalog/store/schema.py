@@ -530,8 +530,13 @@ CREATE TRIGGER segments_impact_au AFTER UPDATE OF text ON segments BEGIN
 END;
 """
 
-# Migration 12 is lane PH's (the phrase index, issue 12); this branch keeps its number empty until that merges.
-MIGRATION_12_RESERVED = ""
+# The phrase index (catalog/store/pairs.py): each segment's adjacent token pairs (``a_b``, as segments_fts tokenizes
+# the text) in a contentless FTS5 table, kept current from impact_pending by db.transaction; filled by pairs.rebuild.
+MIGRATION_PHRASE_PAIRS = """
+CREATE VIRTUAL TABLE segment_pairs USING fts5(
+    pairs, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
+);
+"""
 
 # Prefix lists (issue 12, ``catalog/store/prefix_lists.py``): a prefix of the index's terms that stands for several
 # of them and whose segments are many (their dfs summed reach ``impact.MIN_DF``) keeps, like a frequent term,
@@ -567,9 +572,10 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
     MIGRATION_IMPACT_LISTS,
-    MIGRATION_12_RESERVED,
+    MIGRATION_PHRASE_PAIRS,
     MIGRATION_PREFIX_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists
+PHRASE_PAIRS_VERSION = 12  # the migration after which ``pairs.rebuild`` fills the phrase index
 PREFIX_LISTS_VERSION = 13  # the migration after which ``prefix_lists.rebuild`` fills the prefix lists

@@ -529,8 +529,8 @@ CREATE TABLE shared_settings (
 # Migration 11 (SQLite's impact lists, issue 12) has no counterpart here: PostgreSQL ranks from its own
 # indexes (``catalog/search/pg_*``), so the number is kept with nothing to make.
 MIGRATION_IMPACT_LISTS = ""
-# 12 is lane PH's (kept empty on this branch); 13, SQLite's prefix lists (issue 12), has no counterpart either.
-MIGRATION_12_RESERVED = ""
+MIGRATION_PHRASE_PAIRS = ""  # the phrase index is SQLite's (catalog/store/pairs.py): nothing here
+# 13, SQLite's prefix lists (issue 12), has no counterpart either.
 MIGRATION_PREFIX_LISTS = ""
 
 MIGRATIONS: tuple[str, ...] = (
@@ -545,7 +545,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_WEBINAR_EXTRAS,
     MIGRATION_WORK_QUEUE,
     MIGRATION_IMPACT_LISTS,
-    MIGRATION_12_RESERVED,
+    MIGRATION_PHRASE_PAIRS,
     MIGRATION_PREFIX_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
