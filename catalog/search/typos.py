@@ -123,10 +123,8 @@ def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
         found = _near(form, [vocabulary.by_length.get(n, []) for n in lengths], edits)
     best = [choice for distance, _, choice in found if distance == found[0][0]] if found else []
     # most used first, across lengths too (each length's list is in that order, the lists are not together): by
-    # the segments saying it (the impact lists' df), else by the vocabulary's count (windows, on PostgreSQL words)
-    if len(best) > 1:
-        said = {c: (None if on_postgres(conn) else _df(conn, c)) for c in best}
-        best.sort(key=lambda c: -(said[c] if said[c] is not None else vocabulary.used.get(c, 0)))
+    # the vocabulary's count of the word itself (not of its stem, which ``denis`` shares with ``denies``)
+    best.sort(key=lambda choice: -vocabulary.used.get(choice, 0))
     return tuple(best[:MAX_CHOICES])
 
 
