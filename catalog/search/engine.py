@@ -318,6 +318,9 @@ def match_offset(text: str, snippet: str) -> int:
     first = snippet.find(OPEN)
     if first <= 0:
         return 0
+    head = snippet[:first]  # no marker before the first match
+    if not head.startswith(ELLIPSIS) and text.startswith(head):  # a snippet from the text's start (most)
+        return first
     window = snippet.replace(OPEN, "").replace(CLOSE, "")
     cut = 1 if window.startswith(ELLIPSIS) and not text.startswith(window) else 0
     body = window[cut:].removesuffix(ELLIPSIS) if cut or not text.startswith(window) else window

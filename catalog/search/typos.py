@@ -169,11 +169,12 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
 
 def _df(conn: sqlite3.Connection, form: str) -> int | None:
     """How many segments hold the word (as search matches it), from the impact lists' ``df`` of its one token
-    (no full-text statement); ``None`` when they cannot say (no lists, changes pending, not one token)."""
+    (no full-text statement); ``None`` when they cannot say (no lists, changes pending, not one token, a token
+    this process has not learned: a misspelt word is not worth learning)."""
     if not facts.of(conn).lists_ready:
         return None
-    terms = impact.terms_of(conn, [form]).get(form, ())
-    return impact.df_of(conn, terms[0]) if len(terms) == 1 else None
+    terms = impact.known_terms(form)
+    return impact.df_of(conn, terms[0]) if terms is not None and len(terms) == 1 else None
 
 
 def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:

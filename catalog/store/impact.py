@@ -442,6 +442,14 @@ def stems_of(conn: sqlite3.Connection, words: dict[int, list[str]]) -> dict[int,
     return found
 
 
+def known_terms(word: str) -> tuple[str, ...] | None:
+    """``terms_of`` one word from what this process has learned alone (no statement); ``None`` if not known."""
+    if not word or max(word) >= SPLIT_BELOW:
+        return None
+    stems = [_STEMS.get(w) for w in WORD.findall(word)]
+    return None if None in stems else tuple(sorted(set(stems)))  # type: ignore[arg-type]
+
+
 def _learn(conn: sqlite3.Connection, words: set[str]) -> None:
     """Learn these words' tokens: all of them as one text (a run of letters and digits is one token, so the
     text's tokens are the words' in order: twice as fast as a text a word); one text a word if not."""
