@@ -435,10 +435,10 @@ def stems_of(conn: sqlite3.Connection, words: dict[int, list[str]]) -> dict[int,
         unknown = {w for key in pending for w in words[key] if w not in _STEMS and w not in _ODD}
         if unknown:
             _learn(conn, unknown)
-        for key in pending:
-            these = words[key]
-            if not any(w in _ODD for w in these):
-                found[key] = [_STEMS[w] for w in these]
+        for key in pending:  # (a key whose word another thread's clearing took away is left out too)
+            stems = [_STEMS.get(w) for w in words[key]]
+            if None not in stems:
+                found[key] = stems  # type: ignore[assignment]
     return found
 
 
