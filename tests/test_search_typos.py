@@ -141,3 +141,18 @@ def test_the_search_page_offers_the_original_words(archive, data_dir):
         assert "q=government" in page  # the moment's link marks the word found there, not the typo
         original = client.get(link).text
         assert 'id="corrected-query"' not in original and "Nothing was found for “goverment”" in original
+
+
+def test_a_lone_misspelt_word_is_read_as_the_most_used_of_its_nearest_words(catalog: Catalog):
+    """``popluar`` is one edit from both: the archive says "popular" three times and "poplar" once. Searching
+    both would rank the rarer word first (its bm25 weight is higher), though the searcher most likely meant the
+    other."""
+    lines = ("A poplar tree.", "A popular park.", "The popular vote.", "Popular demand.")
+    segments = tuple(Segment(10.0 * n, 10.0 * n + 8, text) for n, text in enumerate(lines))
+    catalog.save_session(
+        "park", SessionMeta(title="Parks", date="2024-06-01"), [TrackInput(Transcript(segments=segments))]
+    )
+    results = search(catalog, "popluar")
+    assert results.corrected_query == "popular" and results.total == 3
+    assert all("popular" in hit.text.lower() for hit in results.hits)
+    assert search(catalog, "poplar").total == 1  # the other word, typed, is found as ever

@@ -17,9 +17,9 @@ from dataclasses import replace
 
 from catalog.errors import CatalogError, NotFound
 from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchResults
-from catalog.search import lists
+from catalog.search import facts, lists
 from catalog.search.crosscut import with_crossings
-from catalog.search.languages import any_other_track, everywhere, primary_in
+from catalog.search.languages import everywhere, primary_in
 from catalog.search.paths import SCOPE_LIMIT, SNIPPET, SNIPPET_TOKENS, Page, Plan, run
 from catalog.search.pg_query import on_postgres
 from catalog.search.proximity import near_first
@@ -47,6 +47,11 @@ def search(conn: sqlite3.Connection, request: SearchRequest) -> SearchResults:
     query = parse(request.query)
     if query.fts is None:
         return _nothing(request, query.message)
+    with facts.held(conn):  # what the archive's data version decides, read once for the whole search
+        return _corrected_search(conn, request, query)
+
+
+def _corrected_search(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> SearchResults:
     if not request.correct:
         return _search(conn, request, query)
     fix = None if request.exact else corrected(conn, query, in_phrases=False)
@@ -65,7 +70,7 @@ def _search(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> S
     literal = literal_matcher(query) if request.exact else None
     if literal is not None:
         conn.create_function("uscm_literal_at", 1, lambda text: literal(text or ""), deterministic=True)
-    if not any_other_track(conn):  # an archive of one language per session: the primary search alone
+    if not facts.of(conn).other_tracks:  # an archive of one language per session: the primary search alone
         return _search_primary(conn, request, query)
     others, message = _other_sessions(conn, request)
     if message:
@@ -225,8 +230,7 @@ def _allowed_sessions(
 
 
 def _hidden_sessions(conn: sqlite3.Connection) -> tuple[int, ...]:
-    rows = conn.execute("SELECT id FROM sessions WHERE status IN ('draft', 'retracted')").fetchall()
-    return tuple(r[0] for r in rows)
+    return facts.of(conn).hidden
 
 
 def _complement(conn: sqlite3.Connection, allowed: tuple[int, ...]) -> tuple[int, ...]:
@@ -283,7 +287,7 @@ def _hit(row: tuple, snippet: str, literal, offset: int | None = None, language:
     seg_id, session_id, title, date, start, end, speaker, text, marks = row
     if offset is None:
         offset = literal(text) if literal is not None else match_offset(text, snippet)
-    at = time_at(start, json.loads(marks), max(offset or 0, 0))
+    at = time_at(start, _marks(marks), max(offset or 0, 0))
     return Hit(
         session_id,
         title,
@@ -298,12 +302,25 @@ def _hit(row: tuple, snippet: str, literal, offset: int | None = None, language:
     )
 
 
+_SCAN = json.JSONDecoder().scan_once  # json.loads without its Python-level wrapper (half the time)
+
+
+def _marks(marks: str) -> list:
+    try:
+        return _SCAN(marks, 0)[0]
+    except (StopIteration, ValueError):  # (not a JSON document: let json.loads say so)
+        return json.loads(marks)
+
+
 def match_offset(text: str, snippet: str) -> int:
     """Where, in ``text``, the first match the snippet shows begins. A snippet is a run of ``text`` with markers
     around matches and ``…`` where it was cut; 0 when it cannot be placed."""
     first = snippet.find(OPEN)
     if first <= 0:
         return 0
+    head = snippet[:first]  # no marker before the first match
+    if not head.startswith(ELLIPSIS) and text.startswith(head):  # a snippet from the text's start (most)
+        return first
     window = snippet.replace(OPEN, "").replace(CLOSE, "")
     cut = 1 if window.startswith(ELLIPSIS) and not text.startswith(window) else 0
     body = window[cut:].removesuffix(ELLIPSIS) if cut or not text.startswith(window) else window

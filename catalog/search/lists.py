@@ -24,7 +24,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from functools import lru_cache
 
-from catalog.search import prefixes
+from catalog.search import facts, prefixes
 from catalog.store import impact
 
 _RESOLVE_BATCH = 64
@@ -87,6 +87,15 @@ def page(
     if best[need - 1 : need] and not complete and -best[need - 1][0] <= bound:
         return None
     return best[offset:need], count() - (count_hidden() if excluded else 0)
+
+
+def lone_total(conn: sqlite3.Connection, words: tuple[tuple[str, ...], ...] | None) -> int | None:
+    """The number of segments a query of one plain word matches, when the word is one indexed term: its ``df``,
+    kept by the lists for every term (no pass over the index); ``None`` for any other query, or without lists."""
+    if words is None or len(words) != 1 or len(words[0]) != 1 or not facts.of(conn).lists_ready:
+        return None
+    groups = _terms(conn, words)
+    return None if groups is None else impact.df_of(conn, groups[0][0])
 
 
 def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, bound):
@@ -381,28 +390,41 @@ def snippets(
 ) -> dict[int, str]:
     """FTS5's ``snippet()`` of the segments that are ``tokens`` tokens or shorter (the whole text, each match
     between ``char(2)``/``char(3)``: a token that is one of ``terms`` or starts with ``prefix``, or each run of
-    tokens spelling ``phrase``, overlapping runs as one), made from their text: which tokens match comes from
-    FTS5's own tokenizer (``fts5vocab``), where they are from the same token rule (``query.is_token_char``). A
-    longer segment, or one whose tokens the two do not count alike, is left to ``snippet()``."""
-    from catalog.search.query import is_token_char
-
+    tokens spelling ``phrase``, overlapping runs as one), made from their text: a text below
+    ``impact.SPLIT_BELOW`` is split as unicode61 splits it and its words' tokens come from ``impact.stems_of``
+    (no statement once its words are known); any other is split by ``query.is_token_char`` and tokenized by FTS5
+    (``fts5vocab``). A longer segment, or one whose tokens the two do not count alike, is left to
+    ``snippet()``."""
     spans: dict[int, list[tuple[int, int]]] = {}
+    words: dict[int, list[str]] = {}  # the words that may match (those that cannot are not stemmed)
+    at: dict[int, list[int]] = {}  # their places among the text's tokens
+    slow: dict[int, str] = {}
+    # FTS5's porter keeps a token's first letter (folded): an ASCII word whose first letter no wanted token has
+    # cannot match (checked over every word of an archive by tests/test_search_stems.py)
+    wanted = {t[0] for t in (*terms, *phrase, *([prefix] if prefix else [])) if t}
+    firsts = wanted | {c.upper() for c in wanted if c.isascii()}
     for sid, text in texts.items():
-        found, start = [], None
-        for i, char in enumerate(text):
-            if is_token_char(char):
-                if start is None:
-                    start = i
-            elif start is not None:
-                found.append((start, i))
-                start = None
-        if start is not None:
-            found.append((start, len(text)))
-        if 0 < len(found) <= tokens:
-            spans[sid] = found
+        if text and max(text) < impact.SPLIT_BELOW:  # split here, alike (impact.token_sequences)
+            found = [m.span() for m in impact.WORD.finditer(text)]
+            if 0 < len(found) <= tokens:
+                spans[sid] = found
+                places = [i for i, (lo, _hi) in enumerate(found) if text[lo] in firsts or text[lo] >= "\x80"]
+                at[sid] = places
+                words[sid] = [text[found[i][0] : found[i][1]] for i in places]
+        else:
+            slow[sid] = text
+    stems = impact.stems_of(conn, words) if words else {}
+    sequences: dict[int, list] = {}
+    for sid, places in at.items():
+        if sid in stems:
+            seq: list = [None] * len(spans[sid])
+            for i, stem in zip(places, stems[sid], strict=True):
+                seq[i] = stem
+            sequences[sid] = seq
+    if slow:
+        spans.update(_slow_spans(conn, slow, tokens, sequences))
     if not spans:
         return {}
-    sequences = impact.token_sequences(conn, {sid: texts[sid] for sid in spans})
     made = {}
     for sid, found in spans.items():
         seq = sequences.get(sid, [])
@@ -421,11 +443,37 @@ def snippets(
     return made
 
 
+def _slow_spans(conn: sqlite3.Connection, texts: dict[int, str], tokens: int, sequences: dict) -> dict:
+    """Token spans of texts holding characters from U+0300 on, split by ``query.is_token_char``; their tokens from
+    FTS5's tokenizer (into ``sequences``)."""
+    from catalog.search.query import is_token_char
+
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for sid, text in texts.items():
+        found, start = [], None
+        for i, char in enumerate(text):
+            if is_token_char(char):
+                if start is None:
+                    start = i
+            elif start is not None:
+                found.append((start, i))
+                start = None
+        if start is not None:
+            found.append((start, len(text)))
+        if 0 < len(found) <= tokens:
+            spans[sid] = found
+    if spans:
+        sequences.update(impact.token_sequences(conn, {sid: texts[sid] for sid in spans}))
+    return spans
+
+
 def _runs(seq: list[str], terms, prefix: str | None, phrase: list[str]) -> list[tuple[int, int]]:
     """(first, last) token of each highlighted run, in order."""
     if not phrase:
         return [
-            (i, i) for i, t in enumerate(seq) if t in terms or (prefix is not None and t.startswith(prefix))
+            (i, i)
+            for i, t in enumerate(seq)
+            if t in terms or (prefix is not None and t is not None and t.startswith(prefix))
         ]
     n, runs = len(phrase), []
     for i in range(len(seq) - n + 1):

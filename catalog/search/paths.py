@@ -41,7 +41,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from catalog.search import either, lists
+from catalog.search import either, facts, lists
 
 RANK_LIMIT = 20_000  # beyond this many matches, newest first instead of bm25 over everything
 PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more per match
@@ -138,8 +138,7 @@ def by_rank(plan: Plan, table: str = "") -> str:
 
 
 def _has_unreviewed_asr(conn: sqlite3.Connection) -> bool:
-    found = conn.execute("SELECT 1 FROM tracks WHERE source = 'asr' AND reviewed = 0 LIMIT 1").fetchone()
-    return found is not None
+    return facts.of(conn).unreviewed_asr
 
 
 def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
@@ -175,7 +174,8 @@ def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Pa
         if total <= plan.rank_limit:
             total -= _excluded_count(conn, plan)
             return _global_ranked(conn, plan, offset, limit, total)
-    total = _fts_count(conn, plan.match, None) - _excluded_count(conn, plan)
+    known = lists.lone_total(conn, plan.words) if plan.match == plan.words_match and LISTS else None
+    total = (_fts_count(conn, plan.match, None) if known is None else known) - _excluded_count(conn, plan)
     if total > plan.rank_limit:
         return Page(_page_by_date(conn, plan, _global_sessions(conn, plan), offset, limit), total, "date")
     return _global_ranked(conn, plan, offset, limit, total)

@@ -16,8 +16,10 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from itertools import islice, product
 
+from catalog.search import facts
 from catalog.search.pg_query import on_postgres
 from catalog.search.query import Query, Term, words_of
+from catalog.store import impact
 
 ONE_EDIT, TWO_EDITS = 5, 9  # word lengths from which one, then two edits are allowed
 ENABLED = True  # switched off only to show that the quote test needs it
@@ -30,6 +32,7 @@ class Vocabulary:
     by_start: dict[tuple[int, str], list[str]] = field(
         default_factory=dict, compare=False
     )  # (length, first letter)
+    used: dict[str, int] = field(default_factory=dict, compare=False)  # word -> segments saying it, when read
 
     def __post_init__(self) -> None:
         for length, words in self.by_length.items():
@@ -65,7 +68,8 @@ class Correction:
 
 def corrected(conn: sqlite3.Connection, query: Query, *, in_phrases: bool) -> Correction | None:
     """``query`` with its misspelt words widened, or ``None`` when none is misspelt. Bare words are looked at;
-    the words of quoted phrases only when ``in_phrases``."""
+    the words of quoted phrases only when ``in_phrases``. A query of one bare word is read as the most used of
+    its nearest words, unless ``in_phrases`` (the second try, when that finds nothing): then as any of them."""
     if not ENABLED:
         return None
     choices: dict[str, tuple[str, ...]] = {}
@@ -82,6 +86,12 @@ def corrected(conn: sqlite3.Connection, query: Query, *, in_phrases: bool) -> Co
                         choices[word] = found
     if not choices:
         return None
+    lone = [t for group in query.groups for t in group]
+    if not in_phrases and len(lone) == 1 and not lone[0].prefix and len(lone[0].words()) == 1:
+        # one word alone, no other word to tell its meaning: the most used of the nearest words (a search for
+        # all of them would rank the rarest first, bm25's idf being highest there). ``in_phrases`` (asked when
+        # this finds nothing) tries them all.
+        choices = {word: found[:1] for word, found in choices.items()}
     groups = tuple(tuple(t for term in group for t in _variants(term, choices)) for group in query.groups)
     return Correction(replace(query, groups=groups), choices)
 
@@ -100,8 +110,10 @@ def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
     if len(word) < ONE_EDIT or not word.isalpha():
         return ()
     form = folded(word)
+    if _in_archive(conn, form):  # first: the vocabulary is read only for a word the transcripts do not hold
+        return ()
     vocabulary = vocabulary_of(conn)
-    if form in vocabulary.names or _in_archive(conn, form):
+    if form in vocabulary.names:
         return ()
     edits = 2 if len(form) >= TWO_EDITS else 1
     lengths = range(len(form) - edits, len(form) + edits + 1)
@@ -110,6 +122,9 @@ def nearest(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
     if not found or found[0][0] > 1:
         found = _near(form, [vocabulary.by_length.get(n, []) for n in lengths], edits)
     best = [choice for distance, _, choice in found if distance == found[0][0]] if found else []
+    # most used first, across lengths too (each length's list is in that order, the lists are not together): by
+    # the vocabulary's count of the word itself (not of its stem, which ``denis`` shares with ``denies``)
+    best.sort(key=lambda choice: -vocabulary.used.get(choice, 0))
     return tuple(best[:MAX_CHOICES])
 
 
@@ -135,13 +150,31 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
         from catalog.search.pg_search import in_archive
 
         return in_archive(conn, form)
+    said = _df(conn, form)
+    if said:
+        return True
     quoted = '"' + form.replace('"', '""') + '"'
-    if conn.execute("SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)).fetchone():
+    if (
+        said is None
+        and conn.execute(
+            "SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)
+        ).fetchone()
+    ):
         return True
     return any(
         conn.execute(f"SELECT 1 FROM {words} WHERE term = ?", (form,)).fetchone()
         for words in ("segment_words", "track_words")
     )
+
+
+def _df(conn: sqlite3.Connection, form: str) -> int | None:
+    """How many segments hold the word (as search matches it), from the impact lists' ``df`` of its one token
+    (no full-text statement); ``None`` when they cannot say (no lists, changes pending, not one token, a token
+    this process has not learned: a misspelt word is not worth learning)."""
+    if not facts.of(conn).lists_ready:
+        return None
+    terms = impact.known_terms(form)
+    return impact.df_of(conn, terms[0]) if terms is not None and len(terms) == 1 else None
 
 
 def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
@@ -152,7 +185,9 @@ def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
         from catalog.search.pg_search import vocabulary_key
 
         path, written = vocabulary_key(conn)
-    else:
+    elif (key := facts.version(conn)) is not None:
+        path, written = key  # the catalog's data version: moves with every commit, here or elsewhere
+    else:  # inside a transaction (its own writes count), or no file
         path = conn.execute("PRAGMA database_list").fetchone()[2] or f"memory:{id(conn)}"
         written = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
     cached = _cache.get(path)
@@ -171,7 +206,8 @@ def vocabulary_of(conn: sqlite3.Connection) -> Vocabulary:
 
 @dataclass(frozen=True)
 class _Cached:
-    written: tuple  # (PRAGMA data_version, this connection's total changes) when last looked at
+    # when last looked at: the data version's token, or (PRAGMA data_version, this connection's total changes)
+    written: object
     version: tuple  # _version() then
     vocabulary: Vocabulary
 
@@ -204,11 +240,12 @@ def _grown(conn: sqlite3.Connection, cached: _Cached) -> Vocabulary:
         if word not in known and word.isalpha() and len(word) >= ONE_EDIT - 2:
             known.add(word)
             by_length.setdefault(len(word), []).append(word)
-    return Vocabulary(by_length, frozenset(names))
+    return Vocabulary(by_length, frozenset(names), used=cached.vocabulary.used)
 
 
 def _read(conn: sqlite3.Connection) -> Vocabulary:
     by_length: dict[int, list[tuple[int, str]]] = {}
+    used: dict[str, int] = {}
     words = (
         "SELECT term, docs FROM search_words WHERE docs > 0"
         if on_postgres(conn)
@@ -217,12 +254,13 @@ def _read(conn: sqlite3.Connection) -> Vocabulary:
     for term, count in conn.execute(words):
         if len(term) >= ONE_EDIT - 2 and term.isalpha():
             by_length.setdefault(len(term), []).append((-count, term))
+            used[term] = count
     names = _names(conn)
     for name in names:
         if name.isalpha():
             by_length.setdefault(len(name), []).append((0, name))
     ordered = {n: list(dict.fromkeys(t for _, t in sorted(words))) for n, words in by_length.items()}
-    return Vocabulary(ordered, frozenset(names))
+    return Vocabulary(ordered, frozenset(names), used=used)
 
 
 def _names(conn: sqlite3.Connection) -> set[str]:

@@ -1,0 +1,100 @@
+"""Snippets and term lookups split text in Python and take each word's token from what FTS5's own tokenizer made
+of it (``catalog/store/impact.py``: ``token_sequences``, ``stems_of``): the rules that makes exact are checked
+here against FTS5 itself."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import wordfreq
+
+from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
+from catalog.store import impact
+from transcripts import Segment, Transcript
+
+pytestmark = pytest.mark.search
+
+
+@pytest.fixture
+def conn():
+    connection = sqlite3.connect(":memory:")
+    yield connection
+    connection.close()
+
+
+def fts5_tokens(conn, texts: dict[int, str]) -> dict[int, list[str]]:
+    """What FTS5's tokenizer makes of each text, read straight from a contentless table of the index's kind."""
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS t USING fts5(text, content='', tokenize='{impact.TOKENIZE}')"
+    )
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS v USING fts5vocab(t, instance)")
+    conn.executemany("INSERT INTO t(rowid, text) VALUES (?, ?)", list(texts.items()))
+    found: dict[int, dict[int, str]] = {key: {} for key in texts}
+    for doc, term, offset in conn.execute("SELECT doc, term, offset FROM v"):
+        found[doc][offset] = term
+    conn.execute("INSERT INTO t(t) VALUES ('delete-all')")
+    return {key: [at[i] for i in sorted(at)] for key, at in found.items()}
+
+
+def test_below_u0300_every_character_splits_words_as_fts5_does(conn):
+    texts = {cp: f"Ab{chr(cp)}cd {chr(cp)}x" for cp in range(1, 0x300)}
+    assert all(max(text) < impact.SPLIT_BELOW for text in texts.values())  # all split in Python
+    assert impact.token_sequences(conn, texts) == fts5_tokens(conn, texts)
+
+
+def test_texts_of_any_script_get_fts5s_tokens(conn):
+    texts = dict(
+        enumerate(
+            [
+                "The Mayors' conference: we're housing 1,200 families — “housed”, HOUSING, houses.",
+                "Café naïve résumé; Ærø straße 3rd e-mail a_b ¼ ²x",
+                "Москва 東京 Tokyo, combining e\u0301 and Ω",
+                "re\u0301sume\u0301 de l'e\u0301cole",  # combining accents (U+0301): inside a token for FTS5
+                "",
+                "... !!! ---",
+                "don’t can't won't",
+            ]
+        )
+    )
+    assert impact.token_sequences(conn, texts) == fts5_tokens(conn, texts)
+    assert impact.terms_of(conn, ["Housing", "don't", "Ærø"]) == {
+        "Housing": ("hous",),
+        "don't": ("don", "t"),
+        "Ærø": ("ærø",),
+    }
+
+
+def test_fts5s_porter_keeps_a_words_first_letter(conn):
+    """lists.snippets stems only the words whose first letter a wanted token has: FTS5's porter never changes a
+    token's first (folded) letter. Checked over 50,000 English words, lower case and capitalised."""
+    words = [w for w in wordfreq.top_n_list("en", 50_000) if w.isascii() and w.isalpha()]
+    words += [w.capitalize() for w in words[:5_000]] + ["ies", "eed", "ied", "ying", "eying", "yyy", "sses"]
+    tokens = fts5_tokens(conn, dict(enumerate(words)))
+    wrong = [
+        (w, tokens[i]) for i, w in enumerate(words) if len(tokens[i]) != 1 or tokens[i][0][0] != w[0].lower()
+    ]
+    assert wrong == []
+
+
+def test_snippets_mark_every_form_of_the_word_whatever_its_case(catalog: Catalog):
+    lines = (
+        "Housing first: HOUSING matters, the houses and a housed family.",
+        "Every house here.",
+        "Les écoles et l'École normale.",
+    )
+    segments = tuple(Segment(10.0 * n, 10.0 * n + 8, text) for n, text in enumerate(lines))
+    catalog.save_session(
+        "forms", SessionMeta(title="Forms", date="2024-05-01"), [TrackInput(Transcript(segments=segments))]
+    )
+    marked = {hit.text: hit.marked for hit in catalog.search(SearchRequest("housing")).hits}
+    assert marked[lines[0]] == (
+        "\x02Housing\x03 first: \x02HOUSING\x03 matters, the \x02houses\x03 and a \x02housed\x03 family."
+    )
+    assert marked[lines[1]] == "Every \x02house\x03 here."
+    (hit,) = catalog.search(SearchRequest("ecoles")).hits
+    assert hit.marked == "Les \x02écoles\x03 et l'\x02École\x03 normale."
+    (hit,) = catalog.search(SearchRequest('"housing matters"')).hits
+    assert hit.marked == "Housing first: \x02HOUSING matters\x03, the houses and a housed family."
+    marked = {hit.text: hit.marked for hit in catalog.search(SearchRequest("hou*")).hits}
+    assert marked[lines[1]] == "Every \x02house\x03 here."
