@@ -455,7 +455,9 @@ def markdown(results: dict) -> str:
             f"{run['generator_cpu_ms_per_request']:.3f} |",
             "",
             f"CPU used of the 2 cores: server {100 * run['server_cpu_share_of_2_cores']:.0f}%, load generator "
-            f"{100 * run['generator_cpu_share_of_2_cores']:.1f}%. Memory per worker at the end: "
+            f"{100 * run['generator_cpu_share_of_2_cores']:.1f}%. Of the server's CPU, system time "
+            f"{run.get('server_system_ms_per_request', float('nan')):.2f} ms a request; context switches "
+            f"{run.get('context_switches_per_request', float('nan')):.1f} a request. Memory per worker at the end: "
             + ", ".join(f"RSS {v['rss_mib']} MiB (PSS {v['pss_mib']})" for v in run["workers"].values())
             + ".",
             "",
