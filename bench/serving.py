@@ -28,6 +28,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -90,30 +91,50 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 class Asgi:
-    """Calls the app as a server would (one GET, headers as the load generator sends them), in this thread."""
+    """Calls the app as a server would (one GET, headers as the load generator sends them).
+
+    As under uvicorn, the event loop runs one long-lived main task (here in a thread of its own) and each request
+    is a task of that loop: AnyIO keeps its worker threads, and so each thread's catalog connection, for as long
+    as the main task runs. (Driving each request with its own ``run_until_complete`` made every request the root
+    task: AnyIO stopped its worker thread when it ended, so each request started a thread and opened a catalog.)
+    """
 
     def __init__(self, app):
         self.app = app
         self.loop = new_event_loop()
-        self.loop.run_until_complete(self._lifespan_start())
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="asgi-loop", daemon=True)
+        self._thread.start()
+        self._ready.wait()
 
-    async def _lifespan_start(self) -> None:
-        self._queue: asyncio.Queue = asyncio.Queue()
-        await self._queue.put({"type": "lifespan.startup"})
-        started = asyncio.Event()
+    def _run(self) -> None:
+        self.loop.run_until_complete(self._main())
+        self.loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        queue: asyncio.Queue = asyncio.Queue()
+        await queue.put({"type": "lifespan.startup"})
+        started, stopped = asyncio.Event(), asyncio.Event()
 
         async def receive():
-            return await self._queue.get()
+            return await queue.get()
 
         async def send(message):
             if message["type"].startswith("lifespan.startup"):
                 started.set()
+            elif message["type"].startswith("lifespan.shutdown"):
+                stopped.set()
 
-        self._lifespan = asyncio.ensure_future(self.app({"type": "lifespan"}, receive, send))
+        lifespan = asyncio.ensure_future(self.app({"type": "lifespan"}, receive, send))
         await started.wait()
+        self._ready.set()
+        await self._stop.wait()
+        await queue.put({"type": "lifespan.shutdown"})
+        await lifespan
 
     def get(self, path: str) -> bytes:
-        status, body = self.loop.run_until_complete(self._get(path))
+        status, body = asyncio.run_coroutine_threadsafe(self._get(path), self.loop).result()
         if status != 200:
             raise RuntimeError(f"GET {path}: HTTP {status} {body[:200]!r}")
         return body
@@ -150,9 +171,8 @@ class Asgi:
         return status, b"".join(body)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self._queue.put({"type": "lifespan.shutdown"}))
-        self.loop.run_until_complete(self._lifespan)
-        self.loop.close()
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
 
 
 def timed_cpu(call, *args):
@@ -182,6 +202,7 @@ def split(data: Path, requests: list[tuple[queries.Query, int]], count: int) -> 
     app = Asgi(create_app(settings))
     parts: dict[str, list[float]] = {"search": [], "chat search": [], "JSON": [], "whole request": []}
     chosen = requests[:count]
+    labels: list[str] = []
     try:
         for q, offset in chosen[:10]:  # warm-up: the catalog's per-process caches (typo vocabulary, names)
             app.get(request_path(q, offset))
@@ -194,6 +215,7 @@ def split(data: Path, requests: list[tuple[queries.Query, int]], count: int) -> 
             parts["chat search"].append(ms)
             parts["JSON"].append(timed_cpu(render, speech, chat, q.user)[1])
             parts["whole request"].append(timed_cpu(app.get, request_path(q, offset))[1])
+            labels.append(q.cls if not offset else f"{q.cls}, offset {'20' if offset == 20 else '40+'}")
     finally:
         app.close()
         catalog.close()
@@ -204,7 +226,31 @@ def split(data: Path, requests: list[tuple[queries.Query, int]], count: int) -> 
     whole, searches = out["whole request"]["mean"], out["search"]["mean"] + out["chat search"]["mean"]
     out["web share"] = {"mean": round(whole - searches, 3), "of whole": round((whole - searches) / whole, 3)}
     out["requests"] = len(chosen)
+    out["mix"] = mix(labels, parts["search"], parts["whole request"])
     return out
+
+
+def mix(labels: list[str], search: list[float], whole: list[float]) -> dict:
+    """Which requests of the mix make its mean and its tail: per class (first page, or a later one), how many,
+    the search's CPU p50/p99/mean, its share of all the search CPU, the web part's mean (whole − search, which
+    includes the chat search), and how many of the slowest 1% of whole requests it holds."""
+    total = sum(search) or 1.0
+    slow_at = sorted(whole)[int(len(whole) * 0.99)] if whole else 0.0
+    rows = {}
+    for label in sorted(set(labels)):
+        picked = [i for i, name in enumerate(labels) if name == label]
+        times = [search[i] for i in picked]
+        s = summarize(times)
+        rows[label] = {
+            "n": len(picked),
+            "p50": s["p50"],
+            "p99": s["p99"],
+            "mean": round(sum(times) / len(times), 3),
+            "share of search CPU": round(sum(times) / total, 3),
+            "web mean": round(sum(whole[i] - search[i] for i in picked) / len(picked), 3),
+            "in slowest 1%": sum(1 for i in picked if whole[i] >= slow_at),
+        }
+    return dict(sorted(rows.items(), key=lambda kv: -kv[1]["share of search CPU"]))
 
 
 # -- load ----------------------------------------------------------------------------------------------------
@@ -228,8 +274,30 @@ def helper_process(pid: int) -> bool:
 
 
 def cpu_seconds(pid: int) -> float:
+    user, system = cpu_split(pid)
+    return user + system
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of the process, every thread included."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS  # utime, stime
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary and involuntary context switches of every thread of the process so far."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            text = status.read_text()
+        except (FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+            continue
+        total += sum(
+            int(line.split()[1])
+            for line in text.splitlines()
+            if line.endswith(tuple("0123456789")) and "ctxt_switches" in line
+        )
+    return total
 
 
 def memory_kib(pid: int) -> dict:
@@ -291,7 +359,8 @@ def load(data: Path, paths: list[str], clients: int, seconds: float, kind: str, 
         for path in warm:  # each worker's first searches: a new connection each, so both workers get some
             httpx.get(app.url + path, timeout=120)
         pids = [p for p in process_tree(app.pid) if p != app.pid and not helper_process(p)]
-        before = {p: cpu_seconds(p) for p in pids}
+        before = {p: cpu_split(p) for p in pids}
+        switches_before = sum(context_switches(p) for p in pids)
         usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run(
@@ -302,7 +371,11 @@ def load(data: Path, paths: list[str], clients: int, seconds: float, kind: str, 
         )
         wall = time.perf_counter() - t0
         usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        server_cpu = sum(cpu_seconds(p) - before[p] for p in pids if Path(f"/proc/{p}").exists())
+        alive = [p for p in pids if Path(f"/proc/{p}").exists()]
+        server_user = sum(cpu_split(p)[0] - before[p][0] for p in alive)
+        server_system = sum(cpu_split(p)[1] - before[p][1] for p in alive)
+        server_cpu = server_user + server_system
+        switches = sum(context_switches(p) for p in alive) - switches_before
         memory = {str(p): memory_kib(p) for p in pids}
     if done.returncode != 0:
         raise RuntimeError(f"{kind} failed: {done.stderr.strip()[-400:]}")
@@ -322,6 +395,8 @@ def load(data: Path, paths: list[str], clients: int, seconds: float, kind: str, 
         "p99": result["p99"],
         "max": result.get("max"),
         "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, requests), 2),
+        "server_system_ms_per_request": round(1000 * server_system / max(1, requests), 2),
+        "context_switches_per_request": round(switches / max(1, requests), 1),
         "generator_cpu_ms_per_request": round(1000 * generator_cpu / max(1, requests), 3),
         "generator_cpu_share_of_2_cores": round(generator_cpu / (2 * wall), 3),
         "server_cpu_share_of_2_cores": round(server_cpu / (2 * wall), 3),
@@ -355,6 +430,20 @@ def markdown(results: dict) -> str:
             f"Web share (whole − the two searches): {w['mean']:.2f} ms, {100 * w['of whole']:.0f}%.",
             "",
         ]
+        if s.get("mix"):
+            lines += [
+                "What makes the mean and the tail (`Catalog.search` CPU ms per class; later pages apart; web: "
+                "whole request − search, chat search included):",
+                "",
+                "| requests | n | p50 | p99 | mean | share of search CPU | web mean | in slowest 1% |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for name, r in s["mix"].items():
+                lines.append(
+                    f"| {name} | {r['n']} | {r['p50']:.2f} | {r['p99']:.2f} | {r['mean']:.2f} | "
+                    f"{100 * r['share of search CPU']:.0f}% | {r['web mean']:.2f} | {r['in slowest 1%']} |"
+                )
+            lines.append("")
     for run in results.get("load", []):
         lines += [
             f"## {run['clients']} clients, `serve --workers 2`, load from {run['generator']} (its own process)",
@@ -366,7 +455,9 @@ def markdown(results: dict) -> str:
             f"{run['generator_cpu_ms_per_request']:.3f} |",
             "",
             f"CPU used of the 2 cores: server {100 * run['server_cpu_share_of_2_cores']:.0f}%, load generator "
-            f"{100 * run['generator_cpu_share_of_2_cores']:.1f}%. Memory per worker at the end: "
+            f"{100 * run['generator_cpu_share_of_2_cores']:.1f}%. Of the server's CPU, system time "
+            f"{run.get('server_system_ms_per_request', float('nan')):.2f} ms a request; context switches "
+            f"{run.get('context_switches_per_request', float('nan')):.1f} a request. Memory per worker at the end: "
             + ", ".join(f"RSS {v['rss_mib']} MiB (PSS {v['pss_mib']})" for v in run["workers"].values())
             + ".",
             "",

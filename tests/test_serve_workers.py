@@ -68,3 +68,59 @@ def test_two_workers_serve_the_archive(tmp_path):
 def test_serve_refuses_a_bad_number_of_workers(tmp_path, workers):
     result = CliRunner().invoke(cli, ["--data", str(tmp_path), "serve", "--workers", workers])
     assert result.exit_code == 2 and "--workers" in result.output
+
+
+def established_by(pid: int, port: int) -> int:
+    """Connections to ``port`` that the process ``pid`` holds open (its socket descriptors matched against the
+    kernel's table of established TCP connections)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+        held += local_port == port and state == "01" and inode in inodes
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the connection table from /proc")
+def test_clients_that_come_while_the_workers_start_are_spread_over_both(tmp_path):
+    # keep-alive clients stay on the worker that took them: had they all gone to the worker that listened
+    # first, the other core would idle for as long as they stay
+    port = free_port()
+    command = [sys.executable, "-m", "uscm_archive.cli", "--data", str(tmp_path / "d"), "serve", "--demo"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("USCM_ARCHIVE_")}
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(300):  # the first moment the port takes a connection
+            try:
+                clients.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+                break
+            except OSError:
+                time.sleep(0.05)
+        clients += [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(15)]
+        for client in clients:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for client in clients:
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+        workers = worker_pids(server.pid)
+        held = sorted(established_by(pid, port) for pid in workers)
+        assert len(workers) == 2 and sum(held) == 16
+        assert held[0] >= 2, f"connections per worker: {held}"
+    finally:
+        for client in clients:
+            client.close()
+        server.terminate()
+        server.communicate(timeout=30)

@@ -130,3 +130,23 @@ def test_a_broken_catalog_still_lets_the_server_start_and_says_so(data_dir):
         assert response.json()["error"]["message"]
         assert "Traceback" not in response.text
     assert settings.catalog_path.read_bytes() == before
+
+
+def test_searches_at_once_take_their_turn_on_one_connection(data_dir, monkeypatch):
+    # 32 clients searching at once: a process runs its searches one after another (first come, first served),
+    # so it holds one catalog connection for them (one page cache) however many threads its pages may use
+    monkeypatch.setattr(worker_start, "THREADS", 8)
+    settings = archive(data_dir)
+    app = create_app(settings)
+    with running(app) as base_url:
+
+        def search(word: str) -> int:
+            response = httpx.get(f"{base_url}/api/search", params={"q": word, "kind": "speech"}, timeout=30)
+            assert response.status_code == 200
+            return response.json()["total"]
+
+        with ThreadPoolExecutor(32) as clients:
+            totals = list(clients.map(search, WORDS * 3))
+        assert totals == [40] * len(WORDS) * 3
+        # the warm-up's catalog is closed once it is done: what stays open is the searches' one
+        assert app.state.catalogs.open_count() == worker_start.SEARCH_THREADS == 1

@@ -31,6 +31,7 @@ from web.published import published, search_dict, search_kinds
 from web.session_view import DOWNLOAD_FORMATS, moment_url
 from web.share import embed_moment, oembed_thumbnail
 from web.templating import site_url
+from web.worker_start import run_search
 
 ERRORS = {404: {"model": ErrorBody, "description": "no such published session"}}
 COMMON_ERRORS = {
@@ -133,7 +134,7 @@ def get_transcript(request: Request, session_id: int):
 @router.get(
     "/search", response_model=SearchOut, responses=ERRORS, summary="Search every spoken word and webinar chat"
 )
-def search(
+async def search(
     request: Request,
     q: str = Query(
         "", max_length=500, description='words, "a phrase", word*, OR, -word; any text is accepted'
@@ -169,22 +170,20 @@ def search(
         exact=exact,
         correct=correct,
     )
-    catalog = catalog_for(request)
+    fresh = "no-cache" in request.headers.get("cache-control", "").lower()
+    cache = request.app.state.search_cache
 
     # The hot route: identical requests are answered from the per-process cache (dropped on any change to the
     # catalog) unless the client asks for a fresh answer (Cache-Control: no-cache); the answer, already in the
-    # published shape, skips re-validation through SearchOut. It runs on the thread pool (a sync route): run on the
-    # event loop's own thread it cost ~10% less CPU, but every slow or first-time search then held up all the
-    # requests queued behind it (p99 5x worse under load: docs/benchmarks.md, "Serving").
+    # published shape, skips re-validation through SearchOut. The search runs on a pool thread, one at a time per
+    # process in arrival order (web/worker_start.py, ``SEARCH_THREADS``): on the event loop's own thread every
+    # slow search held up the requests queued behind it, pages included (p99 5x worse under load), and 16 at once
+    # on the pool cost more CPU each and made a long tail (docs/benchmarks.md, "Serving").
     def answer() -> bytes:
-        speech, chat = search_kinds(catalog, wanted, kind)
+        speech, chat = search_kinds(catalog_for(request), wanted, kind)
         return JSONResponse(search_dict(published(speech) if speech is not None else None, chat, q)).body
 
-    body = request.app.state.search_cache.get(
-        (wanted, kind),
-        answer,
-        fresh="no-cache" in request.headers.get("cache-control", "").lower(),
-    )
+    body = await run_search(lambda: cache.get((wanted, kind), answer, fresh=fresh))
     return Response(body, media_type="application/json")
 
 

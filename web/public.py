@@ -21,6 +21,7 @@ from web.search_page import search_context
 from web.session_view import moment_url, session_context
 from web.share import session_share
 from web.templating import render, site_url
+from web.worker_start import run_search
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,10 +126,14 @@ def session_embed(request: Request, session_id: str, t: str | None = None, end: 
 
 
 @router.get("/search")
-def search(request: Request):
-    context = search_context(catalog_for(request), request.query_params)
-    description = "Search every word said in the archive's meetings and webinars, and play the moment."
-    return render(request, "search.html", {"nav": "search", "description": description, **context})
+async def search(request: Request):
+    # the page's searches take their turn with /api/search's, one at a time per process (web/worker_start.py)
+    def page():
+        context = search_context(catalog_for(request), request.query_params)
+        description = "Search every word said in the archive's meetings and webinars, and play the moment."
+        return render(request, "search.html", {"nav": "search", "description": description, **context})
+
+    return await run_search(page)
 
 
 @router.get("/speakers")

@@ -1,11 +1,17 @@
-"""What a server process does once, before it takes its first request: size its thread pool, warm the catalog.
+"""What a server process does once, before it takes its first request: size its thread pools, warm the catalog.
 
-- **Threads.** Sync routes (every search, every page) run on the event loop's thread pool, and each thread opens
-  its own catalog connection (``web/catalogs.py``) with a page cache of up to 64 MiB: memory per worker grows with
-  the threads in use (at 1M segments under 32 clients: 4 threads ~370 MiB, 8 ~550, 16 ~800). ``THREADS`` caps
-  them below AnyIO's 40. Fewer would save memory but, on a machine shared with other work, cost throughput: with
-  4 a worker kept fewer threads runnable and got a smaller share of the cores (43–48 req/s against 67–76 with 16
-  or 40, paired runs; docs/benchmarks.md, "Serving").
+- **Threads.** Sync routes (every page) run on the event loop's thread pool, and each thread opens its own catalog
+  connection (``web/catalogs.py``) with a page cache of up to 64 MiB: memory per worker grows with the threads in
+  use. ``THREADS`` caps them below AnyIO's 40.
+- **Searches.** ``/api/search`` runs its searches on the same pool but at most ``SEARCH_THREADS`` at once per
+  process, the others waiting their turn in arrival order (``search_limiter``). A search is CPU work under the
+  GIL (SQLite lets it go while it steps a statement, and takes it back for every row): 16 searches at once in one
+  process cost ~15% more CPU each than one at a time (GIL hand-overs, ~40 context switches a request against
+  ~10, connections with colder page caches), and each took 16 times its own time, so the slowest searches made a
+  tail of over a second under 32 clients. One at a time, a search waits behind the searches that came before it
+  and then runs alone: less CPU per request, a shorter tail, ~180 MiB a worker instead of ~800 at 1M segments
+  (docs/benchmarks.md, "Serving"). With one worker process per core (``serve --workers N``) the cores are used
+  all the same.
 - **Warm-up.** The catalog reads some things once per process on first use, the typo vocabulary above all
   (every word of the archive: ~1.7 s at 1M segments). Read by the first requests instead, under load every
   thread that got a misspelt word read it at once while the others queued: 12 requests answered in the first
@@ -16,16 +22,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import anyio.to_thread
+from anyio.lowlevel import RunVar
 
 from catalog import Catalog, CatalogError, SearchRequest
 
 THREADS = 16
+SEARCH_THREADS = 1  # searches running at once per process (the rest queue, first come first served)
 # a word of letters only that no transcript says: correcting it makes the catalog read its typo vocabulary
 WARM_UP_QUERY = "qzxjvkwq"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_search_limiter: RunVar[anyio.CapacityLimiter] = RunVar("search_limiter")
 
 
 def limit_threads(threads: int = THREADS) -> None:
@@ -55,6 +67,22 @@ def warm_up(catalog_path: Path | str) -> float | None:
     finally:
         catalog.close()
     return time.perf_counter() - started
+
+
+def search_limiter() -> anyio.CapacityLimiter:
+    """The limiter of searches at once of the running event loop (one per server process; AnyIO wakes its waiters
+    first come, first served), made on first use."""
+    try:
+        return _search_limiter.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(SEARCH_THREADS)
+        _search_limiter.set(limiter)
+        return limiter
+
+
+async def run_search(work: Callable[[], T]) -> T:
+    """``work()`` (a search and what is made of it) on a pool thread, after the searches queued before it."""
+    return await anyio.to_thread.run_sync(work, limiter=search_limiter())
 
 
 async def prepare_process(catalog_path: Path | str) -> None:

@@ -156,6 +156,11 @@ def serve_workers(config) -> None:
     - ``TCP_NODELAY`` is set on the listening sockets (accepted connections inherit it). The workers rebuild a
       socket from its descriptor, so asyncio no longer sees it as TCP and would leave Nagle's algorithm on: a
       response written in two parts then waits for the client's delayed ACK (~40 ms a request on Linux).
+    - Every socket listens from the start, before its worker has warmed up (``web/worker_start.py``, seconds at
+      1M segments): the kernel spreads connections over the listening sockets only, so clients that came while
+      one worker was still starting all went to the other, and with keep-alive stayed there (seen: 32 of 32
+      clients on one worker, the other core idle). A connection meant for a starting worker waits in its
+      socket's queue instead.
     """
     from uvicorn.supervisors import Multiprocess
     from uvicorn.supervisors.multiprocess import Process
@@ -168,9 +173,10 @@ def serve_workers(config) -> None:
                 self.processes.append(process)
 
     if hasattr(socket, "SO_REUSEPORT"):
-        supervisor = OwnSocketEach(
-            config, [listening_socket(config.host, config.port) for _ in range(config.workers)]
-        )
+        sockets = [listening_socket(config.host, config.port) for _ in range(config.workers)]
+        for sock in sockets:
+            sock.listen(config.backlog)
+        supervisor = OwnSocketEach(config, sockets)
     else:
         supervisor = Multiprocess(config, [listening_socket(config.host, config.port, reuse_port=False)])
     with contextlib.suppress(KeyboardInterrupt):
