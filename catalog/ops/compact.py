@@ -1,7 +1,8 @@
 """Keeping the full-text indexes compact: every FTS5 index of the catalog merged into one b-tree.
 
-FTS5 adds a b-tree (an index "segment") to an index for every write transaction that changes it, and merges them
-only in fours of the same level (``automerge``), so an index that took many writes is many b-trees: every term a
+FTS5 adds a b-tree (an index "segment") to an index for every statement that writes it through a trigger (SQLite
+3.40: the statement's savepoint flushes the pending terms) or, without one, every write transaction, and merges them
+only in batches of the same level, so an index that took many writes is many b-trees: every term a
 search looks up is looked up in each of them. The 1M bench archive's ``segments_fts`` was 15 b-trees after
 generation; merged into one, a lookup of one segment by id went 24 → 8 µs.
 
@@ -17,7 +18,7 @@ Stopped half-way (``should_stop``), the index stays sound and the next run carri
 How many b-trees an index has is read from its structure record (row 10 of ``<index>_data``, FTS5's own format:
 a 4-byte cookie, an optional 4-byte version-2 marker, then varints: levels, b-trees, leaf pages written). That
 count is what ``due`` compares with the threshold: it is what a lookup pays for, and it grows with the writes
-since the last compaction (one b-tree per write transaction, four of a level merged into one of the next).
+since the last compaction (one b-tree per ingest, sixteen merged into one when they pile up).
 
 The last run is recorded in ``shared_settings`` (name ``fts-compacted``): when, by whom, how long, and each
 index's b-trees before. On PostgreSQL the same command cleans the pending lists of the search's GIN indexes into
@@ -42,12 +43,10 @@ STEP_PAGES = 1000  # pages of merged b-tree written per step (one write transact
 # An index is due once one of them is this many b-trees (the worker's default; `worker --compact-at`). Measured at
 # 1M (bench/results/engines-1M-OP.md): 15 → 1 b-trees cut the rare word's CPU p50 1.58 → 1.16 ms and the speaker
 # filter's 4.76 → 4.13 ms (a lookup by id 24 → 8 µs: ≈ 1.1 µs per b-tree per term looked up), for ~2.4 s of one
-# core in 15 steps of ≤ 0.25 s: paid back after ~5,000 searches. At 8 a search pays at most ~8 µs per term for the
-# b-trees. On SQLite 3.40 FTS5 writes one b-tree per *statement* that inserts through a trigger (the statement's
-# savepoint flushes its pending terms), so an ingest of n segments writes n b-trees which FTS5 merges 16 at a time
-# (crisismerge): the count cycles between 1 and ~15 per level, and after a compaction 8 is reached again within a
-# few ingests. The worker then compacts in most idle spells that follow writes; between them, the count stays
-# under the 15 of a bulk-loaded archive.
+# core in 15 steps of ≤ 0.25 s: paid back after ~5,000 searches. An ingest adds one b-tree to each index it writes
+# (its segments go in as one statement: ``sessions._insert_rows``) and FTS5 merges them 16 at a time, so 8 is about
+# 7 ingests since the last compaction: a search pays at most ~8 µs per term for the b-trees, and an archive that
+# takes a few sessions a day is compacted about once a day, in an idle moment.
 DUE_BTREES = 8
 _FTS5 = re.compile(r"\bUSING\s+fts5\s*\(", re.IGNORECASE)
 _V2 = b"\xff\x00\x00\x01"

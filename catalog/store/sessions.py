@@ -261,14 +261,42 @@ def _store_track_segments(
     conn: sqlite3.Connection, session_id: int, track_id: int, segments: Sequence[Segment]
 ) -> None:
     """A secondary track's segments (no speakers credited: the primary track names them)."""
-    conn.executemany(
-        "INSERT INTO track_segments (session_id, track_id, position, start, end, text, marks) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    _insert_rows(
+        conn,
+        "INSERT INTO track_segments (session_id, track_id, position, start, end, text, marks) VALUES ",
+        7,
         (
             (session_id, track_id, position, *_segment_fields(segment, position))
             for position, segment in enumerate(segments)
         ),
     )
+
+
+ROWS_PER_STATEMENT = 4000  # 8 columns: 32,000 parameters, under SQLite's and PostgreSQL's limits (250,000; 65,535)
+
+
+def _insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: Iterator[tuple]) -> None:
+    """``rows`` inserted ``ROWS_PER_STATEMENT`` to a statement (multi-row VALUES) rather than one each: on SQLite
+    3.40 every statement that writes an FTS5 index through a trigger flushes its pending terms into a b-tree of its
+    own (the statement's savepoint), so one statement per segment left one b-tree per segment, which FTS5 then
+    merges (measured on 3,000 segments: 60 → 25 ms CPU, 14 → 3 b-trees; catalog/ops/compact.py)."""
+    one = "(" + ", ".join("?" * width) + ")"
+    statements: dict[int, str] = {}
+    batch: list = []
+    count = 0
+
+    def flush() -> None:
+        if count:
+            sql = statements.setdefault(count, head + ", ".join([one] * count))
+            conn.execute(sql, batch)
+
+    for row in rows:
+        batch.extend(row)
+        count += 1
+        if count == ROWS_PER_STATEMENT:
+            flush()
+            batch, count = [], 0
+    flush()
 
 
 def _store_segments(
@@ -286,9 +314,10 @@ def _store_segments(
             speaker_id = speakers[segment.speaker] if segment.speaker else None
             yield (session_id, track_id, position, start, end, speaker_id, text, marks)
 
-    conn.executemany(
-        "INSERT INTO segments (session_id, track_id, position, start, end, speaker_id, text, marks) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    _insert_rows(
+        conn,
+        "INSERT INTO segments (session_id, track_id, position, start, end, speaker_id, text, marks) VALUES ",
+        8,
         rows(),
     )
     index_windows(conn, session_id)
