@@ -14,7 +14,7 @@ from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.staff.audit import record
 from catalog.staff.events import resolve_event
-from catalog.store.db import transaction, utcnow
+from catalog.store.db import dialect, transaction, utcnow
 from catalog.store.field_limits import check_items, check_length
 from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
 from catalog.store.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
@@ -263,8 +263,8 @@ def _store_track_segments(
     """A secondary track's segments (no speakers credited: the primary track names them)."""
     _insert_rows(
         conn,
-        "INSERT INTO track_segments (session_id, track_id, position, start, end, text, marks) VALUES ",
-        7,
+        "track_segments",
+        ("session_id", "track_id", "position", "start", "end", "text", "marks"),
         (
             (session_id, track_id, position, *_segment_fields(segment, position))
             for position, segment in enumerate(segments)
@@ -272,31 +272,25 @@ def _store_track_segments(
     )
 
 
-ROWS_PER_STATEMENT = 4000  # 8 columns: 32,000 parameters, under SQLite's and PostgreSQL's limits (250,000; 65,535)
-
-
-def _insert_rows(conn: sqlite3.Connection, head: str, width: int, rows: Iterator[tuple]) -> None:
-    """``rows`` inserted ``ROWS_PER_STATEMENT`` to a statement (multi-row VALUES) rather than one each: on SQLite
-    3.40 every statement that writes an FTS5 index through a trigger flushes its pending terms into a b-tree of its
-    own (the statement's savepoint), so one statement per segment left one b-tree per segment, which FTS5 then
-    merges (measured on 3,000 segments: 60 → 25 ms CPU, 14 → 3 b-trees; catalog/ops/compact.py)."""
-    one = "(" + ", ".join("?" * width) + ")"
-    statements: dict[int, str] = {}
-    batch: list = []
-    count = 0
-
-    def flush() -> None:
-        if count:
-            sql = statements.setdefault(count, head + ", ".join([one] * count))
-            conn.execute(sql, batch)
-
-    for row in rows:
-        batch.extend(row)
-        count += 1
-        if count == ROWS_PER_STATEMENT:
-            flush()
-            batch, count = [], 0
-    flush()
+def _insert_rows(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Iterator[tuple]
+) -> None:
+    """``rows`` into ``table`` with ONE statement on SQLite: they are staged in a temporary table (no triggers),
+    then copied in by one ``INSERT … SELECT`` in order (ids ascend with the positions, as before). On SQLite 3.40
+    every statement that writes an FTS5 index through a trigger flushes FTS5's pending terms into a b-tree of its
+    own (the statement's savepoint): one ``INSERT`` per segment left one b-tree per segment, which FTS5 then had to
+    merge (a 3-hour file: 1,075; docs/benchmarks.md, "Compacted full-text indexes"). PostgreSQL has no such cost:
+    one statement per row there, as before."""
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    if dialect(conn) == "postgresql":
+        conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        return
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} AS SELECT {names} FROM main.{table} WHERE 0")
+    conn.execute(f"DELETE FROM temp.stage_{table}")
+    conn.executemany(f"INSERT INTO temp.stage_{table} ({names}) VALUES ({marks})", rows)
+    conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM temp.stage_{table} ORDER BY rowid")
+    conn.execute(f"DELETE FROM temp.stage_{table}")
 
 
 def _store_segments(
@@ -316,8 +310,8 @@ def _store_segments(
 
     _insert_rows(
         conn,
-        "INSERT INTO segments (session_id, track_id, position, start, end, speaker_id, text, marks) VALUES ",
-        8,
+        "segments",
+        ("session_id", "track_id", "position", "start", "end", "speaker_id", "text", "marks"),
         rows(),
     )
     index_windows(conn, session_id)
