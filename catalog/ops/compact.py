@@ -205,6 +205,12 @@ def _compact_sqlite(db, *, pages: int, only, should_stop) -> tuple[list[IndexCom
             steps += 1
             if not worked:
                 break
+        if (
+            shape(conn, name).btrees > 1
+        ):  # FTS5 found no merge left yet more than one b-tree: merge them at once
+            with transaction(db) as tx:
+                tx.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'optimize\')')
+            steps += 1
         done.append(
             IndexCompaction(name, before, shape(conn, name).btrees, steps, time.perf_counter() - began)
         )
