@@ -120,19 +120,30 @@ class Worker:
             return None
 
     def _compact_when_due(self, catalog: Catalog, owner: str) -> None:
-        """The queue is idle: merge the full-text indexes that took enough writes; a job queued meanwhile (a
-        nudge) or a stop ends it after the step in hand (the next idle moment carries on)."""
+        """The queue is idle: merge the full-text indexes that took enough writes; a job queued meanwhile (here:
+        a nudge; by another node: seen within a poll) or a stop ends it after the step in hand (the next idle
+        moment carries on)."""
         if self.options.compact_at == 0 or self._stop.is_set():
             return
         now = time.monotonic()
         if now - self._compact_checked < self.options.compact_every:
             return
         self._compact_checked = now
+        looked = [now]
+
+        def should_stop() -> (
+            bool
+        ):  # a stop, a job queued here (nudge) or, looked at once a poll, by another node
+            if self._stop.is_set() or self._nudge.is_set():
+                return True
+            if time.monotonic() - looked[0] < self.options.poll_seconds:
+                return False
+            looked[0] = time.monotonic()
+            return catalog.queue.count_jobs().get("queued", 0) > 0
+
         try:
             done = catalog.ops.compact_if_due(
-                by=owner,
-                btrees=self.options.compact_at,
-                should_stop=lambda: self._stop.is_set() or self._nudge.is_set(),
+                by=owner, btrees=self.options.compact_at, should_stop=should_stop
             )
         except CatalogClosed:
             self._stop.set()

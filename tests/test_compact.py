@@ -193,7 +193,7 @@ def test_searches_answer_while_a_compaction_runs(bench_archive, tmp_path):
     def compact() -> None:
         writer = Catalog.open(data / "catalog.db")
         try:
-            writer.ops.compact(by="test", pages=5, should_stop=step_taken)
+            writer.ops.compact(by="test", pages=5, pause=0.01, should_stop=step_taken)
         finally:
             writer.close()
 

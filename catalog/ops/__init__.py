@@ -115,13 +115,20 @@ class CatalogOps:
         *,
         by: str,
         pages: int | None = None,
+        pause: float | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> Compaction:
         """Merge every full-text index into one b-tree (``catalog/ops/compact.py``), in short write transactions
         of ``pages`` pages that never block readers; recorded as done ``by``. On PostgreSQL, the GIN indexes'
         pending lists and ``ANALYZE``."""
         with self._database() as db:
-            return _compact.compact(db, by=by, pages=pages or _compact.STEP_PAGES, should_stop=should_stop)
+            return _compact.compact(
+                db,
+                by=by,
+                pages=pages or _compact.STEP_PAGES,
+                pause=_compact.STEP_PAUSE if pause is None else pause,
+                should_stop=should_stop,
+            )
 
     def compact_if_due(
         self, *, by: str, btrees: int | None = None, should_stop: Callable[[], bool] | None = None
