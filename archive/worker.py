@@ -70,7 +70,9 @@ class Worker:
         self._nudge = threading.Event()
         self.finished = 0
         self.compactions = 0  # how many idle compactions this worker ran
-        self._compact_checked = float("-inf")
+        # the first look at the indexes: at once for a worker that runs what is queued and exits; a minute after
+        # start for a long-running one (a server's pages and caches settle first)
+        self._compact_checked = float("-inf") if self.options.until_idle else time.monotonic()
 
     # -- control ---------------------------------------------------------------------------------------------
     def stop(self) -> None:
