@@ -29,6 +29,7 @@ log = logging.getLogger("uscm_archive.worker")
 
 DEFAULT_LEASE = 60.0
 DEFAULT_POLL = 1.0
+DEFAULT_COMPACT_EVERY = 60.0  # reading five structure records costs ~0.1 ms: the bound is for the logs' sake
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class WorkerOptions:
     poll_seconds: float = DEFAULT_POLL  # how often an idle worker looks for jobs other nodes queued
     until_idle: bool = False  # stop when no job is ready (``worker --until-idle``)
     kinds: tuple[str, ...] = ()  # only these kinds of job (``worker --kind transcribe``); empty: every kind
+    # Idle, the worker merges a full-text index once it is this many b-trees (``catalog/ops/compact.py``: None,
+    # the catalog's default; 0: never), looking at most every ``compact_every`` seconds.
+    compact_at: int | None = None
+    compact_every: float = DEFAULT_COMPACT_EVERY
 
 
 def owner_name(label: str = "worker") -> str:
@@ -64,6 +69,10 @@ class Worker:
         self._stop = threading.Event()
         self._nudge = threading.Event()
         self.finished = 0
+        self.compactions = 0  # how many idle compactions this worker ran
+        # the first look at the indexes: at once for a worker that runs what is queued and exits; a minute after
+        # start for a long-running one (a server's pages and caches settle first)
+        self._compact_checked = float("-inf") if self.options.until_idle else time.monotonic()
 
     # -- control ---------------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -88,6 +97,7 @@ class Worker:
             while not self._stop.is_set():
                 job = self._claim(catalog, owner)
                 if job is None:
+                    self._compact_when_due(catalog, owner)
                     if self.options.until_idle:
                         break
                     self._nudge.wait(self.options.poll_seconds)
@@ -110,6 +120,43 @@ class Worker:
             log.warning("worker %s: cannot take a job: %s", owner, exc)
             time.sleep(self.options.poll_seconds)
             return None
+
+    def _compact_when_due(self, catalog: Catalog, owner: str) -> None:
+        """The queue is idle: merge the full-text indexes that took enough writes; a job queued meanwhile (here:
+        a nudge; by another node: seen within a poll) or a stop ends it after the step in hand (the next idle
+        moment carries on)."""
+        if self.options.compact_at == 0 or self._stop.is_set():
+            return
+        now = time.monotonic()
+        if now - self._compact_checked < self.options.compact_every:
+            return
+        self._compact_checked = now
+        looked = [now]
+
+        def should_stop() -> (
+            bool
+        ):  # a stop, a job queued here (nudge) or, looked at once a poll, by another node
+            if self._stop.is_set() or self._nudge.is_set():
+                return True
+            if time.monotonic() - looked[0] < self.options.poll_seconds:
+                return False
+            looked[0] = time.monotonic()
+            return catalog.queue.count_jobs().get("queued", 0) > 0
+
+        try:
+            done = catalog.ops.compact_if_due(
+                by=owner, btrees=self.options.compact_at, should_stop=should_stop
+            )
+        except CatalogClosed:
+            self._stop.set()
+            return
+        except Exception as exc:  # noqa: BLE001 - compaction is an optimisation: try again later
+            log.warning("worker %s: cannot compact the full-text indexes: %s", owner, exc)
+            return
+        if done is not None:
+            self.compactions += 1
+            merged = ", ".join(f"{i.name} {i.before} → {i.after}" for i in done.indexes)
+            log.info("worker %s: compacted the full-text indexes in %.2f s (%s)", owner, done.seconds, merged)
 
     def _run_one(self, catalog: Catalog, owner: str, job: Job) -> None:
         keeper = _LeaseKeeper(self.catalog_path, job.id, owner, self.options.lease_seconds)

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalog.ops import backup as _backup
+from catalog.ops import compact as _compact
 from catalog.ops.backup import CatalogFileInfo, RestoreResult
+from catalog.ops.compact import Compaction, IndexShape
 from catalog.ops.data_files import DataFiles, ExpectedFile
 from catalog.ops.dump import DumpCounts, Progress, dump_archive
 from catalog.ops.load import load_archive
@@ -21,7 +23,7 @@ from catalog.ops.public_export import ExportSummary, export_public
 from catalog.store.db import is_url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from catalog.facade import Catalog
     from catalog.files import FileStore
@@ -29,9 +31,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CatalogFileInfo",
     "CatalogOps",
+    "Compaction",
     "DumpCounts",
     "ExpectedFile",
     "ExportSummary",
+    "IndexShape",
     "RestoreResult",
     "ops_for",
 ]
@@ -105,6 +109,47 @@ class CatalogOps:
         """Write the published part of the archive to the SQLite file ``target`` (replaced whole, atomically),
         for Datasette; moment links start with ``base_url`` (relative links when empty)."""
         return export_public(self.path, target, base_url=base_url)
+
+    def compact(
+        self,
+        *,
+        by: str,
+        pages: int | None = None,
+        pause: float | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Compaction:
+        """Merge every full-text index into one b-tree (``catalog/ops/compact.py``), in short write transactions
+        of ``pages`` pages that never block readers; recorded as done ``by``. On PostgreSQL, the GIN indexes'
+        pending lists and ``ANALYZE``."""
+        with self._database() as db:
+            return _compact.compact(
+                db,
+                by=by,
+                pages=pages or _compact.STEP_PAGES,
+                pause=_compact.STEP_PAUSE if pause is None else pause,
+                should_stop=should_stop,
+            )
+
+    def compact_if_due(
+        self, *, by: str, btrees: int | None = None, should_stop: Callable[[], bool] | None = None
+    ) -> Compaction | None:
+        """``compact`` the indexes that are ``btrees`` b-trees or more (default ``compact.DUE_BTREES``; 0: never),
+        or nothing (``None``) when none is; never due on PostgreSQL. What the idle worker runs."""
+        with self._database() as db:
+            only = _compact.due(db.conn, _compact.DUE_BTREES if btrees is None else btrees)
+            if not only:
+                return None
+            return _compact.compact(db, by=by, only=only, should_stop=should_stop)
+
+    def index_shapes(self) -> list[IndexShape]:
+        """Each full-text index as stored (its b-trees); empty on PostgreSQL."""
+        with self._database() as db:
+            return _compact.shapes(db.conn)
+
+    def last_compaction(self) -> dict | None:
+        """The last compaction recorded (when, by whom, how long, each index's b-trees before), or None."""
+        with self._database() as db:
+            return _compact.last_run(db.conn)
 
     def record_files(self, files: Iterable[tuple[str, int, str]]) -> None:
         """Note (path relative to the data folder, size, sha256) of files just placed, in one transaction."""

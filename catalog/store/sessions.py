@@ -14,7 +14,7 @@ from catalog.errors import CatalogError, NotFound
 from catalog.models import SESSION_ID, STATUSES, TRACK_SOURCES, MediaInput, SessionMeta, TrackInput
 from catalog.staff.audit import record
 from catalog.staff.events import resolve_event
-from catalog.store.db import transaction, utcnow
+from catalog.store.db import dialect, transaction, utcnow
 from catalog.store.field_limits import check_items, check_length
 from catalog.store.names import credit_speaker, ensure_speaker, ensure_topic
 from catalog.store.refetch import NO_EDITS, HandEdits, keeps_asr_track, staff_edits
@@ -261,14 +261,36 @@ def _store_track_segments(
     conn: sqlite3.Connection, session_id: int, track_id: int, segments: Sequence[Segment]
 ) -> None:
     """A secondary track's segments (no speakers credited: the primary track names them)."""
-    conn.executemany(
-        "INSERT INTO track_segments (session_id, track_id, position, start, end, text, marks) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    _insert_rows(
+        conn,
+        "track_segments",
+        ("session_id", "track_id", "position", "start", "end", "text", "marks"),
         (
             (session_id, track_id, position, *_segment_fields(segment, position))
             for position, segment in enumerate(segments)
         ),
     )
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Iterator[tuple]
+) -> None:
+    """``rows`` into ``table`` with ONE statement on SQLite: they are staged in a temporary table (no triggers),
+    then copied in by one ``INSERT … SELECT`` in order (ids ascend with the positions, as before). On SQLite 3.40
+    every statement that writes an FTS5 index through a trigger flushes FTS5's pending terms into a b-tree of its
+    own (the statement's savepoint): one ``INSERT`` per segment left one b-tree per segment, which FTS5 then had to
+    merge (a 3-hour file: 1,075; docs/benchmarks.md, "Compacted full-text indexes"). PostgreSQL has no such cost:
+    one statement per row there, as before."""
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    if dialect(conn) == "postgresql":
+        conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        return
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} AS SELECT {names} FROM main.{table} WHERE 0")
+    conn.execute(f"DELETE FROM temp.stage_{table}")
+    conn.executemany(f"INSERT INTO temp.stage_{table} ({names}) VALUES ({marks})", rows)
+    conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM temp.stage_{table} ORDER BY rowid")
+    conn.execute(f"DELETE FROM temp.stage_{table}")
 
 
 def _store_segments(
@@ -286,9 +308,10 @@ def _store_segments(
             speaker_id = speakers[segment.speaker] if segment.speaker else None
             yield (session_id, track_id, position, start, end, speaker_id, text, marks)
 
-    conn.executemany(
-        "INSERT INTO segments (session_id, track_id, position, start, end, speaker_id, text, marks) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    _insert_rows(
+        conn,
+        "segments",
+        ("session_id", "track_id", "position", "start", "end", "speaker_id", "text", "marks"),
         rows(),
     )
     index_windows(conn, session_id)

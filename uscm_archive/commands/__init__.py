@@ -27,6 +27,7 @@ COMMANDS = {
     "dump": "ops_cmds",
     "load": "ops_cmds",
     "check": "ops_cmds",
+    "compact": "ops_cmds",
     "copy-catalog": "copy_cmd",
     "export-public": "open_data_cmd",
     "digest": "digest_cmd",

@@ -39,10 +39,23 @@ from uscm_archive.settings import Settings
     type=click.Choice(["ingest-url", "retry", "sync", "transcribe", "upload"]),
     help="Take only this kind of job (repeatable), e.g. transcriptions on a machine with spare cores.",
 )
+@click.option(
+    "--compact-at",
+    type=click.IntRange(min=0),
+    default=None,
+    help="When idle, merge a full-text index once it is this many b-trees (default 8; 0: never). See "
+    "`uscm-archive compact`.",
+)
 @reporting('{"done": n, "failed": n} when the worker stops.')
 @with_settings
 def worker(
-    settings: Settings, lease: float, poll: float, until_idle: bool, kinds: tuple[str, ...], out: Output
+    settings: Settings,
+    lease: float,
+    poll: float,
+    until_idle: bool,
+    kinds: tuple[str, ...],
+    compact_at: int | None,
+    out: Output,
 ) -> None:
     """Run queued jobs (ingest, sync, retry, upload, transcription) until stopped (SIGTERM, Ctrl-C)."""
     from archive.jobs import WorkerContext
@@ -68,7 +81,9 @@ def worker(
         settings.catalog_path,
         settings.data_dir,
         context,
-        WorkerOptions(lease_seconds=lease, poll_seconds=poll, until_idle=until_idle, kinds=kinds),
+        WorkerOptions(
+            lease_seconds=lease, poll_seconds=poll, until_idle=until_idle, kinds=kinds, compact_at=compact_at
+        ),
         on_job=report,
     )
 
