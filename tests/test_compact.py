@@ -215,14 +215,11 @@ def test_searches_answer_while_a_compaction_runs(bench_archive, tmp_path):
     reader.close()
 
 
-@pytest.mark.backends
-def test_compact_on_postgresql_cleans_the_gin_indexes_and_is_never_due(
-    backend, catalog_target, catalog_in_env, data_dir
-):
-    if backend != "postgresql":
-        pytest.skip("the SQLite side is the tests above")
-    build_sample_archive(data_dir, catalog_target)
-    catalog = Catalog.open(catalog_target)
+def test_compact_on_postgresql_cleans_the_gin_indexes_and_is_never_due(pg_url, data_dir, monkeypatch):
+    """(The SQLite side is the tests above.)"""
+    monkeypatch.setenv("USCM_ARCHIVE_CATALOG", pg_url)
+    build_sample_archive(data_dir, pg_url)
+    catalog = Catalog.open(pg_url)
     try:
         before = catalog.search(SearchRequest("housing"))
         result = run(data_dir, "compact", "--json")
