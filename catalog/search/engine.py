@@ -20,7 +20,7 @@ from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchRe
 from catalog.search import facts, lists
 from catalog.search.crosscut import with_crossings
 from catalog.search.languages import everywhere, primary_in
-from catalog.search.paths import SCOPE_LIMIT, SNIPPET, SNIPPET_TOKENS, Page, Plan, run
+from catalog.search.paths import HIT_JOINS, HIT_ROW, SCOPE_LIMIT, SNIPPET, SNIPPET_TOKENS, Page, Plan, run
 from catalog.search.pg_query import on_postgres
 from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
@@ -244,16 +244,17 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
     """The page's hits in its order: rows in one statement, snippets from the page or one more FTS5 pass."""
     if not page.rowids:
         return []
-    marks = ",".join("?" * len(page.rowids))
-    rows = conn.execute(
-        "SELECT s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks, tr.language "
-        "FROM segments s JOIN sessions se ON se.id = s.session_id LEFT JOIN tracks tr ON tr.id = s.track_id "
-        "LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id) "
-        f"WHERE s.id IN ({marks})",
-        page.rowids,
-    ).fetchall()
+    by_id = {rowid: page.rows[rowid] for rowid in page.rowids if rowid in page.rows}
+    unread = [rowid for rowid in page.rowids if rowid not in by_id]
+    if unread:  # (rows the ranking pass did not read: one statement for them all)
+        marks = ",".join("?" * len(unread))
+        rows = conn.execute(
+            f"SELECT {HIT_ROW} FROM segments s JOIN sessions se ON se.id = s.session_id {HIT_JOINS} "
+            f"WHERE s.id IN ({marks})",
+            unread,
+        ).fetchall()
+        by_id.update((row[0], row) for row in rows)
     snippets = page.snippets
-    by_id = {row[0]: row for row in rows}
     missing = [rowid for rowid in page.rowids if rowid not in snippets and rowid in by_id]
     lone = missing and plan.match == plan.words_match
     terms = lists.snippet_terms(conn, plan.words, plan.prefix, plan.phrase) if lone else None

@@ -72,6 +72,13 @@ SNIPPET_TOKENS = 32
 # snippet also tells where the first match shown begins (search.match_offset), so no highlight() is needed.
 SNIPPET = f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS})"
 SNIPPET_FIRST = f"CASE WHEN uscm_among_first(rowid) THEN {SNIPPET} END"
+# What a hit is made of (``search._hits``), one row a segment, and where it comes from (``{id}``: the segment id).
+HIT_ROW = "s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks, tr.language"
+HIT_JOINS = (
+    "LEFT JOIN tracks tr ON tr.id = s.track_id LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id "
+    "LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id)"
+)
+HIT_FROM = "CROSS JOIN segments s ON s.id = {id} CROSS JOIN sessions se ON se.id = s.session_id " + HIT_JOINS
 JOINED = "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid CROSS JOIN sessions se ON se.id = s.session_id"
 RANGED = (
     "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
@@ -117,6 +124,7 @@ class Page:
     ranked_by: str | None = None  # the FTS5 expression whose bm25 ranks that first tier (else the plan's)
     scores: dict[int, float] = field(default_factory=dict)  # bm25 of rows whose ranking pass gave it
     matched: tuple[int, ...] | None = None  # every id FTS5 matched, when one pass took them all
+    rows: dict[int, tuple] = field(default_factory=dict)  # ``HIT_ROW`` of rows a ranking pass already read
 
 
 def ranking(plan: Plan, *, rowid: str = "rowid", score: str = "bm25(segments_fts)") -> str:
@@ -152,7 +160,13 @@ def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
 
 # -- global ----------------------------------------------------------------------------------------------------
 def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    if plan.match == plan.words_match and not plan.asr_last and LISTS:
+    # a lone word without a list (a rare word): its df is its total, FTS5 ranks it (the lists are not asked)
+    unlisted = lists.lone_unlisted(conn, plan.words) if plan.match == plan.words_match and LISTS else None
+    if unlisted is not None:
+        total = unlisted - _excluded_count(conn, plan)
+        if total <= plan.rank_limit:
+            return _global_ranked(conn, plan, offset, limit, total)
+    if unlisted is None and plan.match == plan.words_match and not plan.asr_last and LISTS:
         page = _from_lists(conn, plan, offset, limit)
         if page is not None:
             return page
@@ -313,22 +327,29 @@ def _drop_excluded(conn: sqlite3.Connection, plan: Plan, scored: list[tuple]) ->
 
 
 def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int, total: int) -> Page:
-    """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would)."""
+    """bm25 order, with each row's snippet made in the same pass (as raw FTS5 would), and the rows the page's
+    hits are made of read by the same statement (``HIT_ROW``: no second statement for them)."""
     if not plan.excluded:
-        sql = (
-            f"SELECT rowid, {SNIPPET}, rank FROM segments_fts WHERE segments_fts MATCH ? "
+        inner = (
+            f"SELECT rowid AS id, {SNIPPET} AS snip, rank AS score FROM segments_fts WHERE segments_fts MATCH ? "
             f"ORDER BY {by_rank(plan)} LIMIT ? OFFSET ?"
         )
-        rows = conn.execute(sql, (plan.match, limit, offset)).fetchall()
+        params: tuple = (plan.match, limit, offset)
     else:
-        sql = (
-            f"SELECT f.rowid, {SNIPPET}, f.rank FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
+        inner = (
+            f"SELECT f.rowid AS id, {SNIPPET} AS snip, f.rank AS score FROM segments_fts f "
+            f"CROSS JOIN segments s ON s.id = f.rowid "
             f"WHERE segments_fts MATCH ? AND s.session_id NOT IN ({_marks(plan.excluded)}) "
             f"ORDER BY {by_rank(plan, 'f.')} LIMIT ? OFFSET ?"
         )
-        rows = conn.execute(sql, (plan.match, *plan.excluded, limit, offset)).fetchall()
-    snippets, scores = {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
-    return Page([r[0] for r in rows], total, snippets=snippets, scores=scores)
+        params = (plan.match, *plan.excluded, limit, offset)
+    # the ranked rows are the outer loop (CROSS JOIN keeps them first, in their order): no sort after the LIMIT
+    sql = f"SELECT r.snip, r.score, {HIT_ROW} FROM ({inner}) r {HIT_FROM.format(id='r.id')}"
+    rows = conn.execute(sql, params).fetchall()
+    snippets, scores = {r[2]: r[0] for r in rows}, {r[2]: r[1] for r in rows}
+    return Page(
+        [r[2] for r in rows], total, snippets=snippets, scores=scores, rows={r[2]: r[2:] for r in rows}
+    )
 
 
 def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
