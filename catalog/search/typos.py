@@ -153,18 +153,13 @@ def _in_archive(conn: sqlite3.Connection, form: str) -> bool:
     said = _df(conn, form)
     if said:
         return True
+    # one statement for what is left to ask (a misspelt word is in none of them: all are asked), in this order
     quoted = '"' + form.replace('"', '""') + '"'
-    if (
-        said is None
-        and conn.execute(
-            "SELECT 1 FROM segments_fts WHERE segments_fts MATCH ? LIMIT 1", (quoted,)
-        ).fetchone()
-    ):
-        return True
-    return any(
-        conn.execute(f"SELECT 1 FROM {words} WHERE term = ?", (form,)).fetchone()
-        for words in ("segment_words", "track_words")
-    )
+    held = "EXISTS (SELECT 1 FROM segment_words WHERE term = ?) OR EXISTS (SELECT 1 FROM track_words WHERE term = ?)"
+    if said is None:
+        sql = f"SELECT EXISTS (SELECT 1 FROM segments_fts WHERE segments_fts MATCH ?) OR {held}"
+        return bool(conn.execute(sql, (quoted, form, form)).fetchone()[0])
+    return bool(conn.execute(f"SELECT {held}", (form, form)).fetchone()[0])
 
 
 def _df(conn: sqlite3.Connection, form: str) -> int | None:
