@@ -4,9 +4,10 @@
 2. ``_plan`` turns the filters into a ``Plan``: every visible session (leaving out drafts and the like), a short
    list of sessions (each one a rowid range that FTS5 walks directly), or a join for anything else.
 3. ``search_paths.run`` counts first and ranks by bm25 up to a limit; beyond it, newest sessions first.
-4. ``_hits`` builds the page: rows in one statement, ``highlight()``/``snippet()`` from the ranking pass or one
-   more FTS5 statement (control-character markers, escaped, then swapped for ``<mark>``), and each hit's
-   ``start`` is the time of its first matched word, from the segment's marks.
+4. ``_hits`` builds the page: rows read by the ranking statement itself where FTS5 ranks (``paths.HIT_ROW``), else
+   in one statement; ``highlight()``/``snippet()`` from the ranking pass or one more FTS5 statement
+   (control-character markers, escaped, then swapped for ``<mark>``), and each hit's ``start`` is the time of its
+   first matched word, from the segment's marks.
 """
 
 from __future__ import annotations
@@ -241,7 +242,8 @@ def _complement(conn: sqlite3.Connection, allowed: tuple[int, ...]) -> tuple[int
 
 # -- hits ----------------------------------------------------------------------------------------------------
 def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit]:
-    """The page's hits in its order: rows in one statement, snippets from the page or one more FTS5 pass."""
+    """The page's hits in its order: rows the ranking pass read, the others in one statement; snippets from the
+    page or one more FTS5 pass."""
     if not page.rowids:
         return []
     by_id = {rowid: page.rows[rowid] for rowid in page.rowids if rowid in page.rows}
