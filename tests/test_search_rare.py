@@ -6,6 +6,8 @@ read the hits' rows a second time)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
@@ -79,21 +81,38 @@ def test_staff_see_the_drafts_rare_word_too(archive):
     assert "Unpublished Draft" in {h.session_title for h in results.hits}
 
 
-def test_a_rare_word_search_makes_a_few_statements(archive, backend):
-    """A search's statements (sqlite3's trace, top-level only: FTS5's own reads are prefixed ``--``): the data
-    version, the word's df (its total), the left-out draft's matches, one ranking statement with snippets and rows. Before: the lists were asked
-    first (a transaction, their readiness, the word's list) and the hits' rows read by a second statement."""
+def test_a_rare_word_search_makes_a_few_statements(backend, data_dir, monkeypatch):
+    """A search's statements (sqlite3's trace on the catalog's connection, top-level only: FTS5's own reads are
+    prefixed ``--``): the data version, the word's df (its total), the left-out draft's matches, one ranking
+    statement with snippets and rows. Before: the lists were asked first (a transaction, their readiness, the
+    word's list) and the hits' rows read by a second statement."""
     if backend != "sqlite":
         pytest.skip("sqlite3's statement trace (PostgreSQL's search is search/pg_search.py)")
-    catalog, _ = archive
-    catalog.search(SearchRequest("culvert"))  # (the word's token learned once per process)
-    seen: list[str] = []
-    conn = catalog.db.conn
-    conn.set_trace_callback(seen.append)
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(
+        sqlite3, "connect", connect
+    )  # (the standard library's: to trace what the catalog runs)
+    catalog = Catalog.open(data_dir / "catalog.db")
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
     try:
+        save(catalog, "public", "Drainage Hearing", "2024-05-02", LINES)
+        draft = save(catalog, "draft", "Unpublished Draft", "2024-06-01", [("A culvert in a draft.", "Cy")])
+        catalog.set_status(draft, "draft")
+        catalog.search(SearchRequest("culvert"))  # (the word's token learned once per process)
+        seen: list[str] = []
+        for conn in opened:
+            conn.set_trace_callback(seen.append)
         results = catalog.search(SearchRequest("culvert"))
+        for conn in opened:
+            conn.set_trace_callback(None)
     finally:
-        conn.set_trace_callback(None)
+        catalog.close()
     assert results.total == 3
     own = [s for s in seen if not s.startswith("--")]
     assert not any(s.startswith("BEGIN") for s in own), own  # the lists (it has none) were not asked
