@@ -27,8 +27,9 @@ segment id.
 from __future__ import annotations
 
 import sqlite3
-from bisect import bisect_right
+from functools import lru_cache
 
+from catalog.search import facts as search_facts
 from catalog.search import lists
 from catalog.store import impact
 
@@ -86,7 +87,7 @@ def or_page(
 ) -> tuple[list[tuple[float, int]], int] | None:
     """``([(bm25, segment id)] of the page, total)`` of ``words[0] OR words[1]``, or ``None`` when this cannot
     decide it (the caller runs FTS5). ``count_hidden()`` gives the matches in left-out sessions."""
-    if len(words) != 2 or not impact.ready(conn):
+    if len(words) != 2 or not search_facts.of(conn).lists_ready:
         return None
     terms = _stems(conn, words)
     if terms is None or terms[0] == terms[1]:  # (one term twice: FTS5 scores it twice; left to FTS5)
@@ -155,6 +156,11 @@ def _best_alone(
 
 
 # -- exact scores of given matches -------------------------------------------------------------------------------
+_largest_unlisted_tf = lru_cache(maxsize=65_536)(
+    impact.largest_unlisted_tf
+)  # (pure: same inputs, same answer)
+
+
 def exact(
     conn: sqlite3.Connection,
     facts: _Facts,
@@ -188,28 +194,26 @@ def exact(
         for sid, dl in lengths.items():
             if sid in listed:
                 counts[sid][term] = listed[sid]
-            elif theta is not None and theta > 0 and impact.largest_unlisted_tf(theta, dl, facts.avgdl0) <= 1:
+            elif theta is not None and theta > 0 and _largest_unlisted_tf(theta, dl, facts.avgdl0) <= 1:
                 counts[sid][term] = 1  # it holds the term (FTS5 matched it), at most once (else listed)
             else:
                 unknown.add(sid)
     if most_unknown is not None and len(unknown) > most_unknown:
         return None
-    if unknown:  # their texts, joined, tokenized at once: each one's tokens are its run of offsets
-        order = sorted(unknown)
-        texts = dict(lists._texts(conn, order))
-        if len(texts) != len(order):
+    if unknown:  # their texts tokenized as the index does (``impact.token_sequences``: mostly no statement)
+        texts = dict(lists._texts(conn, sorted(unknown)))
+        if len(texts) != len(unknown):
             return None
-        starts, at = [], 0
-        for sid in order:
-            starts.append(at)
-            at += lengths[sid]
-        total, found = impact.term_offsets(conn, " ".join(texts[sid] for sid in order), terms)
-        if total != at:
-            return None
-        for sid in order:
+        sequences = impact.token_sequences(conn, texts)
+        wanted = set(terms)
+        for sid in unknown:
+            tokens = sequences.get(sid)
+            if tokens is None or len(tokens) != lengths[sid]:
+                return None  # (FTS5's length and ours disagree: FTS5 decides)
             counts[sid] = dict.fromkeys(terms, 0)
-        for term, offset in found:
-            counts[order[bisect_right(starts, offset) - 1]][term] += 1
+            for token in tokens:
+                if token in wanted:
+                    counts[sid][token] += 1
     scores = {}
     for sid, dl in lengths.items():
         score = 0.0
@@ -225,7 +229,7 @@ def exact(
 def scores(conn: sqlite3.Connection, words: tuple[str, ...], rowids: list[int]) -> dict[int, float] | None:
     """FTS5's bm25 of ``words`` all AND-ed (each one indexed term) for these matches of it; ``None`` when the
     lists cannot tell (the caller asks FTS5)."""
-    if not rowids or not impact.ready(conn):
+    if not rowids or not search_facts.of(conn).lists_ready:
         return None
     terms = _stems(conn, words)
     if terms is None:
