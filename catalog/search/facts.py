@@ -74,9 +74,9 @@ def version(conn: sqlite3.Connection) -> tuple[str, str] | None:
 def kept(conn: sqlite3.Connection, key: Hashable, compute: Callable[[], object]):
     """``compute()`` (what the archive's data alone decides, e.g. a speaker's ids or the sessions a filter allows),
     kept under the data version ``version`` gives this connection: computed again once the data moves, and each
-    time inside a transaction or for a catalog with no file. ``key`` must name everything the value depends on
+    time inside a transaction, for a catalog with no file or on PostgreSQL. ``key`` must name everything the value depends on
     besides the data. A ``compute`` that raises keeps nothing."""
-    found = version(conn)
+    found = version(conn) if isinstance(conn, sqlite3.Connection) else None  # (PostgreSQL: read each time)
     if found is None:
         return compute()
     path, token = found
