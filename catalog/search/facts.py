@@ -7,6 +7,10 @@ here they are read once and kept, per catalog file, under the catalog's data ver
 that moves with every commit by any connection of any process). A search reads the token (a few µs: two ``stat``
 calls and the WAL index header) and uses what was read under the same token; a new token reads them again.
 
+``kept`` does the same for values a search computes from the data alone under a key it names (a speaker filter's
+speaker ids, the sessions the filters allow, each session's segment id range: ``search/engine.py``,
+``search/paths.py``), so a filtered search after the first makes no planning statement.
+
 Never stale: the token is read before the data it stands for, so what is kept is at least as new as its token.
 Inside a transaction (a snapshot that may be older than the file, or this connection's own writes not yet
 committed) nothing is kept or used: the facts are read from the connection itself. An in-memory catalog has no
