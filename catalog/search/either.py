@@ -38,7 +38,6 @@ from catalog.store import impact
 
 SLACK = 1e-9  # relative: a bound is raised by this much, so float edges never let a better row go unseen
 _BATCH = 500
-_TOKENIZE_COST = 10  # tokenizing a segment's text costs about this many segments' bounds (``_bounds``)
 MANY_BOTH = 8  # more segments than this holding both words: FTS5 scores them (tokenizing costs more)
 
 
@@ -224,7 +223,7 @@ def exact(
                 unknown.add(sid)
                 unlisted = _largest_unlisted_tf(theta, dl, facts.avgdl0) if theta else 0
                 most.setdefault(sid, {})[term] = unlisted if unlisted >= 1 else dl
-    if need is not None and len(lengths) > need and len(unknown) * _TOKENIZE_COST > len(lengths):
+    if need is not None and unknown and len(lengths) > need:
         kept = _bounds(facts, terms, lengths, counts, most, need)
         for sid in unknown - kept:
             del lengths[sid]
@@ -268,27 +267,16 @@ def _bounds(
     """The segments of unknown counts (``most``) that may be among the ``need`` best: their most reaches the
     ``need``-th best least score of all (bm25 grows with a count: each segment's least takes its unknown counts
     as 1, its most as their largest). Raised by ``SLACK``: float edges never drop a segment that belongs."""
-    idf = [(t, facts.idf[t]) for t in terms]
-    k1, scale = (
-        impact.K1,
-        impact.K1 * impact.B / facts.avgdl,
-    )  # weight(tf, dl) = tf (K1 + 1) / (tf + k1 + scale dl)
-    k1 *= 1 - impact.B
     least = []
     for sid, dl in lengths.items():
-        known, score, k = counts[sid], 0.0, k1 + scale * dl
-        for t, w in idf:
-            tf = known.get(t, 1)
-            score += w * tf / (tf + k)
-        least.append(score)
-    floor = heapq.nlargest(need, least)[-1] * (impact.K1 + 1)
+        known = counts[sid]
+        least.append(sum(facts.idf[t] * impact.weight(known.get(t, 1), dl, facts.avgdl) for t in terms))
+    floor = heapq.nlargest(need, least)[-1]
     kept = set()
     for sid, unknown in most.items():
-        known, score, k = counts[sid], 0.0, k1 + scale * lengths[sid]
-        for t, w in idf:
-            tf = known.get(t) or unknown[t]
-            score += w * tf / (tf + k)
-        if score * (impact.K1 + 1) * (1 + SLACK) >= floor * (1 - SLACK):
+        dl, known = lengths[sid], counts[sid]
+        top = sum(facts.idf[t] * impact.weight(known.get(t) or unknown[t], dl, facts.avgdl) for t in terms)
+        if top * (1 + SLACK) >= floor:
             kept.add(sid)
     return kept
 
