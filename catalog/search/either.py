@@ -28,7 +28,6 @@ segment id.
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
 from functools import lru_cache
 
@@ -183,24 +182,17 @@ def exact(
     terms: list[str],
     rowids: list[int],
     most_unknown: int | None = None,
-    need: int | None = None,
 ) -> dict[int, float] | None:
     """FTS5's bm25 of the query whose phrases are ``terms`` (in that order) for segments each holding every one
     of them. A segment's length comes from FTS5's ``docsize``; its count of a term from the term's list when it is
     listed, or is 1 when the list's rule says a segment of that length holding it more often would be listed, or
     else from its text, tokenized as the index does. ``None`` when FTS5's view and ours disagree, or when more than
-    ``most_unknown`` segments would need their text tokenized.
-
-    With ``need``: only the ``need`` best segments are wanted (a page and those before it). A segment whose count
-    is not known scores between its score with a count of 1 and with the most its length allows unlisted
-    (``_bounds``); one whose most is below the ``need``-th best least cannot reach the page: it is left out of the
-    answer (not tokenized), every other one is scored exactly."""
+    ``most_unknown`` segments would need their text tokenized."""
     lengths = lists._lengths(conn, rowids)
     if len(lengths) != len(set(rowids)):
         return None
     counts: dict[int, dict[str, int]] = {sid: {} for sid in lengths}
     unknown: set[int] = set()
-    most: dict[int, dict[str, int]] = {}  # an unknown count's largest possible value
     for term in dict.fromkeys(terms):
         term_id, _df, theta = facts.info[term]
         listed: dict[int, int] = {}
@@ -221,13 +213,6 @@ def exact(
                 counts[sid][term] = 1  # it holds the term (FTS5 matched it), at most once (else listed)
             else:
                 unknown.add(sid)
-                unlisted = _largest_unlisted_tf(theta, dl, facts.avgdl0) if theta else 0
-                most.setdefault(sid, {})[term] = unlisted if unlisted >= 1 else dl
-    if need is not None and unknown and len(lengths) > need:
-        kept = _bounds(facts, terms, lengths, counts, most, need)
-        for sid in unknown - kept:
-            del lengths[sid]
-        unknown &= kept
     if most_unknown is not None and len(unknown) > most_unknown:
         return None
     if unknown:  # their texts tokenized as the index does (``impact.token_sequences``: mostly no statement)
@@ -256,37 +241,9 @@ def exact(
     return scores
 
 
-def _bounds(
-    facts: _Facts,
-    terms: list[str],
-    lengths: dict[int, int],
-    counts: dict[int, dict[str, int]],
-    most: dict[int, dict[str, int]],
-    need: int,
-) -> set[int]:
-    """The segments of unknown counts (``most``) that may be among the ``need`` best: their most reaches the
-    ``need``-th best least score of all (bm25 grows with a count: each segment's least takes its unknown counts
-    as 1, its most as their largest). Raised by ``SLACK``: float edges never drop a segment that belongs."""
-    least = []
-    for sid, dl in lengths.items():
-        known = counts[sid]
-        least.append(sum(facts.idf[t] * impact.weight(known.get(t, 1), dl, facts.avgdl) for t in terms))
-    floor = heapq.nlargest(need, least)[-1]
-    kept = set()
-    for sid, unknown in most.items():
-        dl, known = lengths[sid], counts[sid]
-        top = sum(facts.idf[t] * impact.weight(known.get(t) or unknown[t], dl, facts.avgdl) for t in terms)
-        if top * (1 + SLACK) >= floor:
-            kept.add(sid)
-    return kept
-
-
-def scores(
-    conn: sqlite3.Connection, words: tuple[str, ...], rowids: list[int], need: int | None = None
-) -> dict[int, float] | None:
-    """FTS5's bm25 of ``words`` all AND-ed (each one indexed term) for these matches of it, or (``need``) for those
-    of them that may be among the ``need`` best (``exact``); ``None`` when the lists cannot tell (the caller asks
-    FTS5)."""
+def scores(conn: sqlite3.Connection, words: tuple[str, ...], rowids: list[int]) -> dict[int, float] | None:
+    """FTS5's bm25 of ``words`` all AND-ed (each one indexed term) for these matches of it; ``None`` when the
+    lists cannot tell (the caller asks FTS5)."""
     if not rowids or not search_facts.of(conn).lists_ready:
         return None
     terms = _stems(conn, words)
@@ -295,4 +252,4 @@ def scores(
     facts = _Facts(conn, sorted(set(terms)))
     if not facts.ok:
         return None
-    return exact(conn, facts, terms, rowids, need=need)
+    return exact(conn, facts, terms, rowids)

@@ -361,24 +361,21 @@ def _scoped_page(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) 
     if total > plan.rank_limit:  # past the limit: counted session by session, listed newest first
         total = sum(_range_count(conn, plan, sid, lo, hi) for sid, lo, hi in spans)
         return Page(_page_by_date(conn, plan, list(plan.scope), offset, limit), total, "date")
-    scores = _own_scores(conn, plan, found, offset + limit)
-    if scores is not None:  # bm25 of each match that may make the page, from the lists (search/either.py)
+    scores = _own_scores(conn, plan, found)
+    if scores is not None:  # bm25 of each match from the lists and its length (search/either.py)
         ranked = sorted((score, rowid) for rowid, score in scores.items())[offset : offset + limit]
         return Page([rowid for _score, rowid in ranked], total, scores=dict((r, s) for s, r in ranked))
     return Page(_rank_rows(conn, plan, found, offset, limit), total)
 
 
-def _own_scores(
-    conn: sqlite3.Connection, plan: Plan, rowids: list[int], need: int
-) -> dict[int, float] | None:
-    """The bm25 of the matches that may be among the ``need`` best (all of those, exactly), without FTS5 walking
-    the words' matches across the scope's span, when the query is plain words all AND-ed (``either.scores``);
-    else ``None``."""
+def _own_scores(conn: sqlite3.Connection, plan: Plan, rowids: list[int]) -> dict[int, float] | None:
+    """The matches' bm25 without FTS5 walking the words' matches across the scope's span, when the query is plain
+    words all AND-ed (``either.scores``); else ``None``."""
     if not LISTS or plan.asr_last or plan.match != plan.words_match or plan.words is None:
         return None
     if any(len(group) != 1 for group in plan.words) or not rowids:
         return None
-    return either.scores(conn, tuple(group[0] for group in plan.words), rowids, need)
+    return either.scores(conn, tuple(group[0] for group in plan.words), rowids)
 
 
 def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: int, limit: int) -> list[int]:
