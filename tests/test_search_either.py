@@ -115,6 +115,12 @@ def test_two_words_or_ed_are_ranked_exactly_from_the_lists(archive, spied):
     lists_answered = [ok for kind, ok in spied if kind == "or"]
     assert len(lists_answered) == 3 * len(pairs)
     assert sum(lists_answered) >= 2 * len(pairs), spied  # most pages came from the lists, exact all the same
+    # two words said rarely (neither has a list): each ranked alone, merged, every page exact
+    spied.clear()
+    rare = list(zip(unlisted[::2], unlisted[1::2], strict=False))
+    for a, b in rare:
+        assert_pages_exact(archive, f"{a} OR {b}", f'"{a}" OR "{b}"')
+    assert [ok for kind, ok in spied if kind == "or"] == [True] * (3 * len(rare)), spied
 
 
 def test_the_speaker_filter_scores_its_matches_from_the_lists(archive, spied):

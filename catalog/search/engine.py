@@ -91,10 +91,9 @@ def _other_sessions(
     """The sessions whose other-language tracks the filters allow (the language itself is not one of them)."""
     speaker_ids = None
     if request.speaker:
-        speaker_id = find_speaker_id(conn, request.speaker)
-        if speaker_id is None:
+        speaker_ids = _speaker_ids(conn, request.speaker)
+        if speaker_ids is None:
             return None, NO_SPEAKER_MESSAGE.format(request.speaker)
-        speaker_ids = speaker_ids_standing_for(conn, speaker_id)
     return _allowed_sessions(conn, replace(request, lang=None), speaker_ids)
 
 
@@ -138,10 +137,9 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
     where, params = [], []
     speaker_ids = None
     if request.speaker:
-        speaker_id = find_speaker_id(conn, request.speaker)
-        if speaker_id is None:
+        speaker_ids = _speaker_ids(conn, request.speaker)
+        if speaker_ids is None:
             return None, NO_SPEAKER_MESSAGE.format(request.speaker)
-        speaker_ids = speaker_ids_standing_for(conn, speaker_id)
         # Their own words, or (where a transcript does not say who speaks) words of sessions crediting them.
         marks = ",".join("?" * len(speaker_ids))
         where.append(f"(s.speaker_id IN ({marks}) OR s.speaker_id IS NULL)")
@@ -183,10 +181,40 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
     return Plan(**shape, allowed=allowed), None
 
 
+def _speaker_ids(conn: sqlite3.Connection, name: str) -> list[int] | None:
+    """The speaker called ``name`` and every speaker merged into it; ``None`` when nobody is called that. Kept
+    per data version (``facts.kept``): a rename or a merge shows in the next search."""
+
+    def read() -> tuple[int, ...] | None:
+        speaker_id = find_speaker_id(conn, name)
+        return None if speaker_id is None else tuple(speaker_ids_standing_for(conn, speaker_id))
+
+    found = facts.kept(conn, ("speaker", name), read)
+    return None if found is None else list(found)
+
+
 def _allowed_sessions(
     conn: sqlite3.Connection, request: SearchRequest, speaker_ids: list[int] | None
 ) -> tuple[tuple[int, ...] | None, str | None]:
-    """The visible sessions the filters allow, newest first; ``None`` when no filter limits sessions."""
+    """The visible sessions the filters allow, newest first; ``None`` when no filter limits sessions. Kept per data
+    version (``facts.kept``), keyed by every filter it reads."""
+    key = (
+        "allowed",
+        request.include_drafts,
+        request.session_id,
+        None if speaker_ids is None else tuple(speaker_ids),
+        request.topic,
+        request.event,
+        request.since,
+        request.until,
+        request.lang,
+    )
+    return facts.kept(conn, key, lambda: _read_allowed_sessions(conn, request, speaker_ids))
+
+
+def _read_allowed_sessions(
+    conn: sqlite3.Connection, request: SearchRequest, speaker_ids: list[int] | None
+) -> tuple[tuple[int, ...] | None, str | None]:
     where, params = [visible(request.include_drafts, "se")], []
     if request.session_id is not None:
         exists = conn.execute(

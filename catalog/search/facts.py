@@ -7,6 +7,10 @@ here they are read once and kept, per catalog file, under the catalog's data ver
 that moves with every commit by any connection of any process). A search reads the token (a few µs: two ``stat``
 calls and the WAL index header) and uses what was read under the same token; a new token reads them again.
 
+``kept`` does the same for values a search computes from the data alone under a key it names (a speaker filter's
+speaker ids, the sessions the filters allow, each session's segment id range: ``search/engine.py``,
+``search/paths.py``), so a filtered search after the first makes no planning statement.
+
 Never stale: the token is read before the data it stands for, so what is kept is at least as new as its token.
 Inside a transaction (a snapshot that may be older than the file, or this connection's own writes not yet
 committed) nothing is kept or used: the facts are read from the connection itself. An in-memory catalog has no
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -36,6 +40,8 @@ class Facts:
 
 
 _kept: dict[str, tuple[str, Facts]] = {}  # catalog file -> (data version token, its facts)
+_memos: dict[str, tuple[str, dict]] = {}  # catalog file -> (data version token, {key: value}) for ``kept``
+MEMO_SIZE = 4_096  # values kept per catalog file and data version (past it, the memo starts afresh)
 _held = threading.local()  # (connection, version, facts) of the search this thread is running, if any
 
 
@@ -67,6 +73,28 @@ def version(conn: sqlite3.Connection) -> tuple[str, str] | None:
     if now is not None and now[0] is conn:
         return now[1]
     return _version(conn)
+
+
+def kept(conn: sqlite3.Connection, key: Hashable, compute: Callable[[], object]):
+    """``compute()`` (what the archive's data alone decides, e.g. a speaker's ids or the sessions a filter allows),
+    kept under the data version ``version`` gives this connection: computed again once the data moves, and each
+    time inside a transaction, for a catalog with no file or on PostgreSQL. ``key`` must name everything the value depends on
+    besides the data. A ``compute`` that raises keeps nothing."""
+    found = version(conn) if isinstance(conn, sqlite3.Connection) else None  # (PostgreSQL: read each time)
+    if found is None:
+        return compute()
+    path, token = found
+    memo = _memos.get(path)
+    if memo is None or memo[0] != token or len(memo[1]) >= MEMO_SIZE:
+        memo = (token, {})
+        _memos[path] = memo  # (one assignment: another thread sees the old memo or this one, whole)
+    values = memo[1]
+    try:
+        return values[key]
+    except KeyError:
+        value = compute()
+        values[key] = value
+        return value
 
 
 def _facts(conn: sqlite3.Connection, found: tuple[str, str] | None) -> Facts:

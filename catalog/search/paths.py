@@ -413,9 +413,16 @@ def _rank_rows(conn: sqlite3.Connection, plan: Plan, rowids: list[int], offset: 
 
 
 def ranges(conn: sqlite3.Connection, session_ids) -> list[tuple[int, int, int]]:
-    """(session id, lowest segment id, highest segment id) of each session holding segments, in given order."""
+    """(session id, lowest segment id, highest segment id) of each session holding segments, in given order. Kept
+    per data version (``facts.kept``)."""
+    ids = tuple(session_ids or ())
+    if not ids:
+        return []
+    return list(facts.kept(conn, ("ranges", ids), lambda: tuple(_read_ranges(conn, ids))))
+
+
+def _read_ranges(conn: sqlite3.Connection, ids: tuple[int, ...]) -> list[tuple[int, int, int]]:
     found: dict[int, tuple[int, int]] = {}
-    ids = list(session_ids or ())
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = conn.execute(
