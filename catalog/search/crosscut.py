@@ -19,6 +19,7 @@ from catalog.models import MATCH_CLOSE, MATCH_OPEN
 from catalog.search import phrases
 from catalog.search.paths import Page, Plan, merge_ranked
 from catalog.search.query import Query, words_of
+from catalog.store import cuts, impact
 
 OPEN, CLOSE = MATCH_OPEN, MATCH_CLOSE
 TOTAL_LIMIT = 1_000  # a query said in more segments than this is not looked for across cuts
@@ -30,6 +31,7 @@ WINDOW_LIMIT = 500  # window matches looked at (in id order): beyond them, cross
 SNIPPET_BEFORE = 120  # characters of the segment shown before the match in a cross-cut hit's snippet
 LOOSE_SLACK = 3  # an unquoted query's words may run over at most (words + slack) words to count as one run
 ENABLED = True  # switched off only to show that the quote test needs it
+CUTS = True  # a lone phrase's crossings looked for only where a cut holds one of its pairs (catalog/store/cuts.py)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ def find(
     # and the hits are scored from it (search/phrases.py) rather than by FTS5's bm25()
     lone = matched is not None and plan.phrase is not None and plan.match == plan.words_match == by
     windows = 0
+    if lone and literal is None and not _may_cross(conn, plan.phrase):
+        return [], []  # no segment's cut holds one of its pairs: nothing to walk the windows for
     if lone:
         rows, windows = phrases.window_matches(conn, plan.match, matched, WINDOW_LIMIT)
     else:
@@ -155,6 +159,18 @@ def find(
     return tuple(
         [Crossing(r, starts[r][0], score, starts[r][1]) for r, score in found] for found in (scores, rest)
     )
+
+
+def _may_cross(conn: sqlite3.Connection, phrase: str) -> bool:
+    """Whether a lone phrase may run over some segment cut: a segment whose cut holds one of its pairs
+    (``catalog/store/cuts.py``) and whose window's tokens, stemmed, hold it from its own tokens past the cut. True
+    when that cannot be told (no current pairs: an older or a PostgreSQL catalog)."""
+    if not CUTS or not cuts.ready(conn) or not impact.ready(conn):
+        return True
+    wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
+    if len(wanted) < 2:
+        return True
+    return bool(cuts.crossing(conn, wanted, cuts.candidates(conn, wanted)))
 
 
 def _window_scores(conn: sqlite3.Connection, match: str, rowids: list[int]) -> list[tuple[int, float]]:
