@@ -97,7 +97,7 @@ WORDS = [
 
 def seeded_archive(catalog: Catalog, seed: int) -> list[str]:
     """Sessions of short segments drawn from few words (many cuts, many crossings), and the phrases to look for:
-    every 2 to 4 consecutive words around each cut and inside segments."""
+    every 2 to 7 consecutive words around each cut and inside segments."""
     rng = random.Random(seed)
     phrases = set()
     for number in range(6):
@@ -105,7 +105,7 @@ def seeded_archive(catalog: Catalog, seed: int) -> list[str]:
         save(catalog, f"s{number}", *texts)
         stream = " ".join(texts).split()
         for _ in range(60):
-            size = rng.randint(2, 4)
+            size = rng.randint(2, 7)
             start = rng.randrange(len(stream) - size)
             phrases.add(" ".join(stream[start : start + size]))
     return sorted(phrases)

@@ -26,7 +26,7 @@ from catalog.store.schema import HEAD_SEGMENTS
 
 TABLE = "impact_cuts"
 PENDING = "impact_cuts_pending"
-_CHUNK = 5_000
+CONTEXT = 3  # tokens kept on each side of a cut: most phrases' candidates are told apart without the text
 
 
 def present(conn: sqlite3.Connection) -> bool:
@@ -45,14 +45,25 @@ def ready(conn: sqlite3.Connection) -> bool:
         return False
 
 
-def candidates(conn: sqlite3.Connection, wanted: list[str]) -> list[int]:
-    """The segments whose cut a phrase of tokens ``wanted`` may cross (its pairs looked up), in id order."""
+def candidates(conn: sqlite3.Connection, wanted: list[str]) -> tuple[list[int], list[int]]:
+    """The segments whose cut a phrase of tokens ``wanted`` crosses, in id order: (those where the tokens kept
+    around the cut hold it whole, those where they hold all of it they can and the texts must tell)."""
     keys = sorted({a + "_" + b for a, b in pairwise(wanted)})
     if not keys:
-        return []
+        return [], []
     marks = ",".join("?" * len(keys))
-    rows = conn.execute(f"SELECT segment_id FROM {TABLE} WHERE pair IN ({marks})", keys).fetchall()
-    return sorted({r[0] for r in rows})
+    rows = conn.execute(f"SELECT segment_id, context FROM {TABLE} WHERE pair IN ({marks})", keys).fetchall()
+    n, sure, maybe = len(wanted), set(), set()
+    for sid, context in rows:
+        before, _, after = context.partition("|")
+        tail, head = before.split(" "), after.split(" ")
+        for k in range(1, n):
+            # the phrase's first k tokens end the segment, the rest follow the cut
+            if k > len(tail) < CONTEXT or n - k > len(head) < CONTEXT:
+                continue  # the segment (or what follows within its window) has fewer tokens
+            if tail[-k:] == wanted[max(k - len(tail), 0) : k] and head[: n - k] == wanted[k : k + len(head)]:
+                (sure if k <= len(tail) and n - k <= len(head) else maybe).add(sid)
+    return sorted(sure), sorted(maybe - sure)
 
 
 def crossing(conn: sqlite3.Connection, wanted: list[str], ids: list[int]) -> list[int]:
@@ -151,14 +162,19 @@ def _write(
     for index, (sid, _position, _text) in enumerate(segments):
         if sid not in which or not tokens[index]:
             continue
-        after = next((t[0] for t in tokens[index + 1 : index + 1 + HEAD_SEGMENTS] if t), None)
-        if after is not None:
-            rows.append((sid, tokens[index][-1] + "_" + after))
+        head: list[str] = []
+        for following in tokens[index + 1 : index + 1 + HEAD_SEGMENTS]:
+            head += following[: CONTEXT - len(head)]
+            if len(head) == CONTEXT:
+                break
+        if head:
+            tail = tokens[index][-CONTEXT:]
+            rows.append((sid, tail[-1] + "_" + head[0], " ".join(tail) + "|" + " ".join(head)))
     ids = sorted(which)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(f"DELETE FROM {table} WHERE segment_id IN ({','.join('?' * len(chunk))})", chunk)
-    conn.executemany(f"INSERT INTO {table} (segment_id, pair) VALUES (?, ?)", rows)
+    conn.executemany(f"INSERT INTO {table} (segment_id, pair, context) VALUES (?, ?, ?)", rows)
 
 
 def rebuild(conn: sqlite3.Connection) -> int:
@@ -180,7 +196,9 @@ def problems(conn: sqlite3.Connection) -> list[str]:
     if not present(conn):
         return []
     conn.execute("DROP TABLE IF EXISTS temp.check_cuts")
-    conn.execute("CREATE TEMP TABLE check_cuts (segment_id INTEGER PRIMARY KEY, pair TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TEMP TABLE check_cuts (segment_id INTEGER PRIMARY KEY, pair TEXT NOT NULL, context TEXT NOT NULL)"
+    )
     try:
         for (session,) in conn.execute("SELECT DISTINCT session_id FROM segments").fetchall():
             segments = conn.execute(
@@ -188,10 +206,10 @@ def problems(conn: sqlite3.Connection) -> list[str]:
             ).fetchall()
             _write(conn, segments, {sid for sid, _p, _t in segments}, "temp.check_cuts")
         stale, missing = conn.execute(
-            f"SELECT (SELECT count(*) FROM (SELECT segment_id, pair FROM main.{TABLE} "
-            "EXCEPT SELECT segment_id, pair FROM temp.check_cuts)), "
-            "(SELECT count(*) FROM (SELECT segment_id, pair FROM temp.check_cuts "
-            f"EXCEPT SELECT segment_id, pair FROM main.{TABLE}))"
+            f"SELECT (SELECT count(*) FROM (SELECT segment_id, pair, context FROM main.{TABLE} "
+            "EXCEPT SELECT segment_id, pair, context FROM temp.check_cuts)), "
+            "(SELECT count(*) FROM (SELECT segment_id, pair, context FROM temp.check_cuts "
+            f"EXCEPT SELECT segment_id, pair, context FROM main.{TABLE}))"
         ).fetchone()
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.check_cuts")

@@ -567,7 +567,8 @@ CREATE TABLE impact_prefix_postings (
 MIGRATION_CUT_PAIRS = """
 CREATE TABLE impact_cuts (
     segment_id INTEGER PRIMARY KEY,
-    pair TEXT NOT NULL                        -- last token _ first token after the cut (as segments_fts has them)
+    pair TEXT NOT NULL,                       -- last token _ first token after the cut (as segments_fts has them)
+    context TEXT NOT NULL                     -- its last CONTEXT tokens | the first CONTEXT after the cut
 );
 CREATE INDEX impact_cuts_pair ON impact_cuts(pair);
 CREATE TABLE impact_cuts_pending (
