@@ -32,6 +32,8 @@ WINDOW_LIMIT = 500  # window matches looked at (in id order): beyond them, cross
 SNIPPET_BEFORE = 120  # characters of the segment shown before the match in a cross-cut hit's snippet
 LOOSE_SLACK = 3  # an unquoted query's words may run over at most (words + slack) words to count as one run
 ENABLED = True  # switched off only to show that the quote test needs it
+NEAR = "uscm_near_windows"
+WINDOW_TOKENIZER = "unicode61 remove_diacritics 2"  # segment_windows_fts's (schema MIGRATION_SEGMENT_WINDOWS)
 NEAR_LIMIT = 40  # a lone phrase held or crossing in at most this many segments: their windows alone are read
 CUTS = True  # a lone phrase's crossings looked for only where a cut holds one of its pairs (catalog/store/cuts.py)
 
@@ -189,7 +191,7 @@ def _near_windows(
     windows match in all), without walking every window: a window holds the phrase only where it starts in the
     segment's own text (the segment holds it, ``matched``, or runs it over its cut, ``crossing``) or in its head,
     in one of the ``HEAD_SEGMENTS`` segments that follow. So the windows of those segments and of the ones before
-    them are all that can match: FTS5 marks them by id. ``None`` when they are more than ``NEAR_LIMIT``."""
+    them are all that can match. ``None`` when they are more than ``NEAR_LIMIT``."""
     starts = sorted({*matched, *crossing})
     if len(starts) > NEAR_LIMIT:
         return None
@@ -203,13 +205,21 @@ def _near_windows(
     ).fetchall()
     ids = sorted({*starts, *(r[0] for r in before)})
     marks = ",".join("?" * len(ids))
-    rows = sorted(
-        conn.execute(
-            f"SELECT rowid, highlight({phrases.WINDOWS}, 0, char(2), char(3)) FROM {phrases.WINDOWS} "
-            f"WHERE {phrases.WINDOWS} MATCH ? AND rowid IN ({marks})",
-            (match, *ids),
-        ).fetchall()
+    texts = conn.execute(f"SELECT id, text FROM segment_windows WHERE id IN ({marks})", ids).fetchall()
+    # matched and marked by FTS5 itself in a private table of the same tokenizer: the same words, the same marks
+    # (asking the window index for these ids would walk its lists once per id)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{NEAR} USING fts5(text, tokenize='{WINDOW_TOKENIZER}')"
     )
+    try:
+        conn.executemany(f"INSERT INTO temp.{NEAR}(rowid, text) VALUES (?, ?)", texts)
+        rows = conn.execute(
+            f"SELECT rowid, highlight({NEAR}, 0, char(2), char(3)) FROM temp.{NEAR} WHERE {NEAR} MATCH ? "
+            "ORDER BY rowid",
+            (match,),
+        ).fetchall()
+    finally:
+        conn.execute(f"DELETE FROM temp.{NEAR}")
     alone = frozenset(matched)
     return [(rowid, marked) for rowid, marked in rows if rowid not in alone][:WINDOW_LIMIT], len(rows)
 

@@ -566,11 +566,12 @@ CREATE TABLE impact_prefix_postings (
 # pairs around them in the same write transaction (``impact_`` names: copies and backups rebuild it).
 MIGRATION_CUT_PAIRS = """
 CREATE TABLE impact_cuts (
-    segment_id INTEGER PRIMARY KEY,
     pair TEXT NOT NULL,                       -- last token _ first token after the cut (as segments_fts has them)
-    context TEXT NOT NULL                     -- its last CONTEXT tokens | the first CONTEXT after the cut
-);
-CREATE INDEX impact_cuts_pair ON impact_cuts(pair);
+    segment_id INTEGER NOT NULL,
+    context TEXT NOT NULL,                    -- its last CONTEXT tokens | the first CONTEXT after the cut
+    PRIMARY KEY (pair, segment_id)
+) WITHOUT ROWID;
+CREATE INDEX impact_cuts_segment ON impact_cuts(segment_id);
 CREATE TABLE impact_cuts_pending (
     segment_id INTEGER NOT NULL,
     session_id INTEGER NOT NULL,
