@@ -19,7 +19,6 @@ position) of every insert, delete, re-worded or moved segment in ``impact_cuts_p
 from __future__ import annotations
 
 import sqlite3
-from itertools import pairwise
 
 from catalog.store import impact
 from catalog.store.schema import HEAD_SEGMENTS
@@ -48,12 +47,20 @@ def ready(conn: sqlite3.Connection) -> bool:
 def candidates(conn: sqlite3.Connection, wanted: list[str]) -> tuple[list[int], list[int]]:
     """The segments whose cut a phrase of tokens ``wanted`` crosses, in id order: (those where the tokens kept
     around the cut hold it whole, those where they hold all of it they can and the texts must tell)."""
-    keys = sorted({a + "_" + b for a, b in pairwise(wanted)})
-    if not keys:
+    n = len(wanted)
+    if n < 2:
         return [], []
-    marks = ",".join("?" * len(keys))
-    rows = conn.execute(f"SELECT segment_id, context FROM {TABLE} WHERE pair IN ({marks})", keys).fetchall()
-    n, sure, maybe = len(wanted), set(), set()
+    # each cut the phrase may cross (after its k-th token) asks the row's pair and, in C, that the tokens kept
+    # around the cut read as the phrase does there (a necessary condition; checked in full below)
+    asks, params = [], []
+    for k in range(1, n):
+        asks.append("(pair = ? AND instr(' ' || context || ' ', ?) > 0)")
+        params += [wanted[k - 1] + "_" + wanted[k], f" {' '.join(wanted[max(k - CONTEXT, 0) : k])}|"]
+        params[-1] += " ".join(wanted[k : k + CONTEXT]) + " "
+    rows = conn.execute(
+        f"SELECT segment_id, context FROM {TABLE} WHERE {' OR '.join(asks)}", params
+    ).fetchall()
+    sure, maybe = set(), set()
     for sid, context in rows:
         before, _, after = context.partition("|")
         tail, head = before.split(" "), after.split(" ")
