@@ -42,6 +42,7 @@ def test_a_correction_of_the_next_segment_makes_a_quote_over_the_cut(catalog):
     catalog.staff.segments.correct(first.id, "The council decided to", "ann")  # its own side of the cut
     assert found(catalog, '"voted to fund the parks"') == []
     assert found(catalog, '"decided to fund"') == [(first.id, 0.0)]
+    assert catalog.ops.check() == []  # (on SQLite: the pairs kept equal the pairs built afresh)
 
 
 @both
@@ -53,6 +54,7 @@ def test_a_refetch_that_drops_a_segment_joins_its_neighbours(catalog):
     save(catalog, "budget", "We will vote", "after a short recess", "on the budget tonight.")
     assert found(catalog, '"will vote on the budget"') == []
     assert found(catalog, '"will vote after a short"') == [(catalog.segments(session)[0].id, 0.0)]
+    assert catalog.ops.check() == []
 
 
 @both
