@@ -204,6 +204,10 @@ def test_a_catalog_made_before_the_lists_gets_them_from_its_migration(tmp_path, 
     for trigger in ("segments_impact_ai", "segments_impact_ad", "segments_impact_au"):
         conn.execute(f"DROP TRIGGER {trigger}")
     conn.execute("DROP TABLE segment_pairs")  # (migration 12's phrase index)
+    for trigger in ("segments_cuts_ai", "segments_cuts_ad", "segments_cuts_au"):
+        conn.execute(f"DROP TRIGGER {trigger}")  # (migration 14's pairs around segment cuts)
+    conn.execute("DROP TABLE impact_cuts")
+    conn.execute("DROP TABLE impact_cuts_pending")
     conn.execute("PRAGMA user_version = 10")
     conn.commit()
     conn.close()

@@ -142,6 +142,10 @@ def test_a_catalog_made_before_the_prefix_lists_gets_them_from_its_migration(tmp
     conn.execute("DROP TABLE impact_prefixes")
     conn.execute("DROP TABLE impact_prefix_postings")
     conn.execute("DROP TABLE segment_pairs")  # migration 12's phrase index, made again with it
+    for trigger in ("segments_cuts_ai", "segments_cuts_ad", "segments_cuts_au"):
+        conn.execute(f"DROP TRIGGER {trigger}")  # migration 14's pairs around segment cuts, likewise
+    conn.execute("DROP TABLE impact_cuts")
+    conn.execute("DROP TABLE impact_cuts_pending")
     conn.execute("PRAGMA user_version = 11")  # as a version-11 catalog has it
     conn.commit()
     conn.close()

@@ -27,7 +27,7 @@ import sqlite_utils
 
 from catalog.errors import CatalogError
 from catalog.ops.schema_check import schema_problems
-from catalog.store import pairs, prefix_lists
+from catalog.store import cuts, pairs, prefix_lists
 from catalog.store.db import migrate
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -197,6 +197,7 @@ def check_connection(conn: sqlite3.Connection) -> list[str]:
     for fts, content, columns in FTS_TABLES:
         problems += _fts_matches_content(conn, fts, content, columns)
     problems += pairs.problems(conn)  # the phrase index (catalog/store/pairs.py)
+    problems += cuts.problems(conn)  # the pairs around segment cuts (catalog/store/cuts.py)
     problems += _session_counts(conn)
     problems += prefix_lists.problems(conn)  # (derived from the index just checked)
     problems += schema_problems(conn)  # an extra trigger or view would run inside the archive

@@ -33,7 +33,7 @@ from catalog.ops.dump import (
 )
 from catalog.ops.schema_check import schema_problems
 from catalog.ops.store_copy import copy_in, put_verified, remove_created
-from catalog.store import impact, pairs
+from catalog.store import cuts, impact, pairs
 from catalog.store.db import dialect
 from catalog.store.extras import SessionLink, SlideDeck, replace_chat, replace_links, replace_slides
 from catalog.store.names import free_slug, slugify
@@ -83,6 +83,7 @@ def load_archive(
             count += loader.files
             # the phrase index and the impact lists take in the loaded segments (``db.transaction`` elsewhere)
             impact.flush(conn, pairs.flush(conn))
+            cuts.flush(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

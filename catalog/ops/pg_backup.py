@@ -20,7 +20,7 @@ from pathlib import Path
 
 from catalog.errors import CatalogError
 from catalog.ops.backup import CatalogFileInfo, RestoreResult, _scratch_copy, inspect_file
-from catalog.store import impact, pairs
+from catalog.store import cuts, impact, pairs
 from catalog.store.db import connect
 from catalog.store.schema import SCHEMA_VERSION
 
@@ -107,6 +107,7 @@ def _fill(conn, lite: sqlite3.Connection) -> None:
             lite.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', _rows(conn, table, columns))
         lite.execute("INSERT INTO segment_windows_fts(segment_windows_fts) VALUES ('rebuild')")
         pairs.rebuild(lite)  # the phrase index of the copied segments
+        cuts.rebuild(lite)  # the pairs around their cuts
         impact.rebuild(lite)  # the lists of the copied segments (the triggers left them pending)
         lite.execute("COMMIT")
     finally:

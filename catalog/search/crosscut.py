@@ -19,6 +19,8 @@ from catalog.models import MATCH_CLOSE, MATCH_OPEN
 from catalog.search import phrases
 from catalog.search.paths import Page, Plan, merge_ranked
 from catalog.search.query import Query, words_of
+from catalog.store import cuts, impact
+from catalog.store.schema import HEAD_SEGMENTS
 
 OPEN, CLOSE = MATCH_OPEN, MATCH_CLOSE
 TOTAL_LIMIT = 1_000  # a query said in more segments than this is not looked for across cuts
@@ -30,6 +32,10 @@ WINDOW_LIMIT = 500  # window matches looked at (in id order): beyond them, cross
 SNIPPET_BEFORE = 120  # characters of the segment shown before the match in a cross-cut hit's snippet
 LOOSE_SLACK = 3  # an unquoted query's words may run over at most (words + slack) words to count as one run
 ENABLED = True  # switched off only to show that the quote test needs it
+NEAR = "uscm_near_windows"
+WINDOW_TOKENIZER = "unicode61 remove_diacritics 2"  # segment_windows_fts's (schema MIGRATION_SEGMENT_WINDOWS)
+NEAR_LIMIT = 40  # a lone phrase held or crossing in at most this many segments: their windows alone are read
+CUTS = True  # a lone phrase's crossings looked for only where a cut holds one of its pairs (catalog/store/cuts.py)
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,15 @@ def find(
     # a lone phrase whose segment matches are known: one walk gives the windows and the phrase's df over them,
     # and the hits are scored from it (search/phrases.py) rather than by FTS5's bm25()
     lone = matched is not None and plan.phrase is not None and plan.match == plan.words_match == by
-    windows = 0
-    if lone:
+    windows, near = 0, None
+    crossing = _cut_crossings(conn, plan.phrase) if lone and literal is None else None
+    if crossing == []:
+        return [], []  # no segment's cut holds one of its pairs: nothing to walk the windows for
+    if crossing:
+        near = _near_windows(conn, plan.match, matched, crossing)
+    if near is not None:
+        rows, windows = near
+    elif lone:
         rows, windows = phrases.window_matches(conn, plan.match, matched, WINDOW_LIMIT)
     else:
         if matched is not None:
@@ -155,6 +168,60 @@ def find(
     return tuple(
         [Crossing(r, starts[r][0], score, starts[r][1]) for r, score in found] for found in (scores, rest)
     )
+
+
+def _cut_crossings(conn: sqlite3.Connection, phrase: str) -> list[int] | None:
+    """The segments over whose cut a lone phrase may run: those whose cut holds one of its pairs
+    (``catalog/store/cuts.py``) and whose tokens around the cut (or, past those kept, its window's), stemmed, hold
+    it from their own tokens past the cut; a superset of the windows' crossings. ``None`` when that cannot be told
+    (no current pairs: an older or a PostgreSQL catalog)."""
+    if not CUTS or not cuts.ready(conn) or not impact.ready(conn):
+        return None
+    wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
+    if len(wanted) < 2:
+        return None
+    sure, maybe = cuts.candidates(conn, wanted)
+    return sorted({*sure, *cuts.crossing(conn, wanted, maybe)})
+
+
+def _near_windows(
+    conn: sqlite3.Connection, match: str, matched: tuple[int, ...], crossing: list[int]
+) -> tuple[list[tuple[int, str]], int] | None:
+    """What ``phrases.window_matches`` gives (the marked windows not among ``matched``, in id order; how many
+    windows match in all), without walking every window: a window holds the phrase only where it starts in the
+    segment's own text (the segment holds it, ``matched``, or runs it over its cut, ``crossing``) or in its head,
+    in one of the ``HEAD_SEGMENTS`` segments that follow. So the windows of those segments and of the ones before
+    them are all that can match. ``None`` when they are more than ``NEAR_LIMIT``."""
+    starts = sorted({*matched, *crossing})
+    if len(starts) > NEAR_LIMIT:
+        return None
+    marks = ",".join("?" * len(starts))
+    before = conn.execute(
+        "SELECT p.id FROM segments s JOIN segments p ON p.session_id = s.session_id AND p.position < s.position "
+        f"AND p.position >= (SELECT min(position) FROM (SELECT position FROM segments b WHERE b.session_id = "
+        f"s.session_id AND b.position < s.position ORDER BY b.position DESC LIMIT {HEAD_SEGMENTS})) "
+        f"WHERE s.id IN ({marks})",
+        starts,
+    ).fetchall()
+    ids = sorted({*starts, *(r[0] for r in before)})
+    marks = ",".join("?" * len(ids))
+    texts = conn.execute(f"SELECT id, text FROM segment_windows WHERE id IN ({marks})", ids).fetchall()
+    # matched and marked by FTS5 itself in a private table of the same tokenizer: the same words, the same marks
+    # (asking the window index for these ids would walk its lists once per id)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{NEAR} USING fts5(text, tokenize='{WINDOW_TOKENIZER}')"
+    )
+    try:
+        conn.executemany(f"INSERT INTO temp.{NEAR}(rowid, text) VALUES (?, ?)", texts)
+        rows = conn.execute(
+            f"SELECT rowid, highlight({NEAR}, 0, char(2), char(3)) FROM temp.{NEAR} WHERE {NEAR} MATCH ? "
+            "ORDER BY rowid",
+            (match,),
+        ).fetchall()
+    finally:
+        conn.execute(f"DELETE FROM temp.{NEAR}")
+    alone = frozenset(matched)
+    return [(rowid, marked) for rowid, marked in rows if rowid not in alone][:WINDOW_LIMIT], len(rows)
 
 
 def _window_scores(conn: sqlite3.Connection, match: str, rowids: list[int]) -> list[tuple[int, float]]:

@@ -12,8 +12,9 @@ import sqlite_utils
 import sqlite_utils.plugins
 
 from catalog.errors import CatalogError
-from catalog.store import impact, pairs, prefix_lists
+from catalog.store import cuts, impact, pairs, prefix_lists
 from catalog.store.schema import (
+    CUT_PAIRS_VERSION,
     IMPACT_LISTS_VERSION,
     MIGRATIONS,
     PHRASE_PAIRS_VERSION,
@@ -79,6 +80,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 pairs.rebuild(conn)  # the phrase index of the segments already there
             if number + 1 == PREFIX_LISTS_VERSION:
                 prefix_lists.rebuild(conn)  # the prefix lists, likewise
+            if number + 1 == CUT_PAIRS_VERSION:
+                cuts.rebuild(conn)  # the pairs around segment cuts, likewise
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
@@ -109,6 +112,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
         impact.flush(conn, pairs.flush(conn))  # (the phrase index reads the record the lists then clear)
+        cuts.flush(conn)  # the pairs around segment cuts (their own record)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -560,6 +560,35 @@ CREATE TABLE impact_prefix_postings (
 ) WITHOUT ROWID;
 """
 
+# The pairs around segment cuts (issue 12, ``catalog/store/cuts.py``): each segment's last token and the first
+# token said after it (``a_b``), so that a phrase's possible crossings are a lookup of its pairs, checked against
+# the windows. Triggers record the (session, position) of every changed segment; ``cuts.flush`` recomputes the
+# pairs around them in the same write transaction (``impact_`` names: copies and backups rebuild it).
+MIGRATION_CUT_PAIRS = """
+CREATE TABLE impact_cuts (
+    pair TEXT NOT NULL,                       -- last token _ first token after the cut (as segments_fts has them)
+    segment_id INTEGER NOT NULL,
+    context TEXT NOT NULL,                    -- its last CONTEXT tokens | the first CONTEXT after the cut
+    PRIMARY KEY (pair, segment_id)
+) WITHOUT ROWID;
+CREATE INDEX impact_cuts_segment ON impact_cuts(segment_id);
+CREATE TABLE impact_cuts_pending (
+    segment_id INTEGER NOT NULL,
+    session_id INTEGER NOT NULL,
+    position INTEGER NOT NULL
+);
+CREATE TRIGGER segments_cuts_ai AFTER INSERT ON segments BEGIN
+    INSERT INTO impact_cuts_pending VALUES (new.id, new.session_id, new.position);
+END;
+CREATE TRIGGER segments_cuts_ad AFTER DELETE ON segments BEGIN
+    INSERT INTO impact_cuts_pending VALUES (old.id, old.session_id, old.position);
+END;
+CREATE TRIGGER segments_cuts_au AFTER UPDATE OF text, position, session_id ON segments BEGIN
+    INSERT INTO impact_cuts_pending VALUES (old.id, old.session_id, old.position);
+    INSERT INTO impact_cuts_pending VALUES (new.id, new.session_id, new.position);
+END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -574,8 +603,10 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_IMPACT_LISTS,
     MIGRATION_PHRASE_PAIRS,
     MIGRATION_PREFIX_LISTS,
+    MIGRATION_CUT_PAIRS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists
 PHRASE_PAIRS_VERSION = 12  # the migration after which ``pairs.rebuild`` fills the phrase index
 PREFIX_LISTS_VERSION = 13  # the migration after which ``prefix_lists.rebuild`` fills the prefix lists
+CUT_PAIRS_VERSION = 14  # the migration after which ``cuts.rebuild`` fills the pairs around segment cuts

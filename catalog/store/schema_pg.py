@@ -532,6 +532,9 @@ MIGRATION_IMPACT_LISTS = ""
 MIGRATION_PHRASE_PAIRS = ""  # the phrase index is SQLite's (catalog/store/pairs.py): nothing here
 # 13, SQLite's prefix lists (issue 12), has no counterpart either.
 MIGRATION_PREFIX_LISTS = ""
+MIGRATION_CUT_PAIRS = (
+    ""  # 14, the pairs around segment cuts, is SQLite's (catalog/store/cuts.py): nothing here
+)
 
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
@@ -547,6 +550,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_IMPACT_LISTS,
     MIGRATION_PHRASE_PAIRS,
     MIGRATION_PREFIX_LISTS,
+    MIGRATION_CUT_PAIRS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
