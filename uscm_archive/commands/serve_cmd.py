@@ -13,7 +13,6 @@ start rather than sign each other's staff out.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -149,38 +148,26 @@ def key_problem(settings: Settings, *, replace_key: bool = False) -> str | None:
 
 
 def serve_workers(config) -> None:
-    """What ``uvicorn.run`` does for several workers, with two changes to the listening sockets.
+    """What ``uvicorn.run`` does for several workers, with changes to how connections reach them.
 
-    - Each worker listens on its own ``SO_REUSEPORT`` socket, so that the kernel spreads new connections evenly:
-      on one shared socket, one worker took ~80% of 32 keep-alive clients while the other core idled.
-    - ``TCP_NODELAY`` is set on the listening sockets (accepted connections inherit it). The workers rebuild a
-      socket from its descriptor, so asyncio no longer sees it as TCP and would leave Nagle's algorithm on: a
-      response written in two parts then waits for the client's delayed ACK (~40 ms a request on Linux).
-    - Every socket listens from the start, before its worker has warmed up (``web/worker_start.py``, seconds at
-      1M segments): the kernel spreads connections over the listening sockets only, so clients that came while
-      one worker was still starting all went to the other, and with keep-alive stayed there (seen: 32 of 32
-      clients on one worker, the other core idle). A connection meant for a starting worker waits in its
-      socket's queue instead.
+    - All workers listen on one socket, and each takes a new connection only when it holds no more connections
+      than any other worker (``uscm_archive/serve_balance.py``): keep-alive clients stay on the worker that took
+      them, and with one ``SO_REUSEPORT`` socket per worker the kernel's hash split 32 clients up to 12/20, the
+      busier worker's queue deeper and its answers slower. (On one shared socket that every worker accepts from
+      freely, one worker took ~80% of 32 keep-alive clients while the other core idled.)
+    - ``TCP_NODELAY`` is set on the listening socket and on every accepted connection: asyncio does not see a
+      socket rebuilt from its descriptor as TCP and would leave Nagle's algorithm on, so that a response written
+      in two parts waits for the client's delayed ACK (~40 ms a request on Linux).
+    - The socket listens from the start, before any worker has warmed up (``web/worker_start.py``, seconds at
+      1M segments), and a worker that is still starting keeps its share: clients that come meanwhile wait in the
+      socket's queue instead of all going to the worker that was ready first (seen: 32 of 32 clients on one
+      worker, the other core idle).
     """
-    from uvicorn.supervisors import Multiprocess
-    from uvicorn.supervisors.multiprocess import Process
+    from uscm_archive.serve_balance import serve_balanced
 
-    class OwnSocketEach(Multiprocess):
-        def init_processes(self) -> None:
-            for sock in self.sockets:
-                process = Process(self.config, [sock])
-                process.start()
-                self.processes.append(process)
-
-    if hasattr(socket, "SO_REUSEPORT"):
-        sockets = [listening_socket(config.host, config.port) for _ in range(config.workers)]
-        for sock in sockets:
-            sock.listen(config.backlog)
-        supervisor = OwnSocketEach(config, sockets)
-    else:
-        supervisor = Multiprocess(config, [listening_socket(config.host, config.port, reuse_port=False)])
-    with contextlib.suppress(KeyboardInterrupt):
-        supervisor.run()
+    sock = listening_socket(config.host, config.port, reuse_port=False)
+    sock.listen(config.backlog)
+    serve_balanced(config, sock)
 
 
 def listening_socket(host: str, port: int, reuse_port: bool = True) -> socket.socket:
