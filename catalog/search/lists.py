@@ -171,16 +171,23 @@ def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, 
     return exact[:need], complete
 
 
+TERM_ENTRIES = "SELECT segment_id, tf, dl FROM impact_postings WHERE term_id = ? "
+
+
 def _best_listed(
-    conn: sqlite3.Connection, term_id: int, idf: float, avgdl: float, hidden: _Hidden, need: int
+    conn: sqlite3.Connection,
+    term_id: int,
+    idf: float,
+    avgdl: float,
+    hidden: _Hidden,
+    need: int,
+    entries: str = TERM_ENTRIES,
 ) -> list[tuple[float, int]]:
-    """The ``need`` best listed segments of one term (left-out sessions' skipped), FTS5's bm25 and order: SQLite
-    computes each entry's weight, Python scores only the rows it keeps."""
+    """The ``need`` best listed segments of one list (a term's; ``entries`` selects another's: a prefix's), the
+    left-out sessions' skipped, in FTS5's bm25 order: SQLite orders the entries by weight, Python scores only the
+    rows it keeps."""
     k = impact.K1 * impact.B / avgdl
-    sql = (
-        "SELECT segment_id, tf, dl FROM impact_postings WHERE term_id = ? "
-        "ORDER BY tf * 1.0 / (tf + ? + ? * dl) DESC, segment_id LIMIT ? OFFSET ?"
-    )
+    sql = entries + "ORDER BY tf * 1.0 / (tf + ? + ? * dl) DESC, segment_id LIMIT ? OFFSET ?"
     kept: list[tuple[float, int]] = []
     at, batch = 0, need + 8
     while len(kept) < need:

@@ -30,7 +30,7 @@ def page(
         row = conn.execute(
             "SELECT id, df, theta FROM impact_terms WHERE term = ? AND theta IS NOT NULL", (first,)
         ).fetchone()
-        sql = "SELECT segment_id, tf, dl FROM impact_postings WHERE term_id = ? "
+        sql = lists.TERM_ENTRIES
     else:
         row = prefix_lists.listed(conn, stem, first, last)
         sql = "SELECT segment_id, tf, dl FROM impact_prefix_postings WHERE prefix_id = ? "
@@ -47,29 +47,10 @@ def page(
     bound = idf * max(lists._unlisted(theta, avgdl0, avgdl, max_dl)[1], default=0.0)
     hidden = lists._Hidden(conn, excluded)
     need = offset + limit
-    kept = _best(conn, sql, list_id, idf, avgdl, hidden, need)
+    kept = lists._best_listed(conn, list_id, idf, avgdl, hidden, need, entries=sql)
     complete = theta <= 0
     if len(kept) < need and not complete:
         return None
     if kept[need - 1 : need] and not complete and -kept[need - 1][0] <= bound:
         return None
     return kept[offset:need], df - (count_hidden() if excluded else 0)
-
-
-def _best(
-    conn, sql: str, list_id: int, idf: float, avgdl: float, hidden, need: int
-) -> list[tuple[float, int]]:
-    """The ``need`` best listed segments (left-out sessions' skipped) in FTS5's bm25 order: SQLite orders the
-    entries by weight, Python scores only the rows it keeps."""
-    k = impact.K1 * impact.B / avgdl
-    ordered = sql + "ORDER BY tf * 1.0 / (tf + ? + ? * dl) DESC, segment_id LIMIT ? OFFSET ?"
-    kept: list[tuple[float, int]] = []
-    at, batch = 0, need + 8
-    while len(kept) < need:
-        found = conn.execute(ordered, (list_id, impact.K1 * (1 - impact.B), k, batch, at)).fetchall()
-        kept += [(-idf * impact.weight(tf, dl, avgdl), sid) for sid, tf, dl in found if not hidden.hides(sid)]
-        if len(found) < batch:
-            break
-        at, batch = at + batch, batch * 4
-    kept.sort()
-    return kept[:need]
