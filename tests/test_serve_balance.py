@@ -89,10 +89,18 @@ def test_a_worker_that_stops_answering_holds_no_new_connection_back(tmp_path):
     stopped = None
     try:
         first_answer(port)
-        for _ in range(2):  # one each (a starting worker keeps its share): both workers serve
-            clients.append(socket.create_connection(("127.0.0.1", port), timeout=30))
-            assert get(clients[-1]).startswith(b"HTTP/1.1 200")
         workers = worker_pids(server.pid)
+        for _ in range(50):  # one each (a starting worker keeps its share): both workers serve
+            for _ in range(2):
+                clients.append(socket.create_connection(("127.0.0.1", port), timeout=30))
+                assert get(clients[-1]).startswith(b"HTTP/1.1 200")
+            if [established_by(pid, port) for pid in workers] == [1, 1]:
+                break
+            # (the first answer's connection not yet seen closed, or a worker not yet on the board: again)
+            for client in clients:
+                client.close()
+            clients.clear()
+            time.sleep(0.2)
         assert [established_by(pid, port) for pid in workers] == [1, 1]
         stopped = workers[0]
         os.kill(stopped, signal.SIGSTOP)
