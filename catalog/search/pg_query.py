@@ -89,7 +89,8 @@ def _group(phrases: tuple[Phrase, ...], wrap: bool) -> str:
 
 def idf(documents: int, matching: int) -> float:
     """FTS5's IDF: ``log((N - n + 0.5) / (n + 0.5))``, floored at ``IDF_FLOOR``."""
-    value = math.log((documents - matching + 0.5) / (matching + 0.5)) if documents else 0.0
+    ratio = (documents - matching + 0.5) / (matching + 0.5)  # (a count over windows may pass N: floored)
+    value = math.log(ratio) if documents and ratio > 0 else 0.0
     return value if value > 0 else IDF_FLOOR
 
 
