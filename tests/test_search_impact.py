@@ -329,3 +329,33 @@ def test_snippets_made_from_the_text_are_fts5s_own(mid_archive):
             assert compared >= 10, user
     finally:
         conn.close()
+
+
+def test_an_archive_begun_empty_keeps_its_lists_at_its_own_segment_length(tmp_path, small_lists, monkeypatch):
+    """A new archive's lists are made by its migration over no segments at all (a reference length of 1.0 token);
+    the first writes move them to the archive's own mean length, and the common words are then ranked from the
+    lists: bm25 order read from a few listed segments, not every match scored or listed newest first."""
+    answered = []
+    original = paths._from_lists
+
+    def spy(*args):
+        page = original(*args)
+        answered.append(page is not None)
+        return page
+
+    monkeypatch.setattr(paths, "_from_lists", spy)
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    conn = sqlite3.connect(catalog.path)
+    assert conn.execute("SELECT avgdl FROM impact_meta").fetchone()[0] == 1.0  # as the migration left it
+    ingest(catalog, generated_sessions(5, 8, 120))
+    rows, tokens = impact.averages(conn)
+    (reference,) = conn.execute("SELECT avgdl FROM impact_meta").fetchone()
+    conn.close()
+    assert abs(reference / (tokens / rows) - 1) <= 0.2, (reference, tokens / rows)
+    lists_are_exact(catalog.path)
+    for word in ("the", "of", "and", "to"):
+        found = catalog.search(SearchRequest(word, limit=5))
+        ref, total = exact_bm25(catalog.path, f'"{word}"')
+        assert [h.segment_id for h in found.hits] == ref[:5] and found.total == total
+    assert answered == [True] * 4
+    catalog.close()

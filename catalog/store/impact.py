@@ -31,6 +31,13 @@ from collections.abc import Iterable
 
 K1, B = 1.2, 0.75
 MIN_DF = 1_000  # a term said in at least this many segments gets a list
+# The lists' reference length (``impact_meta.avgdl``) follows the archive's mean segment length while the archive is
+# small: a write that moves the mean more than ``DRIFT`` away from it rebuilds the lists at the new mean, up to
+# ``REBUILD_ROWS`` segments (a rebuild reads the whole index: ~0.1 s per 1,000 segments). Any reference keeps the
+# lists exact; one far from today's mean makes them decide fewer searches (an archive begun empty had the lists of
+# its migration at 1.0 token, and at 1M segments a common word then fell back to newest first).
+DRIFT = 0.2
+REBUILD_ROWS = 20_000
 LIST_SIZE = 500  # segments a list is built with (it may grow to twice this before it is cut back)
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # segments_fts's tokenizer (schema.py)
 _CHUNK = 500
@@ -252,6 +259,23 @@ def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = Non
                 conn, term_id, avgdl
             )  # tried each time a list grows past another LIST_SIZE (ties may hold it)
     conn.execute("DELETE FROM impact_pending")
+    _follow_length(conn, avgdl, counts)
+
+
+def _follow_length(conn: sqlite3.Connection, reference: float, counts: dict[int, Counter]) -> None:
+    """Rebuild the lists at today's mean segment length when it left their reference by more than ``DRIFT`` and
+    the archive is small enough to rebuild inside this write (``REBUILD_ROWS``); FTS5's totals as last committed,
+    moved by this write's changes (added texts are keyed below 0, removed ones above)."""
+    rows, tokens = averages(conn)
+    for key, found in counts.items():
+        sign = 1 if key < 0 else -1
+        rows += sign
+        tokens += sign * sum(found.values())
+    if rows <= 0 or rows > REBUILD_ROWS or tokens <= 0:
+        return
+    if reference > 0 and abs(tokens / rows / reference - 1) <= DRIFT:
+        return
+    rebuild(conn, totals=(rows, tokens))
 
 
 def _net_changes(pending: list[tuple]) -> tuple[list[tuple[int, int, str]], list[int]]:
@@ -364,11 +388,12 @@ def _theta(classes: Counter, avgdl: float) -> float:
 
 
 # -- building them from the index ---------------------------------------------------------------------------------
-def rebuild(conn: sqlite3.Connection) -> dict:
-    """Fill the tables from ``segments_fts`` (inside the caller's transaction); what was built."""
+def rebuild(conn: sqlite3.Connection, totals: tuple[int, int] | None = None) -> dict:
+    """Fill the tables from ``segments_fts`` (inside the caller's transaction); what was built. ``totals``: the
+    index's (rows, tokens) when the caller knows them better than FTS5's committed record (a write under way)."""
     for table in ("impact_postings", "impact_terms", "impact_pending", "impact_meta"):
         conn.execute(f"DELETE FROM {table}")
-    rows, tokens = averages(conn)
+    rows, tokens = averages(conn) if totals is None else totals
     avgdl = tokens / rows if rows else 1.0
     lengths = _lengths(conn)
     conn.execute(
