@@ -359,3 +359,28 @@ def test_an_archive_begun_empty_keeps_its_lists_at_its_own_segment_length(tmp_pa
         assert [h.segment_id for h in found.hits] == ref[:5] and found.total == total
     assert answered == [True] * 4
     catalog.close()
+
+
+def test_lists_made_at_another_length_are_refitted_by_migration_15(tmp_path, small_lists, monkeypatch):
+    """An archive that grew past the size a write rebuilds at while its lists sat at 1.0 token (made before the
+    lists followed the length) gets them at its own length when it is opened; its searches answer as before."""
+    monkeypatch.setattr(
+        impact, "REBUILD_ROWS", 0
+    )  # (no write rebuilds: the lists stay where the migration put them)
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    ingest(catalog, generated_sessions(6, 4, 80))
+    before = [h.segment_id for h in catalog.search(SearchRequest("the", limit=10)).hits]
+    catalog.close()
+    conn = sqlite3.connect(tmp_path / "catalog.db")
+    assert conn.execute("SELECT avgdl FROM impact_meta").fetchone()[0] == 1.0
+    conn.execute("PRAGMA user_version = 14")  # as this catalog was before migration 15
+    conn.commit()
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    rows, tokens = impact.averages(conn)
+    assert conn.execute("SELECT avgdl FROM impact_meta").fetchone()[0] == pytest.approx(tokens / rows)
+    conn.close()
+    lists_are_exact(catalog.path)
+    assert [h.segment_id for h in catalog.search(SearchRequest("the", limit=10)).hits] == before
+    ref, _total = exact_bm25(catalog.path, '"the"')
+    assert before == ref[:10]
+    catalog.close()

@@ -19,6 +19,7 @@ from catalog.store.schema import (
     MIGRATIONS,
     PHRASE_PAIRS_VERSION,
     PREFIX_LISTS_VERSION,
+    REFIT_LISTS_VERSION,
     SCHEMA_VERSION,
 )
 
@@ -82,6 +83,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 prefix_lists.rebuild(conn)  # the prefix lists, likewise
             if number + 1 == CUT_PAIRS_VERSION:
                 cuts.rebuild(conn)  # the pairs around segment cuts, likewise
+            if number + 1 == REFIT_LISTS_VERSION:
+                impact.refit(conn)  # lists made at another segment length than the archive's
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:

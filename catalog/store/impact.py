@@ -262,6 +262,22 @@ def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = Non
     _follow_length(conn, avgdl, counts)
 
 
+def refit(conn: sqlite3.Connection) -> bool:
+    """Rebuild the lists when their reference length is more than ``DRIFT`` from the archive's mean, whatever its
+    size (migration 15: an archive begun empty before the lists followed it has them at 1.0 token); whether it
+    did. Inside the caller's transaction."""
+    meta = conn.execute("SELECT avgdl FROM impact_meta WHERE id = 1").fetchone()
+    rows, tokens = averages(conn)
+    if (
+        not rows
+        or not tokens
+        or (meta is not None and meta[0] > 0 and abs(tokens / rows / meta[0] - 1) <= DRIFT)
+    ):
+        return False
+    rebuild(conn)
+    return True
+
+
 def _follow_length(conn: sqlite3.Connection, reference: float, counts: dict[int, Counter]) -> None:
     """Rebuild the lists at today's mean segment length when it left their reference by more than ``DRIFT`` and
     the archive is small enough to rebuild inside this write (``REBUILD_ROWS``); FTS5's totals as last committed,

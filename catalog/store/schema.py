@@ -589,6 +589,10 @@ CREATE TRIGGER segments_cuts_au AFTER UPDATE OF text, position, session_id ON se
 END;
 """
 
+# 15 makes nothing: the impact lists (11) of an archive begun empty were made at a reference length of 1.0 token
+# and kept there; ``impact.refit`` rebuilds them at the archive's own mean length (now followed by every write).
+MIGRATION_REFIT_LISTS = ""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -604,9 +608,11 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_PHRASE_PAIRS,
     MIGRATION_PREFIX_LISTS,
     MIGRATION_CUT_PAIRS,
+    MIGRATION_REFIT_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists
 PHRASE_PAIRS_VERSION = 12  # the migration after which ``pairs.rebuild`` fills the phrase index
 PREFIX_LISTS_VERSION = 13  # the migration after which ``prefix_lists.rebuild`` fills the prefix lists
 CUT_PAIRS_VERSION = 14  # the migration after which ``cuts.rebuild`` fills the pairs around segment cuts
+REFIT_LISTS_VERSION = 15  # the migration after which ``impact.refit`` rebuilds lists made at another length
