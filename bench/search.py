@@ -31,9 +31,14 @@ class CatalogSearch:
     name = "catalog"
 
     def __init__(self, db_path: Path):
-        from catalog import Catalog
+        from catalog import Catalog, SearchRequest
 
         self.catalog = Catalog.open(db_path)
+        # what a server worker does before it takes its first request (``web/worker_start.py``: the typo
+        # vocabulary, and with it every archive word's token), so that this is the catalog as it is served
+        from web.worker_start import WARM_UP_QUERY
+
+        self.catalog.search(SearchRequest(query=WARM_UP_QUERY, limit=1))
 
     def __call__(self, query: Query) -> list[int]:
         from catalog import SearchRequest

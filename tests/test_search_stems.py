@@ -98,3 +98,47 @@ def test_snippets_mark_every_form_of_the_word_whatever_its_case(catalog: Catalog
     assert hit.marked == "Housing first: \x02HOUSING matters\x03, the houses and a housed family."
     marked = {hit.text: hit.marked for hit in catalog.search(SearchRequest("hou*")).hits}
     assert marked[lines[1]] == "Every \x02house\x03 here."
+
+
+def test_a_word_whose_lower_case_is_known_takes_its_token_without_asking_fts5(conn):
+    """unicode61 folds ASCII letters as ``str.lower`` does, so ``Housing`` and ``HOUSING`` are ``housing``'s token:
+    once the lower-case words are learned, texts of any case are tokenized without FTS5, and alike."""
+    words = [w for w in wordfreq.top_n_list("en", 3_000) if w.isascii() and w.isalpha()]
+    impact._STEMS.clear()
+    impact.learn(conn, words)
+    texts = {i: f"{w.capitalize()} {w.upper()} {w}" for i, w in enumerate(words)}
+    asked: list[str] = []
+    conn.set_trace_callback(asked.append)
+    found = impact.token_sequences(conn, texts)
+    conn.set_trace_callback(None)
+    assert [s for s in asked if "impact_scratch" in s] == []
+    assert found == fts5_tokens(conn, texts)
+
+
+def test_once_the_typo_vocabulary_is_read_a_search_tokenizes_nothing(catalog: Catalog):
+    """The vocabulary is every word of the archive (read once per process: a server reads it before its first
+    request); the tokens of all of them are learned with it, so searches of the archive's words and the snippets of
+    their hits ask FTS5's tokenizer nothing."""
+    lines = (
+        "Parks budgets grew while the council debated housing vouchers.",
+        "Vouchers for housing, the mayor said, beat new parks.",
+        "Transit riders asked about the budget and parks.",
+    )
+    segments = tuple(Segment(10.0 * n, 10.0 * n + 8, text) for n, text in enumerate(lines))
+    catalog.save_session(
+        "vocab",
+        SessionMeta(title="Vocabulary", date="2024-05-02"),
+        [TrackInput(Transcript(segments=segments))],
+    )
+    impact._STEMS.clear()
+    catalog.search(SearchRequest("qzxjvkwq"))  # no archive word: corrected, so the vocabulary is read
+    asked: list[str] = []
+    catalog.db.conn.set_trace_callback(asked.append)
+    try:
+        results = [
+            catalog.search(SearchRequest(q)) for q in ("vouchers", '"housing vouchers"', "parks budget")
+        ]
+    finally:
+        catalog.db.conn.set_trace_callback(None)
+    assert [len(r.hits) for r in results] == [2, 1, 2]
+    assert [s for s in asked if "impact_scratch" in s] == []

@@ -20,7 +20,9 @@
 - **Warm-up.** The catalog reads some things once per process on first use, the typo vocabulary above all
   (every word of the archive: ~1.7 s at 1M segments). Read by the first requests instead, under load every
   thread that got a misspelt word read it at once while the others queued: 12 requests answered in the first
-  14 s. A search for a word no archive holds reads it here, before the worker accepts connections.
+  14 s. A search for a word no archive holds reads it here, before the worker accepts connections;
+  with it the catalog learns every archive word's token (``impact.learn``), so searches and their snippets
+  ask FTS5's tokenizer nothing for the archive's own words.
 """
 
 from __future__ import annotations
