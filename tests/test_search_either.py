@@ -2,8 +2,8 @@
 
 Each page must be exactly FTS5's own ``bm25()`` order over every match (ties by segment id), with the exact total,
 on every page, with drafts left out, and after staff edits, while the lists (not FTS5 scoring every match) answer:
-a spy on the list paths says they did. Lists are made small here (``MIN_DF`` 40, ``LIST_SIZE`` 30) so that an
-archive of a few thousand segments has words with lists and words without.
+a spy on the list paths says they did. Lists are made small here (``LIST_SIZE`` 30) so that an archive of a few
+thousand segments has words whose lists were cut back and rare words whose lists are complete (every segment).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def reference(path, match: str, speaker_id: int | None = None) -> tuple[list[int
 
 
 def words(path) -> tuple[list[str], list[str]]:
-    """(words with a list, words said in 8 to 39 segments: no list), each one its own indexed term."""
+    """(words with a list cut back, ``theta`` > 0; words said in 8 to 39 segments, their lists complete), each one
+    its own indexed term."""
     surface = set(
         vocabulary(random.Random(SEED), 4000)
     )  # the archive's words (generated_sessions draws them first)
@@ -62,8 +63,8 @@ def words(path) -> tuple[list[str], list[str]]:
     finally:
         conn.close()
     plain = [(t, df, theta) for t, df, theta in rows if t in surface]
-    listed = [t for t, df, theta in plain if theta is not None and df <= 900][:8]
-    unlisted = [t for t, df, theta in plain if theta is None and 8 <= df < 40][:6]
+    listed = [t for t, df, theta in plain if theta and df <= 900][:8]
+    unlisted = [t for t, df, theta in plain if theta == 0 and 8 <= df < 40][:6]
     return listed, unlisted
 
 
@@ -115,7 +116,7 @@ def test_two_words_or_ed_are_ranked_exactly_from_the_lists(archive, spied):
     lists_answered = [ok for kind, ok in spied if kind == "or"]
     assert len(lists_answered) == 3 * len(pairs)
     assert sum(lists_answered) >= 2 * len(pairs), spied  # most pages came from the lists, exact all the same
-    # two words said rarely (neither has a list): each ranked alone, merged, every page exact
+    # two words said rarely (both lists complete): each ranked alone, merged, every page exact
     spied.clear()
     rare = list(zip(unlisted[::2], unlisted[1::2], strict=False))
     for a, b in rare:

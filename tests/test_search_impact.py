@@ -384,3 +384,32 @@ def test_lists_made_at_another_length_are_refitted_by_migration_15(tmp_path, sma
     ref, _total = exact_bm25(catalog.path, '"the"')
     assert before == ref[:10]
     catalog.close()
+
+
+def test_migration_16_lists_the_rare_words_a_catalog_before_it_left_without(tmp_path, small_lists):
+    """Before migration 16 a word said in fewer than ``MIN_DF`` segments had no list (``theta`` NULL) and FTS5
+    scored all its matches; opened, the catalog lists every such word completely, and every search answers as
+    before, now from the lists."""
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    ingest(catalog, generated_sessions(7, 4, 80))
+    catalog.close()
+    conn = sqlite3.connect(tmp_path / "catalog.db")
+    rare = [
+        t for (t,) in conn.execute("SELECT term FROM impact_terms WHERE theta = 0 AND df BETWEEN 2 AND 30")
+    ]
+    conn.execute(
+        "DELETE FROM impact_postings WHERE term_id IN (SELECT id FROM impact_terms WHERE theta = 0)"
+    )  # as a catalog before migration 16 has them
+    conn.execute("UPDATE impact_terms SET theta = NULL, size = 0 WHERE theta = 0")
+    conn.execute("PRAGMA user_version = 15")
+    conn.commit()
+    assert len(rare) >= 10
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    assert conn.execute("SELECT count(*) FROM impact_terms WHERE theta IS NULL").fetchone()[0] == 0
+    conn.close()
+    lists_are_exact(catalog.path)
+    for word in rare[:10]:
+        found = catalog.search(SearchRequest(word, limit=20))
+        ref, total = exact_bm25(catalog.path, f'"{word}"')
+        assert [h.segment_id for h in found.hits] == ref and found.total == total, word
+    catalog.close()

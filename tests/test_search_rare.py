@@ -1,8 +1,7 @@
-"""A rare word (said in fewer segments than get an impact list) is ranked by FTS5 in one statement that also makes
-the page's snippets and reads what its hits show (``paths._global_ranked``, ``HIT_ROW``): the hits are complete
-and right (title, date, speaker, the time of the matched word, the snippet, drafts left out, pages in bm25 order),
-and the search makes a small, fixed number of statements (it does not ask the lists of a word that has none, nor
-read the hits' rows a second time)."""
+"""A rare word is ranked from its impact list, which is complete (every segment holding it: ``catalog/store/impact.py``),
+with no FTS5 pass scoring its matches; its hits' rows are read in one statement and their snippets made from the
+text: the hits are complete and right (title, date, speaker, the time of the matched word, the snippet, drafts
+left out, pages in bm25 order), and the search makes a small, fixed number of statements."""
 
 from __future__ import annotations
 
@@ -83,9 +82,9 @@ def test_staff_see_the_drafts_rare_word_too(archive):
 
 def test_a_rare_word_search_makes_a_few_statements(data_dir, monkeypatch):
     """A search's statements (sqlite3's trace on the catalog's connection, top-level only: FTS5's own reads are
-    prefixed ``--``): the data version, the word's df (its total), the left-out draft's matches, one ranking
-    statement with snippets and rows. Before: the lists were asked first (a transaction, their readiness, the
-    word's list) and the hits' rows read by a second statement."""
+    prefixed ``--``): the data version, the word's df, one snapshot of the lists (their readiness, the word's entry
+    and list, FTS5's totals, the left-out draft's matches), the hits' rows. Before its list was complete (migration
+    16) FTS5 ranked it, scoring every match, with ``snippet()`` in the same statement."""
     # (SQLite only: no ``backend`` parameter. PostgreSQL's search is search/pg_search.py, untraced here.)
     opened: list[sqlite3.Connection] = []
     real_connect = sqlite3.connect
@@ -114,9 +113,8 @@ def test_a_rare_word_search_makes_a_few_statements(data_dir, monkeypatch):
         catalog.close()
     assert results.total == 3
     own = [s for s in seen if not s.startswith("--")]
-    assert not any(s.startswith("BEGIN") for s in own), own  # the lists (it has none) were not asked
-    ranked = [s for s in own if "snippet(" in s]
-    assert len(ranked) == 1 and "s.marks" in ranked[0], own  # ranked, snippets and rows: one statement
-    assert not any(s.startswith("SELECT s.id") for s in own), own  # the rows are not read again
-    # the data version, the word's df (the typo check, the total), the draft's range and its matches, the ranking
-    assert len(own) <= 6, own
+    assert not any("bm25(" in x or " rank" in x or "snippet(" in x for x in own), own  # FTS5 scored nothing
+    listed = [x for x in own if x.startswith("SELECT segment_id, tf, dl FROM impact_postings")]
+    assert len(listed) == 1, own  # its list, read once
+    assert sum(x.startswith("SELECT s.id") for x in own) == 1, own  # the hits' rows: one statement
+    assert len(own) <= 14, own

@@ -115,30 +115,45 @@ def test_a_word_whose_lower_case_is_known_takes_its_token_without_asking_fts5(co
     assert found == fts5_tokens(conn, texts)
 
 
-def test_once_the_typo_vocabulary_is_read_a_search_tokenizes_nothing(catalog: Catalog):
+def test_once_the_typo_vocabulary_is_read_a_search_tokenizes_nothing(data_dir, monkeypatch):
     """The vocabulary is every word of the archive (read once per process: a server reads it before its first
     request); the tokens of all of them are learned with it, so searches of the archive's words and the snippets of
     their hits ask FTS5's tokenizer nothing."""
+    opened: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(
+        sqlite3, "connect", connect
+    )  # (the standard library's: to trace what the catalog runs)
+    catalog = Catalog.open(data_dir / "catalog.db")
+    monkeypatch.setattr(sqlite3, "connect", real_connect)
     lines = (
         "Parks budgets grew while the council debated housing vouchers.",
         "Vouchers for housing, the mayor said, beat new parks.",
         "Transit riders asked about the budget and parks.",
     )
     segments = tuple(Segment(10.0 * n, 10.0 * n + 8, text) for n, text in enumerate(lines))
-    catalog.save_session(
-        "vocab",
-        SessionMeta(title="Vocabulary", date="2024-05-02"),
-        [TrackInput(Transcript(segments=segments))],
-    )
-    impact._STEMS.clear()
-    catalog.search(SearchRequest("qzxjvkwq"))  # no archive word: corrected, so the vocabulary is read
-    asked: list[str] = []
-    catalog.db.conn.set_trace_callback(asked.append)
     try:
+        catalog.save_session(
+            "vocab",
+            SessionMeta(title="Vocabulary", date="2024-05-02"),
+            [TrackInput(Transcript(segments=segments))],
+        )
+        impact._STEMS.clear()
+        catalog.search(SearchRequest("qzxjvkwq"))  # no archive word: corrected, so the vocabulary is read
+        asked: list[str] = []
+        for conn in opened:
+            conn.set_trace_callback(asked.append)
         results = [
             catalog.search(SearchRequest(q)) for q in ("vouchers", '"housing vouchers"', "parks budget")
         ]
+        for conn in opened:
+            conn.set_trace_callback(None)
     finally:
-        catalog.db.conn.set_trace_callback(None)
+        catalog.close()
     assert [len(r.hits) for r in results] == [2, 1, 2]
     assert [s for s in asked if "impact_scratch" in s] == []

@@ -14,6 +14,7 @@ import sqlite_utils.plugins
 from catalog.errors import CatalogError
 from catalog.store import cuts, impact, pairs, prefix_lists
 from catalog.store.schema import (
+    COMPLETE_LISTS_VERSION,
     CUT_PAIRS_VERSION,
     IMPACT_LISTS_VERSION,
     MIGRATIONS,
@@ -85,6 +86,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 cuts.rebuild(conn)  # the pairs around segment cuts, likewise
             if number + 1 == REFIT_LISTS_VERSION:
                 impact.refit(conn)  # lists made at another segment length than the archive's
+            if number + 1 == COMPLETE_LISTS_VERSION:
+                impact.complete(conn)  # a list for every term, the rare ones complete
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:

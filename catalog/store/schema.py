@@ -592,6 +592,9 @@ END;
 # 15 makes nothing: the impact lists (11) of an archive begun empty were made at a reference length of 1.0 token
 # and kept there; ``impact.refit`` rebuilds them at the archive's own mean length (now followed by every write).
 MIGRATION_REFIT_LISTS = ""
+# 16 makes nothing either: every term gets its impact list (``impact.complete``), the rare ones complete (theta 0),
+# so that a rare word, an OR of rare words and a typo are ranked from a few rows instead of FTS5 scoring every match.
+MIGRATION_COMPLETE_LISTS = ""
 
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
@@ -609,6 +612,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_PREFIX_LISTS,
     MIGRATION_CUT_PAIRS,
     MIGRATION_REFIT_LISTS,
+    MIGRATION_COMPLETE_LISTS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 IMPACT_LISTS_VERSION = 11  # the migration after which ``impact.rebuild`` fills the lists
@@ -616,3 +620,4 @@ PHRASE_PAIRS_VERSION = 12  # the migration after which ``pairs.rebuild`` fills t
 PREFIX_LISTS_VERSION = 13  # the migration after which ``prefix_lists.rebuild`` fills the prefix lists
 CUT_PAIRS_VERSION = 14  # the migration after which ``cuts.rebuild`` fills the pairs around segment cuts
 REFIT_LISTS_VERSION = 15  # the migration after which ``impact.refit`` rebuilds lists made at another length
+COMPLETE_LISTS_VERSION = 16  # the migration after which ``impact.complete`` lists every term

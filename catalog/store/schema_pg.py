@@ -552,6 +552,7 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_PREFIX_LISTS,
     MIGRATION_CUT_PAIRS,
     "",  # 15, refitting SQLite's impact lists to the archive's segment length: nothing here
+    "",  # 16, SQLite's impact lists for every term: nothing here
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
