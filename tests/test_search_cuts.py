@@ -162,3 +162,37 @@ def test_an_older_catalog_gets_the_pairs_from_its_migration(tmp_path):
         assert catalog.ops.check() == []
     finally:
         catalog.close()
+
+
+def test_windows_are_marked_as_fts5_marks_them(tmp_path):
+    """A lone phrase's few windows are matched and marked in Python when they are ASCII (``crosscut._marked_here``):
+    the same windows, the same marks as FTS5's ``highlight()`` in a table of the windows' tokenizer, over texts of
+    repeated words (instances that overlap, touch or stand apart), punctuation, digits and mixed case."""
+    conn = sqlite3.connect(tmp_path / "oracle.db")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(text, tokenize='{crosscut.WINDOW_TOKENIZER}')")
+    rng = random.Random(5)
+    vocab = ["a", "b", "the", "The", "THE", "of", "o'neil", "x1", "2024", "co-op", "we're", "e_mail", "Parks"]
+    separators = [" ", ", ", ". ", "-", "'", " (", ") ", "_", "  ", "; "]
+    matched = 0
+    for _ in range(3_000):
+        text = "".join(w + rng.choice(separators) for w in rng.choices(vocab, k=rng.randint(1, 12))).strip()
+        tokens = crosscut._ASCII_WORD.findall(text)
+        if rng.random() < 0.7 and len(tokens) >= 2:
+            i = rng.randrange(len(tokens) - 1)
+            phrase = " ".join(tokens[i : i + rng.randint(2, min(4, len(tokens) - i))])
+            phrase = phrase.upper() if rng.random() < 0.3 else phrase
+        else:
+            phrase = " ".join(rng.choices(vocab, k=rng.randint(2, 3)))
+        conn.execute("DELETE FROM t")
+        conn.execute("INSERT INTO t(rowid, text) VALUES (7, ?)", (text,))
+        expected = conn.execute(
+            "SELECT rowid, highlight(t, 0, char(2), char(3)) FROM t WHERE t MATCH ?",
+            ('"' + phrase.replace('"', '""') + '"',),
+        ).fetchall()
+        assert crosscut._marked_here([(7, text)], phrase) == expected, (text, phrase)
+        matched += bool(expected)
+    assert matched > 1_500
+    assert crosscut._marked_here([(1, "a a a b")], "a a") == [(1, "\x02a a a\x03 b")]  # overlapping: one span
+    assert crosscut._marked_here([(1, "a b a b")], "a b") == [(1, "\x02a b\x03 \x02a b\x03")]  # touching: two
+    assert crosscut._marked_here([(1, "café au lait")], "au lait") is None  # not ASCII: FTS5 marks it
+    conn.close()

@@ -11,6 +11,7 @@ Cross-cut hits are ranked with the segments' own hits by the same bm25 formula, 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -133,7 +134,7 @@ def find(
     if crossing == []:
         return [], []  # no segment's cut holds one of its pairs: nothing to walk the windows for
     if crossing:
-        near = _near_windows(conn, plan.match, matched, crossing)
+        near = _near_windows(conn, plan.match, matched, crossing, plan.phrase)
     if near is not None:
         rows, windows = near
     elif lone:
@@ -185,13 +186,18 @@ def _cut_crossings(conn: sqlite3.Connection, phrase: str) -> list[int] | None:
 
 
 def _near_windows(
-    conn: sqlite3.Connection, match: str, matched: tuple[int, ...], crossing: list[int]
+    conn: sqlite3.Connection,
+    match: str,
+    matched: tuple[int, ...],
+    crossing: list[int],
+    phrase: str | None = None,
 ) -> tuple[list[tuple[int, str]], int] | None:
     """What ``phrases.window_matches`` gives (the marked windows not among ``matched``, in id order; how many
     windows match in all), without walking every window: a window holds the phrase only where it starts in the
     segment's own text (the segment holds it, ``matched``, or runs it over its cut, ``crossing``) or in its head,
     in one of the ``HEAD_SEGMENTS`` segments that follow. So the windows of those segments and of the ones before
-    them are all that can match. ``None`` when they are more than ``NEAR_LIMIT``."""
+    them are all that can match. ``None`` when they are more than ``NEAR_LIMIT``. ``phrase``: the lone phrase
+    ``match`` stands for, matched and marked here when it and the windows are ASCII (``_marked_here``)."""
     starts = sorted({*matched, *crossing})
     if len(starts) > NEAR_LIMIT:
         return None
@@ -206,20 +212,22 @@ def _near_windows(
     ids = sorted({*starts, *(r[0] for r in before)})
     marks = ",".join("?" * len(ids))
     texts = conn.execute(f"SELECT id, text FROM segment_windows WHERE id IN ({marks})", ids).fetchall()
-    # matched and marked by FTS5 itself in a private table of the same tokenizer: the same words, the same marks
-    # (asking the window index for these ids would walk its lists once per id)
-    conn.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{NEAR} USING fts5(text, tokenize='{WINDOW_TOKENIZER}')"
-    )
-    try:
-        conn.executemany(f"INSERT INTO temp.{NEAR}(rowid, text) VALUES (?, ?)", texts)
-        rows = conn.execute(
-            f"SELECT rowid, highlight({NEAR}, 0, char(2), char(3)) FROM temp.{NEAR} WHERE {NEAR} MATCH ? "
-            "ORDER BY rowid",
-            (match,),
-        ).fetchall()
-    finally:
-        conn.execute(f"DELETE FROM temp.{NEAR}")
+    rows = _marked_here(texts, phrase) if phrase is not None else None
+    if rows is None:
+        # matched and marked by FTS5 itself in a private table of the same tokenizer: the same words, the same
+        # marks (asking the window index for these ids would walk its lists once per id)
+        conn.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{NEAR} USING fts5(text, tokenize='{WINDOW_TOKENIZER}')"
+        )
+        try:
+            conn.executemany(f"INSERT INTO temp.{NEAR}(rowid, text) VALUES (?, ?)", texts)
+            rows = conn.execute(
+                f"SELECT rowid, highlight({NEAR}, 0, char(2), char(3)) FROM temp.{NEAR} WHERE {NEAR} MATCH ? "
+                "ORDER BY rowid",
+                (match,),
+            ).fetchall()
+        finally:
+            conn.execute(f"DELETE FROM temp.{NEAR}")
     alone = frozenset(matched)
     return [(rowid, marked) for rowid, marked in rows if rowid not in alone][:WINDOW_LIMIT], len(rows)
 
@@ -275,20 +283,61 @@ def _crossing_start(marked: str, cut: int, typed: list[str], phrase: bool, liter
 
 
 def _spans(marked: str) -> tuple[str, list[tuple[int, int]]]:
-    """The text without markers, and the (start, end) of each marked word in it."""
+    """The text without markers, and the (start, end) of each marked word in it (a close marker with no open one
+    before it marks nothing; of two opens, the later counts)."""
     plain, spans, start = [], [], None
     length = 0
-    for char in marked:
-        if char == OPEN:
+    for part in _MARKER.split(marked):
+        if part == OPEN:
             start = length
-        elif char == CLOSE:
+        elif part == CLOSE:
             if start is not None:
                 spans.append((start, length))
             start = None
-        else:
-            plain.append(char)
-            length += 1
+        elif part:
+            plain.append(part)
+            length += len(part)
     return "".join(plain), spans
+
+
+_MARKER = re.compile(f"([{OPEN}{CLOSE}])")
+# Below U+0080 the windows' tokenizer (unicode61, no stemming) makes a token of each run of ASCII letters and
+# digits, lower-cased (tests/test_search_stems.py checks the split against FTS5 up to U+0300).
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _marked_here(texts: list[tuple[int, str]], phrase: str) -> list[tuple[int, str]] | None:
+    """The texts that hold ``phrase`` (its tokens one after another), in id order, each marked as FTS5's
+    ``highlight()`` marks a phrase: one span from its first token's start to its last one's end, instances that
+    share a token as one span. ``None`` when the phrase or a text is not ASCII (FTS5 then does it)."""
+    if not phrase.isascii() or not all(text.isascii() for _id, text in texts):
+        return None
+    wanted = _ASCII_WORD.findall(phrase.lower())
+    if not wanted:
+        return None
+    n, first = len(wanted), wanted[0]
+    found = []
+    for rowid, text in sorted(texts):
+        if first not in text.lower():
+            continue
+        words = list(_ASCII_WORD.finditer(text))
+        tokens = [w.group().lower() for w in words]
+        runs: list[list[int]] = []  # [first token, last token] of each span
+        for i in range(len(tokens) - n + 1):
+            if tokens[i] == first and tokens[i : i + n] == wanted:
+                if runs and i <= runs[-1][1]:
+                    runs[-1][1] = i + n - 1
+                else:
+                    runs.append([i, i + n - 1])
+        if runs:
+            out, at = [], 0
+            for a, b in runs:
+                start, end = words[a].start(), words[b].end()
+                out += [text[at:start], OPEN, text[start:end], CLOSE]
+                at = end
+            out.append(text[at:])
+            found.append((rowid, "".join(out)))
+    return found
 
 
 def _first_crossing(spans: list[tuple[int, int]], cut: int) -> tuple[int, int] | None:
