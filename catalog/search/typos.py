@@ -62,8 +62,13 @@ class Correction:
         """``typed`` with each misspelt word replaced by the choice that ``shown`` (the best hit) holds."""
         held = {folded(w) for w in words_of(shown)}
         chosen = {w: next((c for c in cs if c in held), cs[0]) for w, cs in self.choices.items()}
+        if all(_RUN.fullmatch(w) for w in chosen):  # (words of word characters: each is a whole run of them)
+            return _RUN.sub(lambda m: chosen.get(m.group(0), m.group(0)), typed)
         pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, chosen)) + r")(?!\w)")
         return pattern.sub(lambda m: chosen[m.group(1)], typed)
+
+
+_RUN = re.compile(r"\w+")
 
 
 def corrected(conn: sqlite3.Connection, query: Query, *, in_phrases: bool) -> Correction | None:
