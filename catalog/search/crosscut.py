@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from catalog.models import MATCH_CLOSE, MATCH_OPEN
-from catalog.search import phrases
+from catalog.search import facts, phrases
 from catalog.search.paths import Page, Plan, merge_ranked
 from catalog.search.query import Query, words_of
 from catalog.store import cuts, impact
@@ -176,7 +176,8 @@ def _cut_crossings(conn: sqlite3.Connection, phrase: str) -> list[int] | None:
     (``catalog/store/cuts.py``) and whose tokens around the cut (or, past those kept, its window's), stemmed, hold
     it from their own tokens past the cut; a superset of the windows' crossings. ``None`` when that cannot be told
     (no current pairs: an older or a PostgreSQL catalog)."""
-    if not CUTS or not cuts.ready(conn) or not impact.ready(conn):
+    known = facts.of(conn)
+    if not CUTS or not known.cuts_ready or not known.lists_ready:
         return None
     wanted = impact.token_sequences(conn, {0: phrase}).get(0, [])
     if len(wanted) < 2:

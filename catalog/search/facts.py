@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from catalog.store import impact
+from catalog.store import cuts, impact, pairs
 from catalog.store.version import file_version
 
 ENABLED = True  # switched off only to show what the tests need (every search then reads the facts anew)
@@ -37,6 +37,10 @@ class Facts:
     unreviewed_asr: bool  # some automatic transcript's lines still carry the recogniser's confidence
     other_tracks: bool  # some session has a caption track in another language
     lists_ready: bool  # the impact lists hold every committed change (``store/impact.py``: ``ready``)
+    pairs_present: bool = False  # the phrase index exists (``store/pairs.py``: ``present``)
+    cuts_ready: bool = (
+        False  # the pairs around cuts hold every committed change (``store/cuts.py``: ``ready``)
+    )
 
 
 _kept: dict[str, tuple[str, Facts]] = {}  # catalog file -> (data version token, its facts)
@@ -122,4 +126,11 @@ def _read(conn: sqlite3.Connection) -> Facts:
     hidden = conn.execute("SELECT id FROM sessions WHERE status IN ('draft', 'retracted')").fetchall()
     asr = conn.execute("SELECT 1 FROM tracks WHERE source = 'asr' AND reviewed = 0 LIMIT 1").fetchone()
     other = conn.execute("SELECT 1 FROM track_segments LIMIT 1").fetchone()
-    return Facts(tuple(r[0] for r in hidden), asr is not None, other is not None, impact.ready(conn))
+    return Facts(
+        tuple(r[0] for r in hidden),
+        asr is not None,
+        other is not None,
+        impact.ready(conn),
+        pairs.present(conn),
+        cuts.ready(conn),
+    )

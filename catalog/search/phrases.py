@@ -18,6 +18,7 @@ import sqlite3
 from itertools import pairwise
 
 from catalog.models import MATCH_CLOSE, MATCH_OPEN
+from catalog.search import facts
 from catalog.search.query import words_of
 from catalog.store import impact, pairs
 
@@ -28,7 +29,7 @@ _STEMS: dict[str, tuple[str, ...]] = {}
 def every_word_common(conn: sqlite3.Connection, words: list[str], least: int) -> bool | None:
     """Whether each of ``words`` is said in at least ``least`` segments, from the kept document frequencies;
     ``None`` when they cannot tell (lists not current, or a word that is more than one indexed term)."""
-    if not words or not impact.ready(conn):
+    if not words or not facts.of(conn).lists_ready:
         return None
     missing = [w for w in words if w not in _STEMS]
     if missing:
@@ -126,7 +127,8 @@ def pair_phrase(
     occurrences bound each count (once: the count is 1; a segment holding that pair more often is tokenized), and
     FTS5's ``docsize`` gives the lengths. ``None`` when the index is not current or past ``most`` matches."""
     match = pairs.phrase_match(wanted) if PAIRS else None
-    if match is None or not pairs.present(conn) or not impact.ready(conn):
+    known = facts.of(conn)
+    if match is None or not known.pairs_present or not known.lists_ready:
         return None
     rowids = [
         r[0]
@@ -164,12 +166,13 @@ def _rarest_pair_counts(
     conn: sqlite3.Connection, wanted: list[str], among: set[int]
 ) -> dict[int, int] | None:
     """How often the phrase's rarest pair is said in each of ``among`` (``None``: it is said too often to read)."""
-    _vocab(conn)
     pair_tokens = sorted({a + "_" + b for a, b in pairwise(wanted)})
-    marks = _marks(pair_tokens)
-    said = conn.execute(
-        f"SELECT term, cnt FROM temp.uscm_pair_rows WHERE term IN ({marks})", pair_tokens
-    ).fetchall()
+    sql = f"SELECT term, cnt FROM temp.uscm_pair_rows WHERE term IN ({_marks(pair_tokens)})"
+    try:
+        said = conn.execute(sql, pair_tokens).fetchall()
+    except sqlite3.OperationalError:  # (this connection's first look: its vocabulary tables are made once)
+        _vocab(conn)
+        said = conn.execute(sql, pair_tokens).fetchall()
     if not said:
         return None
     term, occurrences = min(said, key=lambda row: (row[1], row[0]))
