@@ -98,21 +98,6 @@ def lone_total(conn: sqlite3.Connection, words: tuple[tuple[str, ...], ...] | No
     return None if groups is None else impact.df_of(conn, groups[0][0])
 
 
-def lone_unlisted(conn: sqlite3.Connection, words: tuple[tuple[str, ...], ...] | None) -> int | None:
-    """The total of a query of one plain word that has no list (a rare word: fewer than ``impact.MIN_DF``
-    segments), in one statement: its ``df``. ``None`` when the word has a list (``page`` ranks it) or the lists
-    cannot say (``lone_total``'s rule). The caller then ranks with FTS5 without asking the lists first."""
-    if words is None or len(words) != 1 or len(words[0]) != 1 or not facts.of(conn).lists_ready:
-        return None
-    groups = _terms(conn, words)
-    if groups is None:
-        return None
-    row = conn.execute("SELECT df, theta FROM impact_terms WHERE term = ?", (groups[0][0],)).fetchone()
-    if row is None:
-        return 0
-    return row[0] if row[1] is None else None
-
-
 def _ranked_many(conn, groups, terms, lists, idfs, tables, avgdl, hidden, need, bound):
     """The best ``need`` matching candidates, exactly scored; ``complete`` when every list is complete."""
     candidates: dict[int, int] = {}

@@ -160,13 +160,8 @@ def run(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
 
 # -- global ----------------------------------------------------------------------------------------------------
 def _global(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int) -> Page:
-    # a lone word without a list (a rare word): its df is its total, FTS5 ranks it (the lists are not asked)
-    unlisted = lists.lone_unlisted(conn, plan.words) if plan.match == plan.words_match and LISTS else None
-    if unlisted is not None:
-        total = unlisted - _excluded_count(conn, plan)
-        if total <= plan.rank_limit:
-            return _global_ranked(conn, plan, offset, limit, total)
-    if unlisted is None and plan.match == plan.words_match and not plan.asr_last and LISTS:
+    # (every term has a list since migration 16, a rare one complete: plain words are asked of the lists first)
+    if plan.match == plan.words_match and not plan.asr_last and LISTS:
         page = _from_lists(conn, plan, offset, limit)
         if page is not None:
             return page
