@@ -168,6 +168,7 @@ def _plan(conn: sqlite3.Connection, request: SearchRequest, query: Query) -> tup
         "has_prefix": any(t.prefix for t in terms),
         "where": " AND ".join(where) or "1",
         "params": tuple(params),
+        "speakers": tuple(speaker_ids) if speaker_ids is not None and not request.exact else None,
     }
     if allowed == ():
         return None, None

@@ -104,6 +104,8 @@ class Plan:
     words: tuple[tuple[str, ...], ...] | None = None
     words_match: str | None = None
     prefix: str | None = None  # the query is this one prefix (``word*``) alone, spelt ``words_match``
+    # ``where`` is only the speaker filter of these speaker ids (their words, or words no transcript attributes)
+    speakers: tuple[int, ...] | None = None
     phrase: str | None = None  # the query is this one quoted phrase alone, spelt ``words_match``
 
     @property
@@ -436,10 +438,57 @@ def _spans_rows(
     """The matches in these sessions (each one rowid range), at most ``cap``, in one statement."""
     if not spans:
         return []
+    if plan.speakers is not None and LISTS and _apart(conn):
+        return _speaker_rows(conn, plan, spans, cap)
     one = "SELECT f.rowid " + RANGED.format(where=plan.where)
     sql = " UNION ALL ".join([one] * len(spans)) + " LIMIT ?"
     params = [value for sid, lo, hi in spans for value in (plan.match, lo, hi, sid, *plan.params)]
     return [row[0] for row in conn.execute(sql, (*params, cap))]
+
+
+def _speaker_rows(
+    conn: sqlite3.Connection, plan: Plan, spans: list[tuple[int, int, int]], cap: int
+) -> list[int]:
+    """``_spans_rows`` for a speaker filter without reading a row of ``segments``: FTS5's matches in each session's
+    rowid range, kept where the id is one of the speaker's segments or of the segments no transcript attributes
+    (``segments_speaker``, an index of (speaker, id), walked over the same ranges). Only while no session's range
+    holds another's segments (``_apart``): an id in a range is then that session's."""
+    one = "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ?"
+    matched = [
+        r[0]
+        for r in conn.execute(
+            " UNION ALL ".join([one] * len(spans)),
+            [v for _sid, lo, hi in spans for v in (plan.match, lo, hi)],
+        )
+    ]
+    if not matched:
+        return []
+    marks = _marks(plan.speakers)
+    theirs = (
+        f"SELECT id FROM segments WHERE speaker_id IN ({marks}) AND id BETWEEN ? AND ? UNION ALL "
+        "SELECT id FROM segments WHERE speaker_id IS NULL AND id BETWEEN ? AND ?"
+    )
+    params = [v for _sid, lo, hi in spans for v in (*plan.speakers, lo, hi, lo, hi)]
+    allowed = {r[0] for r in conn.execute(" UNION ALL ".join([theirs] * len(spans)), params)}
+    return [rowid for rowid in matched if rowid in allowed][:cap]
+
+
+def _apart(conn: sqlite3.Connection) -> bool:
+    """Whether every session's segments are one rowid range no other session's segment lies in (as ingest makes
+    them; a session re-ingested with more segments may reach past another). Kept per data version."""
+
+    def read() -> bool:
+        spans = sorted(
+            (lo, hi)
+            for lo, hi in conn.execute(
+                "SELECT (SELECT min(id) FROM segments WHERE session_id = se.id), "
+                "(SELECT max(id) FROM segments WHERE session_id = se.id) FROM sessions se"
+            )
+            if lo is not None
+        )
+        return all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+    return bool(facts.kept(conn, ("sessions apart",), read))
 
 
 def _range_count(conn: sqlite3.Connection, plan: Plan, session_id: int, lo: int, hi: int) -> int:
