@@ -310,8 +310,10 @@ def test_a_three_hour_file_of_3000_cues_parses_fast(tmp_path: Path):
 
 
 def test_the_real_youtube_file_parses_fast(corpus: Path):
-    best = min(_timed(lambda: parse_file(corpus / "captions" / YOUTUBE_AUTO)) for _ in range(3))
-    assert best < 0.3, f"{best:.3f} s"
+    # 0.21-0.28 CPU s on a 2-core EPYC (over half of it webvtt-py's own parse of 3,269 cues); the budget leaves
+    # room for a busy CI machine (0.308 s once, with the disk busy); twice the usual upper figure fails
+    best = min(_timed(lambda: parse_file(corpus / "captions" / YOUTUBE_AUTO)) for _ in range(5))
+    assert best < 0.5, f"{best:.3f} s"
 
 
 def _timed(action) -> float:
