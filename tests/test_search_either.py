@@ -176,22 +176,27 @@ def test_pages_stay_exact_after_staff_edits(archive, spied):
     assert targets[0] in [h.segment_id for h in top] or targets[2] in [h.segment_id for h in top]
 
 
-def test_the_speaker_filter_takes_the_speakers_lines_from_the_index(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "lookups", [paths.SPEAKER_LOOKUPS, 0], ids=["each match looked up", "speaker's index"]
+)
+def test_the_speaker_filter_takes_the_speakers_lines_from_the_index(tmp_path, monkeypatch, lookups):
     """While every session's segments are one id range of its own (``paths._apart``), the speaker filter keeps
-    FTS5's matches whose id is one of the speaker's lines or of lines no transcript attributes, read from the
-    index of (speaker, id), no segment row joined (``paths._speaker_rows``): the pages are FTS5's own bm25 order
-    over the speaker's matches, with the same total."""
+    FTS5's matches whose id is one of the speaker's lines or of lines no transcript attributes, each match's
+    speaker read by its id (a few matches) or the speaker's lines read from the index of (speaker, id), no segment
+    row joined (``paths._speaker_rows``): the pages are FTS5's own bm25 order over the speaker's matches, with
+    the same total."""
+    monkeypatch.setattr(paths, "SPEAKER_LOOKUPS", lookups)
     from catalog import SessionMeta, SpeakerCredit, TrackInput
     from transcripts import Segment, Transcript
 
-    def lines(n: int, speaker: str) -> Transcript:
+    def lines(n: int, speaker: str | None) -> Transcript:
         return Transcript(
             segments=tuple(
                 Segment(
                     4.0 * i,
                     4.0 * i + 3.0,
                     f"Line {i} on the culvert budget {'and the culvert' * (i % 3)}.",
-                    speaker if i % 2 else "Someone Else",
+                    speaker if i % 2 else ("Someone Else" if speaker else None),
                 )
                 for i in range(n)
             )
@@ -204,6 +209,11 @@ def test_the_speaker_filter_takes_the_speakers_lines_from_the_index(tmp_path, mo
         "b",
         SessionMeta(title="B", date="2024-02-02", speakers=(SpeakerCredit("Mayor Ada"),)),
         [TrackInput(lines(10, "Mayor Ada"))],
+    )
+    catalog.save_session(  # a transcript that says nobody's name: its lines count as the credited speaker's
+        "c",
+        SessionMeta(title="C", date="2024-03-02", speakers=(SpeakerCredit("Mayor Ada"),)),
+        [TrackInput(lines(8, None))],
     )
     seen: list[str] = []
     original = paths._speaker_rows

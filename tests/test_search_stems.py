@@ -43,6 +43,27 @@ def test_below_u0300_every_character_splits_words_as_fts5_does(conn):
     assert impact.token_sequences(conn, texts) == fts5_tokens(conn, texts)
 
 
+def test_below_u0300_words_are_runs_of_letters_and_numbers(conn):
+    """``query.words_of`` splits such text with one pattern: the same words as the rule of its other texts (a
+    letter, a number or a private-use character is part of a word), and as many as FTS5 makes tokens."""
+    import unicodedata
+
+    from catalog.search.query import words_of
+
+    def by_rule(text: str) -> list[str]:
+        inside = [unicodedata.category(c)[0] in "LN" or unicodedata.category(c) == "Co" for c in text]
+        words, word = [], ""
+        for char, keep in zip(text, inside, strict=True):
+            word = word + char if keep else (words.append(word) or "") if word else ""
+        return words + [word] if word else words
+
+    texts = {cp: f"Ab{chr(cp)}cd {chr(cp)}x, 3{chr(cp)}" for cp in range(1, 0x300)}
+    tokens = fts5_tokens(conn, texts)
+    for cp, text in texts.items():
+        assert words_of(text) == by_rule(text), hex(cp)
+        assert len(words_of(text)) == len(tokens[cp]), hex(cp)
+
+
 def test_texts_of_any_script_get_fts5s_tokens(conn):
     texts = dict(
         enumerate(
@@ -157,3 +178,50 @@ def test_once_the_typo_vocabulary_is_read_a_search_tokenizes_nothing(data_dir, m
         catalog.close()
     assert [len(r.hits) for r in results] == [2, 1, 2]
     assert [s for s in asked if "impact_scratch" in s] == []
+
+
+@pytest.mark.parametrize(
+    "words, prefix, match",
+    [
+        (["housing"], None, '"housing"'),
+        (["houses", "the"], None, '"houses" AND "the"'),
+        (["école"], None, '"école"'),
+        ([], "hou", '"hou"*'),
+        ([], "x", '"x"*'),
+    ],
+    ids=["one word", "two words", "a word above ASCII", "a prefix", "a one-letter prefix"],
+)
+def test_snippets_made_from_text_are_fts5s_snippets(conn, words, prefix, match):
+    """``lists.snippets`` of words or a prefix, over texts of every shape (punctuation, underscores, digits, Latin-1
+    and other letters, capitals, 1 to 40 words, around the 32-token limit), are exactly FTS5's ``snippet()`` of
+    the same text, and every text of up to 32 tokens that FTS5 matches gets one (as in a search, only texts that
+    match are given)."""
+    import random
+
+    from catalog.search import lists, paths
+
+    rng = random.Random(12)
+    vocabulary = ["Housing", "house", "HOUSES", "housed", "hous", "ahouse", "the", "The", "a", "x", "X1", "3rd",
+                  "1,200", "don't", "école", "École", "écoles", "Ärger", "naïve", "µ", "½", "x_y", "_x", "hou"]  # fmt: skip
+    between = [" ", " ", " ", ", ", ". ", "_", "-", " — ", "\n", "'", " (", ") ", "…"]
+    texts = {}
+    for n in range(1, 1200):
+        size = rng.choice([1, 2, 5, 12, 30, 31, 32, 33, 34, 40])
+        pieces = [rng.choice(vocabulary) + rng.choice(between) for _ in range(size)]
+        texts[n] = ("" if rng.random() < 0.8 else rng.choice(between)) + "".join(pieces).rstrip()
+    for n, size in enumerate([31, 32, 33, 34], start=2000):  # the fewest characters 31 to 34 tokens take
+        texts[n], texts[n + 10] = " ".join(["x"] * size), "x," * size
+    conn.execute(f"CREATE VIRTUAL TABLE s USING fts5(text, tokenize='{impact.TOKENIZE}')")
+    conn.executemany("INSERT INTO s(rowid, text) VALUES (?, ?)", list(texts.items()))
+    expected = dict(
+        conn.execute(
+            f"SELECT rowid, {paths.SNIPPET.replace('segments_fts', 's')} FROM s WHERE s MATCH ?", (match,)
+        ).fetchall()
+    )
+    assert len(expected) > 200  # (the texts do hold the words)
+    terms = frozenset(t for word in words for t in impact.terms_of(conn, [word])[word])
+    stem = impact.terms_of(conn, [prefix])[prefix][0] if prefix else None
+    made = lists.snippets(conn, terms, stem, {sid: texts[sid] for sid in expected}, paths.SNIPPET_TOKENS)
+    assert {sid: made[sid] for sid in made if made[sid] != expected.get(sid)} == {}
+    short = {sid for sid in expected if len(impact.token_sequences(conn, {0: texts[sid]})[0]) <= 32}
+    assert short - set(made) == set()

@@ -19,10 +19,12 @@ FTS5's ``bm25()``, and makes short segments' snippets from their text (``snippet
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from functools import lru_cache
+from itertools import accumulate
 
 from catalog.search import facts, prefixes
 from catalog.store import impact
@@ -402,7 +404,23 @@ def snippets(
     (no statement once its words are known); any other is split by ``query.is_token_char`` and tokenized by FTS5
     (``fts5vocab``). A longer segment, or one whose tokens the two do not count alike, is left to
     ``snippet()``."""
-    spans: dict[int, list[tuple[int, int]]] = {}
+    if not phrase:
+        return _term_snippets(conn, terms, prefix, texts, tokens)
+    return _split_snippets(conn, terms, prefix, texts, tokens, phrase)
+
+
+def _split_snippets(
+    conn: sqlite3.Connection,
+    terms: frozenset[str],
+    prefix: str | None,
+    texts: dict[int, str],
+    tokens: int,
+    phrase: tuple[str, ...] = (),
+) -> dict[int, str]:
+    """``snippets``, each text split into all its words (a phrase's runs need every token's place)."""
+    spans: dict[int, list[tuple[int, int]]] = {}  # token spans of the texts split by ``_slow_spans``
+    parts: dict[int, list[str]] = {}  # texts split here: separator, word, separator, …, word, separator
+    counts: dict[int, int] = {}  # how many tokens each text holds
     words: dict[int, list[str]] = {}  # the words that may match (those that cannot are not stemmed)
     at: dict[int, list[int]] = {}  # their places among the text's tokens
     slow: dict[int, str] = {}
@@ -412,34 +430,37 @@ def snippets(
     firsts = wanted | {c.upper() for c in wanted if c.isascii()}
     for sid, text in texts.items():
         if text and max(text) < impact.SPLIT_BELOW:  # split here, alike (impact.token_sequences)
-            found = [m.span() for m in impact.WORD.finditer(text)]
+            pieces = _SPLIT.split(text)  # (one C call; the words are the odd pieces)
+            found = pieces[1::2]
             if 0 < len(found) <= tokens:
-                spans[sid] = found
-                places = [i for i, (lo, _hi) in enumerate(found) if text[lo] in firsts or text[lo] >= "\x80"]
+                parts[sid], counts[sid] = pieces, len(found)
+                places = [i for i, word in enumerate(found) if word[0] in firsts or word[0] >= "\x80"]
                 at[sid] = places
-                words[sid] = [text[found[i][0] : found[i][1]] for i in places]
+                words[sid] = [found[i] for i in places]
         else:
             slow[sid] = text
     stems = impact.stems_of(conn, words) if words else {}
     sequences: dict[int, list] = {}
     for sid, places in at.items():
         if sid in stems:
-            seq: list = [None] * len(spans[sid])
+            seq: list = [None] * counts[sid]
             for i, stem in zip(places, stems[sid], strict=True):
                 seq[i] = stem
             sequences[sid] = seq
     if slow:
         spans.update(_slow_spans(conn, slow, tokens, sequences))
-    if not spans:
+        counts.update((sid, len(found)) for sid, found in spans.items())
+    if not counts:
         return {}
     made = {}
-    for sid, found in spans.items():
+    for sid, count in counts.items():
         seq = sequences.get(sid, [])
-        if len(seq) != len(found):
+        if len(seq) != count:
             continue
         runs = _runs(seq, terms, prefix, list(phrase))
         if not runs:
             continue
+        found = spans.get(sid) or _word_spans(parts[sid])
         text, out, last = texts[sid], [], 0
         for first, final in runs:
             lo, hi = found[first][0], found[final][1]
@@ -448,6 +469,65 @@ def snippets(
         out.append(text[last:])
         made[sid] = "".join(out)
     return made
+
+
+_SPLIT = re.compile(f"({impact.WORD.pattern})")  # ``impact.WORD`` kept by ``re.split``
+
+
+def _term_snippets(
+    conn: sqlite3.Connection, terms: frozenset[str], prefix: str | None, texts: dict[int, str], tokens: int
+) -> dict[int, str]:
+    """``snippets`` of words or a prefix (no phrase: each match is one token, marked alone). A text below
+    ``SPLIT_BELOW`` is not split word by word: one pattern finds the words that may match (those starting with
+    a letter a wanted token starts with, or above ASCII) and only those are stemmed; the rest as ``snippets``."""
+    wanted = {t[0] for t in (*terms, *([prefix] if prefix else [])) if t}
+    if not wanted or not all(c.isascii() for c in wanted):
+        return _split_snippets(conn, terms, prefix, texts, tokens)
+    firsts = "".join(sorted(wanted | {c.upper() for c in wanted}))
+    candidates = _candidates(firsts)
+    found: dict[int, list[tuple[int, int]]] = {}
+    words: dict[int, list[str]] = {}
+    slow: dict[int, str] = {}
+    for sid, text in texts.items():
+        if not text:
+            continue
+        if max(text) >= impact.SPLIT_BELOW:
+            slow[sid] = text
+            continue
+        if len(text) >= 2 * tokens and len(impact.WORD.findall(text)) > tokens:
+            continue  # (past ``tokens`` words: ``snippet()`` makes it; a shorter text has at most that many)
+        spans = [m.span() for m in candidates.finditer(text)]
+        if spans:
+            found[sid] = spans
+            words[sid] = [text[lo:hi] for lo, hi in spans]
+    stems = impact.stems_of(conn, words) if words else {}
+    made = _split_snippets(conn, terms, prefix, slow, tokens) if slow else {}
+    for sid, spans in found.items():
+        these = stems.get(sid)
+        if these is None:
+            continue  # (a word that is not one token: ``snippet()`` makes it)
+        text, out, last = texts[sid], [], 0
+        for (lo, hi), stem in zip(spans, these, strict=True):
+            if stem in terms or (prefix is not None and stem.startswith(prefix)):
+                out += [text[last:lo], "\x02", text[lo:hi], "\x03"]
+                last = hi
+        if out:
+            out.append(text[last:])
+            made[sid] = "".join(out)
+    return made
+
+
+@lru_cache(maxsize=256)
+def _candidates(firsts: str) -> re.Pattern:
+    """The words (runs of ``impact.WORD``) that start with one of these ASCII letters or with a character above
+    ASCII."""
+    return re.compile(rf"(?<![^\W_])(?=[{re.escape(firsts)}\x80-\uffff]){impact.WORD.pattern}")
+
+
+def _word_spans(pieces: list[str]) -> list[tuple[int, int]]:
+    """The (start, end) of each word of a text split by ``_SPLIT``."""
+    ends = list(accumulate(map(len, pieces)))
+    return list(zip(ends[0::2], ends[1::2], strict=False))  # (the last separator starts no word)
 
 
 def _slow_spans(conn: sqlite3.Connection, texts: dict[int, str], tokens: int, sequences: dict) -> dict:

@@ -48,6 +48,9 @@ PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more p
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
 ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
+SPEAKER_LOOKUPS = (
+    1_000  # a speaker filter's matches up to this many are checked one by one (``_speaker_rows``)
+)
 LISTS = True  # rank from the impact lists where they decide (switched off only to show what the tests need)
 
 # The one ranking: bm25 (lower is better), ties by segment id. ``BY_RANK`` is FTS5's spelling of the same order.
@@ -449,10 +452,11 @@ def _spans_rows(
 def _speaker_rows(
     conn: sqlite3.Connection, plan: Plan, spans: list[tuple[int, int, int]], cap: int
 ) -> list[int]:
-    """``_spans_rows`` for a speaker filter without reading a row of ``segments``: FTS5's matches in each session's
-    rowid range, kept where the id is one of the speaker's segments or of the segments no transcript attributes
-    (``segments_speaker``, an index of (speaker, id), walked over the same ranges). Only while no session's range
-    holds another's segments (``_apart``): an id in a range is then that session's."""
+    """``_spans_rows`` for a speaker filter: FTS5's matches in each session's rowid range, kept where the id is one
+    of the speaker's segments or of the segments no transcript attributes. Up to ``SPEAKER_LOOKUPS`` matches, each
+    one's speaker is read by its id; past it, the speaker's segments over the same ranges (``segments_speaker``, an
+    index of (speaker, id), no segment row read). Only while no session's range holds another's segments
+    (``_apart``): an id in a range is then that session's."""
     one = "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? AND rowid BETWEEN ? AND ?"
     matched = [
         r[0]
@@ -463,6 +467,14 @@ def _speaker_rows(
     ]
     if not matched:
         return []
+    if len(matched) <= SPEAKER_LOOKUPS:  # few matches (most): each one's speaker, looked up by its id
+        who = set(plan.speakers)
+        allowed = set()
+        for start in range(0, len(matched), 500):
+            chunk = matched[start : start + 500]
+            rows = conn.execute(f"SELECT id, speaker_id FROM segments WHERE id IN ({_marks(chunk)})", chunk)
+            allowed.update(rowid for rowid, speaker in rows if speaker is None or speaker in who)
+        return [rowid for rowid in matched if rowid in allowed][:cap]
     marks = _marks(plan.speakers)
     theirs = (
         f"SELECT id FROM segments WHERE speaker_id IN ({marks}) AND id BETWEEN ? AND ? UNION ALL "

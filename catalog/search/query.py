@@ -56,6 +56,10 @@ def is_token_char(char: str) -> bool:
     return _token_char(char)
 
 
+_BELOW = "\u0300"  # below it, the letters and numbers of ``_RUN`` are exactly ``_token_char``'s (tested)
+_RUN = re.compile(r"[^\W_]+")
+
+
 @cache
 def _token_char(char: str) -> bool:
     category = unicodedata.category(char)
@@ -64,6 +68,8 @@ def _token_char(char: str) -> bool:
 
 def words_of(text: str) -> list[str]:
     """The runs of token characters in ``text``: what FTS5 would index, before stemming."""
+    if not text or max(text) < _BELOW:  # (one C call: below U+0300 the pattern's and ``_token_char``'s agree)
+        return _RUN.findall(text)
     words, current = [], []
     for char in text:
         if _token_char(char):

@@ -42,6 +42,8 @@ class Vocabulary:
 
 def folded(word: str) -> str:
     """Lower case without diacritics: the form the full-text index keeps."""
+    if word.isascii():  # (no diacritic to take off, and NFKD leaves ASCII as it is)
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
