@@ -19,6 +19,7 @@ from pathlib import Path
 from bench import generate, queries, search
 from bench.exact import ExactBM25
 from bench.machine import code_version, describe
+from bench.pinning import pin
 from bench.synth import Vocabulary
 from bench.tantivy_search import TantivyPage, TantivySearch
 from bench.timing import interleaved, summarize
@@ -111,6 +112,19 @@ def markdown(results: dict) -> str:
             if "compaction" in results
             else []
         ),
+        *(
+            [
+                "",
+                (
+                    f"Pinned in memory (`--pin`, bench/pinning.py): {results['pinned']['mib']:,} MiB in "
+                    f"{results['pinned']['files']} files, the catalog's and both Tantivy indexes'."
+                    if not results["pinned"]["error"]
+                    else f"Not pinned (`--pin` failed: {results['pinned']['error']})."
+                ),
+            ]
+            if "pinned" in results
+            else []
+        ),
         "",
         "## CPU time per search, p50 / p99 (ms)",
         "",
@@ -176,6 +190,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--classes", default=None, help="comma-separated classes (default: all)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="lock the measured files (the catalog, both Tantivy indexes) in memory for the run (bench/pinning.py)",
+    )
+    parser.add_argument(
         "--compact",
         action="store_true",
         help="measure a copy of the archive whose full-text indexes were compacted first (`uscm-archive compact`)",
@@ -193,6 +212,10 @@ def main(argv: list[str] | None = None) -> None:
         wanted = [c.strip() for c in args.classes.split(",")]
         classes = {c: classes[c] for c in wanted}
     found = contenders(db, out)
+    pinned = None
+    if args.pin:
+        pinned = pin([db.parent, out / "tantivy", out / "tantivy-page"])
+        print(f"pinned: {pinned.describe()}", flush=True)
     tantivy_facts = {**found[2].facts, "version": tantivy_version()}
     page_facts = found[3].facts
     print("search (CPU p50/p99 ms):", flush=True)
@@ -215,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
     }
     if compaction is not None:
         results["compaction"] = compaction
+    if pinned is not None:
+        results["pinned"] = pinned.describe()
+        pinned.close()
     args.results.mkdir(parents=True, exist_ok=True)
     name = f"engines-{results['scale']}"
     if args.compact:

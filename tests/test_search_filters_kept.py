@@ -94,3 +94,38 @@ def test_a_session_saved_again_elsewhere_is_searched_with_its_new_lines(archive,
         "The levee budget passed.",
         "The levee spillway opens in May.",
     ]
+
+
+def test_a_hits_title_date_and_speaker_edited_elsewhere_show_in_the_next_search(archive, data_dir):
+    """A hit's session title and date and its speaker's name come from details kept per data version
+    (``paths.details``): a retitled session, a renamed speaker and a merge, each written by another process,
+    show in the next search's hits."""
+    catalog, first, second = archive
+
+    def shown() -> list[tuple]:
+        hits = catalog.search(SearchRequest("levee")).hits
+        return sorted((hit.session_title, hit.session_date, hit.speaker) for hit in hits)
+
+    assert shown() == [
+        ("Dam Board", "2024-03-02", "Grace Hopper"),
+        ("Levee Board", "2024-03-01", "Ada Lovelace"),
+    ]
+    in_another_process(
+        data_dir / "catalog.db",
+        f"""
+        catalog.staff.edits.update_metadata({first}, {{"title": "Levee Board, Amended", "date": "2024-03-05"}}, by="t")
+        catalog.staff.speakers.rename(catalog.speaker("Grace Hopper").id, "Rear Admiral Hopper", by="t")
+        """,
+    )
+    assert shown() == [
+        ("Dam Board", "2024-03-02", "Rear Admiral Hopper"),
+        ("Levee Board, Amended", "2024-03-05", "Ada Lovelace"),
+    ]
+    in_another_process(
+        data_dir / "catalog.db",
+        """
+        ada, grace = catalog.speaker("Ada Lovelace"), catalog.speaker("Rear Admiral Hopper")
+        catalog.staff.speakers.merge(ada.id, grace.id, by="t")
+        """,
+    )
+    assert [speaker for _title, _date, speaker in shown()] == ["Rear Admiral Hopper", "Rear Admiral Hopper"]

@@ -21,7 +21,16 @@ from catalog.models import MATCH_CLOSE, MATCH_OPEN, Hit, SearchRequest, SearchRe
 from catalog.search import facts, lists
 from catalog.search.crosscut import with_crossings
 from catalog.search.languages import everywhere, primary_in
-from catalog.search.paths import HIT_JOINS, HIT_ROW, SCOPE_LIMIT, SNIPPET, SNIPPET_TOKENS, Page, Plan, run
+from catalog.search.paths import (
+    HIT_ROW,
+    SCOPE_LIMIT,
+    SNIPPET,
+    SNIPPET_TOKENS,
+    Page,
+    Plan,
+    hit_rows,
+    run,
+)
 from catalog.search.pg_query import on_postgres
 from catalog.search.proximity import near_first
 from catalog.search.query import Query, literal_matcher, parse
@@ -279,12 +288,8 @@ def _hits(conn: sqlite3.Connection, plan: Plan, page: Page, literal) -> list[Hit
     unread = [rowid for rowid in page.rowids if rowid not in by_id]
     if unread:  # (rows the ranking pass did not read: one statement for them all)
         marks = ",".join("?" * len(unread))
-        rows = conn.execute(
-            f"SELECT {HIT_ROW} FROM segments s JOIN sessions se ON se.id = s.session_id {HIT_JOINS} "
-            f"WHERE s.id IN ({marks})",
-            unread,
-        ).fetchall()
-        by_id.update((row[0], row) for row in rows)
+        rows = conn.execute(f"SELECT {HIT_ROW} FROM segments s WHERE s.id IN ({marks})", unread).fetchall()
+        by_id.update((row[0], row) for row in hit_rows(conn, rows))
     snippets = page.snippets
     missing = [rowid for rowid in page.rowids if rowid not in snippets and rowid in by_id]
     lone = missing and plan.match == plan.words_match

@@ -23,7 +23,7 @@ import re
 import sqlite3
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 from catalog.search import facts, prefixes
@@ -483,8 +483,7 @@ def _term_snippets(
     wanted = {t[0] for t in (*terms, *([prefix] if prefix else [])) if t}
     if not wanted or not all(c.isascii() for c in wanted):
         return _split_snippets(conn, terms, prefix, texts, tokens)
-    firsts = "".join(sorted(wanted | {c.upper() for c in wanted}))
-    candidates = _candidates(firsts)
+    patterns = [_starting(c) for c in sorted({c.lower() for c in wanted})]
     found: dict[int, list[tuple[int, int]]] = {}
     words: dict[int, list[str]] = {}
     slow: dict[int, str] = {}
@@ -496,7 +495,11 @@ def _term_snippets(
             continue
         if len(text) >= 2 * tokens and len(impact.WORD.findall(text)) > tokens:
             continue  # (past ``tokens`` words: ``snippet()`` makes it; a shorter text has at most that many)
-        spans = [m.span() for m in candidates.finditer(text)]
+        spans = [m.span() for pattern in patterns for m in pattern.finditer(text)]
+        if not text.isascii():
+            spans += [m.span() for m in _ABOVE_ASCII.finditer(text)]
+        if len(patterns) > 1 or not text.isascii():
+            spans.sort()  # (each pattern's words in order; words of different first letters never overlap)
         if spans:
             found[sid] = spans
             words[sid] = [text[lo:hi] for lo, hi in spans]
@@ -517,11 +520,16 @@ def _term_snippets(
     return made
 
 
-@lru_cache(maxsize=256)
-def _candidates(firsts: str) -> re.Pattern:
-    """The words (runs of ``impact.WORD``) that start with one of these ASCII letters or with a character above
-    ASCII."""
-    return re.compile(rf"(?<![^\W_])(?=[{re.escape(firsts)}\x80-\uffff]){impact.WORD.pattern}")
+@cache
+def _starting(first: str) -> re.Pattern:
+    """The words (runs of ``impact.WORD``) that start with this ASCII character, in either case. (One pattern per
+    character, compiled once: a class of several letters and ``\\x80-\\uffff`` would be compiled for each query's
+    letters, ~4 ms.)"""
+    both = re.escape(first.lower()) + re.escape(first.upper())
+    return re.compile(rf"(?<![^\W_])[{both}]{impact.WORD.pattern.removesuffix('+')}*")
+
+
+_ABOVE_ASCII = re.compile(rf"(?<![^\W_])(?=[^\x00-\x7f]){impact.WORD.pattern}")  # words starting above ASCII
 
 
 def _word_spans(pieces: list[str]) -> list[tuple[int, int]]:

@@ -75,13 +75,11 @@ SNIPPET_TOKENS = 32
 # snippet also tells where the first match shown begins (search.match_offset), so no highlight() is needed.
 SNIPPET = f"snippet(segments_fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS})"
 SNIPPET_FIRST = f"CASE WHEN uscm_among_first(rowid) THEN {SNIPPET} END"
-# What a hit is made of (``search._hits``), one row a segment, and where it comes from (``{id}``: the segment id).
-HIT_ROW = "s.id, s.session_id, se.title, se.date, s.start, s.end, sp.name, s.text, s.marks, tr.language"
-HIT_JOINS = (
-    "LEFT JOIN tracks tr ON tr.id = s.track_id LEFT JOIN speakers sp0 ON sp0.id = s.speaker_id "
-    "LEFT JOIN speakers sp ON sp.id = coalesce(sp0.merged_into, sp0.id)"
-)
-HIT_FROM = "CROSS JOIN segments s ON s.id = {id} CROSS JOIN sessions se ON se.id = s.session_id " + HIT_JOINS
+# What a hit is made of (``search._hits``), one row a segment, and where it comes from (``{id}``: the segment id):
+# the segment's own columns, which ``hit_rows`` completes with its session's title and date, its speaker's name
+# (the one merged into, if any) and its track's language, from ``details`` (kept per data version).
+HIT_ROW = "s.id, s.session_id, s.start, s.end, s.speaker_id, s.text, s.marks, s.track_id"
+HIT_FROM = "CROSS JOIN segments s ON s.id = {id}"
 JOINED = "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid CROSS JOIN sessions se ON se.id = s.session_id"
 RANGED = (
     "FROM segments_fts f CROSS JOIN segments s ON s.id = f.rowid "
@@ -347,9 +345,67 @@ def _global_ranked(conn: sqlite3.Connection, plan: Plan, offset: int, limit: int
     sql = f"SELECT r.snip, r.score, {HIT_ROW} FROM ({inner}) r {HIT_FROM.format(id='r.id')}"
     rows = conn.execute(sql, params).fetchall()
     snippets, scores = {r[2]: r[0] for r in rows}, {r[2]: r[1] for r in rows}
-    return Page(
-        [r[2] for r in rows], total, snippets=snippets, scores=scores, rows={r[2]: r[2:] for r in rows}
+    made = hit_rows(conn, [r[2:] for r in rows])
+    return Page([r[2] for r in rows], total, snippets=snippets, scores=scores, rows={r[0]: r for r in made})
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a hit shows beside its segment's own columns, for every session, speaker and track."""
+
+    sessions: dict[int, tuple[str, str | None]]  # session id -> (title, date)
+    speakers: dict[int, str | None]  # speaker id -> the name shown (of the speaker it is merged into, if any)
+    languages: dict[int, str | None]  # track id -> language
+
+
+def details(conn: sqlite3.Connection, rows: list[tuple] | None = None) -> Details:
+    """Every session's, speaker's and track's details, kept per data version (``facts.kept``: an edit shows in
+    the next search). Where nothing is kept (inside a transaction, a catalog with no file), those of ``rows``
+    (``HIT_ROW``) alone are read."""
+    if facts.version(conn) is not None or rows is None:
+        return facts.kept(conn, ("hit details",), lambda: _read_details(conn, None))
+    return _read_details(conn, rows)
+
+
+def _read_details(conn: sqlite3.Connection, rows: list[tuple] | None) -> Details:
+    def chosen(column: int, name: str = "id") -> tuple[str, tuple]:
+        if rows is None:
+            return "1", ()
+        ids = tuple({row[column] for row in rows if row[column] is not None})
+        return f"{name} IN ({_marks(ids) or 'NULL'})", ids
+
+    where, params = chosen(1)
+    sessions = {sid: (title, date) for sid, title, date in conn.execute(
+        f"SELECT id, title, date FROM sessions WHERE {where}", params
+    )}  # fmt: skip
+    where, params = chosen(4, "sp0.id")
+    speakers = dict(
+        conn.execute(
+            "SELECT sp0.id, sp.name FROM speakers sp0 LEFT JOIN speakers sp "
+            f"ON sp.id = coalesce(sp0.merged_into, sp0.id) WHERE {where}",
+            params,
+        ).fetchall()
     )
+    where, params = chosen(7)
+    languages = dict(conn.execute(f"SELECT id, language FROM tracks WHERE {where}", params).fetchall())
+    return Details(sessions, speakers, languages)
+
+
+def hit_rows(conn: sqlite3.Connection, rows: list[tuple]) -> list[tuple]:
+    """``HIT_ROW`` rows as hits are made of them: (segment id, session id, title, date, start, end, speaker's
+    name, text, marks, language)."""
+    if not rows:
+        return []
+    known = details(conn, rows)
+    sessions, speakers, languages = known.sessions, known.speakers, known.languages
+    made = []
+    for seg_id, session_id, start, end, speaker_id, text, marks, track_id in rows:
+        title, date = sessions.get(session_id, (None, None))
+        made.append(
+            (seg_id, session_id, title, date, start, end, speakers.get(speaker_id), text, marks,
+             languages.get(track_id))
+        )  # fmt: skip
+    return made
 
 
 def _global_sessions(conn: sqlite3.Connection, plan: Plan) -> list[int]:
