@@ -220,6 +220,21 @@ def test_a_catalog_made_before_the_lists_gets_them_from_its_migration(tmp_path, 
 
 
 # -- agreement with exact bm25, per query class -------------------------------------------------------------
+@pytest.fixture
+def answered(monkeypatch) -> list[bool]:
+    """Whether each search's impact lists decided its page (``paths._from_lists`` gave one), in order."""
+    found: list[bool] = []
+    original = paths._from_lists
+
+    def spy(*args):
+        page = original(*args)
+        found.append(page is not None)
+        return page
+
+    monkeypatch.setattr(paths, "_from_lists", spy)
+    return found
+
+
 @pytest.fixture(scope="module")
 def mid_archive(tmp_path_factory):
     """~24,000 segments: 'the' in about 40% of them, the commonest words over the list threshold."""
@@ -291,16 +306,7 @@ def test_top_20_agrees_with_exact_bm25_in_every_class(mid_archive):
     assert {k: v for k, v in found.items() if v < 0.95} == {}, found
 
 
-def test_frequent_words_are_answered_from_the_lists(mid_archive, monkeypatch):
-    answered = []
-    original = paths._from_lists
-
-    def spy(*args):
-        page = original(*args)
-        answered.append(page is not None)
-        return page
-
-    monkeypatch.setattr(paths, "_from_lists", spy)
+def test_frequent_words_are_answered_from_the_lists(mid_archive, answered):
     for word in ("the", "of"):
         results = mid_archive.search(SearchRequest(word, limit=20))
         assert results.ordered_by == "relevance"
@@ -331,19 +337,10 @@ def test_snippets_made_from_the_text_are_fts5s_own(mid_archive):
         conn.close()
 
 
-def test_an_archive_begun_empty_keeps_its_lists_at_its_own_segment_length(tmp_path, small_lists, monkeypatch):
+def test_an_archive_begun_empty_keeps_its_lists_at_its_own_segment_length(tmp_path, small_lists, answered):
     """A new archive's lists are made by its migration over no segments at all (a reference length of 1.0 token);
     the first writes move them to the archive's own mean length, and the common words are then ranked from the
     lists: bm25 order read from a few listed segments, not every match scored or listed newest first."""
-    answered = []
-    original = paths._from_lists
-
-    def spy(*args):
-        page = original(*args)
-        answered.append(page is not None)
-        return page
-
-    monkeypatch.setattr(paths, "_from_lists", spy)
     catalog = Catalog.open(tmp_path / "catalog.db")
     conn = sqlite3.connect(catalog.path)
     assert conn.execute("SELECT avgdl FROM impact_meta").fetchone()[0] == 1.0  # as the migration left it

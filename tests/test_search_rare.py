@@ -5,11 +5,10 @@ left out, pages in bm25 order), and the search makes a small, fixed number of st
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from catalog import Catalog, SearchRequest, SessionMeta, SpeakerCredit, TrackInput
+from tests.support.traced import open_traced, statements
 from transcripts import Mark, Segment, Transcript
 from web.published import published
 
@@ -86,29 +85,14 @@ def test_a_rare_word_search_makes_a_few_statements(data_dir, monkeypatch):
     and list, FTS5's totals, the left-out draft's matches), the hits' rows. Before its list was complete (migration
     16) FTS5 ranked it, scoring every match, with ``snippet()`` in the same statement."""
     # (SQLite only: no ``backend`` parameter. PostgreSQL's search is search/pg_search.py, untraced here.)
-    opened: list[sqlite3.Connection] = []
-    real_connect = sqlite3.connect
-
-    def connect(*args, **kwargs):
-        opened.append(real_connect(*args, **kwargs))
-        return opened[-1]
-
-    monkeypatch.setattr(
-        sqlite3, "connect", connect
-    )  # (the standard library's: to trace what the catalog runs)
-    catalog = Catalog.open(data_dir / "catalog.db")
-    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    catalog, opened = open_traced(data_dir / "catalog.db", monkeypatch)
     try:
         save(catalog, "public", "Drainage Hearing", "2024-05-02", LINES)
         draft = save(catalog, "draft", "Unpublished Draft", "2024-06-01", [("A culvert in a draft.", "Cy")])
         catalog.set_status(draft, "draft")
         catalog.search(SearchRequest("culvert"))  # (the word's token learned once per process)
-        seen: list[str] = []
-        for conn in opened:
-            conn.set_trace_callback(seen.append)
-        results = catalog.search(SearchRequest("culvert"))
-        for conn in opened:
-            conn.set_trace_callback(None)
+        with statements(opened) as seen:
+            results = catalog.search(SearchRequest("culvert"))
     finally:
         catalog.close()
     assert results.total == 3

@@ -11,6 +11,7 @@ import wordfreq
 
 from catalog import Catalog, SearchRequest, SessionMeta, TrackInput
 from catalog.store import impact
+from tests.support.traced import open_traced, statements
 from transcripts import Segment, Transcript
 
 pytestmark = pytest.mark.search
@@ -140,18 +141,7 @@ def test_once_the_typo_vocabulary_is_read_a_search_tokenizes_nothing(data_dir, m
     """The vocabulary is every word of the archive (read once per process: a server reads it before its first
     request); the tokens of all of them are learned with it, so searches of the archive's words and the snippets of
     their hits ask FTS5's tokenizer nothing."""
-    opened: list[sqlite3.Connection] = []
-    real_connect = sqlite3.connect
-
-    def connect(*args, **kwargs):
-        opened.append(real_connect(*args, **kwargs))
-        return opened[-1]
-
-    monkeypatch.setattr(
-        sqlite3, "connect", connect
-    )  # (the standard library's: to trace what the catalog runs)
-    catalog = Catalog.open(data_dir / "catalog.db")
-    monkeypatch.setattr(sqlite3, "connect", real_connect)
+    catalog, opened = open_traced(data_dir / "catalog.db", monkeypatch)
     lines = (
         "Parks budgets grew while the council debated housing vouchers.",
         "Vouchers for housing, the mayor said, beat new parks.",
@@ -166,14 +156,10 @@ def test_once_the_typo_vocabulary_is_read_a_search_tokenizes_nothing(data_dir, m
         )
         impact._STEMS.clear()
         catalog.search(SearchRequest("qzxjvkwq"))  # no archive word: corrected, so the vocabulary is read
-        asked: list[str] = []
-        for conn in opened:
-            conn.set_trace_callback(asked.append)
-        results = [
-            catalog.search(SearchRequest(q)) for q in ("vouchers", '"housing vouchers"', "parks budget")
-        ]
-        for conn in opened:
-            conn.set_trace_callback(None)
+        with statements(opened) as asked:
+            results = [
+                catalog.search(SearchRequest(q)) for q in ("vouchers", '"housing vouchers"', "parks budget")
+            ]
     finally:
         catalog.close()
     assert [len(r.hits) for r in results] == [2, 1, 2]
