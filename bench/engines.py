@@ -1,6 +1,6 @@
 """Catalog, raw FTS5 and Tantivy side by side, in one process, on the same segments and queries.
 
-    python -m bench.engines --segments 1000000 [--reps 200] [--budget 20] [--queries 40]
+    python -m bench.engines --segments 1000000 [--reps 200] [--budget 20] [--queries 40] [--compact] [--pin]
 
 The three in-process contenders take turns on every query (``bench.timing.interleaved``: who goes first rotates),
 per class of ``bench.queries``; each figure is CPU time of this process per search (p50 and p99), which other load
