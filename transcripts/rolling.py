@@ -35,8 +35,9 @@ def _rolls_up(cues: list[Cue]) -> bool:
     """Many cues carry the line the cue before ended on above a new one, or show it grown by a few words.
     (A cue merely repeating the one before is not rolling: a speaker may say the same thing twice.)"""
     carried = 0
-    for before, cue in zip(cues, cues[1:], strict=False):
-        last, lines = _lines(before.text)[-1:], _lines(cue.text)
+    every = [_lines(cue.text) for cue in cues]  # (each cue's lines once: it is ``before`` of the next one too)
+    for before, lines in zip(every, every[1:], strict=False):
+        last = before[-1:]
         if (
             last
             and lines
