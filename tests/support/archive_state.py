@@ -1,7 +1,7 @@
 """What a user could notice about an archive, captured so that a test can say "nothing changed".
 
 ``archive_state(data_dir)`` is every row of the catalog (SQLite's own ``iterdump``, FTS shadow tables included)
-plus every file under the data folder with its SHA-256. Two equal states are the same archive, byte for byte.
+plus every file under the data folder with its SHA-256 (the typo vocabulary's cache file apart). Two equal states are the same archive, byte for byte.
 ``fill_archive`` stores a few sessions made from the real-world corpus through the catalog's public contract.
 """
 
@@ -37,10 +37,12 @@ def archive_state(data_dir: Path, catalog: Path | str | None = None) -> dict:
             rows = list(conn.iterdump())
         finally:
             conn.close()
+    # (not the typo vocabulary a search leaves for the next process, ``.catalog.db.vocabulary.json``: a cache of
+    # what the catalog holds, written by reading it, not part of what it holds)
     files = {
         str(path.relative_to(data_dir)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(data_dir.rglob("*"))
-        if path.is_file() and not path.name.startswith("catalog.db")
+        if path.is_file() and not path.name.startswith(("catalog.db", ".catalog.db.vocabulary"))
     }
     return {"catalog": rows, "files": files}
 
