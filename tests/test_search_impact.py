@@ -410,3 +410,59 @@ def test_migration_16_lists_the_rare_words_a_catalog_before_it_left_without(tmp_
         ref, total = exact_bm25(catalog.path, f'"{word}"')
         assert [h.segment_id for h in found.hits] == ref and found.total == total, word
     catalog.close()
+
+
+def test_check_says_when_the_lists_are_off_the_archives_length_and_compact_lists_rebuilds_them(
+    tmp_path, small_lists, monkeypatch, answered
+):
+    """Past ``impact.REBUILD_ROWS`` segments no write rebuilds the lists when the archive's mean segment length moves
+    away from theirs (a rebuild reads the whole index). ``check`` says so, naming both lengths, and ``compact
+    --lists`` rebuilds them at the archive's length in its one transaction; then ``check`` is quiet, the lists are
+    exact, and a common word is ranked from them."""
+    import json
+
+    from click.testing import CliRunner
+
+    from uscm_archive.cli import cli
+
+    monkeypatch.setattr(impact, "REBUILD_ROWS", 0)  # (an archive "too large": the lists stay at 1.0 token)
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    ingest(catalog, generated_sessions(6, 4, 80))
+    catalog.close()
+    conn = sqlite3.connect(tmp_path / "catalog.db")
+    rows, tokens = impact.averages(conn)
+    assert conn.execute("SELECT avgdl FROM impact_meta").fetchone()[0] == 1.0 and tokens / rows > 5
+    conn.close()
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--data", str(tmp_path), *args])
+
+    checked = run("check", "--quick")
+    assert checked.exit_code == 0, checked.output
+    assert (
+        f"made at a mean segment length of 1.0 tokens and the archive's is {tokens / rows:.1f}"
+        in checked.output
+    )
+    assert "compact --lists" in checked.output
+    done = run("compact", "--json")  # without --lists: the lists are left alone
+    assert json.loads(done.stdout)["lists"] is None
+    done = run("compact", "--lists", "--json")
+    assert done.exit_code == 0, done.output
+    lists = json.loads(done.stdout)["lists"]
+    assert (
+        lists["rebuilt"]
+        and lists["reference"] == 1.0
+        and lists["mean"] == pytest.approx(tokens / rows, abs=1e-3)
+    )
+    conn = sqlite3.connect(tmp_path / "catalog.db")
+    assert conn.execute("SELECT avgdl FROM impact_meta").fetchone()[0] == pytest.approx(tokens / rows)
+    conn.close()
+    assert "impact lists" not in run("check", "--quick").output
+    again = json.loads(run("compact", "--lists", "--json").stdout)["lists"]
+    assert again["rebuilt"] is False and again["reference"] is None  # (not due: nothing to do)
+    lists_are_exact(tmp_path / "catalog.db")
+    catalog = Catalog.open(tmp_path / "catalog.db")
+    results = catalog.search(SearchRequest("the", limit=10))
+    catalog.close()
+    ref, _total = exact_bm25(tmp_path / "catalog.db", '"the"')
+    assert [h.segment_id for h in results.hits] == ref[:10] and answered[-1] is True

@@ -117,10 +117,12 @@ class CatalogOps:
         pages: int | None = None,
         pause: float | None = None,
         should_stop: Callable[[], bool] | None = None,
+        lists: bool = False,
     ) -> Compaction:
         """Merge every full-text index into one b-tree (``catalog/ops/compact.py``), in short write transactions
         of ``pages`` pages that never block readers; recorded as done ``by``. On PostgreSQL, the GIN indexes'
-        pending lists and ``ANALYZE``."""
+        pending lists and ``ANALYZE``. ``lists``: also rebuild the impact lists if they are due (``lists_drift``),
+        in one write transaction."""
         with self._database() as db:
             return _compact.compact(
                 db,
@@ -128,7 +130,19 @@ class CatalogOps:
                 pages=pages or _compact.STEP_PAGES,
                 pause=_compact.STEP_PAUSE if pause is None else pause,
                 should_stop=should_stop,
+                lists=lists,
             )
+
+    def lists_drift(self) -> tuple[float, float] | None:
+        """(the impact lists' reference segment length, the archive's mean) in tokens when they are more than
+        ``impact.DRIFT`` apart (``compact(lists=True)`` rebuilds them then); ``None`` otherwise, and on
+        PostgreSQL, which has no lists."""
+        if is_url(self.path):
+            return None
+        from catalog.store import impact
+
+        with self._database() as db:
+            return impact.drift(db.conn)
 
     def compact_if_due(
         self, *, by: str, btrees: int | None = None, should_stop: Callable[[], bool] | None = None

@@ -78,6 +78,16 @@ class IndexCompaction:
 
 
 @dataclass(frozen=True)
+class ListsRefit:
+    """What ``compact(lists=True)`` found and did with the impact lists (``catalog/store/impact.py``)."""
+
+    reference: float | None  # the segment length (tokens) the lists were made at, when it was off
+    mean: float | None  # the archive's mean segment length then
+    rebuilt: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Compaction:
     """What ``compact`` did: one entry per index (GIN indexes on PostgreSQL), in schema order."""
 
@@ -85,12 +95,22 @@ class Compaction:
     indexes: tuple[IndexCompaction, ...]
     seconds: float
     complete: bool  # False when stopped half-way (``should_stop``)
+    lists: ListsRefit | None = None  # asked for (``lists=True``): the impact lists' refit
 
     def as_json(self) -> dict:
+        lists = self.lists
         return {
             "backend": self.backend,
             "seconds": round(self.seconds, 3),
             "complete": self.complete,
+            "lists": None
+            if lists is None
+            else {
+                "reference": None if lists.reference is None else round(lists.reference, 3),
+                "mean": None if lists.mean is None else round(lists.mean, 3),
+                "rebuilt": lists.rebuilt,
+                "seconds": round(lists.seconds, 3),
+            },
             "indexes": [
                 {
                     "name": i.name,
@@ -173,11 +193,15 @@ def compact(
     pause: float = STEP_PAUSE,
     only: list[str] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    lists: bool = False,
 ) -> Compaction:
     """Merge every full-text index (or those named in ``only``) into one b-tree, ``pages`` pages a step; record
-    the run in ``shared_settings`` as done ``by`` (a node or ``cli:<login>``)."""
+    the run in ``shared_settings`` as done ``by`` (a node or ``cli:<login>``). ``lists``: then also rebuild the
+    impact lists if the archive's mean segment length has left theirs by more than ``impact.DRIFT`` (one write
+    transaction that reads the whole index: ~70 s at 1M segments, writers wait; ``impact.drift``)."""
     started = time.perf_counter()
     try:
+        refitted = None
         if dialect(db.conn) == "postgresql":
             done = _compact_postgresql(db.conn)
             complete = True
@@ -185,7 +209,9 @@ def compact(
             done, complete = _compact_sqlite(
                 db, pages=max(1, int(pages)), pause=pause, only=only, should_stop=should_stop
             )
-        result = Compaction(dialect(db.conn), tuple(done), time.perf_counter() - started, complete)
+            if lists and complete:
+                refitted = _refit_lists(db)
+        result = Compaction(dialect(db.conn), tuple(done), time.perf_counter() - started, complete, refitted)
         _record(db, result, by)
     except sqlite3.Error as exc:  # PostgreSQL's errors arrive as sqlite3's too (catalog/store/pg.py)
         raise CatalogError(f"compacting the full-text indexes failed: {exc}") from exc
@@ -226,6 +252,17 @@ def _compact_sqlite(db, *, pages: int, pause: float, only, should_stop) -> tuple
             IndexCompaction(name, before, shape(conn, name).btrees, steps, time.perf_counter() - began)
         )
     return done, True
+
+
+def _refit_lists(db) -> ListsRefit:
+    from catalog.store import impact
+
+    began = time.perf_counter()
+    with transaction(db) as conn:
+        off = impact.drift(conn)
+        rebuilt = off is not None and impact.refit(conn)
+    reference, mean = off if off is not None else (None, None)
+    return ListsRefit(reference, mean, rebuilt, time.perf_counter() - began)
 
 
 def _compact_postgresql(conn) -> list[IndexCompaction]:

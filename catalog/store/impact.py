@@ -278,6 +278,23 @@ def complete(conn: sqlite3.Connection) -> int:
     return len(rows)
 
 
+def drift(conn: sqlite3.Connection) -> tuple[float, float] | None:
+    """(the lists' reference segment length, the archive's mean now) in tokens, when they are more than ``DRIFT``
+    apart; ``None`` when they are not, or there is nothing to compare. Lists that far off stay exact, but rank fewer
+    searches (those fall back to FTS5's full pass); ``refit`` rebuilds them."""
+    try:
+        meta = conn.execute("SELECT avgdl FROM impact_meta WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # (no lists: another backend, or a catalog being migrated)
+        return None
+    rows, tokens = averages(conn)
+    if meta is None or not rows or not tokens:
+        return None
+    mean = tokens / rows
+    if meta[0] > 0 and abs(mean / meta[0] - 1) <= DRIFT:
+        return None
+    return float(meta[0]), mean
+
+
 def refit(conn: sqlite3.Connection) -> bool:
     """Rebuild the lists when their reference length is more than ``DRIFT`` from the archive's mean, whatever its
     size (migration 15: an archive begun empty before the lists followed it has them at 1.0 token); whether it
