@@ -198,7 +198,7 @@ def compact(
     """Merge every full-text index (or those named in ``only``) into one b-tree, ``pages`` pages a step; record
     the run in ``shared_settings`` as done ``by`` (a node or ``cli:<login>``). ``lists``: then also rebuild the
     impact lists if the archive's mean segment length has left theirs by more than ``impact.DRIFT`` (one write
-    transaction that reads the whole index: ~70 s at 1M segments, writers wait; ``impact.drift``)."""
+    transaction that reads the whole index: ~100 s at 1M segments, writers wait; ``impact.drift``)."""
     started = time.perf_counter()
     try:
         refitted = None

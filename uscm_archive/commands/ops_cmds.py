@@ -244,7 +244,7 @@ def check_cmd(settings: Settings, quick: bool, out: Output) -> None:
     "--lists",
     is_flag=True,
     help="Also rebuild the search's impact lists if `check` says they are due (the archive's mean segment "
-    "length has moved more than 20% from theirs): one write transaction, ~70 s at 1M segments, in which ingests "
+    "length has moved more than 20% from theirs): one write transaction, ~100 s at 1M segments, in which ingests "
     "and staff edits wait; searches go on.",
 )
 @reporting(
