@@ -48,9 +48,8 @@ PREFIX_RANK_LIMIT = 5_000  # bm25 over a prefix query costs several times more p
 SCORED_PASS = 1_000  # a query that is not one group of words is scored in one pass when it matches this few
 ROWID_LIST_LIMIT = 500_000  # a prefix query matching up to this many is paged from one list of ids
 SCOPE_LIMIT = 64  # up to this many scoped (or left out) sessions are walked as rowid ranges
-SPEAKER_LOOKUPS = (
-    1_000  # a speaker filter's matches up to this many are checked one by one (``_speaker_rows``)
-)
+# a speaker filter's matches up to this many are checked one by one (``_speaker_rows``)
+SPEAKER_LOOKUPS = 1_000
 LISTS = True  # rank from the impact lists where they decide (switched off only to show what the tests need)
 
 # The one ranking: bm25 (lower is better), ties by segment id. ``BY_RANK`` is FTS5's spelling of the same order.
