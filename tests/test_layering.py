@@ -93,14 +93,17 @@ WHITE_BOX = {
         "lists",
         "paths",
         "prefixes",
+        "typos",
+        "vocabulary_file",
     },  # test_search_crosscut.py lowers COMMON_WORD; test_search_impact.py
     # watches paths._from_lists and switches paths.LISTS off; test_search_either.py watches either's two entries;
     # test_search_prefix_lists.py lowers lists.PREFIX_SCAN_LIMIT and paths.PREFIX_RANK_LIMIT and switches
-    # prefixes.USE off
+    # prefixes.USE off; test_search_vocabulary_file.py reads and writes the vocabulary's file and empties
+    # typos' per-process cache (a process that has not read it yet)
     "catalog.search.paths": {"RANK_LIMIT"},
     # tests/test_search_pg.py: the PostgreSQL tsquery compiler's rules
     "catalog.search.pg_query": {"Phrase", "Stats", "compile_query", "idf"},
-    "catalog.search.query": {"parse"},
+    "catalog.search.query": {"parse", "words_of"},  # test_search_stems.py: words_of against its rule
     "catalog.staff.segments": {"remap_marks"},
     "catalog.staff.signin_limits": {"BASE_DELAY", "PER_CLIENT", "PER_USER_AND_CLIENT", "WINDOW"},
     "catalog.store": {
