@@ -35,7 +35,8 @@ def _rolls_up(cues: list[Cue]) -> bool:
     """Many cues carry the line the cue before ended on above a new one, or show it grown by a few words.
     (A cue merely repeating the one before is not rolling: a speaker may say the same thing twice.)"""
     carried = 0
-    every = [_lines(cue.text) for cue in cues]  # (each cue's lines once: it is ``before`` of the next one too)
+    # each cue's lines once: it is ``before`` of the next one too
+    every = [_lines(cue.text) for cue in cues]
     for before, lines in zip(every, every[1:], strict=False):
         last = before[-1:]
         if (
