@@ -260,9 +260,10 @@ def _refit_lists(db) -> ListsRefit:
     began = time.perf_counter()
     with transaction(db) as conn:
         off = impact.drift(conn)
-        rebuilt = off is not None and impact.refit(conn)
+        if off is not None:
+            impact.rebuild(conn)
     reference, mean = off if off is not None else (None, None)
-    return ListsRefit(reference, mean, rebuilt, time.perf_counter() - began)
+    return ListsRefit(reference, mean, off is not None, time.perf_counter() - began)
 
 
 def _compact_postgresql(conn) -> list[IndexCompaction]:

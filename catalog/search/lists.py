@@ -461,14 +461,18 @@ def _split_snippets(
         if not runs:
             continue
         found = spans.get(sid) or _word_spans(parts[sid])
-        text, out, last = texts[sid], [], 0
-        for first, final in runs:
-            lo, hi = found[first][0], found[final][1]
-            out += [text[last:lo], "\x02", text[lo:hi], "\x03"]
-            last = hi
-        out.append(text[last:])
-        made[sid] = "".join(out)
+        made[sid] = _marked(texts[sid], [(found[first][0], found[final][1]) for first, final in runs])
     return made
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of these (start, end) spans, in order and apart, between ``char(2)`` and ``char(3)``."""
+    out, last = [], 0
+    for lo, hi in spans:
+        out += [text[last:lo], "\x02", text[lo:hi], "\x03"]
+        last = hi
+    out.append(text[last:])
+    return "".join(out)
 
 
 _SPLIT = re.compile(f"({impact.WORD.pattern})")  # ``impact.WORD`` kept by ``re.split``
@@ -509,14 +513,13 @@ def _term_snippets(
         these = stems.get(sid)
         if these is None:
             continue  # (a word that is not one token: ``snippet()`` makes it)
-        text, out, last = texts[sid], [], 0
-        for (lo, hi), stem in zip(spans, these, strict=True):
-            if stem in terms or (prefix is not None and stem.startswith(prefix)):
-                out += [text[last:lo], "\x02", text[lo:hi], "\x03"]
-                last = hi
-        if out:
-            out.append(text[last:])
-            made[sid] = "".join(out)
+        matched = [
+            span
+            for span, stem in zip(spans, these, strict=True)
+            if stem in terms or (prefix is not None and stem.startswith(prefix))
+        ]
+        if matched:
+            made[sid] = _marked(texts[sid], matched)
     return made
 
 

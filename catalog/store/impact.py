@@ -207,16 +207,9 @@ def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = Non
             for term in found
             if terms[term][1] is not None
         ]
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS impact_gone (term_id INTEGER, segment_id INTEGER)")
-        conn.executemany("INSERT INTO temp.impact_gone VALUES (?, ?)", pairs)
         by_id = {entry[0]: entry for entry in terms.values()}
-        listed = "(term_id, segment_id) IN (SELECT term_id, segment_id FROM temp.impact_gone)"
-        for term_id, n in conn.execute(
-            f"SELECT term_id, count(*) FROM impact_postings WHERE {listed} GROUP BY term_id"
-        ).fetchall():
+        for term_id, n in drop_listed(conn, "impact_postings", "term_id", pairs):
             by_id[term_id][3] -= n
-        conn.execute(f"DELETE FROM impact_postings WHERE {listed}")
-        conn.execute("DELETE FROM temp.impact_gone")
     new_postings = []
     for key, found in counts.items():
         dl = sum(found.values())
@@ -264,6 +257,24 @@ def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = Non
     _follow_length(conn, avgdl, counts)
 
 
+def drop_listed(
+    conn: sqlite3.Connection, table: str, key: str, pairs: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Delete these (``key``, segment id) pairs from the list table ``table`` (``impact_postings`` by term,
+    ``impact_prefix_postings`` by prefix), by its primary key, in a few statements whatever their number; return
+    (key, rows deleted) for each key that had any."""
+    if not pairs:
+        return []
+    scratch = f"{table}_gone"
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {scratch} ({key} INTEGER, segment_id INTEGER)")
+    conn.executemany(f"INSERT INTO temp.{scratch} VALUES (?, ?)", pairs)
+    listed = f"({key}, segment_id) IN (SELECT {key}, segment_id FROM temp.{scratch})"
+    counts = conn.execute(f"SELECT {key}, count(*) FROM {table} WHERE {listed} GROUP BY {key}").fetchall()
+    conn.execute(f"DELETE FROM {table} WHERE {listed}")
+    conn.execute(f"DELETE FROM temp.{scratch}")
+    return counts
+
+
 def complete(conn: sqlite3.Connection) -> int:
     """Give every term without a list its list (migration 16: before it, a term said in fewer than ``MIN_DF``
     segments had none, and a search ranked it with FTS5's bm25 over all its matches); how many. Inside the
@@ -287,25 +298,19 @@ def drift(conn: sqlite3.Connection) -> tuple[float, float] | None:
     except sqlite3.OperationalError:  # (no lists: another backend, or a catalog being migrated)
         return None
     rows, tokens = averages(conn)
-    if meta is None or not rows or not tokens:
+    if not rows or not tokens:
         return None
-    mean = tokens / rows
-    if meta[0] > 0 and abs(mean / meta[0] - 1) <= DRIFT:
+    mean, reference = tokens / rows, (meta[0] if meta is not None else 0.0)
+    if reference > 0 and abs(mean / reference - 1) <= DRIFT:
         return None
-    return float(meta[0]), mean
+    return float(reference), mean
 
 
 def refit(conn: sqlite3.Connection) -> bool:
     """Rebuild the lists when their reference length is more than ``DRIFT`` from the archive's mean, whatever its
     size (migration 15: an archive begun empty before the lists followed it has them at 1.0 token); whether it
     did. Inside the caller's transaction."""
-    meta = conn.execute("SELECT avgdl FROM impact_meta WHERE id = 1").fetchone()
-    rows, tokens = averages(conn)
-    if (
-        not rows
-        or not tokens
-        or (meta is not None and meta[0] > 0 and abs(tokens / rows / meta[0] - 1) <= DRIFT)
-    ):
+    if drift(conn) is None:
         return False
     rebuild(conn)
     return True

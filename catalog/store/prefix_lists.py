@@ -261,16 +261,9 @@ def flush(
         by_id[pid][1] += n
     for pid, _sid, _tf, _dl in new:
         by_id[pid][3] += 1
-    if gone:  # (a write that removes segments: their listed pairs, by primary key, in two statements)
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS prefix_gone (prefix_id INTEGER, segment_id INTEGER)")
-        conn.executemany("INSERT INTO temp.prefix_gone VALUES (?, ?)", gone)
-        listed = "(prefix_id, segment_id) IN (SELECT prefix_id, segment_id FROM temp.prefix_gone)"
-        for pid, n in conn.execute(
-            f"SELECT prefix_id, count(*) FROM impact_prefix_postings WHERE {listed} GROUP BY prefix_id"
-        ).fetchall():
-            by_id[pid][3] -= n
-        conn.execute(f"DELETE FROM impact_prefix_postings WHERE {listed}")
-        conn.execute("DELETE FROM temp.prefix_gone")
+    # (a write that removes segments: their listed pairs, by primary key, in a few statements)
+    for pid, n in impact.drop_listed(conn, "impact_prefix_postings", "prefix_id", gone):
+        by_id[pid][3] -= n
     conn.executemany(
         "INSERT INTO impact_prefix_postings (prefix_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)", new
     )
