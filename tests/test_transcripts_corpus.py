@@ -304,8 +304,10 @@ def test_a_three_hour_file_of_3000_cues_parses_fast(tmp_path: Path):
         ]
     path = tmp_path / "three-hours.vtt"
     path.write_text("\n".join(lines), "utf-8")
-    best = min(_timed(lambda: parse_file(path)) for _ in range(3))
-    assert best < 0.3, f"{best:.3f} s"
+    # 0.25-0.29 CPU s on this project's 2-core EPYC VMs with nothing else running (0.320 s once in the suite): the
+    # budget leaves room for that machine and still fails at twice the usual upper figure
+    best = min(_timed(lambda: parse_file(path)) for _ in range(5))
+    assert best < 0.5, f"{best:.3f} s"
     assert parse_file(path).duration == pytest.approx(2999 * 3.6 + 3.5)
 
 
