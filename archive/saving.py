@@ -97,7 +97,7 @@ def save_fetched(
 
 def stored_words(catalog: Catalog, session_id: int) -> int:
     """How many words the session's stored transcript holds (what the ingest and the staff preview report)."""
-    return words_in(catalog.segments(session_id))
+    return catalog.word_count(session_id)
 
 
 def words_in(segments) -> int:

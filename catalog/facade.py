@@ -216,6 +216,10 @@ class Catalog:
             return reads.segments_in(self.db.conn, session_id, language)
         return reads.segments(self.db.conn, session_id)
 
+    def word_count(self, session_id: int) -> int:
+        """How many words the primary track's stored segments hold (``segments``' texts, split on white space)."""
+        return reads.word_count(self.db.conn, session_id)
+
     def track_languages(self, include_drafts: bool = False) -> list[str]:
         """The languages of the visible sessions' caption tracks (what search's ``lang`` can ask for)."""
         return reads.track_languages(self.db.conn, include_drafts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 # An opening or closing tag whose name starts with a letter: <b>, </i>, <c.colorE5E5E5>, <font color="red">,
 # <invalid_tag par=5>. "2<3,5>1" and a lone "<" are text and stay.
@@ -19,6 +20,9 @@ _SPACES = re.compile(r"\s+")
 _SPECIAL = re.compile("[<&{\\\\\x00-\x08\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+@lru_cache(
+    maxsize=8192
+)  # (a parse strips each cue's text and lines several times: speakers, rolling, counts)
 def strip_markup(text: str) -> str:
     """Plain, single-spaced text of one cue line (or several): markup removed, entities decoded."""
     if not _SPECIAL.search(text):

@@ -15,6 +15,7 @@ from transcripts.cues import Cue, usable
 from transcripts.decode import decode_caption_bytes
 from transcripts.errors import TranscriptError
 from transcripts.formats import CAPTION_NAMES, NOT_CAPTIONS, formats_of_text
+from transcripts.markup import strip_markup
 from transcripts.models import Transcript
 from transcripts.rolling import is_rolling, rolling_pieces
 from transcripts.segments import Piece, build_segments
@@ -56,7 +57,10 @@ def parse_bytes(data: bytes, name: str, language: str | None = None) -> Transcri
     check_caption_size(len(data), name)
     warnings: list[str] = []
     with parse_slot(len(data), name, warnings):
-        return _parse(data, name, language, warnings)
+        try:
+            return _parse(data, name, language, warnings)
+        finally:  # (what one file's lines were stripped to is of no use to the next)
+            strip_markup.cache_clear()
 
 
 def _parse(data: bytes, name: str, language: str | None, warnings: list[str]) -> Transcript:

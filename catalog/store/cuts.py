@@ -97,9 +97,10 @@ def crossing(conn: sqlite3.Connection, wanted: list[str], ids: list[int]) -> lis
     return sorted(found)
 
 
-def flush(conn: sqlite3.Connection) -> None:
+def flush(conn: sqlite3.Connection, sequences: dict[int, list[str]] | None = None) -> None:
     """Fold the recorded changes into the pairs (inside the caller's write transaction). Nothing to do on
-    PostgreSQL or before migration 14."""
+    PostgreSQL or before migration 14. ``sequences``: tokens the caller has of segments' texts as they stand,
+    keyed by minus the segment's id (``pairs.flush``'s); the other texts are tokenized here."""
     if not isinstance(conn, sqlite3.Connection):
         return
     try:
@@ -116,18 +117,18 @@ def flush(conn: sqlite3.Connection) -> None:
     for _sid, session, position in pending:
         by_session.setdefault(session, set()).add(position)
     for session, positions in by_session.items():
-        _renew(conn, session, sorted(positions))
+        _renew(conn, session, sorted(positions), sequences or {})
     conn.execute(f"DELETE FROM {PENDING}")
 
 
-def _renew(conn: sqlite3.Connection, session: int, positions: list[int]) -> None:
+def _renew(conn: sqlite3.Connection, session: int, positions: list[int], known: dict[int, list[str]]) -> None:
     """Recompute the pairs of the segments of a session whose next ones may have changed: each at a changed
     position and the ``HEAD_SEGMENTS`` before it."""
     if len(positions) > 64:  # an ingest: the whole session
         segments = conn.execute(
             "SELECT id, position, text FROM segments WHERE session_id = ? ORDER BY position", (session,)
         ).fetchall()
-        _write(conn, segments, {sid for sid, _p, _t in segments})
+        _write(conn, segments, {sid for sid, _p, _t in segments}, known=known)
         return
     affected: set[int] = set()
     for position in positions:
@@ -148,7 +149,7 @@ def _renew(conn: sqlite3.Connection, session: int, positions: list[int]) -> None
         "ORDER BY position LIMIT ?",
         (session, low, _count_between(conn, session, low, high) + HEAD_SEGMENTS),
     ).fetchall()
-    _write(conn, segments, affected)
+    _write(conn, segments, affected, known=known)
 
 
 def _count_between(conn: sqlite3.Connection, session: int, low: int, high: int) -> int:
@@ -159,11 +160,20 @@ def _count_between(conn: sqlite3.Connection, session: int, low: int, high: int) 
 
 
 def _write(
-    conn: sqlite3.Connection, segments: list[tuple[int, int, str]], which: set[int], table: str = TABLE
+    conn: sqlite3.Connection,
+    segments: list[tuple[int, int, str]],
+    which: set[int],
+    table: str = TABLE,
+    known: dict[int, list[str]] | None = None,
 ) -> None:
     """Write the pairs of those segments of ``segments`` (one session's, in position order, each followed by the
-    ``HEAD_SEGMENTS`` after it when there are) that are in ``which``; their old rows were taken out."""
-    sequences = impact.token_sequences(conn, {sid: text or "" for sid, _position, text in segments})
+    ``HEAD_SEGMENTS`` after it when there are) that are in ``which``; their old rows were taken out. ``known``:
+    tokens already made of some of these texts, keyed by minus the segment's id."""
+    known = known or {}
+    sequences = {sid: known[-sid] for sid, _position, _text in segments if -sid in known}
+    rest = {sid: text or "" for sid, _position, text in segments if sid not in sequences}
+    if rest:
+        sequences.update(impact.token_sequences(conn, rest))
     tokens = [sequences.get(sid, []) for sid, _position, _text in segments]
     rows = []
     for index, (sid, _position, _text) in enumerate(segments):

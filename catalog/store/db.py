@@ -117,8 +117,9 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
-        impact.flush(conn, pairs.flush(conn))  # (the phrase index reads the record the lists then clear)
-        cuts.flush(conn)  # the pairs around segment cuts (their own record)
+        sequences = pairs.flush(conn)  # (the phrase index reads the record the lists then clear)
+        impact.flush(conn, sequences)
+        cuts.flush(conn, sequences)  # the pairs around segment cuts (their own record)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

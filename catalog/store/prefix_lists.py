@@ -25,6 +25,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import chain
+from operator import mul
 
 from catalog.store import impact
 
@@ -221,15 +222,12 @@ def flush(
     prefixes = {p: [pid, df, theta, size] for p, pid, df, theta, size in rows}
     by_id = {entry[0]: entry for entry in prefixes.values()}
     was = {pid: (df, size) for _p, pid, df, _theta, size in rows}
-    above: dict[str, tuple[int, ...]] = {}  # term -> the ids of the listed prefixes it starts with
-
-    def ids_above(term: str) -> tuple[int, ...]:
-        ids = above.get(term)
-        if ids is None:
-            ids = above[term] = tuple(
-                prefixes[term[:n]][0] for n in range(1, len(term) + 1) if term[:n] in prefixes
-            )
-        return ids
+    # term -> the ids of the listed prefixes it starts with, for every term of the write
+    above = {
+        term: tuple(prefixes[term[:n]][0] for n in range(1, len(term) + 1) if term[:n] in prefixes)
+        for term in {term for _sid, counts in chain(removed, added) for term in counts}
+    }
+    ids_above = above.__getitem__
 
     # a segment holding a prefix once is listed under it when its length's weight reaches the prefix's theta:
     # the prefixes sorted by theta, and for each length the set of those whose theta it reaches
@@ -240,7 +238,7 @@ def flush(
     moved_df: Counter = Counter()
     for sign, changes in ((-1, removed), (1, added)):
         for sid, counts in changes:
-            here = Counter(chain.from_iterable([ids_above(term) * tf for term, tf in counts.items()]))
+            here = Counter(chain.from_iterable(map(mul, map(ids_above, counts), counts.values())))
             if sign < 0:
                 moved_df.subtract(here.keys())
                 gone += [(pid, sid) for pid in here]

@@ -177,6 +177,14 @@ def segments(conn: sqlite3.Connection, session_id: int) -> list[StoredSegment]:
     ]
 
 
+def word_count(conn: sqlite3.Connection, session_id: int) -> int:
+    """How many words the primary track's segments hold (their texts split on white space)."""
+    return sum(
+        len(text.split())
+        for (text,) in conn.execute("SELECT text FROM segments WHERE session_id = ?", (session_id,))
+    )
+
+
 def chapters(conn: sqlite3.Connection, session_id: int) -> list[StoredChapter]:
     rows = conn.execute(
         "SELECT id, session_id, start, end, title FROM chapters WHERE session_id = ? ORDER BY start, id",
