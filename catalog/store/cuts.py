@@ -191,6 +191,7 @@ def _write(
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(f"DELETE FROM {table} WHERE segment_id IN ({','.join('?' * len(chunk))})", chunk)
+    rows.sort(key=lambda row: (row[1], row[0]))  # (in the table's key order, as ``impact.flush``'s)
     conn.executemany(f"INSERT INTO {table} (segment_id, pair, context) VALUES (?, ?, ?)", rows)
 
 

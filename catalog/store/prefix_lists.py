@@ -223,38 +223,41 @@ def flush(
     by_id = {entry[0]: entry for entry in prefixes.values()}
     was = {pid: (df, size) for _p, pid, df, _theta, size in rows}
     # term -> the ids of the listed prefixes it starts with, for every term of the write
-    above = {
-        term: tuple(prefixes[term[:n]][0] for n in range(1, len(term) + 1) if term[:n] in prefixes)
-        for term in {term for _sid, counts in chain(removed, added) for term in counts}
-    }
+    above: dict[str, tuple[int, ...]] = {}
+    longest, entry_of = max(map(len, prefixes), default=0), prefixes.get
+    for term in {term for _sid, counts in chain(removed, added) for term in counts}:
+        ids = []
+        for n in range(1, min(len(term), longest) + 1):
+            entry = entry_of(term[:n])
+            if entry is not None:
+                ids.append(entry[0])
+        above[term] = tuple(ids)
     ids_above = above.__getitem__
 
-    # a segment holding a prefix once is listed under it when its length's weight reaches the prefix's theta:
-    # the prefixes sorted by theta, and for each length the set of those whose theta it reaches
+    # a segment is listed under a prefix when its weight reaches the prefix's theta; once is enough when its
+    # length's weight for one does (the weight grows with the count): with the prefixes sorted by theta, those
+    # are the ones ranked below where that weight falls (``cut``, one bisection per length)
     ordered = sorted((entry[2], pid) for pid, entry in by_id.items())
     thetas = [theta for theta, _pid in ordered]
-    once: dict[int, frozenset] = {}
-    gone, new = [], []
-    moved_df: Counter = Counter()
-    for sign, changes in ((-1, removed), (1, added)):
-        for sid, counts in changes:
-            here = Counter(chain.from_iterable(map(mul, map(ids_above, counts), counts.values())))
-            if sign < 0:
-                moved_df.subtract(here.keys())
-                gone += [(pid, sid) for pid in here]
-                continue
-            moved_df.update(here.keys())
-            dl = sum(counts.values())
-            reach = once.get(dl)
-            if reach is None:
-                cut = bisect_right(thetas, impact.weight(1, dl, avgdl))
-                reach = once[dl] = frozenset(pid for _theta, pid in ordered[:cut])
-            for pid, tf in here.items():
-                if tf == 1:
-                    if pid in reach:
-                        new.append((pid, sid, 1, dl))
-                elif impact.weight(tf, dl, avgdl) >= by_id[pid][2]:
-                    new.append((pid, sid, tf, dl))
+    rank = {pid: i for i, (_theta, pid) in enumerate(ordered)}
+    cut_at: dict[int, int] = {}
+    gone, new, lost, held = [], [], [], []
+    for sid, counts in removed:
+        here = set(chain.from_iterable(map(ids_above, counts)))
+        lost += here
+        gone += [(pid, sid) for pid in here]
+    for sid, counts in added:
+        here = Counter(chain.from_iterable(map(mul, map(ids_above, counts), counts.values())))
+        held += here
+        dl = sum(counts.values())
+        cut = cut_at.get(dl)
+        if cut is None:
+            cut = cut_at[dl] = bisect_right(thetas, impact.weight(1, dl, avgdl))
+        for pid, tf in here.items():
+            if rank[pid] < cut or (tf > 1 and impact.weight(tf, dl, avgdl) >= by_id[pid][2]):
+                new.append((pid, sid, tf, dl))
+    moved_df = Counter(held)
+    moved_df.subtract(lost)
     for pid, n in moved_df.items():
         by_id[pid][1] += n
     for pid, _sid, _tf, _dl in new:
@@ -262,6 +265,7 @@ def flush(
     # (a write that removes segments: their listed pairs, by primary key, in a few statements)
     for pid, n in impact.drop_listed(conn, "impact_prefix_postings", "prefix_id", gone):
         by_id[pid][3] -= n
+    new.sort()  # (in key order, as ``impact.flush``'s)
     conn.executemany(
         "INSERT INTO impact_prefix_postings (prefix_id, segment_id, tf, dl) VALUES (?, ?, ?, ?)", new
     )
