@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from archive import remote
 from archive.checks import check_date, check_language, check_web_url, is_url
 from archive.errors import ArchiveError
 from archive.files import parse_caption_bytes, read_caption_file, sessions_from_files
@@ -42,8 +41,11 @@ def ingest(
         if len(local) > 1:
             _report(progress, ProgressEvent(number, len(local), fetched.meta.title))
         result.sessions.append(save_fetched(catalog, data_dir, fetched, options.by, options.files))
-    for url in urls:
-        result.extend(remote.ingest_url(catalog, data_dir, url, options, progress))
+    if urls:
+        from archive import remote  # (yt-dlp: loaded only when there is a URL to fetch)
+
+        for url in urls:
+            result.extend(remote.ingest_url(catalog, data_dir, url, options, progress))
     return result
 
 

@@ -1,9 +1,10 @@
-"""Command-line start-up: wall time of ``uscm-archive search``, ``sessions`` and ``export`` on the demo archive.
+"""Command-line start-up: wall time of ``uscm-archive search``, ``sessions``, ``export`` and ``ingest`` on the demo archive.
 
 ``python -m bench.cli [--runs 10] [--json]`` loads the bundled demo sessions into a temporary data folder, then
 runs each command ``--runs`` times as a fresh process (the installed console script, as a user types it) and
 reports the p50 wall time, its ratio to ``python -c pass`` on the same machine, and the p50 CPU time (user +
-system), which other work on a shared machine does not inflate. It is a benchmark, not a test:
+system), which other work on a shared machine does not inflate. ``ingest`` stores a new one-minute caption file each
+run (a staffer's command: start-up, parse, one write transaction). It is a benchmark, not a test:
 figures depend on the machine and its load (docs/benchmarks.md states them with the load average).
 """
 
@@ -43,13 +44,32 @@ def load_demo_archive(data_dir: Path) -> None:
     load_demo(from_environment(data_dir=str(data_dir)))
 
 
-def timed_runs(argv: list[str], env: dict, runs: int) -> tuple[list[float], list[float]]:
-    """Wall seconds and CPU seconds (user + system of the child) of each run."""
+INGEST_CUES = 20  # the caption file ``ingest`` stores: 20 cues, 3 seconds each
+
+
+def caption_files(folder: Path, runs: int) -> list[Path]:
+    """``runs`` caption files, each different (a new session each run) and alike in size."""
+    made = []
+    for run in range(runs):
+        cues = [
+            f"00:{3 * i // 60:02d}:{3 * i % 60:02d}.000 --> 00:{(3 * i + 3) // 60:02d}:{(3 * i + 3) % 60:02d}.000\n"
+            f"Run {run}, line {i}: the housing plan's next step."
+            for i in range(INGEST_CUES)
+        ]
+        path = folder / f"run-{run}.vtt"
+        path.write_text("WEBVTT\n\n" + "\n\n".join(cues) + "\n", encoding="utf-8")
+        made.append(path)
+    return made
+
+
+def timed_runs(argv: list[str], env: dict, runs: int, each=None) -> tuple[list[float], list[float]]:
+    """Wall seconds and CPU seconds (user + system of the child) of each run; ``each(run)``: more arguments."""
     walls, cpus = [], []
-    for _ in range(runs):
+    for run in range(runs):
+        args = [*argv, *each(run)] if each else argv
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -64,8 +84,11 @@ def measure(runs: int) -> dict:
         env = {**os.environ, "USCM_ARCHIVE_DATA": str(data_dir)}
         baseline = percentile(timed_runs([sys.executable, "-c", "pass"], env, runs)[0], 50)
         figures = {}
-        for label, args in COMMANDS.items():
-            walls, cpus = timed_runs([*console_script(), *args], env, runs)
+        files = caption_files(folder, runs)
+        commands = {**COMMANDS, "ingest": ["ingest", "--title", "Start-up"]}
+        for label, args in commands.items():
+            each = (lambda run: [str(files[run])]) if label == "ingest" else None
+            walls, cpus = timed_runs([*console_script(), *args], env, runs, each)
             p50 = percentile(walls, 50)
             figures[label] = {
                 "p50_s": round(p50, 3),

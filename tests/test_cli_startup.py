@@ -1,4 +1,5 @@
-"""A fast command line: ``search``, ``sessions`` and ``export`` load only what they need (no web stack, no yt-dlp).
+"""A fast command line: ``search``, ``sessions`` and ``export`` load only what they need (no web stack, no yt-dlp),
+and ``ingest`` of a caption file leaves yt-dlp, the web stack and numpy alone.
 
 This checks behaviour, not timing (the wall times are measured by ``python -m bench.cli``, docs/benchmarks.md):
 each command runs in a fresh interpreter on the demo archive, answers, and leaves the heavy packages unimported.
@@ -97,3 +98,13 @@ def test_every_command_is_in_the_table_that_loads_it():
         module.register(group)
         registered.update({name: module.__name__.rsplit(".", 1)[1] for name in group.commands})
     assert registered == COMMANDS
+
+
+def test_ingesting_a_caption_file_loads_neither_yt_dlp_nor_the_web_stack(tmp_path: Path):
+    # a staffer's weekly command: yt-dlp (and the queue and bulk-import parts, which bring it) are for URLs
+    caption = tmp_path / "welcome.vtt"
+    caption.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nWelcome to the housing webinar.\n", "utf-8")
+    output, stderr, report = run_fresh(tmp_path / "data", "ingest", str(caption), "--title", "Housing")
+    assert report["code"] == 0, stderr
+    assert output.strip().isdigit() and "5 words" in stderr
+    assert sorted(set(report["heavy"]) - {"archive"}) == [], f"ingest imported {report['heavy']}"

@@ -14,7 +14,6 @@ import click
 import archive
 import transcripts
 from archive import IngestOptions, IngestResult, ProgressEvent
-from uscm_archive.commands import transcribe_cmd
 from uscm_archive.commands.common import open_catalog, with_settings
 from uscm_archive.commands.output import STDIO, Output, cli_user, read_stdin_bytes, reporting
 
@@ -160,6 +159,8 @@ def ingest(settings, sources, transcribe: bool, out: Output, **fields) -> None:
     """
     options = ingest_options(settings, **fields)
     if transcribe:
+        from uscm_archive.commands import transcribe_cmd  # (the speech recognition parts load only for it)
+
         transcribe_cmd.require_asr()
     progress = StderrProgress(out)
     with open_catalog(settings) as catalog:
@@ -321,6 +322,8 @@ def sync(
         out.summary(f"queued as job {job.id}: a worker (`uscm-archive worker`) runs it")
         return
     if transcribe:
+        from uscm_archive.commands import transcribe_cmd  # (the speech recognition parts load only for it)
+
         transcribe_cmd.require_asr()
     progress = StderrProgress(out)
     with open_catalog(settings) as catalog:
