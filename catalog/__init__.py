@@ -25,11 +25,10 @@ from catalog.models import (
     TrackInfo,
     TrackInput,
 )
-from catalog.search.trends import MAX_TERMS, PERIODS, Trend, TrendPeriod, TrendRequest
 from catalog.store.values import parse_date
 
 # Names of the writing, staff and operations parts, imported on first use (PEP 562): a command that only reads
-# (search, sessions, export) never loads them.
+# (search, sessions, export) never loads them; and trends', which a command that only writes never needs.
 _LAZY = {
     "FileMissing": "catalog.files",
     "FileStore": "catalog.files",
@@ -59,6 +58,11 @@ _LAZY = {
     "SlideDeck": "catalog.store.extras",
     "close_pools": "catalog.store.pg",
     "Replicas": "catalog.replicas",
+    "MAX_TERMS": "catalog.search.trends",
+    "PERIODS": "catalog.search.trends",
+    "Trend": "catalog.search.trends",
+    "TrendPeriod": "catalog.search.trends",
+    "TrendRequest": "catalog.search.trends",
 }
 
 

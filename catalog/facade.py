@@ -29,9 +29,6 @@ from catalog.models import (
     StoredSegment,
     TrackInput,
 )
-from catalog.search import engine as _search
-from catalog.search import related as _related
-from catalog.search import trends as _trends
 from catalog.store import facets as _facets
 from catalog.store import reads
 from catalog.store.db import connect, is_url
@@ -39,9 +36,12 @@ from catalog.store.version import DataVersion, file_version
 
 if (
     TYPE_CHECKING
-):  # the writing and staff parts load on first use: a command that only reads never imports them
+):  # the writing and staff parts load on first use: a command that only reads never imports them (and search
+    # loads on the first search: a command that only writes never imports it)
     from catalog.ops import CatalogOps
     from catalog.queue import Queue
+    from catalog.search import related as _related
+    from catalog.search import trends as _trends
     from catalog.search.alerts import SessionMoments
     from catalog.staff import Staff
     from catalog.store.asr import AsrLine, AsrTrack, SavedAsr
@@ -279,11 +279,15 @@ class Catalog:
         Bad filters do raise ``CatalogError``: a date not written YYYY-MM-DD, an unknown ``session_id``
         (``NotFound``). An unknown speaker or topic gives no results with a ``message``.
         """
-        return _search.search(self.db.conn, request)
+        from catalog.search import engine
+
+        return engine.search(self.db.conn, request)
 
     def search_sessions(self, query: str, *, limit: int = 20, include_drafts: bool = False) -> list[Session]:
         """Sessions whose title, description or event match ``query`` (same query syntax)."""
-        ids = _search.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
+        from catalog.search import engine
+
+        ids = engine.search_sessions(self.db.conn, query, limit=limit, include_drafts=include_drafts)
         found = {s.id: s for s in self._sessions_by_id(ids)}
         return [found[i] for i in ids if i in found]
 
@@ -327,9 +331,13 @@ class Catalog:
     def related(self, segment_id: int, *, limit: int = 5) -> _related.RelatedMoments:
         """Moments of other published sessions about what segment ``segment_id`` says (its rarest words OR-ed,
         ranked by bm25), one per session, at most ``limit``. ``NotFound`` unless the segment is public."""
-        return _related.related(self.db.conn, segment_id, limit)
+        from catalog.search import related
+
+        return related.related(self.db.conn, segment_id, limit)
 
     def trend(self, request: _trends.TrendRequest) -> _trends.Trend:
         """How many moments match each of ``request.terms`` per year or month (each count the ``total`` of the
         search for that period with the same filters). ``CatalogError`` for a bad filter or too many terms."""
-        return _trends.trend(self.db.conn, request)
+        from catalog.search import trends
+
+        return trends.trend(self.db.conn, request)
