@@ -77,6 +77,10 @@ def __getattr__(name: str):
     return value
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 __all__ = [
     "FILE_AREAS",
     "MATCH_CLOSE",

@@ -108,3 +108,23 @@ def test_ingesting_a_caption_file_loads_neither_yt_dlp_nor_the_web_stack(tmp_pat
     assert report["code"] == 0, stderr
     assert output.strip().isdigit() and "5 words" in stderr
     assert sorted(set(report["heavy"]) - {"archive"}) == [], f"ingest imported {report['heavy']}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "without"),
+    [
+        (["search", "housing"], True),
+        (["--data", "/srv/ingest", "search", "housing"], True),
+        (["--data=/srv/x", "ingest", "a.vtt", "--title", "T"], True),
+        (["ingest", "talk.wav", "--transcribe"], False),  # speech recognition needs numpy
+        (["--data", "ingest", "transcribe", "5"], False),  # a folder named like a command is not one
+        (["--data", "search", "worker"], False),
+        (["transcribe", "--model", "ingest", "--pending"], False),
+        (["--version"], False),
+        ([], False),
+    ],
+)
+def test_numpy_is_kept_out_only_of_commands_that_insert_no_numpy_value(argv, without):
+    from uscm_archive.entry import needs_no_numpy
+
+    assert needs_no_numpy(argv) is without
